@@ -1,0 +1,67 @@
+#!/bin/bash
+# Install (with apt-get) what ksleuth needs to build, and with --test what
+# its tests need. Says what it installs; does nothing when all is present.
+# Usage: scripts/deps.sh [--test] [--check]
+set -euo pipefail
+
+want_test=0
+check_only=0
+for a in "$@"; do
+	case "$a" in
+	--test) want_test=1 ;;
+	--check) check_only=1 ;;
+	*) echo "deps.sh: unknown option '$a'" >&2; exit 2 ;;
+	esac
+done
+
+# package -> a file or command whose presence proves it is installed
+build_pkgs=(
+	"clang:/usr/bin/clang"
+	"llvm:/usr/bin/llvm-strip"
+	"libbpf-dev:/usr/include/bpf/libbpf.h"
+	"bpftool:/usr/sbin/bpftool"
+	"libelf-dev:/usr/include/libelf.h"
+	"zlib1g-dev:/usr/include/zlib.h"
+	"pkg-config:/usr/bin/pkg-config"
+	"make:/usr/bin/make"
+	"gcc:/usr/bin/gcc"
+)
+test_pkgs=(
+	"bpftrace:/usr/bin/bpftrace"
+	"iperf3:/usr/bin/iperf3"
+	"iproute2:/usr/sbin/ip"
+	"jq:/usr/bin/jq"
+	"util-linux:/usr/bin/setpriv"
+	"linux-perf:/usr/bin/perf"
+	"prometheus:/usr/bin/promtool"
+	"libasan8:/usr/lib/x86_64-linux-gnu/libasan.so.8"
+	"libubsan1:/usr/lib/x86_64-linux-gnu/libubsan.so.1"
+	"procps:/usr/bin/pgrep"
+	"python3:/usr/bin/python3"
+)
+
+missing=()
+check() {
+	local p
+	for p in "$@"; do
+		local pkg=${p%%:*} file=${p#*:}
+		[ -e "$file" ] || missing+=("$pkg")
+	done
+}
+check "${build_pkgs[@]}"
+[ $want_test = 1 ] && check "${test_pkgs[@]}"
+
+[ ${#missing[@]} = 0 ] && exit 0
+if [ $check_only = 1 ]; then
+	echo "missing packages: ${missing[*]}" >&2
+	exit 1
+fi
+if [ "$(id -u)" != 0 ]; then
+	echo "deps.sh: missing packages (${missing[*]}); run as root or: apt-get install ${missing[*]}" >&2
+	exit 1
+fi
+echo "deps.sh: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+# The package lists of a fresh machine are empty or stale: refresh first.
+apt-get update -qq >&2
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2

@@ -1,0 +1,11 @@
+/* agent.c — placeholder until the command is written (see the issue). */
+#include "ksleuth.h"
+#include "sys/log.h"
+
+int cmd_agent(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	err("'ksleuth agent' is not written yet");
+	return EXIT_RUNTIME;
+}

@@ -1,0 +1,11 @@
+/* count.c — placeholder until the command is written (see the issue). */
+#include "ksleuth.h"
+#include "sys/log.h"
+
+int cmd_count(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	err("'ksleuth count' is not written yet");
+	return EXIT_RUNTIME;
+}

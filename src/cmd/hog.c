@@ -1,0 +1,11 @@
+/* hog.c — placeholder until the command is written (see the issue). */
+#include "ksleuth.h"
+#include "sys/log.h"
+
+int cmd_hog(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	err("'ksleuth hog' is not written yet");
+	return EXIT_RUNTIME;
+}

@@ -1,0 +1,11 @@
+/* info.c — placeholder until the command is written (see the issue). */
+#include "ksleuth.h"
+#include "sys/log.h"
+
+int cmd_info(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	err("'ksleuth info' is not written yet");
+	return EXIT_RUNTIME;
+}

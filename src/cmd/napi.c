@@ -1,0 +1,11 @@
+/* napi.c — placeholder until the command is written (see the issue). */
+#include "ksleuth.h"
+#include "sys/log.h"
+
+int cmd_napi(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	err("'ksleuth napi' is not written yet");
+	return EXIT_RUNTIME;
+}

@@ -1,0 +1,11 @@
+/* retrans.c — placeholder until the command is written (see the issue). */
+#include "ksleuth.h"
+#include "sys/log.h"
+
+int cmd_retrans(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	err("'ksleuth retrans' is not written yet");
+	return EXIT_RUNTIME;
+}

@@ -1,0 +1,11 @@
+/* runq.c — placeholder until the command is written (see the issue). */
+#include "ksleuth.h"
+#include "sys/log.h"
+
+int cmd_runq(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	err("'ksleuth runq' is not written yet");
+	return EXIT_RUNTIME;
+}

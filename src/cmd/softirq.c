@@ -1,0 +1,11 @@
+/* softirq.c — placeholder until the command is written (see the issue). */
+#include "ksleuth.h"
+#include "sys/log.h"
+
+int cmd_softirq(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	err("'ksleuth softirq' is not written yet");
+	return EXIT_RUNTIME;
+}

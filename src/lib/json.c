@@ -1,0 +1,136 @@
+/* json.c — streaming JSON writer (see json.h). Pure. */
+#include <math.h>
+#include <string.h>
+
+#include "lib/json.h"
+
+void json_init(struct json *j, FILE *f)
+{
+	memset(j, 0, sizeof(*j));
+	j->f = f;
+	j->first[0] = true;
+}
+
+/* Before any value or key: a comma unless first at this level. */
+static void sep(struct json *j)
+{
+	if (j->after_key) {
+		j->after_key = false;
+		return;
+	}
+	if (j->depth > 0 && !j->first[j->depth])
+		fputc(',', j->f);
+	j->first[j->depth] = false;
+}
+
+static void open(struct json *j, char c)
+{
+	sep(j);
+	fputc(c, j->f);
+	if (j->depth < JSON_MAX_DEPTH - 1)
+		j->depth++;
+	j->first[j->depth] = true;
+}
+
+static void close_(struct json *j, char c)
+{
+	fputc(c, j->f);
+	if (j->depth > 0)
+		j->depth--;
+}
+
+void json_obj_begin(struct json *j) { open(j, '{'); }
+void json_obj_end(struct json *j) { close_(j, '}'); }
+void json_arr_begin(struct json *j) { open(j, '['); }
+void json_arr_end(struct json *j) { close_(j, ']'); }
+
+static void put_escaped(FILE *f, const char *s, size_t n)
+{
+	fputc('"', f);
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		switch (c) {
+		case '"': fputs("\\\"", f); break;
+		case '\\': fputs("\\\\", f); break;
+		case '\n': fputs("\\n", f); break;
+		case '\r': fputs("\\r", f); break;
+		case '\t': fputs("\\t", f); break;
+		case '\b': fputs("\\b", f); break;
+		case '\f': fputs("\\f", f); break;
+		default:
+			/* Control bytes escaped; bytes >= 0x80 that are not valid
+			 * UTF-8 would make the line invalid: comms and log lines
+			 * can hold anything, so escape them as \u00XX. */
+			if (c < 0x20 || c >= 0x7f)
+				fprintf(f, "\\u%04x", c);
+			else
+				fputc(c, f);
+		}
+	}
+	fputc('"', f);
+}
+
+void json_key(struct json *j, const char *key)
+{
+	sep(j);
+	put_escaped(j->f, key, strlen(key));
+	fputc(':', j->f);
+	j->after_key = true;
+}
+
+void json_strn(struct json *j, const char *s, size_t n)
+{
+	sep(j);
+	put_escaped(j->f, s, n);
+}
+
+void json_str(struct json *j, const char *s)
+{
+	if (!s) {
+		json_null(j);
+		return;
+	}
+	json_strn(j, s, strlen(s));
+}
+
+void json_int(struct json *j, int64_t v)
+{
+	sep(j);
+	fprintf(j->f, "%lld", (long long)v);
+}
+
+void json_uint(struct json *j, uint64_t v)
+{
+	sep(j);
+	fprintf(j->f, "%llu", (unsigned long long)v);
+}
+
+void json_double(struct json *j, double v)
+{
+	sep(j);
+	if (!isfinite(v))
+		fputs("null", j->f);
+	else
+		fprintf(j->f, "%.6g", v);
+}
+
+void json_bool(struct json *j, bool v)
+{
+	sep(j);
+	fputs(v ? "true" : "false", j->f);
+}
+
+void json_null(struct json *j)
+{
+	sep(j);
+	fputs("null", j->f);
+}
+
+void json_line_end(struct json *j)
+{
+	fputc('\n', j->f);
+	fflush(j->f);
+	j->depth = 0;
+	j->after_key = false;
+	j->first[0] = true;
+}

@@ -1,0 +1,72 @@
+#!/bin/bash
+# tests/run.sh — the whole suite: unit tests (ASan+UBSan build), then the
+# system tests (real BPF, real kernel; need root). Ends with one line
+# "total: N passed, N failed[, N skipped]".
+# Usage: tests/run.sh [unit|system] [NAME-FILTER]
+set -uo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+what=${1:-all}
+filter=${2:-}
+
+passed=0 failed=0 skipped=0
+failures=()
+
+if [ "$what" = all ] || [ "$what" = unit ]; then
+	echo "== unit tests (AddressSanitizer + UndefinedBehaviorSanitizer)"
+	out=$(ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		build/unit-tests $filter 2>&1)
+	rc=$?
+	echo "$out" | grep -v '^ok ' || true
+	line=$(echo "$out" | grep -E '^unit: [0-9]+ passed, [0-9]+ failed' | tail -1)
+	if [ -n "$line" ]; then
+		p=$(echo "$line" | sed -E 's/unit: ([0-9]+) passed.*/\1/')
+		f=$(echo "$line" | sed -E 's/.* ([0-9]+) failed.*/\1/')
+		passed=$((passed + p)); failed=$((failed + f))
+		[ "$f" != 0 ] && failures+=("unit tests")
+	fi
+	if [ $rc != 0 ] && { [ -z "$line" ] || [ "$f" = 0 ]; }; then
+		failed=$((failed + 1)); failures+=("unit-tests binary (exit $rc)")
+	fi
+fi
+
+if [ "$what" = all ] || [ "$what" = system ]; then
+	if [ "$(id -u)" != 0 ]; then
+		echo "== system tests skipped: they load BPF programs and need root"
+	else
+		# One system test at a time on this machine, also across shells:
+		# hogs and timing measurements must not overlap.
+		exec 9>/tmp/ksleuth-systest.lock
+		flock 9
+		results=$(mktemp /tmp/ksleuth-results.XXXXXX)
+		for t in tests/system/test_*.sh; do
+			name=$(basename "$t" .sh)
+			[ -n "$filter" ] && [[ "$name" != *"$filter"* ]] && continue
+			echo "== $name"
+			start=$(date +%s)
+			before=$(wc -l < "$results")
+			KS_RESULTS=$results KS_ROOT=$ROOT timeout -k 10 600 bash "$t"
+			rc=$?
+			after=$(wc -l < "$results")
+			if [ $rc != 0 ] && ! tail -n $((after - before)) "$results" | grep -q '^FAIL'; then
+				echo "FAIL $name: exited $rc" | tee -a "$results"
+			fi
+			echo "   ($(( $(date +%s) - start ))s)"
+		done
+		p=$(grep -c '^PASS' "$results"); f=$(grep -c '^FAIL' "$results"); s=$(grep -c '^SKIP' "$results")
+		passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + s))
+		while read -r l; do failures+=("${l#FAIL }"); done < <(grep '^FAIL' "$results")
+		rm -f "$results"
+	fi
+fi
+
+if [ ${#failures[@]} -gt 0 ]; then
+	echo "failed:"
+	printf '  %s\n' "${failures[@]}"
+fi
+if [ $skipped -gt 0 ]; then
+	echo "total: $passed passed, $failed failed, $skipped skipped"
+else
+	echo "total: $passed passed, $failed failed"
+fi
+[ $failed = 0 ]

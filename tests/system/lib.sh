@@ -1,0 +1,80 @@
+# lib.sh — sourced by every system test: assertions that record results
+# for tests/run.sh, and cleanup of everything a test starts (processes by
+# pid, network namespaces by name), also when the test fails or is killed.
+# shellcheck shell=bash
+
+KS_ROOT=${KS_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+KS=$KS_ROOT/build/ksleuth
+KS_HELPERS=$KS_ROOT/build/helpers
+KS_RESULTS=${KS_RESULTS:-/dev/stdout}
+KS_TMP=$(mktemp -d /tmp/ksleuth-test.XXXXXX)
+KS_TEST=$(basename "$0" .sh)
+
+_ks_pids=()
+_ks_netns=()
+_ks_cleanups=()
+
+ks_cleanup() {
+	local p n c
+	for c in "${_ks_cleanups[@]}"; do eval "$c" >/dev/null 2>&1; done
+	for p in "${_ks_pids[@]}"; do
+		kill -TERM "$p" 2>/dev/null
+	done
+	for p in "${_ks_pids[@]}"; do
+		for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$p" 2>/dev/null || break; sleep 0.2; done
+		kill -KILL "$p" 2>/dev/null
+		wait "$p" 2>/dev/null
+	done
+	for n in "${_ks_netns[@]}"; do ip netns del "$n" 2>/dev/null; done
+	rm -rf "$KS_TMP"
+}
+trap ks_cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# Register things to undo.
+ks_track_pid() { _ks_pids+=("$1"); }
+ks_track_netns() { _ks_netns+=("$1"); }
+ks_on_exit() { _ks_cleanups+=("$1"); }
+
+# ks_bg VAR CMD...: start CMD in the background, remember its pid in VAR.
+ks_bg() {
+	local __var=$1; shift
+	"$@" &
+	local pid=$!
+	ks_track_pid "$pid"
+	printf -v "$__var" '%s' "$pid"
+}
+
+pass() { echo "PASS $KS_TEST: $*" | tee -a "$KS_RESULTS" >/dev/null; echo "  ok   $*"; }
+fail() { echo "FAIL $KS_TEST: $*" | tee -a "$KS_RESULTS" >/dev/null; echo "  FAIL $*"; }
+skip() { echo "SKIP $KS_TEST: $*" | tee -a "$KS_RESULTS" >/dev/null; echo "  skip $*"; }
+
+# check DESC CMD...: pass if CMD succeeds.
+check() { local d=$1; shift; if "$@"; then pass "$d"; else fail "$d"; fi; }
+# check_exit DESC WANT CMD...: pass if CMD exits WANT (output to $KS_TMP/out, err).
+check_exit() {
+	local d=$1 want=$2; shift 2
+	"$@" >"$KS_TMP/out" 2>"$KS_TMP/err"
+	local rc=$?
+	if [ "$rc" = "$want" ]; then pass "$d"; else
+		fail "$d (exit $rc, wanted $want; stderr: $(head -c 300 "$KS_TMP/err"))"; fi
+}
+# check_ge DESC A B / check_le / check_eq: integer comparisons with values shown.
+check_ge() { if [ "${2:-x}" -ge "${3:-x}" ] 2>/dev/null; then pass "$1 ($2 >= $3)"; else fail "$1 ($2 < $3)"; fi; }
+check_le() { if [ "${2:-x}" -le "${3:-x}" ] 2>/dev/null; then pass "$1 ($2 <= $3)"; else fail "$1 ($2 > $3)"; fi; }
+check_eq() { if [ "${2:-x}" = "${3:-y}" ]; then pass "$1 ($2)"; else fail "$1 ('$2' != '$3')"; fi; }
+# check_within DESC A B PCT: |A-B| <= PCT% of B
+check_within() {
+	local d=$1 a=$2 b=$3 pct=$4
+	if [ -z "$a" ] || [ -z "$b" ]; then fail "$d (missing value: '$a' vs '$b')"; return; fi
+	local diff=$(( a > b ? a - b : b - a ))
+	if [ $(( diff * 100 )) -le $(( b * pct )) ]; then pass "$d ($a vs $b, within $pct%)"
+	else fail "$d ($a vs $b, more than $pct% apart)"; fi
+}
+# check_grep DESC PATTERN FILE
+check_grep() { if grep -qE -- "$2" "$3"; then pass "$1"; else fail "$1 (no /$2/ in $(basename "$3"): $(head -c 300 "$3"))"; fi; }
+
+require_root() { [ "$(id -u)" = 0 ] || { skip "needs root"; exit 0; }; }
+require_cmd() { command -v "$1" >/dev/null || { fail "missing $1 (make test-deps installs it)"; exit 1; }; }
+nr_cpus() { nproc --all; }

@@ -1,0 +1,114 @@
+/* Unit tests: JSON writer and log2 histograms. */
+#include <stdlib.h>
+
+#include "test.h"
+#include "lib/json.h"
+#include "lib/hist.h"
+
+TEST(json_nested_record)
+{
+	MEMSTREAM(f, buf, len);
+	struct json j;
+	json_init(&j, f);
+	json_obj_begin(&j);
+	json_kstr(&j, "type", "wait");
+	json_kuint(&j, "wait_ns", 1400000000ULL);
+	json_kint(&j, "delta", -3);
+	json_kbool(&j, "ongoing", true);
+	json_key(&j, "victim");
+	json_obj_begin(&j);
+	json_kint(&j, "pid", 12);
+	json_kstr(&j, "comm", "ksoftirqd/1");
+	json_obj_end(&j);
+	json_key(&j, "stack");
+	json_arr_begin(&j);
+	json_str(&j, "a");
+	json_str(&j, "b");
+	json_arr_end(&j);
+	json_key(&j, "empty");
+	json_arr_begin(&j);
+	json_arr_end(&j);
+	json_key(&j, "none");
+	json_null(&j);
+	json_kdouble(&j, "share", 0.5);
+	json_obj_end(&j);
+	json_line_end(&j);
+	/* a second record on the next line starts clean */
+	json_obj_begin(&j);
+	json_kstr(&j, "type", "summary");
+	json_obj_end(&j);
+	json_line_end(&j);
+	fclose(f);
+	CHECK_STR(buf, "{\"type\":\"wait\",\"wait_ns\":1400000000,\"delta\":-3,\"ongoing\":true,"
+		       "\"victim\":{\"pid\":12,\"comm\":\"ksoftirqd/1\"},\"stack\":[\"a\",\"b\"],"
+		       "\"empty\":[],\"none\":null,\"share\":0.5}\n{\"type\":\"summary\"}\n");
+	free(buf);
+}
+
+TEST(json_escaping)
+{
+	MEMSTREAM(f, buf, len);
+	struct json j;
+	json_init(&j, f);
+	json_obj_begin(&j);
+	json_kstr(&j, "s", "q\"b\\n\nt\t\x01\xff");
+	json_kdouble(&j, "nan", 0.0 / 0.0);
+	json_key(&j, "null_str");
+	json_str(&j, NULL);
+	json_obj_end(&j);
+	json_line_end(&j);
+	fclose(f);
+	CHECK_STR(buf, "{\"s\":\"q\\\"b\\\\n\\nt\\t\\u0001\\u00ff\",\"nan\":null,\"null_str\":null}\n");
+	free(buf);
+}
+
+TEST(hist_slots_and_stats)
+{
+	struct hist h;
+	hist_clear(&h);
+	hist_add_ns(&h, 500);          /* 0 us  -> slot 0 */
+	hist_add_ns(&h, 1500);         /* 1 us  -> slot 0 */
+	hist_add_ns(&h, 3000);         /* 3 us  -> slot 1 */
+	hist_add_ns(&h, 1000000);      /* 1000us -> slot 9 (512..1023) */
+	hist_add_ns(&h, 1400000000ULL);/* 1.4 s -> slot 20 */
+	CHECK_U64(h.slots[0], 2);
+	CHECK_U64(h.slots[1], 1);
+	CHECK_U64(h.slots[9], 1);
+	CHECK_U64(h.slots[20], 1);
+	CHECK_U64(h.count, 5);
+	CHECK_U64(h.min_ns, 500);
+	CHECK_U64(h.max_ns, 1400000000ULL);
+	CHECK_U64(hist_percentile_ns(&h, 100), 1400000000ULL);
+	CHECK_U64(hist_percentile_ns(&h, 50), 4000); /* slot 1's upper bound */
+	struct hist big;
+	hist_clear(&big);
+	hist_add_ns(&big, 1000ULL * 1000000000ULL); /* 1000 s: clamps to last slot */
+	CHECK_U64(big.slots[HIST_SLOTS - 1], 1);
+	hist_merge(&h, &big);
+	CHECK_U64(h.count, 6);
+	CHECK_U64(h.max_ns, 1000ULL * 1000000000ULL);
+	CHECK_U64(h.min_ns, 500);
+	struct hist empty;
+	hist_clear(&empty);
+	CHECK_U64(hist_percentile_ns(&empty, 99), 0);
+	hist_merge(&empty, &big);
+	CHECK_U64(empty.min_ns, big.min_ns);
+}
+
+TEST(hist_bcc_layout)
+{
+	struct hist h;
+	hist_clear(&h);
+	for (int i = 0; i < 4; i++)
+		hist_add_ns(&h, 5000); /* slot 2: 4 -> 7 */
+	hist_add_ns(&h, 1000);         /* slot 0 */
+	MEMSTREAM(f, buf, len);
+	hist_print(f, &h, "");
+	fclose(f);
+	CHECK(strstr(buf, "     usecs               : count     distribution\n") != NULL);
+	CHECK(strstr(buf, "         0 -> 1          : 1        |**********                              |\n") != NULL);
+	CHECK(strstr(buf, "         4 -> 7          : 4        |****************************************|\n") != NULL);
+	CHECK(strstr(buf, "min 1.0us") == NULL); /* fmt: 1000ns prints as 1us */
+	CHECK(strstr(buf, "min 1us  avg 4us") != NULL);
+	free(buf);
+}
