@@ -80,7 +80,7 @@ unit: $(UNIT_BIN)
 # The whole suite: installs test packages, builds, runs unit + system tests.
 test: test-deps
 	$(MAKE) all $(UNIT_BIN) $(HELPERS)
-	tests/run.sh
+	KS_BUILD=$(BUILD) tests/run.sh
 
 install: $(BUILD)/ksleuth
 	install -D -m 0755 $(BUILD)/ksleuth $(DESTDIR)$(PREFIX)/bin/ksleuth

@@ -15,7 +15,7 @@ failures=()
 if [ "$what" = all ] || [ "$what" = unit ]; then
 	echo "== unit tests (AddressSanitizer + UndefinedBehaviorSanitizer)"
 	out=$(ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-		build/unit-tests $filter 2>&1)
+		${KS_BUILD:-build}/unit-tests $filter 2>&1)
 	rc=$?
 	echo "$out" | grep -v '^ok ' || true
 	line=$(echo "$out" | grep -E '^unit: [0-9]+ passed, [0-9]+ failed' | tail -1)

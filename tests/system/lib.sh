@@ -4,8 +4,9 @@
 # shellcheck shell=bash
 
 KS_ROOT=${KS_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
-KS=$KS_ROOT/build/ksleuth
-KS_HELPERS=$KS_ROOT/build/helpers
+KS_BUILD=${KS_BUILD:-build}
+KS=$KS_ROOT/$KS_BUILD/ksleuth
+KS_HELPERS=$KS_ROOT/$KS_BUILD/helpers
 KS_RESULTS=${KS_RESULTS:-/dev/stdout}
 KS_TMP=$(mktemp -d /tmp/ksleuth-test.XXXXXX)
 KS_TEST=$(basename "$0" .sh)
