@@ -39,6 +39,7 @@ if [ "$what" = all ] || [ "$what" = system ]; then
 		exec 9>/tmp/ksleuth-systest.lock
 		flock 9
 		results=$(mktemp /tmp/ksleuth-results.XXXXXX)
+		shopt -s nullglob
 		for t in tests/system/test_*.sh; do
 			name=$(basename "$t" .sh)
 			[ -n "$filter" ] && [[ "$name" != *"$filter"* ]] && continue
