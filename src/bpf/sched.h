@@ -1,0 +1,129 @@
+/* sched.h — the contract between the sched collector's BPF side
+ * (sched.bpf.c) and its user side (collect/sched.c). Structs and
+ * constants only, no logic. Include <linux/types.h> or vmlinux.h first. */
+#ifndef KS_BPF_SCHED_H
+#define KS_BPF_SCHED_H
+#include "common.h"
+
+/* Sizes of the per-CPU rings kept in BPF_F_MMAPABLE arrays; the user side
+ * chooses the real length (a power of two) before load and passes the
+ * mask in a const volatile. These are the defaults. */
+#define SCHED_SEG_RING_DEFAULT    16384 /* run segments per CPU (64 B each) */
+#define SCHED_SAMPLE_RING_DEFAULT 4096  /* sampler records per CPU (48 B each) */
+#define SCHED_STACK_DEPTH         64    /* frames kept per stack */
+
+/* Histogram classes (dimension of the per-CPU histograms). */
+enum sched_class {
+	SCHED_CLASS_ALL = 0,   /* every wait that passes the filters */
+	SCHED_CLASS_COMM = 1,  /* waits of tasks whose comm starts with class_comm */
+	SCHED_NR_CLASSES = 2,
+};
+
+/* How a task came to wait for a CPU. */
+enum sched_wait_kind {
+	SCHED_WAIT_WOKEN = 0,     /* woken (sched_wakeup / sched_wakeup_new) -> switched in */
+	SCHED_WAIT_PREEMPTED = 1, /* switched out while still runnable -> switched in again */
+	SCHED_NR_KINDS = 2,
+};
+
+/* Index of a per-CPU histogram in the hist_cpu array. */
+#define SCHED_HIST_IDX(cpu, cls, kind) \
+	(((cpu) * SCHED_NR_CLASSES + (cls)) * SCHED_NR_KINDS + (kind))
+
+/* Keyed histograms (--by comm|pid): a hash map struct sched_hkey -> hist. */
+enum sched_hist_by {
+	SCHED_BY_NONE = 0, /* only the per-CPU histograms */
+	SCHED_BY_COMM = 1, /* key: comm, tgid 0 */
+	SCHED_BY_PID = 2,  /* key: tgid, comm of the first task seen */
+};
+struct sched_hkey {
+	__u32 tgid;
+	char comm[TASK_COMM_LEN];
+};
+#define SCHED_HKEYS_MAX 10240
+
+/* One run segment: a task on a CPU from start_ns to end_ns (0: still
+ * running). Written at switch-in, closed at the next switch. seq is
+ * the segment's index in its CPU's ring plus one, written last, so the
+ * reader can tell an entry that is being overwritten. */
+struct sched_seg {
+	__u64 start_ns;
+	__u64 end_ns;
+	__u64 seq;
+	__u32 pid;    /* tgid */
+	__u32 tid;
+	__u32 policy; /* SCHED_NORMAL 0, FIFO 1, RR 2, BATCH 3, IDLE 5, DEADLINE 6 */
+	__s32 prio;   /* kernel prio: 0-99 RT (lower is higher), 100-139 CFS */
+	char comm[TASK_COMM_LEN];
+	__u64 _pad;
+};
+
+/* One sampler record: what ran on a CPU at ts_ns while a wait was long. */
+#define SCHED_SAMPLE_USER 0x1    /* interrupted in user mode */
+#define SCHED_SAMPLE_PC_VALID 0x2 /* preempt_count was read */
+struct sched_sample {
+	__u64 ts_ns;
+	__u64 seq;          /* index in the CPU's sample ring plus one, written last */
+	__u32 pid;
+	__u32 tid;
+	__s32 kstack_id;    /* in the stacks map; < 0: none */
+	__s32 ustack_id;    /* user stack when interrupted in user mode; < 0: none */
+	__u32 preempt_count; /* of the interrupted context (see SCHED_SAMPLE_PC_VALID) */
+	__u32 flags;
+};
+/* preempt_count bits (include/linux/preempt.h) */
+#define KS_PREEMPT_MASK 0x000000ffU
+#define KS_SOFTIRQ_MASK 0x0000ff00U
+#define KS_HARDIRQ_MASK 0x000f0000U
+
+/* Per-CPU state, one entry per CPU in an mmapable array. */
+struct sched_cpu {
+	__u64 seg_head;     /* segments written on this CPU so far */
+	__u64 sample_head;  /* samples written on this CPU so far */
+	__u64 cur_start_ns; /* when the running task was switched in */
+	__u32 cur_tid;
+	__u32 waiter_tid;   /* the oldest task known to wait for this CPU (0: none) */
+	__u64 waiter_since_ns;
+	__u32 waiter_pid;
+	__u32 waiter_kind;
+	char waiter_comm[TASK_COMM_LEN];
+	__u64 waiter_reported; /* waiter_since_ns of the last ongoing report */
+	__u64 _pad[2];
+};
+
+/* Ring-buffer record types */
+enum sched_event_type {
+	SCHED_EV_WAIT = 1,    /* a wait above the threshold ended */
+	SCHED_EV_ONGOING = 2, /* a wait passed ongoing_ns and still lasts */
+};
+
+struct sched_event {
+	__u32 type;      /* enum sched_event_type */
+	__u32 cpu;       /* CPU the task waited for */
+	__u32 run_cpu;   /* CPU it finally ran on (ongoing: == cpu) */
+	__u32 kind;      /* enum sched_wait_kind */
+	__u64 start_ns;  /* when the wait began */
+	__u64 wait_ns;   /* its length (ongoing: so far) */
+	__u32 pid;       /* the waiting task */
+	__u32 tid;
+	char comm[TASK_COMM_LEN];
+	__u32 cur_pid;   /* ongoing: the task running on cpu now */
+	__u32 cur_tid;
+	char cur_comm[TASK_COMM_LEN];
+};
+
+/* Counters, one per-CPU array entry; summed by the user side. */
+enum sched_stat {
+	SCHED_STAT_WAKEUPS = 0,   /* wakeups seen (after filters) */
+	SCHED_STAT_SWITCHES,      /* sched_switch events */
+	SCHED_STAT_WAITS,         /* waits measured (after filters) */
+	SCHED_STAT_RECORDS,       /* records sent through the ring buffer */
+	SCHED_STAT_RB_DROPS,      /* records lost: ring buffer full */
+	SCHED_STAT_HKEY_DROPS,    /* waits not in keyed histograms: hash full */
+	SCHED_STAT_SAMPLES,       /* sampler records written */
+	SCHED_STAT_STACK_ERRS,    /* bpf_get_stackid failures */
+	SCHED_STAT_NOSTAMP,       /* switch-ins with no known runnable time */
+	SCHED_NR_STATS,
+};
+
+#endif
