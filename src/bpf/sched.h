@@ -13,7 +13,7 @@
 #define SCHED_STACK_DEPTH         64    /* frames kept per stack */
 
 /* Histogram classes (dimension of the per-CPU histograms). */
-enum sched_class {
+enum sched_hclass {
 	SCHED_CLASS_ALL = 0,   /* every wait that passes the filters */
 	SCHED_CLASS_COMM = 1,  /* waits of tasks whose comm starts with class_comm */
 	SCHED_NR_CLASSES = 2,

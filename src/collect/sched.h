@@ -96,7 +96,7 @@ struct sched_window {
 int sched_who_ran(struct sched_collector *c, unsigned cpu, uint64_t t0_ns, uint64_t t1_ns,
 		  unsigned max, struct sched_window *w);
 
-/* Histograms. cls: enum sched_class; kind: enum sched_wait_kind or -1
+/* Histograms. cls: enum sched_hclass; kind: enum sched_wait_kind or -1
  * for both. Read is cumulative since open; callers diff for intervals or
  * call sched_hist_reset. */
 int sched_hist_cpu(struct sched_collector *c, unsigned cpu, int cls, int kind, struct hist *out);

@@ -1,0 +1,531 @@
+// SPDX-License-Identifier: GPL-2.0
+/* sched.bpf.c — the sched collector, kernel side: when tasks become
+ * runnable and when they run (waits -> histograms, slow ones -> ring
+ * buffer), per-CPU rings of run segments (who ran when), and a stall
+ * sampler. Aggregates in the kernel; must stay cheap on sched_switch. */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "hist.bpf.h"
+#include "sched.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+/* Parameters, set by collect/sched.c before load (the verifier prunes
+ * what is off). */
+const volatile __u64 threshold_ns = 0;     /* 0: no records */
+const volatile __u64 ongoing_ns = 0;       /* 0: no ongoing records */
+const volatile __u64 sample_after_ns = 0;
+const volatile __u32 seg_mask = SCHED_SEG_RING_DEFAULT - 1;
+const volatile __u32 seg_ring = SCHED_SEG_RING_DEFAULT;
+const volatile __u32 sample_mask = SCHED_SAMPLE_RING_DEFAULT - 1;
+const volatile __u32 sample_ring = SCHED_SAMPLE_RING_DEFAULT;
+const volatile __u32 nr_cpus = 1;
+const volatile __u32 targ_tgid = 0;
+const volatile __u32 targ_comm_len = 0;
+const volatile char targ_comm[TASK_COMM_LEN] = {};
+const volatile __u32 class_comm_len = 0;
+const volatile char class_comm[TASK_COMM_LEN] = {};
+const volatile __u32 hist_by = SCHED_BY_NONE;
+const volatile bool filter_cpus = false;
+const volatile __u64 targ_cpus[16] = {}; /* bitmap of 1024 CPUs */
+
+/* When a task became runnable: 0 = not waiting. */
+struct wstamp {
+	__u64 ts;
+	__u32 cpu;
+	__u32 kind;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct wstamp);
+} stamps_ts SEC(".maps");
+
+/* raw_tp fallback: its task pointers are plain numbers, which task
+ * storage does not take; a hash by tid does. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1); /* resized to 65536 when used */
+	__type(key, __u32);
+	__type(value, struct wstamp);
+} stamps_hash SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, 1); /* nr_cpus * seg_ring */
+	__type(key, __u32);
+	__type(value, struct sched_seg);
+} segs SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, 1); /* nr_cpus * sample_ring */
+	__type(key, __u32);
+	__type(value, struct sched_sample);
+} samples SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, 1); /* nr_cpus */
+	__type(key, __u32);
+	__type(value, struct sched_cpu);
+} cpus SEC(".maps");
+
+/* Indexed by SCHED_HIST_IDX(run cpu, class, kind): only the CPU itself
+ * writes its entries, so a plain array is race-free. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1); /* nr_cpus * classes * kinds */
+	__type(key, __u32);
+	__type(value, struct hist);
+} hist_cpu SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, 1); /* SCHED_HKEYS_MAX when hist_by is set */
+	__type(key, struct sched_hkey);
+	__type(value, struct hist);
+} hist_keyed SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, SCHED_NR_STATS);
+	__type(key, __u32);
+	__type(value, __u64);
+} stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 256 * 1024);
+} events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
+	__uint(max_entries, 1); /* 4096 with the sampler */
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, SCHED_STACK_DEPTH * sizeof(__u64));
+} stacks SEC(".maps");
+
+/* The preempt count of this CPU: a per-CPU variable on x86 since 6.15
+ * (it lived in pcpu_hot before, and in thread_info on other arches);
+ * weak, so that a kernel without it loads and reports "unknown". */
+extern int __preempt_count __ksym __weak;
+
+static __always_inline void stat_inc(__u32 i)
+{
+	__u64 *v = bpf_map_lookup_elem(&stats, &i);
+
+	if (v)
+		(*v)++;
+}
+
+/* Field reads that work in both program kinds: tp_btf hands us trusted
+ * BTF pointers (plain loads), raw_tp plain numbers (probe reads). */
+#define TREAD(btf, p, field) ((btf) ? (p)->field : BPF_CORE_READ((p), field))
+
+/* task_struct::state was renamed __state in 5.14 (commit 2f064a59a11f,
+ * "sched: Change task_struct::state"). */
+struct task_struct___pre514 {
+	long state;
+} __attribute__((preserve_access_index));
+
+static __always_inline long task_state(struct task_struct *p)
+{
+	if (bpf_core_field_exists(p->__state))
+		return BPF_CORE_READ(p, __state);
+	return BPF_CORE_READ((struct task_struct___pre514 *)p, state);
+}
+
+/* The CPU of a task: thread_info::cpu since 5.16 (commit bcf9033e5449,
+ * "sched: move CPU field back into thread_info if THREAD_INFO_IN_TASK");
+ * task_struct::cpu on 5.3-5.15 with THREAD_INFO_IN_TASK. */
+struct task_struct___pre516 {
+	unsigned int cpu;
+} __attribute__((preserve_access_index));
+
+static __always_inline __u32 task_cpu(struct task_struct *p)
+{
+	if (bpf_core_field_exists(p->thread_info.cpu))
+		return BPF_CORE_READ(p, thread_info.cpu);
+	return BPF_CORE_READ((struct task_struct___pre516 *)p, cpu);
+}
+
+static __always_inline bool comm_has_prefix(const char *comm, const volatile char *pfx, __u32 len)
+{
+	for (int i = 0; i < TASK_COMM_LEN; i++) {
+		if (i >= len)
+			return true;
+		if (comm[i] != pfx[i])
+			return false;
+	}
+	return true;
+}
+
+static __always_inline void read_comm(struct task_struct *p, char *dst, bool btf)
+{
+	if (btf)
+		__builtin_memcpy(dst, p->comm, TASK_COMM_LEN);
+	else
+		bpf_probe_read_kernel(dst, TASK_COMM_LEN, &p->comm);
+}
+
+/* Is p one of the tasks we measure? Constant filters are pruned. */
+static __always_inline bool task_passes(struct task_struct *p, bool btf)
+{
+	if (targ_tgid && TREAD(btf, p, tgid) != targ_tgid)
+		return false;
+	if (targ_comm_len) {
+		char comm[TASK_COMM_LEN];
+
+		read_comm(p, comm, btf);
+		if (!comm_has_prefix(comm, targ_comm, targ_comm_len))
+			return false;
+	}
+	return true;
+}
+
+static __always_inline bool cpu_passes(__u32 cpu)
+{
+	if (!filter_cpus)
+		return true;
+	if (cpu >= 1024)
+		return false;
+	return (targ_cpus[cpu / 64 & 15] >> (cpu % 64)) & 1;
+}
+
+static __always_inline struct wstamp *stamp_get(struct task_struct *p, bool btf, bool create)
+{
+	if (btf)
+		return bpf_task_storage_get(&stamps_ts, p, 0,
+					    create ? BPF_LOCAL_STORAGE_GET_F_CREATE : 0);
+	__u32 tid = BPF_CORE_READ(p, pid);
+	struct wstamp *s = bpf_map_lookup_elem(&stamps_hash, &tid);
+	if (!s && create) {
+		struct wstamp zero = {};
+		bpf_map_update_elem(&stamps_hash, &tid, &zero, BPF_NOEXIST);
+		s = bpf_map_lookup_elem(&stamps_hash, &tid);
+	}
+	return s;
+}
+
+/* Remember p as the CPU's oldest known waiter (for the sampler and the
+ * ongoing reports) unless one is already there. */
+static __always_inline void waiter_set(struct task_struct *p, __u32 cpu, __u64 ts, __u32 kind,
+				       bool btf)
+{
+	struct sched_cpu *c = bpf_map_lookup_elem(&cpus, &cpu);
+
+	if (!c || c->waiter_tid)
+		return;
+	c->waiter_since_ns = ts;
+	c->waiter_pid = TREAD(btf, p, tgid);
+	c->waiter_kind = kind;
+	read_comm(p, c->waiter_comm, btf);
+	c->waiter_tid = TREAD(btf, p, pid);
+}
+
+static __always_inline int on_wakeup(struct task_struct *p, bool btf)
+{
+	if (!task_passes(p, btf))
+		return 0;
+	/* Woken while still on its CPU (before it got to sleep): it does
+	 * not wait for a CPU. */
+	if (TREAD(btf, p, on_cpu))
+		return 0;
+	__u32 cpu = task_cpu(p);
+	if (!cpu_passes(cpu))
+		return 0;
+	struct wstamp *s = stamp_get(p, btf, true);
+	if (!s)
+		return 0;
+	/* A wakeup of a task that is already runnable (ttwu_runnable) must
+	 * not restart its wait: keep the older stamp. */
+	if (s->ts)
+		return 0;
+	__u64 now = bpf_ktime_get_ns();
+	s->ts = now;
+	s->cpu = cpu;
+	s->kind = SCHED_WAIT_WOKEN;
+	stat_inc(SCHED_STAT_WAKEUPS);
+	waiter_set(p, cpu, now, SCHED_WAIT_WOKEN, btf);
+	return 0;
+}
+
+static __always_inline void hist_update(__u32 idx, __u64 wait_ns)
+{
+	struct hist *h = bpf_map_lookup_elem(&hist_cpu, &idx);
+
+	if (h)
+		hist_add(h, wait_ns);
+}
+
+static __always_inline void keyed_update(struct task_struct *p, const char *comm, __u64 wait_ns,
+					 bool btf)
+{
+	struct sched_hkey k = {};
+	struct hist *h;
+
+	if (hist_by == SCHED_BY_PID)
+		k.tgid = TREAD(btf, p, tgid);
+	__builtin_memcpy(k.comm, comm, TASK_COMM_LEN);
+	h = bpf_map_lookup_elem(&hist_keyed, &k);
+	if (!h) {
+		static const struct hist zero;
+		if (bpf_map_update_elem(&hist_keyed, &k, &zero, BPF_NOEXIST) && !bpf_map_lookup_elem(&hist_keyed, &k)) {
+			stat_inc(SCHED_STAT_HKEY_DROPS);
+			return;
+		}
+		h = bpf_map_lookup_elem(&hist_keyed, &k);
+		if (!h)
+			return;
+	}
+	hist_add(h, wait_ns);
+}
+
+static __always_inline void emit_wait(struct task_struct *p, const char *comm, struct wstamp *s,
+				      __u32 cpu, __u64 wait_ns, bool btf)
+{
+	struct sched_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+
+	if (!e) {
+		stat_inc(SCHED_STAT_RB_DROPS);
+		return;
+	}
+	e->type = SCHED_EV_WAIT;
+	e->cpu = s->cpu;
+	e->run_cpu = cpu;
+	e->kind = s->kind;
+	e->start_ns = s->ts;
+	e->wait_ns = wait_ns;
+	e->pid = TREAD(btf, p, tgid);
+	e->tid = TREAD(btf, p, pid);
+	__builtin_memcpy(e->comm, comm, TASK_COMM_LEN);
+	e->cur_pid = 0;
+	e->cur_tid = 0;
+	__builtin_memset(e->cur_comm, 0, TASK_COMM_LEN);
+	bpf_ringbuf_submit(e, 0);
+	stat_inc(SCHED_STAT_RECORDS);
+}
+
+static __always_inline int on_switch(struct task_struct *prev, struct task_struct *next, bool btf)
+{
+	__u64 now = bpf_ktime_get_ns();
+	__u32 cpu = bpf_get_smp_processor_id();
+	struct sched_cpu *c = bpf_map_lookup_elem(&cpus, &cpu);
+	struct wstamp *s;
+	__u32 next_tid;
+
+	stat_inc(SCHED_STAT_SWITCHES);
+	if (!c)
+		return 0;
+
+	/* prev: still runnable means preempted, its wait starts now; any
+	 * other state means it sleeps, and a stamp from a wakeup that came
+	 * while it was still running is void. */
+	if (TREAD(btf, prev, pid) && task_passes(prev, btf)) {
+		s = stamp_get(prev, btf, false);
+		if (task_state(prev) == 0 /* TASK_RUNNING */ && cpu_passes(cpu)) {
+			if (!s)
+				s = stamp_get(prev, btf, true);
+			if (s) {
+				s->ts = now;
+				s->cpu = cpu;
+				s->kind = SCHED_WAIT_PREEMPTED;
+				waiter_set(prev, cpu, now, SCHED_WAIT_PREEMPTED, btf);
+			}
+		} else if (s) {
+			s->ts = 0;
+		}
+	}
+
+	/* Run segments: close the running one, open one for next. */
+	__u64 head = c->seg_head;
+	__u32 idx;
+	struct sched_seg *g;
+	if (head) {
+		idx = cpu * seg_ring + ((head - 1) & seg_mask);
+		g = bpf_map_lookup_elem(&segs, &idx);
+		if (g)
+			g->end_ns = now;
+	}
+	idx = cpu * seg_ring + (head & seg_mask);
+	g = bpf_map_lookup_elem(&segs, &idx);
+	next_tid = TREAD(btf, next, pid);
+	if (g) {
+		g->seq = 0; /* being rewritten */
+		g->start_ns = now;
+		g->end_ns = 0;
+		g->pid = TREAD(btf, next, tgid);
+		g->tid = next_tid;
+		g->policy = TREAD(btf, next, policy);
+		g->prio = TREAD(btf, next, prio);
+		read_comm(next, g->comm, btf);
+		g->seq = head + 1;
+		c->seg_head = head + 1;
+	}
+	c->cur_start_ns = now;
+	c->cur_tid = next_tid;
+
+	/* next: the end of its wait. */
+	if (!next_tid)
+		return 0;
+	if (c->waiter_tid == next_tid)
+		c->waiter_tid = 0;
+	s = stamp_get(next, btf, false);
+	if (!s || !s->ts) {
+		stat_inc(SCHED_STAT_NOSTAMP);
+		return 0;
+	}
+	__u64 wait_ns = now - s->ts;
+	__u32 wcpu = s->cpu;
+	struct sched_cpu *wc = wcpu == cpu ? c : bpf_map_lookup_elem(&cpus, &wcpu);
+	if (wc && wc->waiter_tid == next_tid)
+		wc->waiter_tid = 0;
+	stat_inc(SCHED_STAT_WAITS);
+
+	char comm[TASK_COMM_LEN];
+	read_comm(next, comm, btf);
+	__u32 kind = s->kind & 1;
+	hist_update(SCHED_HIST_IDX(cpu, SCHED_CLASS_ALL, kind), wait_ns);
+	if (class_comm_len && comm_has_prefix(comm, class_comm, class_comm_len))
+		hist_update(SCHED_HIST_IDX(cpu, SCHED_CLASS_COMM, kind), wait_ns);
+	if (hist_by != SCHED_BY_NONE)
+		keyed_update(next, comm, wait_ns, btf);
+	if (threshold_ns && wait_ns > threshold_ns)
+		emit_wait(next, comm, s, cpu, wait_ns, btf);
+	s->ts = 0;
+	return 0;
+}
+
+/* TP_PROTO(struct task_struct *p) */
+SEC("tp_btf/sched_wakeup")
+int BPF_PROG(ks_sched_wakeup, struct task_struct *p)
+{
+	return on_wakeup(p, true);
+}
+
+SEC("raw_tp/sched_wakeup")
+int BPF_PROG(ks_sched_wakeup_raw, struct task_struct *p)
+{
+	return on_wakeup(p, false);
+}
+
+/* TP_PROTO(struct task_struct *p) */
+SEC("tp_btf/sched_wakeup_new")
+int BPF_PROG(ks_sched_wakeup_new, struct task_struct *p)
+{
+	return on_wakeup(p, true);
+}
+
+SEC("raw_tp/sched_wakeup_new")
+int BPF_PROG(ks_sched_wakeup_new_raw, struct task_struct *p)
+{
+	return on_wakeup(p, false);
+}
+
+/* TP_PROTO(bool preempt, struct task_struct *prev, struct task_struct *next,
+ *          unsigned int prev_state)  -- prev_state added in 5.18
+ * (commit fa2c3254d7cf); we read prev's state from the task instead, so
+ * the first three arguments are all we use on every kernel. */
+SEC("tp_btf/sched_switch")
+int BPF_PROG(ks_sched_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
+{
+	return on_switch(prev, next, true);
+}
+
+SEC("raw_tp/sched_switch")
+int BPF_PROG(ks_sched_switch_raw, bool preempt, struct task_struct *prev, struct task_struct *next)
+{
+	return on_switch(prev, next, false);
+}
+
+static __always_inline bool regs_user_mode(struct bpf_perf_event_data *ctx)
+{
+#if defined(__TARGET_ARCH_x86)
+	return (ctx->regs.cs & 3) != 0;
+#elif defined(__TARGET_ARCH_arm64)
+	return (ctx->regs.pstate & 0xf) == 0; /* EL0t */
+#else
+	return false;
+#endif
+}
+
+/* The stall sampler: a cpu-clock perf event on every CPU. Returns at once
+ * unless a task on this CPU has waited longer than sample_after_ns. */
+SEC("perf_event")
+int ks_sched_sample(struct bpf_perf_event_data *ctx)
+{
+	__u32 cpu = bpf_get_smp_processor_id();
+	struct sched_cpu *c = bpf_map_lookup_elem(&cpus, &cpu);
+	__u64 now, since;
+
+	if (!c || !c->waiter_tid)
+		return 0;
+	now = bpf_ktime_get_ns();
+	since = c->waiter_since_ns;
+	if (now < since || now - since < sample_after_ns)
+		return 0;
+
+	__u64 id = bpf_get_current_pid_tgid();
+	__u64 head = c->sample_head;
+	__u32 idx = cpu * sample_ring + (head & sample_mask);
+	struct sched_sample *s = bpf_map_lookup_elem(&samples, &idx);
+	if (s) {
+		bool user = regs_user_mode(ctx);
+		s->seq = 0;
+		s->ts_ns = now;
+		s->pid = id >> 32;
+		s->tid = (__u32)id;
+		s->flags = user ? SCHED_SAMPLE_USER : 0;
+		if (user) {
+			s->kstack_id = -1;
+			s->ustack_id = bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK);
+		} else {
+			s->kstack_id = bpf_get_stackid(ctx, &stacks, 0);
+			s->ustack_id = -1;
+		}
+		if (s->kstack_id < 0 && s->ustack_id < 0)
+			stat_inc(SCHED_STAT_STACK_ERRS);
+		s->preempt_count = 0;
+		if (&__preempt_count) {
+			int *pc = bpf_this_cpu_ptr(&__preempt_count);
+			s->preempt_count = *pc;
+			s->flags |= SCHED_SAMPLE_PC_VALID;
+		}
+		s->seq = head + 1;
+		c->sample_head = head + 1;
+		stat_inc(SCHED_STAT_SAMPLES);
+	}
+
+	/* Once per wait: an "ongoing" record while it still lasts. */
+	if (ongoing_ns && now - since >= ongoing_ns && c->waiter_reported != since) {
+		c->waiter_reported = since;
+		struct sched_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+		if (!e) {
+			stat_inc(SCHED_STAT_RB_DROPS);
+			return 0;
+		}
+		e->type = SCHED_EV_ONGOING;
+		e->cpu = cpu;
+		e->run_cpu = cpu;
+		e->kind = c->waiter_kind;
+		e->start_ns = since;
+		e->wait_ns = now - since;
+		e->pid = c->waiter_pid;
+		e->tid = c->waiter_tid;
+		__builtin_memcpy(e->comm, c->waiter_comm, TASK_COMM_LEN);
+		e->cur_pid = id >> 32;
+		e->cur_tid = (__u32)id;
+		bpf_get_current_comm(e->cur_comm, TASK_COMM_LEN);
+		bpf_ringbuf_submit(e, 0);
+		stat_inc(SCHED_STAT_RECORDS);
+	}
+	return 0;
+}
