@@ -1,0 +1,453 @@
+/* sysinfo.c — learn kernel facts from /proc, /sys, /dev/kmsg and the
+ * kernel config, and probe BPF attach types by really loading programs.
+ * Changes nothing on the system: filesystems that are not mounted
+ * (securityfs, debugfs) are mounted only inside a short-lived child's
+ * private mount namespace. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <linux/bpf.h>
+#include <linux/perf_event.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/syscall.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <zlib.h>
+
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+
+#include "lib/parse.h"
+#include "lib/strutil.h"
+#include "sys/log.h"
+#include "sys/sysinfo.h"
+#include "sys/tracefs.h"
+
+#define CONFIG_MAX (4 << 20)
+
+/* Whole small file into buf (NUL-terminated). Returns length or -errno. */
+static int read_small(const char *path, char *buf, size_t size)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, size - 1);
+	if (n < 0) {
+		int e = -errno;
+		close(fd);
+		return e;
+	}
+	close(fd);
+	buf[n] = '\0';
+	return (int)n;
+}
+
+/* Read path from a filesystem that nobody mounted (securityfs, debugfs):
+ * a child mounts it in its own private mount namespace, reads, and
+ * reports back through a pipe, so the system's mounts stay untouched.
+ * Returns length or -errno (of the mount or of the read). */
+static int read_private_mount(const char *fstype, const char *mnt, const char *path,
+			      char *buf, size_t size)
+{
+	int p[2], rc = -EIO, status;
+	pid_t pid;
+
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return -errno;
+	pid = fork();
+	if (pid < 0) {
+		rc = -errno;
+		close(p[0]);
+		close(p[1]);
+		return rc;
+	}
+	if (pid == 0) {
+		close(p[0]);
+		if (unshare(CLONE_NEWNS) < 0 ||
+		    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+		    mount(fstype, mnt, fstype, 0, NULL) < 0)
+			rc = -errno;
+		else
+			rc = read_small(path, buf, size);
+		if (write(p[1], &rc, sizeof(rc)) != sizeof(rc))
+			_exit(1);
+		if (rc > 0 && write(p[1], buf, (size_t)rc) != rc)
+			_exit(1);
+		_exit(0);
+	}
+	close(p[1]);
+	if (read(p[0], &rc, sizeof(rc)) != sizeof(rc)) {
+		rc = -EIO;
+	} else if (rc > 0) {
+		ssize_t got = 0, n;
+		while (got < rc && (n = read(p[0], buf + got, (size_t)(rc - got))) > 0)
+			got += n;
+		buf[got] = '\0';
+		rc = (int)got;
+	}
+	close(p[0]);
+	waitpid(pid, &status, 0);
+	return rc;
+}
+
+/* Read a mode file directly, or, when it is not there (its filesystem is
+ * not mounted here), through a private mount of fstype. *privately says
+ * which way worked. */
+static int read_mode_file(const char *fstype, const char *mnt, const char *path,
+			  char *buf, size_t size, bool *privately)
+{
+	int rc = read_small(path, buf, size);
+
+	*privately = false;
+	if (rc != -ENOENT)
+		return rc;
+	*privately = true;
+	return read_private_mount(fstype, mnt, path, buf, size);
+}
+
+static char *read_config(char *src, size_t src_size, const char *release)
+{
+	char *buf = malloc(CONFIG_MAX);
+	gzFile gz;
+	int n;
+
+	if (!buf)
+		return NULL;
+	gz = gzopen("/proc/config.gz", "rb");
+	if (gz) {
+		n = gzread(gz, buf, CONFIG_MAX - 1);
+		gzclose(gz);
+		if (n > 0) {
+			buf[n] = '\0';
+			strlcpy_k(src, "/proc/config.gz", src_size);
+			return buf;
+		}
+	}
+	char path[256];
+	snprintf(path, sizeof(path), "/boot/config-%s", release);
+	FILE *f = fopen(path, "re");
+	if (f) {
+		size_t m = fread(buf, 1, CONFIG_MAX - 1, f);
+		fclose(f);
+		if (m > 0) {
+			buf[m] = '\0';
+			strlcpy_k(src, path, src_size);
+			return buf;
+		}
+	}
+	free(buf);
+	src[0] = '\0';
+	return NULL;
+}
+
+/* The boot log's "Dynamic Preempt: MODE" line, read from the start of
+ * the kernel's ring buffer without blocking. */
+static bool kmsg_find_dynamic_preempt(char *mode, size_t size)
+{
+	char rec[8192];
+	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	bool found = false;
+
+	if (fd < 0)
+		return false;
+	for (int i = 0; i < 1000000; i++) {
+		ssize_t n = read(fd, rec, sizeof(rec) - 1);
+		if (n < 0 && errno == EPIPE)
+			continue; /* overwritten while we read: go on */
+		if (n <= 0)
+			break;
+		rec[n] = '\0';
+		if (kmsg_dynamic_preempt(rec, mode, size)) {
+			found = true;
+			break;
+		}
+	}
+	close(fd);
+	return found;
+}
+
+static int count_cpulist(const char *path)
+{
+	char buf[1024];
+	struct cpuset s;
+
+	if (read_small(path, buf, sizeof(buf)) <= 0 || parse_cpulist(strtrim(buf), &s) < 0)
+		return 0;
+	return cpuset_count(&s);
+}
+
+void kernel_facts_read(struct kernel_facts *kf)
+{
+	struct utsname u;
+	char buf[512], v[32];
+	char *config;
+	bool priv;
+	int rc;
+
+	memset(kf, 0, sizeof(*kf));
+	if (uname(&u) == 0)
+		strlcpy_k(kf->release, u.release, sizeof(kf->release));
+	parse_kernel_release(kf->release, &kf->major, &kf->minor, &kf->patch);
+	kf->softirq = softirq_semantics_for(kf->major, kf->minor);
+
+	config = read_config(kf->config_src, sizeof(kf->config_src), kf->release);
+	if (config) {
+		const char *m = kconfig_preempt_model(config);
+		if (m)
+			strlcpy_k(kf->preempt_model, m, sizeof(kf->preempt_model));
+		kf->preempt_dynamic_built = kconfig_value(config, "PREEMPT_DYNAMIC", v, sizeof(v)) &&
+					    !strcmp(v, "y");
+		if (kconfig_value(config, "HZ", v, sizeof(v)))
+			kf->hz = atoi(v);
+		free(config);
+	}
+
+	kf->btf = access("/sys/kernel/btf/vmlinux", R_OK) == 0;
+	kf->cpus_online = count_cpulist("/sys/devices/system/cpu/online");
+	kf->cpus_possible = count_cpulist("/sys/devices/system/cpu/possible");
+
+	rc = read_mode_file("securityfs", "/sys/kernel/security", "/sys/kernel/security/lockdown",
+			    buf, sizeof(buf), &priv);
+	if (rc > 0 && parse_selected_mode(buf, kf->lockdown, sizeof(kf->lockdown)))
+		snprintf(kf->lockdown_src, sizeof(kf->lockdown_src), "/sys/kernel/security/lockdown%s",
+			 priv ? " (securityfs mounted in a private namespace)" : "");
+	else if (rc == -ENOENT) {
+		strlcpy_k(kf->lockdown, "none", sizeof(kf->lockdown));
+		strlcpy_k(kf->lockdown_src, "no lockdown file: the lockdown LSM is not built in",
+			  sizeof(kf->lockdown_src));
+	}
+
+	if (!kf->preempt_dynamic_built)
+		return;
+	rc = read_mode_file("debugfs", "/sys/kernel/debug", "/sys/kernel/debug/sched/preempt",
+			    buf, sizeof(buf), &priv);
+	if (rc > 0 && parse_selected_mode(buf, kf->preempt_dynamic, sizeof(kf->preempt_dynamic))) {
+		snprintf(kf->preempt_dynamic_src, sizeof(kf->preempt_dynamic_src),
+			 "/sys/kernel/debug/sched/preempt");
+		return;
+	}
+	if (rc < 0)
+		snprintf(kf->preempt_debugfs_err, sizeof(kf->preempt_debugfs_err), "%s%s",
+			 strerror(-rc),
+			 rc == -EPERM && kf->lockdown[0] && strcmp(kf->lockdown, "none") ?
+			 " (kernel lockdown)" : "");
+	if (kmsg_find_dynamic_preempt(kf->preempt_dynamic, sizeof(kf->preempt_dynamic)))
+		strlcpy_k(kf->preempt_dynamic_src, "boot log (/dev/kmsg)",
+			  sizeof(kf->preempt_dynamic_src));
+}
+
+/* ---- BPF attach-type probes ---- */
+
+static const char *const attach_names[ATTACH_NR] = {
+	[ATTACH_TP_BTF] = "tp_btf",         [ATTACH_RAW_TP] = "raw_tp",
+	[ATTACH_TRACEPOINT] = "tracepoint", [ATTACH_PERF_EVENT] = "perf_event",
+	[ATTACH_FENTRY] = "fentry",         [ATTACH_KPROBE] = "kprobe",
+};
+
+const char *attach_kind_name(enum bpf_attach_kind k)
+{
+	return k < ATTACH_NR ? attach_names[k] : "?";
+}
+
+/* r0 = 0; exit */
+static const struct bpf_insn ret0[] = {
+	{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
+	{ .code = BPF_JMP | BPF_EXIT },
+};
+
+static const char *errno_name(int e)
+{
+	switch (e) {
+	case EPERM: return "EPERM";
+	case ENOENT: return "ENOENT";
+	case EINVAL: return "EINVAL";
+	case EACCES: return "EACCES";
+	case E2BIG: return "E2BIG";
+	case EBUSY: return "EBUSY";
+	case ESRCH: return "ESRCH";
+	case EOPNOTSUPP: return "EOPNOTSUPP";
+	case 524: return "ENOTSUPP";
+	default: return "errno";
+	}
+}
+
+static int probe_fail(struct attach_probe *out, int err, const char *step, const char *why)
+{
+	out->works = false;
+	out->err = err;
+	snprintf(out->reason, sizeof(out->reason), "%s fails with %s (%s)%s%s", step,
+		 errno_name(err), err == 524 ? "not supported" : strerror(err),
+		 why ? ": " : "", why ? why : "");
+	return -err;
+}
+
+static int perf_open(struct perf_event_attr *attr)
+{
+	return (int)syscall(SYS_perf_event_open, attr, -1 /* any task */, 0 /* cpu 0 */, -1,
+			    PERF_FLAG_FD_CLOEXEC);
+}
+
+/* Attach prog_fd to a perf event: a bpf_link (>= 5.15), else the ioctl. */
+static int perf_attach(int prog_fd, int pfd, int *link_fd)
+{
+	*link_fd = bpf_link_create(prog_fd, pfd, BPF_PERF_EVENT, NULL);
+	if (*link_fd >= 0)
+		return 0;
+	if (ioctl(pfd, PERF_EVENT_IOC_SET_BPF, prog_fd) == 0)
+		return 0;
+	return -errno;
+}
+
+static int btf_id_of(const char *name, __u32 kind)
+{
+	struct btf *btf = btf__load_vmlinux_btf();
+	int id;
+
+	if (!btf)
+		return -errno ? -errno : -ENOENT;
+	id = btf__find_by_name_kind(btf, name, kind);
+	btf__free(btf);
+	return id;
+}
+
+static int kprobe_pmu_type(void)
+{
+	char buf[32];
+	if (read_small("/sys/bus/event_source/devices/kprobe/type", buf, sizeof(buf)) <= 0)
+		return -ENOENT;
+	return atoi(buf);
+}
+
+void bpf_probe_attach(enum bpf_attach_kind k, struct attach_probe *out)
+{
+	LIBBPF_OPTS(bpf_prog_load_opts, opts);
+	enum bpf_prog_type type;
+	int prog = -1, pfd = -1, link = -1, id;
+	char name[16];
+	const char *load_step = "loading a program";
+
+	memset(out, 0, sizeof(*out));
+	out->name = attach_kind_name(k);
+	snprintf(name, sizeof(name), "ks_probe_%s", k == ATTACH_PERF_EVENT ? "perf" : out->name);
+
+	switch (k) {
+	case ATTACH_TP_BTF:
+	case ATTACH_FENTRY:
+		type = BPF_PROG_TYPE_TRACING;
+		if (k == ATTACH_TP_BTF) {
+			opts.expected_attach_type = BPF_TRACE_RAW_TP;
+			id = btf_id_of("btf_trace_sched_switch", BTF_KIND_TYPEDEF);
+		} else {
+			opts.expected_attach_type = BPF_TRACE_FENTRY;
+			id = btf_id_of("vfs_read", BTF_KIND_FUNC);
+		}
+		if (id < 0) {
+			probe_fail(out, -id, "finding the target in the kernel's BTF", NULL);
+			return;
+		}
+		opts.attach_btf_id = (__u32)id;
+		break;
+	case ATTACH_RAW_TP:
+		type = BPF_PROG_TYPE_RAW_TRACEPOINT;
+		break;
+	case ATTACH_TRACEPOINT:
+		type = BPF_PROG_TYPE_TRACEPOINT;
+		break;
+	case ATTACH_PERF_EVENT:
+		type = BPF_PROG_TYPE_PERF_EVENT;
+		break;
+	case ATTACH_KPROBE:
+	default:
+		type = BPF_PROG_TYPE_KPROBE;
+		break;
+	}
+
+	prog = bpf_prog_load(type, name, "GPL", ret0, sizeof(ret0) / sizeof(ret0[0]), &opts);
+	if (prog < 0) {
+		int e = errno;
+		probe_fail(out, e, load_step,
+			   e == EPERM && k == ATTACH_FENTRY ? "this kernel refuses fentry/fexit programs" :
+			   e == EPERM ? "missing privileges or refused by the kernel" : NULL);
+		return;
+	}
+
+	switch (k) {
+	case ATTACH_TP_BTF:
+	case ATTACH_RAW_TP:
+	case ATTACH_FENTRY:
+		link = bpf_raw_tracepoint_open(k == ATTACH_RAW_TP ? "sched_switch" : NULL, prog);
+		if (link < 0)
+			probe_fail(out, errno, "attaching", NULL);
+		break;
+	case ATTACH_TRACEPOINT: {
+		struct perf_event_attr a = { .type = PERF_TYPE_TRACEPOINT, .size = sizeof(a),
+					     .sample_period = 1, .wakeup_events = 1 };
+		id = tracefs_event_id("sched", "sched_switch");
+		if (id < 0) {
+			probe_fail(out, -id, "reading the tracepoint id from tracefs", NULL);
+			break;
+		}
+		a.config = (__u64)id;
+		pfd = perf_open(&a);
+		if (pfd < 0) {
+			probe_fail(out, errno, "opening the tracepoint perf event", NULL);
+			break;
+		}
+		if ((id = perf_attach(prog, pfd, &link)) < 0)
+			probe_fail(out, -id, "attaching", NULL);
+		break;
+	}
+	case ATTACH_PERF_EVENT: {
+		/* disabled: the program never runs during the probe */
+		struct perf_event_attr a = { .type = PERF_TYPE_SOFTWARE, .size = sizeof(a),
+					     .config = PERF_COUNT_SW_CPU_CLOCK,
+					     .sample_period = 1000000000, .disabled = 1 };
+		pfd = perf_open(&a);
+		if (pfd < 0) {
+			probe_fail(out, errno, "opening a cpu-clock perf event", NULL);
+			break;
+		}
+		if ((id = perf_attach(prog, pfd, &link)) < 0)
+			probe_fail(out, -id, "attaching", NULL);
+		break;
+	}
+	case ATTACH_KPROBE:
+	default: {
+		int t = kprobe_pmu_type();
+		if (t < 0) {
+			probe_fail(out, ENOENT, "finding the kprobe PMU",
+				   "no kprobes in this kernel (CONFIG_KPROBES is not set)");
+			break;
+		}
+		struct perf_event_attr a = { .type = (__u32)t, .size = sizeof(a),
+					     .sample_period = 1, .wakeup_events = 1 };
+		a.config1 = (__u64)(unsigned long)"vfs_read";
+		pfd = perf_open(&a);
+		if (pfd < 0) {
+			probe_fail(out, errno, "creating a kprobe on vfs_read", NULL);
+			break;
+		}
+		if ((id = perf_attach(prog, pfd, &link)) < 0)
+			probe_fail(out, -id, "attaching", NULL);
+		break;
+	}
+	}
+	if (!out->err) {
+		out->works = true;
+		strlcpy_k(out->reason, "loaded and attached", sizeof(out->reason));
+	}
+	if (link >= 0)
+		close(link);
+	if (pfd >= 0)
+		close(pfd);
+	close(prog);
+}
