@@ -1,0 +1,200 @@
+/* httpparse.c — HTTP/1.x request-head parser (RFC 9112 subset: origin-form
+ * targets, no bodies). Pure. */
+#include <string.h>
+#include <strings.h>
+
+#include "lib/httpparse.h"
+
+bool http_is_tchar(char c)
+{
+	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
+		return true;
+	return c && strchr("!#$%&'*+-.^_`|~", c) != NULL;
+}
+
+const char *http_status_text(int status)
+{
+	switch (status) {
+	case 200: return "OK";
+	case 400: return "Bad Request";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 408: return "Request Timeout";
+	case 413: return "Content Too Large";
+	case 414: return "URI Too Long";
+	case 431: return "Request Header Fields Too Large";
+	case 500: return "Internal Server Error";
+	case 501: return "Not Implemented";
+	case 503: return "Service Unavailable";
+	case 505: return "HTTP Version Not Supported";
+	default: return "Error";
+	}
+}
+
+static enum http_parse_result error(struct http_request *req, int status)
+{
+	req->status = status;
+	return HTTP_PARSE_ERROR;
+}
+
+/* Length of the line at s (up to and without its CRLF/LF) or -1 if no LF
+ * yet; *next is where the next line starts. A CR not followed by LF is
+ * reported as -2 (bad). */
+static long line_len(const char *s, const char *end, const char **next)
+{
+	const char *lf = memchr(s, '\n', (size_t)(end - s));
+	const char *e;
+
+	if (!lf)
+		return -1;
+	*next = lf + 1;
+	e = lf;
+	if (e > s && e[-1] == '\r')
+		e--;
+	for (const char *c = s; c < e; c++)
+		if (*c == '\r')
+			return -2;
+	return e - s;
+}
+
+static bool ieq(const char *a, size_t n, const char *b)
+{
+	return strlen(b) == n && strncasecmp(a, b, n) == 0;
+}
+
+static enum http_parse_result parse_request_line(const char *s, size_t n, struct http_request *req)
+{
+	const char *end = s + n, *sp1, *sp2, *q;
+	size_t mlen, tlen;
+
+	sp1 = memchr(s, ' ', n);
+	if (!sp1 || sp1 == s)
+		return error(req, 400);
+	mlen = (size_t)(sp1 - s);
+	for (const char *c = s; c < sp1; c++)
+		if (!http_is_tchar(*c))
+			return error(req, 400);
+	if (mlen >= sizeof(req->method))
+		return error(req, 501); /* no method we know is this long */
+	sp2 = memchr(sp1 + 1, ' ', (size_t)(end - sp1 - 1));
+	if (!sp2 || sp2 == sp1 + 1)
+		return error(req, 400);
+	/* version: exactly HTTP/d.d */
+	if (end - sp2 - 1 != 8 || memcmp(sp2 + 1, "HTTP/", 5) != 0 ||
+	    sp2[6] < '0' || sp2[6] > '9' || sp2[7] != '.' || sp2[8] < '0' || sp2[8] > '9')
+		return error(req, 400);
+	if (sp2[6] != '1')
+		return error(req, 505);
+	req->version_minor = sp2[8] - '0';
+	/* origin-form target: "/path[?query]", visible ASCII only */
+	if (sp1[1] != '/')
+		return error(req, 400);
+	for (const char *c = sp1 + 1; c < sp2; c++)
+		if ((unsigned char)*c <= 0x20 || (unsigned char)*c >= 0x7f)
+			return error(req, 400);
+	q = memchr(sp1 + 1, '?', (size_t)(sp2 - sp1 - 1));
+	tlen = (size_t)((q ? q : sp2) - (sp1 + 1));
+	if (tlen >= sizeof(req->path))
+		return error(req, 414);
+	memcpy(req->method, s, mlen);
+	req->method[mlen] = '\0';
+	memcpy(req->path, sp1 + 1, tlen);
+	req->path[tlen] = '\0';
+	return HTTP_PARSE_DONE;
+}
+
+static enum http_parse_result parse_header(const char *s, size_t n, struct http_request *req,
+					   bool *seen_cl)
+{
+	const char *colon, *v, *ve;
+
+	if (n == 0 || s[0] == ' ' || s[0] == '\t')
+		return error(req, 400); /* obsolete line folding */
+	colon = memchr(s, ':', n);
+	if (!colon || colon == s)
+		return error(req, 400);
+	for (const char *c = s; c < colon; c++)
+		if (!http_is_tchar(*c))
+			return error(req, 400);
+	v = colon + 1;
+	ve = s + n;
+	while (v < ve && (*v == ' ' || *v == '\t'))
+		v++;
+	while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t'))
+		ve--;
+	for (const char *c = v; c < ve; c++)
+		if (((unsigned char)*c < 0x20 && *c != '\t') || *c == 0x7f)
+			return error(req, 400);
+	size_t nlen = (size_t)(colon - s);
+	if (ieq(s, nlen, "host")) {
+		req->has_host = true;
+	} else if (ieq(s, nlen, "content-length")) {
+		uint64_t cl = 0;
+		if (v == ve)
+			return error(req, 400);
+		for (const char *c = v; c < ve; c++) {
+			if (*c < '0' || *c > '9' || cl > (UINT64_MAX - 9) / 10)
+				return error(req, 400);
+			cl = cl * 10 + (uint64_t)(*c - '0');
+		}
+		if (*seen_cl && cl != req->content_length)
+			return error(req, 400);
+		*seen_cl = true;
+		req->content_length = cl;
+	} else if (ieq(s, nlen, "transfer-encoding")) {
+		return error(req, 501); /* we take no request bodies */
+	}
+	return HTTP_PARSE_DONE;
+}
+
+enum http_parse_result http_parse_request(const char *buf, size_t len, struct http_request *req)
+{
+	const char *s = buf, *end = buf + len, *next;
+	long n;
+	int nheaders = 0;
+	bool seen_cl = false;
+
+	memset(req, 0, sizeof(*req));
+	/* RFC 9112 2.2: ignore empty lines before the request line */
+	while (s < end && (*s == '\r' || *s == '\n')) {
+		if (*s == '\r' && (s + 1 >= end || s[1] != '\n'))
+			break;
+		s += *s == '\r' ? 2 : 1;
+	}
+	/* Reject garbage early, before the line is complete: a method is a token. */
+	for (const char *c = s; c < end && *c != ' '; c++)
+		if (!http_is_tchar(*c))
+			return error(req, 400);
+
+	n = line_len(s, end, &next);
+	if (n == -2)
+		return error(req, 400);
+	if (n < 0)
+		return (size_t)(end - s) > HTTP_MAX_LINE ? error(req, 414) : HTTP_PARSE_MORE;
+	if ((size_t)n > HTTP_MAX_LINE)
+		return error(req, 414);
+	if (parse_request_line(s, (size_t)n, req) == HTTP_PARSE_ERROR)
+		return HTTP_PARSE_ERROR;
+
+	for (s = next;; s = next) {
+		n = line_len(s, end, &next);
+		if (n == -2)
+			return error(req, 400);
+		if (n < 0)
+			return len > HTTP_MAX_HEAD ? error(req, 431) : HTTP_PARSE_MORE;
+		if (n == 0)
+			break;
+		if (++nheaders > HTTP_MAX_HEADERS)
+			return error(req, 431);
+		if (parse_header(s, (size_t)n, req, &seen_cl) == HTTP_PARSE_ERROR)
+			return HTTP_PARSE_ERROR;
+	}
+	req->head_len = (size_t)(next - buf);
+	if (req->head_len > HTTP_MAX_HEAD)
+		return error(req, 431);
+	if (req->version_minor >= 1 && !req->has_host)
+		return error(req, 400); /* RFC 9112 3.2: Host is required in 1.1 */
+	if (req->content_length > HTTP_MAX_BODY)
+		return error(req, 413);
+	return HTTP_PARSE_DONE;
+}

@@ -1,0 +1,41 @@
+/* httpparse.h — HTTP/1.x request-head parsing for the agent's small
+ * server: request line, header lines, size limits, and the status to
+ * answer when the request is bad. Pure: works on the bytes it is given. */
+#ifndef LIB_HTTPPARSE_H
+#define LIB_HTTPPARSE_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define HTTP_MAX_LINE 2048     /* request line, bytes: longer -> 414 */
+#define HTTP_MAX_HEAD 8192     /* request line + headers, bytes: longer -> 431 */
+#define HTTP_MAX_HEADERS 64    /* header lines: more -> 431 */
+#define HTTP_MAX_BODY 0        /* GET/HEAD bodies we accept, bytes: more -> 413 */
+
+enum http_parse_result {
+	HTTP_PARSE_MORE,   /* head incomplete and within limits: read more */
+	HTTP_PARSE_DONE,   /* a complete, well-formed head: route it */
+	HTTP_PARSE_ERROR,  /* answer req->status and close */
+};
+
+struct http_request {
+	char method[16];
+	char path[256];        /* without the query string */
+	int version_minor;     /* HTTP/1.<minor> */
+	uint64_t content_length;
+	bool has_host;
+	size_t head_len;       /* bytes of the head, including the blank line */
+	int status;            /* on HTTP_PARSE_ERROR: 400, 413, 414, 431, 505 */
+};
+
+/* Parse buf[0..len) (what arrived so far). Lines end in CRLF or bare LF.
+ * Idempotent: call again with more bytes. */
+enum http_parse_result http_parse_request(const char *buf, size_t len, struct http_request *req);
+
+/* "OK", "Not Found", ... for the codes the server uses; "Error" otherwise. */
+const char *http_status_text(int status);
+
+/* True for RFC 9110 token characters (method and header names). */
+bool http_is_tchar(char c);
+
+#endif

@@ -1,0 +1,121 @@
+/* Unit tests: HTTP request-head parsing (src/lib/httpparse.c). */
+#include <stdlib.h>
+
+#include "test.h"
+#include "lib/httpparse.h"
+
+static enum http_parse_result parse(const char *s, struct http_request *r)
+{
+	return http_parse_request(s, strlen(s), r);
+}
+
+TEST(http_parse_simple_get)
+{
+	struct http_request r;
+	const char *s = "GET /metrics?x=1 HTTP/1.1\r\nHost: localhost:9464\r\n"
+			"User-Agent: Prometheus/2.42.0\r\nAccept: */*\r\n\r\n";
+	CHECK_EQ(parse(s, &r), HTTP_PARSE_DONE);
+	CHECK_STR(r.method, "GET");
+	CHECK_STR(r.path, "/metrics");
+	CHECK_EQ(r.version_minor, 1);
+	CHECK_EQ(r.head_len, strlen(s));
+}
+
+TEST(http_parse_bare_lf_and_http10_without_host)
+{
+	struct http_request r;
+	CHECK_EQ(parse("\r\nHEAD /healthz HTTP/1.0\n\n", &r), HTTP_PARSE_DONE);
+	CHECK_STR(r.method, "HEAD");
+	CHECK_STR(r.path, "/healthz");
+	CHECK_EQ(r.version_minor, 0);
+}
+
+TEST(http_parse_incremental)
+{
+	struct http_request r;
+	const char *s = "GET /metrics HTTP/1.1\r\nHost: a\r\n\r\n";
+	size_t n = strlen(s);
+	for (size_t i = 0; i < n; i++)
+		CHECK_EQ(http_parse_request(s, i, &r), HTTP_PARSE_MORE);
+	CHECK_EQ(http_parse_request(s, n, &r), HTTP_PARSE_DONE);
+}
+
+TEST(http_parse_garbage)
+{
+	struct http_request r;
+	CHECK_EQ(parse("\x16\x03\x01\x02", &r), HTTP_PARSE_ERROR); /* a TLS hello, early */
+	CHECK_EQ(r.status, 400);
+	CHECK_EQ(parse("hello world\r\n\r\n", &r), HTTP_PARSE_ERROR);
+	CHECK_EQ(r.status, 400);
+	CHECK_EQ(parse("GET\r\n\r\n", &r), HTTP_PARSE_ERROR);
+	CHECK_EQ(parse("GET  /metrics HTTP/1.1\r\n\r\n", &r), HTTP_PARSE_ERROR);
+	CHECK_EQ(parse("GET metrics HTTP/1.1\r\nHost: a\r\n\r\n", &r), HTTP_PARSE_ERROR);
+	CHECK_EQ(parse("GET /a b HTTP/1.1\r\nHost: a\r\n\r\n", &r), HTTP_PARSE_ERROR);
+	CHECK_EQ(parse("GET /metrics HTTP/1.1 \r\nHost: a\r\n\r\n", &r), HTTP_PARSE_ERROR);
+	CHECK_EQ(parse("GET /metrics FOO/1.1\r\nHost: a\r\n\r\n", &r), HTTP_PARSE_ERROR);
+	CHECK_EQ(parse("GET /metrics HTTP/1.1\rX\r\n\r\n", &r), HTTP_PARSE_ERROR);
+	CHECK_EQ(r.status, 400);
+}
+
+TEST(http_parse_headers)
+{
+	struct http_request r;
+	CHECK_EQ(parse("GET / HTTP/1.1\r\n\r\n", &r), HTTP_PARSE_ERROR); /* no Host */
+	CHECK_EQ(r.status, 400);
+	CHECK_EQ(parse("GET / HTTP/1.1\r\nHost: a\r\n folded\r\n\r\n", &r), HTTP_PARSE_ERROR);
+	CHECK_EQ(parse("GET / HTTP/1.1\r\nHost a\r\n\r\n", &r), HTTP_PARSE_ERROR);
+	CHECK_EQ(parse("GET / HTTP/1.1\r\nBad Name: a\r\nHost: a\r\n\r\n", &r), HTTP_PARSE_ERROR);
+	CHECK_EQ(parse("GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 5x\r\n\r\n", &r), HTTP_PARSE_ERROR);
+	CHECK_EQ(r.status, 400);
+	CHECK_EQ(parse("GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n", &r), HTTP_PARSE_DONE);
+	CHECK_EQ(parse("GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\n", &r), HTTP_PARSE_ERROR);
+	CHECK_EQ(r.status, 413);
+	CHECK_EQ(parse("GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 99999999999999999999999\r\n\r\n", &r),
+		 HTTP_PARSE_ERROR);
+	CHECK_EQ(parse("GET / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n", &r),
+		 HTTP_PARSE_ERROR);
+	CHECK_EQ(r.status, 501);
+}
+
+TEST(http_parse_versions_and_methods)
+{
+	struct http_request r;
+	CHECK_EQ(parse("GET / HTTP/2.0\r\n\r\n", &r), HTTP_PARSE_ERROR);
+	CHECK_EQ(r.status, 505);
+	CHECK_EQ(parse("DELETE /metrics HTTP/1.1\r\nHost: a\r\n\r\n", &r), HTTP_PARSE_DONE);
+	CHECK_STR(r.method, "DELETE"); /* the server answers 405; parsing is fine */
+	CHECK_EQ(parse("AVERYVERYLONGMETHODNAME / HTTP/1.1\r\nHost: a\r\n\r\n", &r), HTTP_PARSE_ERROR);
+	CHECK_EQ(r.status, 501);
+}
+
+TEST(http_parse_limits)
+{
+	struct http_request r;
+	char *big = malloc(HTTP_MAX_HEAD * 2);
+	REQUIRE(big);
+
+	/* a request line that never ends */
+	memcpy(big, "GET /", 5);
+	memset(big + 5, 'a', HTTP_MAX_LINE + 10);
+	CHECK_EQ(http_parse_request(big, HTTP_MAX_LINE + 15, &r), HTTP_PARSE_ERROR);
+	CHECK_EQ(r.status, 414);
+	/* a path longer than we keep */
+	int n = sprintf(big, "GET /%0300d HTTP/1.1\r\nHost: a\r\n\r\n", 0);
+	CHECK_EQ(http_parse_request(big, (size_t)n, &r), HTTP_PARSE_ERROR);
+	CHECK_EQ(r.status, 414);
+	/* headers that never end */
+	n = sprintf(big, "GET / HTTP/1.1\r\nHost: a\r\nX: ");
+	memset(big + n, 'b', HTTP_MAX_HEAD);
+	CHECK_EQ(http_parse_request(big, (size_t)n + HTTP_MAX_HEAD, &r), HTTP_PARSE_ERROR);
+	CHECK_EQ(r.status, 431);
+	/* too many header lines */
+	n = sprintf(big, "GET / HTTP/1.1\r\nHost: a\r\n");
+	for (int i = 0; i < HTTP_MAX_HEADERS + 1; i++)
+		n += sprintf(big + n, "X%d: y\r\n", i);
+	n += sprintf(big + n, "\r\n");
+	CHECK_EQ(http_parse_request(big, (size_t)n, &r), HTTP_PARSE_ERROR);
+	CHECK_EQ(r.status, 431);
+	free(big);
+	CHECK_STR(http_status_text(405), "Method Not Allowed");
+	CHECK_STR(http_status_text(431), "Request Header Fields Too Large");
+}
