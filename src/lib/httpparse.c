@@ -1,7 +1,12 @@
 /* httpparse.c — HTTP/1.x request-head parser (RFC 9112 subset: origin-form
  * targets, no bodies). Pure. */
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include "lib/httpparse.h"
 
@@ -197,4 +202,71 @@ enum http_parse_result http_parse_request(const char *buf, size_t len, struct ht
 	if (req->content_length > HTTP_MAX_BODY)
 		return error(req, 413);
 	return HTTP_PARSE_DONE;
+}
+
+int http_parse_listen(const char *s, struct sockaddr_storage *ss, unsigned *sslen)
+{
+	char host[64];
+	const char *colon, *h, *he;
+	char *end;
+	unsigned long port;
+
+	if (!s)
+		return -EINVAL;
+	memset(ss, 0, sizeof(*ss));
+	colon = strrchr(s, ':');
+	if (!colon || !colon[1])
+		return -EINVAL;
+	errno = 0;
+	port = strtoul(colon + 1, &end, 10);
+	if (*end || errno || port > 65535 || colon[1] < '0' || colon[1] > '9')
+		return -EINVAL;
+	h = s;
+	he = colon;
+	if (*h == '[') {
+		if (he - h < 2 || he[-1] != ']')
+			return -EINVAL;
+		h++;
+		he--;
+	} else if (memchr(h, ':', (size_t)(he - h))) {
+		return -EINVAL; /* IPv6 needs brackets: "[::1]:9464" */
+	}
+	if ((size_t)(he - h) >= sizeof(host))
+		return -EINVAL;
+	memcpy(host, h, (size_t)(he - h));
+	host[he - h] = '\0';
+
+	struct sockaddr_in *in4 = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
+	if (!host[0] || !strcmp(host, "localhost")) {
+		in4->sin_family = AF_INET;
+		in4->sin_addr.s_addr = htonl(host[0] ? INADDR_LOOPBACK : INADDR_ANY);
+	} else if (inet_pton(AF_INET, host, &in4->sin_addr) == 1) {
+		in4->sin_family = AF_INET;
+	} else if (inet_pton(AF_INET6, host, &in6->sin6_addr) == 1) {
+		in6->sin6_family = AF_INET6;
+	} else {
+		return -EINVAL;
+	}
+	if (ss->ss_family == AF_INET) {
+		in4->sin_port = htons((uint16_t)port);
+		*sslen = sizeof(*in4);
+	} else {
+		in6->sin6_port = htons((uint16_t)port);
+		*sslen = sizeof(*in6);
+	}
+	return 0;
+}
+
+bool http_addr_is_loopback(const struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET)
+		return (ntohl(((const struct sockaddr_in *)ss)->sin_addr.s_addr) >> 24) == 127;
+	if (ss->ss_family == AF_INET6) {
+		const struct in6_addr *a = &((const struct sockaddr_in6 *)ss)->sin6_addr;
+		if (IN6_IS_ADDR_LOOPBACK(a))
+			return true;
+		return IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127;
+	}
+	return false;
 }

@@ -38,4 +38,13 @@ const char *http_status_text(int status);
 /* True for RFC 9110 token characters (method and header names). */
 bool http_is_tchar(char c);
 
+/* A listen address "ADDR:PORT": "127.0.0.1:9464", "[::1]:9464",
+ * "localhost:9464", ":9464" or "0.0.0.0:9464" (all IPv4 addresses).
+ * No name lookup. Port 0 asks the kernel for a free one. Fills a
+ * struct sockaddr_in or sockaddr_in6 in *ss. Returns 0 or -EINVAL. */
+struct sockaddr_storage;
+int http_parse_listen(const char *s, struct sockaddr_storage *ss, unsigned *sslen);
+/* True for 127.0.0.0/8, ::1 and ::ffff:127.0.0.0/104. */
+bool http_addr_is_loopback(const struct sockaddr_storage *ss);
+
 #endif

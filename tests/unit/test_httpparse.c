@@ -1,5 +1,10 @@
 /* Unit tests: HTTP request-head parsing (src/lib/httpparse.c). */
 #include <stdlib.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <errno.h>
 
 #include "test.h"
 #include "lib/httpparse.h"
@@ -118,4 +123,39 @@ TEST(http_parse_limits)
 	free(big);
 	CHECK_STR(http_status_text(405), "Method Not Allowed");
 	CHECK_STR(http_status_text(431), "Request Header Fields Too Large");
+}
+
+TEST(http_parse_listen_addresses)
+{
+	struct sockaddr_storage ss;
+	unsigned len;
+	struct sockaddr_in *in4 = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+
+	CHECK_EQ(http_parse_listen("127.0.0.1:9464", &ss, &len), 0);
+	CHECK_EQ(ss.ss_family, AF_INET);
+	CHECK_EQ(ntohs(in4->sin_port), 9464);
+	CHECK_EQ(len, sizeof(*in4));
+	CHECK(http_addr_is_loopback(&ss));
+	CHECK_EQ(http_parse_listen("localhost:0", &ss, &len), 0);
+	CHECK(http_addr_is_loopback(&ss));
+	CHECK_EQ(ntohs(in4->sin_port), 0);
+	CHECK_EQ(http_parse_listen(":9464", &ss, &len), 0);
+	CHECK(!http_addr_is_loopback(&ss));
+	CHECK_EQ(http_parse_listen("10.1.2.3:80", &ss, &len), 0);
+	CHECK(!http_addr_is_loopback(&ss));
+	CHECK_EQ(http_parse_listen("[::1]:9464", &ss, &len), 0);
+	CHECK_EQ(ss.ss_family, AF_INET6);
+	CHECK_EQ(ntohs(in6->sin6_port), 9464);
+	CHECK(http_addr_is_loopback(&ss));
+	CHECK_EQ(http_parse_listen("[::]:9464", &ss, &len), 0);
+	CHECK(!http_addr_is_loopback(&ss));
+	CHECK_EQ(http_parse_listen("127.0.0.1", &ss, &len), -EINVAL);
+	CHECK_EQ(http_parse_listen("127.0.0.1:", &ss, &len), -EINVAL);
+	CHECK_EQ(http_parse_listen("127.0.0.1:65536", &ss, &len), -EINVAL);
+	CHECK_EQ(http_parse_listen("127.0.0.1:-1", &ss, &len), -EINVAL);
+	CHECK_EQ(http_parse_listen("127.0.0.1:9x", &ss, &len), -EINVAL);
+	CHECK_EQ(http_parse_listen("example.com:80", &ss, &len), -EINVAL);
+	CHECK_EQ(http_parse_listen("::1:9464", &ss, &len), -EINVAL);
+	CHECK_EQ(http_parse_listen("[::1:9464", &ss, &len), -EINVAL);
 }
