@@ -1,0 +1,1072 @@
+/* engine.c — timeline, spike detection, stall correlation and verdicts for
+ * the doctor. Pure: no BPF, no /proc, no clock; every time comes in with
+ * the data. Memory is fixed at engine_new (rings of bins, stalls, lines). */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/engine.h"
+#include "lib/kmsg.h"
+#include "lib/parse.h"
+
+#define RING_BINS 600          /* 10 minutes of seconds kept in detail */
+#define RING_STALLS 256
+#define RING_KMSG 64
+#define ONGOING_WAIT_NS (4 * NS_PER_SEC) /* hogs stop within 3 s: wait no longer */
+
+struct bin {
+	int64_t k;                 /* bin index, -1 when empty */
+	bool spike;
+	unsigned incident;         /* id of the incident it belongs to, 0 none */
+	uint64_t retrans_tp, retrans_segs, drops;
+	bool have_tp, have_segs;
+	struct eng_cpu_sample *cpu;
+};
+
+enum stall_state { ST_FREE = 0, ST_PENDING, ST_USED, ST_CLEARED, ST_REPORTED };
+
+struct stall {
+	enum stall_state state;
+	struct eng_stall s;
+	uint64_t seen_ns;          /* the newest end time reported */
+};
+
+struct kline {
+	uint64_t ts_ns;
+	enum kmsg_class cls;
+	char text[ENG_KMSG_LEN];
+};
+
+struct engine {
+	struct eng_cfg cfg;
+	struct eng_kernel k;
+	unsigned ncpus;
+	uint64_t t0_ns;
+	eng_emit_fn emit;
+	void *arg;
+
+	struct bin bins[RING_BINS];
+	struct eng_cpu_sample *cpu_store;
+	int64_t max_k;             /* newest bin filled, -1 none */
+
+	struct stall stalls[RING_STALLS];
+	unsigned stall_next;
+	struct kline kmsg[RING_KMSG];
+	unsigned kmsg_n;
+
+	bool inc_open;
+	int64_t inc_first_k, inc_last_k;
+	unsigned n_incidents, n_findings, n_spikes, n_stalls;
+	uint64_t longest_stall_ns;
+	uint64_t total_retrans, total_drops;
+
+	struct eng_incident inc;   /* scratch for the one being closed */
+	struct eng_finding fnd;
+};
+
+void eng_cfg_default(struct eng_cfg *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->bin_ns = NS_PER_SEC;
+	c->stall_ns = 100 * NS_PER_MS;
+	c->netrx_ns = 100 * NS_PER_MS;
+	c->netrx_spike_ns = 200 * NS_PER_MS;
+	c->retrans_min = 25;
+	c->drops_min = 100;
+	c->factor = 10.0;
+	c->baseline_bins = 10;
+	c->quiet_bins = 2;
+	c->window_ns = NS_PER_SEC;
+	c->kmsg_before_ns = 5 * NS_PER_SEC;
+}
+
+const char *eng_mech_name(enum eng_mech m)
+{
+	switch (m) {
+	case ENG_SOFTIRQ_BLOCKED: return "softirq_blocked";
+	case ENG_KSOFTIRQD_STARVED: return "ksoftirqd_starved";
+	case ENG_RT_STARVATION: return "rt_starvation";
+	case ENG_CPU_STALL_NO_NETWORK_IMPACT: return "cpu_stall_no_network_impact";
+	case ENG_NOT_CPU: return "not_cpu";
+	default: return "none";
+	}
+}
+
+const char *eng_policy_name(int policy)
+{
+	switch (policy) {
+	case 0: return "SCHED_OTHER";
+	case 1: return "SCHED_FIFO";
+	case 2: return "SCHED_RR";
+	case 3: return "SCHED_BATCH";
+	case 5: return "SCHED_IDLE";
+	case 6: return "SCHED_DEADLINE";
+	default: return "unknown";
+	}
+}
+
+const char *eng_mode_name(enum eng_mode m)
+{
+	return m == ENG_MODE_KERNEL ? "kernel" : m == ENG_MODE_USER ? "user" : "unknown";
+}
+
+enum eng_mode eng_task_mode(const struct eng_task *t)
+{
+	if (!t->samples)
+		return ENG_MODE_UNKNOWN;
+	return t->samples_kernel * 2 > t->samples ? ENG_MODE_KERNEL : ENG_MODE_USER;
+}
+
+bool eng_task_bh_off(const struct eng_task *t)
+{
+	uint32_t off = t->samples_bh_off > t->samples_irq_off ? t->samples_bh_off : t->samples_irq_off;
+	return t->samples_kernel && off * 2 > t->samples_kernel;
+}
+
+static bool is_rt(int policy)
+{
+	return policy == 1 || policy == 2 || policy == 6;
+}
+
+/* snprintf that appends and never overflows */
+static void appendf(char *buf, size_t size, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void appendf(char *buf, size_t size, const char *fmt, ...)
+{
+	size_t n = strlen(buf);
+	va_list ap;
+
+	if (n + 1 >= size)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf + n, size - n, fmt, ap);
+	va_end(ap);
+}
+
+static const char *dur(uint64_t ns, char *b, size_t n)
+{
+	return fmt_duration(ns, b, n);
+}
+
+/* ---- construction ------------------------------------------------------ */
+
+struct engine *engine_new(const struct eng_cfg *cfg, const struct eng_kernel *k,
+			  unsigned ncpus, uint64_t t0_ns, eng_emit_fn emit, void *arg)
+{
+	struct engine *e;
+
+	if (!cfg || !ncpus || ncpus > 4096 || !cfg->bin_ns || !emit)
+		return NULL;
+	e = calloc(1, sizeof(*e));
+	if (!e)
+		return NULL;
+	e->cpu_store = calloc((size_t)RING_BINS * ncpus, sizeof(*e->cpu_store));
+	if (!e->cpu_store) {
+		free(e);
+		return NULL;
+	}
+	e->cfg = *cfg;
+	if (!e->cfg.baseline_bins)
+		e->cfg.baseline_bins = 1;
+	if (k)
+		e->k = *k;
+	e->ncpus = ncpus;
+	e->t0_ns = t0_ns;
+	e->emit = emit;
+	e->arg = arg;
+	e->max_k = -1;
+	for (unsigned i = 0; i < RING_BINS; i++) {
+		e->bins[i].k = -1;
+		e->bins[i].cpu = e->cpu_store + (size_t)i * ncpus;
+	}
+	return e;
+}
+
+void engine_free(struct engine *e)
+{
+	if (!e)
+		return;
+	free(e->cpu_store);
+	free(e);
+}
+
+/* ---- bins -------------------------------------------------------------- */
+
+static struct bin *bin_get(struct engine *e, int64_t k)
+{
+	if (k < 0)
+		return NULL;
+	struct bin *b = &e->bins[k % RING_BINS];
+	return b->k == k ? b : NULL;
+}
+
+static struct bin *bin_claim(struct engine *e, int64_t k)
+{
+	struct bin *b = &e->bins[k % RING_BINS];
+	if (b->k != k) {
+		struct eng_cpu_sample *cpu = b->cpu;
+		memset(b, 0, sizeof(*b));
+		memset(cpu, 0, sizeof(*cpu) * e->ncpus);
+		b->cpu = cpu;
+		b->k = k;
+	}
+	return b;
+}
+
+static uint64_t bin_start(const struct engine *e, int64_t k)
+{
+	return e->t0_ns + (uint64_t)k * e->cfg.bin_ns;
+}
+
+static int64_t bin_of(const struct engine *e, uint64_t ts)
+{
+	if (ts < e->t0_ns)
+		return -1;
+	return (int64_t)((ts - e->t0_ns) / e->cfg.bin_ns);
+}
+
+static uint64_t bin_retrans(const struct bin *b)
+{
+	return b->have_tp ? b->retrans_tp : b->retrans_segs;
+}
+
+static uint64_t bin_drops(const struct engine *e, const struct bin *b)
+{
+	(void)e;
+	return b->drops;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* Median of the last baseline_bins quiet (non-spike) seconds before k. A
+ * median ignores one noisy second; spikes are left out so a long incident
+ * does not become its own baseline. */
+static void baseline(struct engine *e, int64_t k, uint64_t *retrans, uint64_t *drops)
+{
+	uint64_t r[64], d[64];
+	unsigned n = 0, want = e->cfg.baseline_bins < 64 ? e->cfg.baseline_bins : 64;
+
+	for (int64_t j = k - 1; j >= 0 && j >= k - (int64_t)RING_BINS + 1 && n < want; j--) {
+		struct bin *b = bin_get(e, j);
+		if (!b || b->spike)
+			continue;
+		r[n] = bin_retrans(b);
+		d[n] = bin_drops(e, b);
+		n++;
+	}
+	if (!n) {
+		*retrans = *drops = 0;
+		return;
+	}
+	qsort(r, n, sizeof(r[0]), cmp_u64);
+	qsort(d, n, sizeof(d[0]), cmp_u64);
+	*retrans = r[n / 2];
+	*drops = d[n / 2];
+}
+
+static bool over(uint64_t v, uint64_t min, double factor, uint64_t base)
+{
+	return v >= min && (double)v >= factor * (double)base;
+}
+
+static void close_incident(struct engine *e, uint64_t now_ns);
+
+static void evaluate_bin(struct engine *e, struct bin *b)
+{
+	uint64_t base_r, base_d, r = bin_retrans(b), d = bin_drops(e, b);
+	uint64_t netrx = 0;
+	int netrx_cpu = -1;
+	const char *reason = NULL;
+
+	baseline(e, b->k, &base_r, &base_d);
+	for (unsigned c = 0; c < e->ncpus; c++)
+		if (b->cpu[c].netrx_max_ns > netrx) {
+			netrx = b->cpu[c].netrx_max_ns;
+			netrx_cpu = (int)c;
+		}
+	if (over(r, e->cfg.retrans_min, e->cfg.factor, base_r))
+		reason = "retransmits";
+	else if (over(d, e->cfg.drops_min, e->cfg.factor, base_d))
+		reason = "drops";
+	else if (netrx >= e->cfg.netrx_spike_ns)
+		reason = "netrx_delay";
+	if (!reason || b->spike)
+		return;
+	b->spike = true;
+	e->n_spikes++;
+
+	/* group into an incident: gaps of up to quiet_bins quiet seconds */
+	if (e->inc_open && (b->k - e->inc_last_k > (int64_t)e->cfg.quiet_bins ||
+			    b->k - e->inc_first_k >= ENG_MAX_SECONDS - 2 - (int64_t)e->cfg.quiet_bins))
+		close_incident(e, bin_start(e, b->k));
+	if (!e->inc_open) {
+		e->inc_open = true;
+		e->inc_first_k = b->k;
+		e->n_incidents++;
+	}
+	if (b->k > e->inc_last_k || e->inc_last_k < e->inc_first_k)
+		e->inc_last_k = b->k;
+	b->incident = e->n_incidents;
+
+	struct eng_spike sp = {
+		.start_ns = bin_start(e, b->k), .retrans = r, .baseline_retrans = base_r,
+		.drops = d, .baseline_drops = base_d, .netrx_max_ns = netrx,
+		.netrx_cpu = netrx_cpu, .reason = reason,
+	};
+	struct eng_event ev = { .type = ENG_EV_SPIKE, .spike = &sp };
+	e->emit(e->arg, &ev);
+}
+
+void engine_add_sample(struct engine *e, const struct eng_net_sample *s)
+{
+	int64_t k;
+
+	if (!e || !s)
+		return;
+	k = s->ts_ns >= e->t0_ns + e->cfg.bin_ns / 2
+		? (int64_t)((s->ts_ns - e->t0_ns - e->cfg.bin_ns / 2) / e->cfg.bin_ns) : 0;
+	if (e->max_k >= 0 && k <= e->max_k - RING_BINS + 1)
+		return; /* too old for the ring */
+	struct bin *b = bin_claim(e, k);
+	b->retrans_tp += s->retrans_tp;
+	b->retrans_segs += s->retrans_segs;
+	b->have_tp |= s->have_tp;
+	b->have_segs |= s->have_segs;
+	b->drops += s->drops_other;
+	for (unsigned c = 0; c < s->ncpus && c < e->ncpus && s->cpu; c++) {
+		const struct eng_cpu_sample *in = &s->cpu[c];
+		struct eng_cpu_sample *o = &b->cpu[c];
+		if (in->netrx_max_ns > o->netrx_max_ns)
+			o->netrx_max_ns = in->netrx_max_ns;
+		if (in->netrx_p99_ns > o->netrx_p99_ns)
+			o->netrx_p99_ns = in->netrx_p99_ns;
+		if (in->ksoftirqd_wait_ns > o->ksoftirqd_wait_ns)
+			o->ksoftirqd_wait_ns = in->ksoftirqd_wait_ns;
+		o->drops += in->drops;
+		o->squeezes += in->squeezes;
+		b->drops += in->drops;
+	}
+	e->total_retrans += s->have_tp ? s->retrans_tp : s->retrans_segs;
+	e->total_drops += s->drops_other;
+	for (unsigned c = 0; c < s->ncpus && s->cpu; c++)
+		e->total_drops += s->cpu[c].drops;
+	if (k > e->max_k)
+		e->max_k = k;
+	evaluate_bin(e, b);
+}
+
+/* ---- stalls ------------------------------------------------------------ */
+
+static int cmp_task(const void *a, const void *b)
+{
+	const struct eng_task *x = a, *y = b;
+	if (x->run_ns != y->run_ns)
+		return x->run_ns < y->run_ns ? 1 : -1;
+	return x->samples < y->samples ? 1 : x->samples > y->samples ? -1 : 0;
+}
+
+static int32_t top_tid(const struct eng_stall *s)
+{
+	return s->n_tasks ? s->tasks[0].tid : 0;
+}
+
+void engine_add_stall(struct engine *e, const struct eng_stall *in)
+{
+	struct eng_stall s;
+
+	if (!e || !in || in->end_ns < in->start_ns)
+		return;
+	s = *in;
+	if (s.n_tasks > ENG_MAX_TASKS)
+		s.n_tasks = ENG_MAX_TASKS;
+	if (s.n_frames > ENG_MAX_FRAMES)
+		s.n_frames = ENG_MAX_FRAMES;
+	qsort(s.tasks, s.n_tasks, sizeof(s.tasks[0]), cmp_task);
+
+	/* The same stall seen again (an update while ongoing, or the same
+	 * hold seen both as a run-queue wait and as a NET_RX delay): merge. */
+	for (unsigned i = 0; i < RING_STALLS; i++) {
+		struct stall *o = &e->stalls[i];
+		if (o->state == ST_FREE || o->s.cpu != s.cpu)
+			continue;
+		if (s.start_ns > o->s.end_ns || o->s.start_ns > s.end_ns)
+			continue;
+		if (top_tid(&o->s) && top_tid(&s) && top_tid(&o->s) != top_tid(&s))
+			continue;
+		bool was_short = o->s.end_ns - o->s.start_ns < e->cfg.stall_ns;
+		uint64_t start = o->s.start_ns < s.start_ns ? o->s.start_ns : s.start_ns;
+		uint64_t end = o->s.end_ns > s.end_ns ? o->s.end_ns : s.end_ns;
+		if (s.n_tasks > o->s.n_tasks || s.tasks[0].samples > o->s.tasks[0].samples ||
+		    s.stack_samples > o->s.stack_samples || (s.n_tasks && s.tasks[0].run_ns > o->s.tasks[0].run_ns)) {
+			char vc[ENG_COMM_LEN];
+			int32_t vp = o->s.victim_pid;
+			memcpy(vc, o->s.victim_comm, sizeof(vc));
+			o->s = s;
+			if (!s.victim_comm[0]) {
+				memcpy(o->s.victim_comm, vc, sizeof(vc));
+				o->s.victim_pid = vp;
+			}
+		}
+		o->s.start_ns = start;
+		o->s.end_ns = end;
+		o->s.ongoing = in->ongoing && end == in->end_ns;
+		o->seen_ns = end;
+		if (was_short && end - start >= e->cfg.stall_ns)
+			e->n_stalls++;
+		if (end - start > e->longest_stall_ns)
+			e->longest_stall_ns = end - start;
+		return;
+	}
+	if (s.end_ns - s.start_ns < e->cfg.stall_ns && !s.ongoing)
+		return;
+	/* take the next slot; a slot still pending is only reused when the
+	 * ring wrapped, which means it is very old */
+	struct stall *slot = &e->stalls[e->stall_next];
+	e->stall_next = (e->stall_next + 1) % RING_STALLS;
+	slot->state = ST_PENDING;
+	slot->s = s;
+	slot->seen_ns = s.end_ns;
+	if (s.end_ns - s.start_ns >= e->cfg.stall_ns)
+		e->n_stalls++;
+	if (s.end_ns - s.start_ns > e->longest_stall_ns)
+		e->longest_stall_ns = s.end_ns - s.start_ns;
+}
+
+void engine_add_kmsg(struct engine *e, uint64_t ts_ns, const char *text)
+{
+	enum kmsg_class c;
+
+	if (!e || !text)
+		return;
+	c = kmsg_classify(text);
+	if (c == KMSG_OTHER)
+		return;
+	struct kline *l = &e->kmsg[e->kmsg_n % RING_KMSG];
+	e->kmsg_n++;
+	l->ts_ns = ts_ns;
+	l->cls = c;
+	snprintf(l->text, sizeof(l->text), "%s", text);
+}
+
+/* ---- verdicts ----------------------------------------------------------- */
+
+static bool stall_is_real(const struct engine *e, const struct stall *st)
+{
+	return st->state != ST_FREE && st->s.end_ns - st->s.start_ns >= e->cfg.stall_ns;
+}
+
+/* The innermost frame worth naming: skip the interrupt and sampling
+ * frames a cpu-clock sample lands in. */
+static const char *loop_frame(const char frames[][ENG_FRAME_LEN], unsigned n, const char **caller)
+{
+	static const char *const skip[] = {
+		"asm_", "sysvec_", "__sysvec_", "irq_", "__irq", "hrtimer", "__hrtimer",
+		"perf_", "__perf", "bpf_overflow", "__bpf_overflow", "tick_", "update_process_times",
+		"handle_irq", "common_interrupt", "native_", "__cond_resched", "_raw_spin",
+		"__do_softirq", "handle_softirqs", "do_softirq", "local_bh_enable", "__local_bh_enable",
+	};
+	*caller = NULL;
+	for (unsigned i = 0; i < n; i++) {
+		bool generic = false;
+		for (unsigned j = 0; j < sizeof(skip) / sizeof(skip[0]); j++)
+			if (!strncmp(frames[i], skip[j], strlen(skip[j])))
+				generic = true;
+		if (!generic && frames[i][0]) {
+			if (i + 1 < n)
+				*caller = frames[i + 1];
+			return frames[i];
+		}
+	}
+	return NULL;
+}
+
+/* "bpf_test_run+0x1a/0x2b0" -> "bpf_test_run" */
+static void func_name(const char *frame, char *out, size_t n)
+{
+	size_t i = 0;
+	for (; frame[i] && frame[i] != '+' && frame[i] != ' ' && i + 1 < n; i++)
+		out[i] = frame[i];
+	out[i] = '\0';
+}
+
+static bool kernel_before(const struct eng_kernel *k, int major, int minor)
+{
+	if (!k->major)
+		return false;
+	return k->major < major || (k->major == major && k->minor < minor);
+}
+
+static void advice_preempt(const struct eng_kernel *k, bool bh_off, char *out, size_t n)
+{
+	const char *model = k->preempt[0] ? k->preempt : "unknown";
+
+	out[0] = '\0';
+	appendf(out, n, "Preemption model: %s", model);
+	if (!strcmp(model, "none") || !strcmp(model, "voluntary")) {
+		appendf(out, n, ": a kernel loop without a reschedule point keeps the CPU until it returns.");
+		if (k->preempt_dynamic)
+			appendf(out, n, " CONFIG_PREEMPT_DYNAMIC is set: booting with preempt=full makes such loops preemptible");
+		else
+			appendf(out, n, " A kernel built with CONFIG_PREEMPT (or PREEMPT_DYNAMIC and preempt=full) makes such loops preemptible");
+		if (bh_off)
+			appendf(out, n, ", but not while they hold bottom halves off: that needs the code fix.");
+		else
+			appendf(out, n, ".");
+	} else {
+		appendf(out, n, " (kernel code is preemptible");
+		if (bh_off)
+			appendf(out, n, ", except where bottom halves or interrupts are off, as here");
+		appendf(out, n, ").");
+	}
+}
+
+static void advice_placement(int cpu, char *out, size_t n)
+{
+	snprintf(out, n,
+		 "Until it is fixed: steer receive processing away from CPU %d (RPS: "
+		 "/sys/class/net/DEV/queues/rx-*/rps_cpus; IRQ: /proc/irq/N/smp_affinity_list) "
+		 "or keep the culprit off it (taskset, cpusets).", cpu);
+}
+
+static void add_advice(char (*adv)[ENG_ADVICE_LEN], unsigned *n, const char *text)
+{
+	if (*n < ENG_MAX_ADVICE && text[0])
+		snprintf(adv[(*n)++], ENG_ADVICE_LEN, "%s", text);
+}
+
+static void advice_reschedule(const struct eng_task *t, enum eng_mode mode, bool bh_off,
+			      const char frames[][ENG_FRAME_LEN], unsigned nf, int cpu,
+			      uint64_t stall_ns, char *out, size_t n)
+{
+	const char *caller, *leaf = loop_frame(frames, nf, &caller);
+	char f1[ENG_FRAME_LEN], f2[ENG_FRAME_LEN], d[32];
+
+	out[0] = '\0';
+	appendf(out, n, "%s (pid %d) held CPU %d for %s", t->comm, t->pid, cpu, dur(stall_ns, d, sizeof(d)));
+	if (mode == ENG_MODE_KERNEL)
+		appendf(out, n, " in the kernel%s", bh_off ? " with bottom halves disabled" : "");
+	appendf(out, n, ". ");
+	if (leaf) {
+		func_name(leaf, f1, sizeof(f1));
+		appendf(out, n, "Add a reschedule point in the loop in %s()", f1);
+		if (caller) {
+			func_name(caller, f2, sizeof(f2));
+			appendf(out, n, " (called from %s())", f2);
+		}
+		appendf(out, n, ": ");
+	} else {
+		appendf(out, n, "Add a reschedule point in the loop it runs: ");
+	}
+	if (bh_off)
+		appendf(out, n, "work in slices, re-enable bottom halves between them (local_bh_enable()) and call cond_resched().");
+	else
+		appendf(out, n, "call cond_resched() every few hundred microseconds of work.");
+}
+
+static void advice_kmsg(const struct eng_incident *inc, char *out, size_t n)
+{
+	out[0] = '\0';
+	if (!inc->n_kmsg)
+		return;
+	appendf(out, n, "The kernel log at the time shows ");
+	for (unsigned i = 0; i < inc->n_kmsg && i < 2; i++)
+		appendf(out, n, "%s%s \"%.80s\"", i ? " and " : "", inc->kmsg[i].cls, inc->kmsg[i].text);
+	appendf(out, n, ": it coincides with the stall; look at what that operation does in the kernel loop named above.");
+}
+
+struct window {
+	int64_t k0, k1;            /* bins considered */
+	uint64_t lo_ns, hi_ns;     /* stall candidates overlap [lo, hi) */
+};
+
+static void cpu_stats(struct engine *e, const struct window *w, int cpu, uint64_t *netrx,
+		      uint64_t *ksw, uint64_t *squeeze)
+{
+	*netrx = *ksw = *squeeze = 0;
+	for (int64_t k = w->k0; k <= w->k1; k++) {
+		struct bin *b = bin_get(e, k);
+		if (!b)
+			continue;
+		for (unsigned c = 0; c < e->ncpus; c++) {
+			if (cpu >= 0 && (int)c != cpu)
+				continue;
+			if (b->cpu[c].netrx_max_ns > *netrx)
+				*netrx = b->cpu[c].netrx_max_ns;
+			if (b->cpu[c].ksoftirqd_wait_ns > *ksw)
+				*ksw = b->cpu[c].ksoftirqd_wait_ns;
+			*squeeze += b->cpu[c].squeezes;
+		}
+	}
+}
+
+static void rank_suspects(struct engine *e, const struct window *w, struct eng_incident *inc)
+{
+	inc->n_suspects = 0;
+	struct eng_suspect all[RING_STALLS];
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < RING_STALLS; i++) {
+		struct stall *st = &e->stalls[i];
+		if (!stall_is_real(e, st) || st->s.end_ns < w->lo_ns || st->s.start_ns >= w->hi_ns)
+			continue;
+		uint64_t len = st->s.end_ns - st->s.start_ns;
+		unsigned j;
+		for (j = 0; j < n; j++)
+			if (all[j].cpu == st->s.cpu && all[j].task.tid == top_tid(&st->s))
+				break;
+		if (j == n) {
+			memset(&all[n], 0, sizeof(all[n]));
+			all[n].cpu = st->s.cpu;
+			if (st->s.n_tasks)
+				all[n].task = st->s.tasks[0];
+			else
+				snprintf(all[n].task.comm, sizeof(all[n].task.comm), "?");
+			n++;
+		} else if (st->s.n_tasks) {
+			/* keep the sample counts of all its stalls */
+			all[j].task.samples += st->s.tasks[0].samples;
+			all[j].task.samples_kernel += st->s.tasks[0].samples_kernel;
+			all[j].task.samples_bh_off += st->s.tasks[0].samples_bh_off;
+			all[j].task.samples_irq_off += st->s.tasks[0].samples_irq_off;
+			all[j].task.samples_preempt_off += st->s.tasks[0].samples_preempt_off;
+			all[j].task.run_ns += st->s.tasks[0].run_ns;
+		}
+		all[j].stolen_ns += len;
+		all[j].stalls++;
+		if (len > all[j].longest_ns)
+			all[j].longest_ns = len;
+	}
+	/* rank by stolen time */
+	for (unsigned a = 0; a < n; a++)
+		for (unsigned b = a + 1; b < n; b++)
+			if (all[b].stolen_ns > all[a].stolen_ns) {
+				struct eng_suspect t = all[a];
+				all[a] = all[b];
+				all[b] = t;
+			}
+	for (unsigned i = 0; i < n && i < ENG_MAX_SUSPECTS; i++)
+		inc->suspects[inc->n_suspects++] = all[i];
+}
+
+/* The stall of (cpu, tid) near the spike with the best stack. */
+static const struct stall *best_stall(struct engine *e, const struct window *w, int cpu, int32_t tid)
+{
+	const struct stall *best = NULL;
+	for (unsigned i = 0; i < RING_STALLS; i++) {
+		const struct stall *st = &e->stalls[i];
+		if (!stall_is_real(e, st) || st->s.cpu != cpu || top_tid(&st->s) != tid ||
+		    st->s.end_ns < w->lo_ns || st->s.start_ns >= w->hi_ns)
+			continue;
+		if (!best || st->s.stack_samples > best->s.stack_samples ||
+		    (st->s.stack_samples == best->s.stack_samples && st->s.n_frames > best->s.n_frames))
+			best = st;
+	}
+	return best;
+}
+
+static void mark_stalls(struct engine *e, const struct window *w, enum stall_state to)
+{
+	for (unsigned i = 0; i < RING_STALLS; i++) {
+		struct stall *st = &e->stalls[i];
+		if (st->state != ST_PENDING || st->s.end_ns < w->lo_ns || st->s.start_ns >= w->hi_ns)
+			continue;
+		st->state = to;
+	}
+}
+
+static void verdict(struct engine *e, struct eng_incident *inc, const struct window *w)
+{
+	char d1[32], d2[32], d3[32], buf[ENG_ADVICE_LEN];
+	const struct eng_cfg *c = &e->cfg;
+	uint64_t all_netrx, all_ksw, all_sq;
+
+	cpu_stats(e, w, -1, &all_netrx, &all_ksw, &all_sq);
+	rank_suspects(e, w, inc);
+	inc->cpu = -1;
+	inc->netrx_max_ns = all_netrx;
+	inc->ksoftirqd_wait_ns = all_ksw;
+	inc->squeezes = all_sq;
+
+	if (!inc->n_suspects) {
+		inc->mech = ENG_NOT_CPU;
+		inc->confidence = all_netrx < c->netrx_ns ? "high" : "medium";
+		snprintf(inc->summary, sizeof(inc->summary),
+			 "%" PRIu64 " retransmits and %" PRIu64 " drops with no CPU held for %s or more; "
+			 "NET_RX ran within %s of being raised on every CPU.",
+			 inc->retransmits, inc->drops, dur(c->stall_ns, d1, sizeof(d1)),
+			 dur(all_netrx, d2, sizeof(d2)));
+		snprintf(buf, sizeof(buf),
+			 "The CPU is ruled out (no stall >= %s, NET_RX max delay %s): look for loss, congestion "
+			 "or a rate limiter on the path (tc -s qdisc, ss -ti, nstat -az | grep -i -e drop -e retrans).",
+			 dur(c->stall_ns, d1, sizeof(d1)), dur(all_netrx, d2, sizeof(d2)));
+		add_advice(inc->advice, &inc->n_advice, buf);
+		if (inc->retrans_segs && inc->retransmits > inc->retrans_segs * 2) {
+			snprintf(buf, sizeof(buf),
+				 "The tracepoint counted %" PRIu64 " retransmit attempts but TcpRetransSegs only %" PRIu64
+				 " segments: many attempts failed locally (qdisc full or the skb still queued), "
+				 "which points at a local queue or rate limiter.", inc->retransmits, inc->retrans_segs);
+			add_advice(inc->advice, &inc->n_advice, buf);
+		}
+		return;
+	}
+
+	const struct eng_suspect *top = &inc->suspects[0];
+	uint64_t netrx, ksw, sq;
+	cpu_stats(e, w, top->cpu, &netrx, &ksw, &sq);
+	enum eng_mode mode = eng_task_mode(&top->task);
+	bool bh_off = eng_task_bh_off(&top->task);
+	bool blocked = netrx >= c->netrx_ns;
+	bool pre65 = kernel_before(&e->k, 6, 5);
+	bool ksoftirqd = ksw >= c->stall_ns && (pre65 || sq > 0);
+
+	inc->cpu = top->cpu;
+	inc->have_culprit = true;
+	inc->culprit = top->task;
+	inc->mode = mode;
+	inc->bh_off = bh_off;
+	inc->stall_ns = top->longest_ns;
+	inc->stolen_ns = top->stolen_ns;
+	inc->netrx_max_ns = netrx;
+	inc->ksoftirqd_wait_ns = ksw;
+	inc->squeezes = sq;
+	const struct stall *bs = best_stall(e, w, top->cpu, top->task.tid);
+	if (bs) {
+		inc->n_frames = bs->s.n_frames;
+		memcpy(inc->frames, bs->s.frames, sizeof(inc->frames[0]) * bs->s.n_frames);
+	}
+
+	if (blocked && bh_off) {
+		inc->mech = ENG_SOFTIRQ_BLOCKED;
+		inc->confidence = "high";
+	} else if (is_rt(top->task.policy)) {
+		inc->mech = ENG_RT_STARVATION;
+		inc->confidence = blocked || mode == ENG_MODE_USER ? "high" : "medium";
+	} else if (ksoftirqd) {
+		inc->mech = ENG_KSOFTIRQD_STARVED;
+		inc->confidence = blocked ? "high" : "medium";
+	} else if (blocked) {
+		inc->mech = ENG_SOFTIRQ_BLOCKED;
+		inc->confidence = mode == ENG_MODE_KERNEL ? "medium" : "low";
+	} else {
+		inc->mech = ENG_NOT_CPU;
+		inc->confidence = "medium";
+	}
+
+	const char *comm = top->task.comm;
+	switch (inc->mech) {
+	case ENG_SOFTIRQ_BLOCKED:
+		snprintf(inc->summary, sizeof(inc->summary),
+			 "%s (pid %d) held CPU %d for %s %s; NET_RX waited up to %s to run there, "
+			 "and %" PRIu64 " retransmits and %" PRIu64 " drops followed.",
+			 comm, top->task.pid, top->cpu, dur(top->longest_ns, d1, sizeof(d1)),
+			 bh_off ? "in the kernel with bottom halves disabled" :
+			 mode == ENG_MODE_KERNEL ? "in the kernel" : "",
+			 dur(netrx, d2, sizeof(d2)), inc->retransmits, inc->drops);
+		advice_reschedule(&top->task, mode, bh_off, inc->frames, inc->n_frames, top->cpu,
+				  top->longest_ns, buf, sizeof(buf));
+		add_advice(inc->advice, &inc->n_advice, buf);
+		advice_preempt(&e->k, bh_off, buf, sizeof(buf));
+		add_advice(inc->advice, &inc->n_advice, buf);
+		advice_placement(top->cpu, buf, sizeof(buf));
+		add_advice(inc->advice, &inc->n_advice, buf);
+		break;
+	case ENG_RT_STARVATION:
+		snprintf(inc->summary, sizeof(inc->summary),
+			 "%s (pid %d, %s priority %d) monopolised CPU %d for %s in %s mode; "
+			 "%" PRIu64 " retransmits and %" PRIu64 " drops followed.",
+			 comm, top->task.pid, eng_policy_name(top->task.policy), top->task.rt_prio,
+			 top->cpu, dur(top->longest_ns, d1, sizeof(d1)), eng_mode_name(mode),
+			 inc->retransmits, inc->drops);
+		buf[0] = '\0';
+		appendf(buf, sizeof(buf), "Bound the real-time task: lower its priority or policy, make it sleep, "
+			"or move it off CPU %d. ", top->cpu);
+		if (e->k.rt_period_us > 0 && e->k.rt_runtime_us >= 0)
+			appendf(buf, sizeof(buf), "RT throttling is on (sched_rt_runtime_us %ld of %ld): other tasks get "
+				"only the remaining %ld us of each period; keep it on.", e->k.rt_runtime_us,
+				e->k.rt_period_us, e->k.rt_period_us - e->k.rt_runtime_us);
+		else if (e->k.rt_runtime_us < 0)
+			appendf(buf, sizeof(buf), "RT throttling is off (sched_rt_runtime_us = -1): turn it back on "
+				"(950000 of 1000000) so other tasks get the CPU.");
+		else
+			appendf(buf, sizeof(buf), "Keep RT throttling on (kernel.sched_rt_runtime_us < sched_rt_period_us).");
+		add_advice(inc->advice, &inc->n_advice, buf);
+		advice_placement(top->cpu, buf, sizeof(buf));
+		add_advice(inc->advice, &inc->n_advice, buf);
+		break;
+	case ENG_KSOFTIRQD_STARVED:
+		snprintf(inc->summary, sizeof(inc->summary),
+			 "ksoftirqd/%d waited up to %s while %s (pid %d) held CPU %d for %s; softirq work was "
+			 "deferred to ksoftirqd (%s), so packet processing waited with it.",
+			 top->cpu, dur(ksw, d1, sizeof(d1)), comm, top->task.pid, top->cpu,
+			 dur(top->longest_ns, d2, sizeof(d2)),
+			 pre65 ? "Linux before 6.5 defers all softirqs to a woken ksoftirqd" :
+			 "the CPU was overloaded with softirq work: time_squeeze rose");
+		advice_reschedule(&top->task, mode, false, inc->frames, inc->n_frames, top->cpu,
+				  top->longest_ns, buf, sizeof(buf));
+		add_advice(inc->advice, &inc->n_advice, buf);
+		advice_preempt(&e->k, false, buf, sizeof(buf));
+		add_advice(inc->advice, &inc->n_advice, buf);
+		if (pre65) {
+			snprintf(buf, sizeof(buf), "Linux %s runs softirqs only in ksoftirqd once it is woken; since 6.5 "
+				 "every interrupt exit serves them again, which removes this failure mode.",
+				 e->k.release[0] ? e->k.release : "before 6.5");
+			add_advice(inc->advice, &inc->n_advice, buf);
+		}
+		advice_placement(top->cpu, buf, sizeof(buf));
+		add_advice(inc->advice, &inc->n_advice, buf);
+		break;
+	default: /* not_cpu, although a CPU stalled */
+		inc->have_culprit = false;
+		inc->cpu = -1;
+		inc->n_frames = 0;
+		snprintf(inc->summary, sizeof(inc->summary),
+			 "%" PRIu64 " retransmits and %" PRIu64 " drops; %s (pid %d) held CPU %d for %s, but NET_RX "
+			 "still ran within %s there: that stall did not stop packet processing.",
+			 inc->retransmits, inc->drops, comm, top->task.pid, top->cpu,
+			 dur(top->longest_ns, d1, sizeof(d1)), dur(netrx, d2, sizeof(d2)));
+		snprintf(buf, sizeof(buf),
+			 "The CPU is ruled out (NET_RX max delay %s, ksoftirqd max wait %s%s): look for loss, "
+			 "congestion or a rate limiter on the path (tc -s qdisc, ss -ti, nstat).",
+			 dur(netrx, d1, sizeof(d1)), dur(ksw, d3, sizeof(d3)),
+			 pre65 ? "" : "; since Linux 6.5 a waiting ksoftirqd does not hold softirqs back");
+		add_advice(inc->advice, &inc->n_advice, buf);
+		break;
+	}
+}
+
+static void fill_seconds(struct engine *e, struct eng_incident *inc, int64_t k0, int64_t k1)
+{
+	inc->n_seconds = 0;
+	for (int64_t k = k0; k <= k1 && inc->n_seconds < ENG_MAX_SECONDS; k++) {
+		struct bin *b = bin_get(e, k);
+		struct eng_second *s = &inc->seconds[inc->n_seconds++];
+		memset(s, 0, sizeof(*s));
+		s->start_ns = bin_start(e, k);
+		if (b) {
+			s->retrans_tp = b->have_tp ? b->retrans_tp : b->retrans_segs;
+			s->retrans_segs = b->retrans_segs;
+			s->drops = bin_drops(e, b);
+			s->spike = b->spike;
+			for (unsigned c = 0; c < e->ncpus; c++) {
+				if (inc->cpu >= 0 && (int)c != inc->cpu)
+					continue;
+				if (b->cpu[c].netrx_max_ns > s->netrx_max_ns)
+					s->netrx_max_ns = b->cpu[c].netrx_max_ns;
+				if (b->cpu[c].ksoftirqd_wait_ns > s->ksoftirqd_wait_ns)
+					s->ksoftirqd_wait_ns = b->cpu[c].ksoftirqd_wait_ns;
+			}
+		}
+		uint64_t lo = s->start_ns, hi = lo + e->cfg.bin_ns, best = 0;
+		for (unsigned i = 0; i < RING_STALLS; i++) {
+			struct stall *st = &e->stalls[i];
+			if (!stall_is_real(e, st) || st->s.end_ns < lo || st->s.start_ns >= hi)
+				continue;
+			if (inc->cpu >= 0 && st->s.cpu != inc->cpu)
+				continue;
+			uint64_t a = st->s.start_ns > lo ? st->s.start_ns : lo;
+			uint64_t z = st->s.end_ns < hi ? st->s.end_ns : hi;
+			if (z - a >= best && st->s.n_tasks) {
+				best = z - a;
+				snprintf(s->culprit, sizeof(s->culprit), "%s", st->s.tasks[0].comm);
+			}
+		}
+	}
+}
+
+static void close_incident(struct engine *e, uint64_t now_ns)
+{
+	struct eng_incident *inc = &e->inc;
+	(void)now_ns;
+
+	if (!e->inc_open)
+		return;
+	e->inc_open = false;
+	memset(inc, 0, sizeof(*inc));
+	inc->id = e->n_incidents;
+	inc->start_ns = bin_start(e, e->inc_first_k);
+	inc->end_ns = bin_start(e, e->inc_last_k + 1);
+	for (int64_t k = e->inc_first_k; k <= e->inc_last_k; k++) {
+		struct bin *b = bin_get(e, k);
+		if (!b)
+			continue;
+		inc->retransmits += bin_retrans(b);
+		inc->retrans_segs += b->retrans_segs;
+		inc->drops += bin_drops(e, b);
+	}
+	int64_t wb = (int64_t)((e->cfg.window_ns + e->cfg.bin_ns - 1) / e->cfg.bin_ns);
+	struct window w = {
+		.k0 = e->inc_first_k - wb, .k1 = e->inc_last_k + wb,
+		.lo_ns = inc->start_ns > e->cfg.window_ns ? inc->start_ns - e->cfg.window_ns : 0,
+		.hi_ns = inc->end_ns + e->cfg.window_ns,
+	};
+	if (w.k0 < 0)
+		w.k0 = 0;
+	verdict(e, inc, &w);
+	mark_stalls(e, &w, inc->mech == ENG_NOT_CPU ? ST_CLEARED : ST_USED);
+	fill_seconds(e, inc, e->inc_first_k > 0 ? e->inc_first_k - 1 : 0, e->inc_last_k + 1);
+
+	/* kernel log lines around it */
+	uint64_t klo = inc->start_ns > e->cfg.kmsg_before_ns ? inc->start_ns - e->cfg.kmsg_before_ns : 0;
+	unsigned first = e->kmsg_n > RING_KMSG ? e->kmsg_n - RING_KMSG : 0;
+	for (unsigned i = first; i < e->kmsg_n && inc->n_kmsg < ENG_MAX_KMSG; i++) {
+		struct kline *l = &e->kmsg[i % RING_KMSG];
+		if (l->ts_ns < klo || l->ts_ns >= w.hi_ns)
+			continue;
+		struct eng_kmsg_line *o = &inc->kmsg[inc->n_kmsg++];
+		o->ts_ns = l->ts_ns;
+		o->cls = kmsg_class_name(l->cls);
+		snprintf(o->text, sizeof(o->text), "%s", l->text);
+	}
+	if (inc->n_kmsg) {
+		char buf[ENG_ADVICE_LEN];
+		advice_kmsg(inc, buf, sizeof(buf));
+		add_advice(inc->advice, &inc->n_advice, buf);
+		appendf(inc->summary, sizeof(inc->summary), " Kernel log: %s.", inc->kmsg[0].cls);
+	}
+	struct eng_event ev = { .type = ENG_EV_INCIDENT, .incident = inc };
+	e->emit(e->arg, &ev);
+}
+
+static void report_stall(struct engine *e, struct stall *st)
+{
+	struct eng_finding *f = &e->fnd;
+	char d1[32], d2[32], buf[ENG_ADVICE_LEN];
+	struct window w;
+	uint64_t sq;
+
+	memset(f, 0, sizeof(*f));
+	st->state = ST_REPORTED;
+	e->n_findings++;
+	f->mech = ENG_CPU_STALL_NO_NETWORK_IMPACT;
+	f->cpu = st->s.cpu;
+	f->start_ns = st->s.start_ns;
+	f->end_ns = st->s.end_ns;
+	f->stall_ns = st->s.end_ns - st->s.start_ns;
+	if (st->s.n_tasks)
+		f->culprit = st->s.tasks[0];
+	else
+		snprintf(f->culprit.comm, sizeof(f->culprit.comm), "?");
+	f->mode = eng_task_mode(&f->culprit);
+	f->bh_off = eng_task_bh_off(&f->culprit);
+	memcpy(f->victim_comm, st->s.victim_comm, sizeof(f->victim_comm));
+	f->n_frames = st->s.n_frames;
+	memcpy(f->frames, st->s.frames, sizeof(f->frames[0]) * st->s.n_frames);
+	w.k0 = bin_of(e, st->s.start_ns);
+	w.k1 = bin_of(e, st->s.end_ns);
+	cpu_stats(e, &w, st->s.cpu, &f->netrx_max_ns, &f->ksoftirqd_wait_ns, &sq);
+	snprintf(f->summary, sizeof(f->summary),
+		 "%s (pid %d%s%s) held CPU %d for %s in %s mode%s; packet processing went on "
+		 "(NET_RX max delay %s, no retransmit or drop spike).",
+		 f->culprit.comm, f->culprit.pid, is_rt(f->culprit.policy) ? ", " : "",
+		 is_rt(f->culprit.policy) ? eng_policy_name(f->culprit.policy) : "", f->cpu,
+		 dur(f->stall_ns, d1, sizeof(d1)), eng_mode_name(f->mode),
+		 f->victim_comm[0] ? ", other tasks waited" : "", dur(f->netrx_max_ns, d2, sizeof(d2)));
+	if (is_rt(f->culprit.policy)) {
+		snprintf(buf, sizeof(buf), "A real-time task (%s priority %d) kept CPU %d from other tasks: "
+			 "bound it or move it; keep RT throttling on.", eng_policy_name(f->culprit.policy),
+			 f->culprit.rt_prio, f->cpu);
+		add_advice(f->advice, &f->n_advice, buf);
+	} else if (f->mode != ENG_MODE_USER) {
+		advice_reschedule(&f->culprit, f->mode, f->bh_off, f->frames, f->n_frames, f->cpu,
+				  f->stall_ns, buf, sizeof(buf));
+		add_advice(f->advice, &f->n_advice, buf);
+		advice_preempt(&e->k, f->bh_off, buf, sizeof(buf));
+		add_advice(f->advice, &f->n_advice, buf);
+	}
+	struct eng_event ev = { .type = ENG_EV_FINDING, .finding = f };
+	e->emit(e->arg, &ev);
+}
+
+/* A spike bin within the stall's correlation window, or in an open incident? */
+static int stall_spike_state(struct engine *e, const struct stall *st)
+{
+	int64_t k0 = bin_of(e, st->s.start_ns > e->cfg.window_ns ? st->s.start_ns - e->cfg.window_ns : 0);
+	int64_t k1 = bin_of(e, st->s.end_ns + e->cfg.window_ns);
+	int r = 0;
+
+	if (k0 < 0)
+		k0 = 0;
+	for (int64_t k = k0; k <= k1; k++) {
+		struct bin *b = bin_get(e, k);
+		/* spikes of a closed incident were judged without this stall */
+		if (b && b->spike && e->inc_open && b->incident == e->n_incidents)
+			r = 1;
+	}
+	return r;
+}
+
+void engine_step(struct engine *e, uint64_t now_ns)
+{
+	if (!e)
+		return;
+	/* an incident is over once quiet_bins quiet seconds followed it and
+	 * the stalls that could explain it have ended */
+	if (e->inc_open) {
+		uint64_t end = bin_start(e, e->inc_last_k + 1);
+		uint64_t quiet_until = end + e->cfg.quiet_bins * e->cfg.bin_ns + e->cfg.bin_ns / 2;
+		uint64_t window_until = end + e->cfg.window_ns + e->cfg.bin_ns / 2;
+		bool ready = now_ns >= quiet_until && now_ns >= window_until;
+		for (unsigned i = 0; ready && i < RING_STALLS; i++) {
+			struct stall *st = &e->stalls[i];
+			if (st->state == ST_PENDING && st->s.ongoing && st->s.start_ns < end + e->cfg.window_ns &&
+			    now_ns < st->seen_ns + ONGOING_WAIT_NS)
+				ready = false;
+		}
+		if (ready)
+			close_incident(e, now_ns);
+	}
+	/* stalls no spike explains, once their window has been seen */
+	for (unsigned i = 0; i < RING_STALLS; i++) {
+		struct stall *st = &e->stalls[i];
+		if (st->state == ST_CLEARED && stall_is_real(e, st)) {
+			report_stall(e, st);
+			continue;
+		}
+		if (st->state != ST_PENDING || st->s.ongoing || !stall_is_real(e, st))
+			continue;
+		if (now_ns < st->s.end_ns + e->cfg.window_ns + e->cfg.bin_ns + e->cfg.bin_ns / 2)
+			continue;
+		if (!stall_spike_state(e, st))
+			report_stall(e, st);
+	}
+}
+
+void engine_finish(struct engine *e, uint64_t now_ns)
+{
+	if (!e)
+		return;
+	for (unsigned i = 0; i < RING_STALLS; i++)
+		if (e->stalls[i].state == ST_PENDING)
+			e->stalls[i].s.ongoing = false;
+	close_incident(e, now_ns);
+	for (unsigned i = 0; i < RING_STALLS; i++) {
+		struct stall *st = &e->stalls[i];
+		if ((st->state == ST_PENDING || st->state == ST_CLEARED) && stall_is_real(e, st) &&
+		    !(st->state == ST_PENDING && stall_spike_state(e, st)))
+			report_stall(e, st);
+	}
+}
+
+unsigned engine_incidents(const struct engine *e) { return e ? e->n_incidents : 0; }
+unsigned engine_findings(const struct engine *e) { return e ? e->n_findings : 0; }
+unsigned engine_spikes(const struct engine *e) { return e ? e->n_spikes : 0; }
+unsigned engine_stalls(const struct engine *e) { return e ? e->n_stalls : 0; }
+uint64_t engine_longest_stall_ns(const struct engine *e) { return e ? e->longest_stall_ns : 0; }
+uint64_t engine_total_retrans(const struct engine *e) { return e ? e->total_retrans : 0; }
+uint64_t engine_total_drops(const struct engine *e) { return e ? e->total_drops : 0; }
+unsigned engine_nbins(const struct engine *e) { return e && e->max_k >= 0 ? (unsigned)e->max_k + 1 : 0; }
+
+int64_t engine_bin_retrans(const struct engine *e, unsigned k)
+{
+	if (!e)
+		return -1;
+	const struct bin *b = &e->bins[k % RING_BINS];
+	return b->k == (int64_t)k ? (int64_t)bin_retrans(b) : -1;
+}
