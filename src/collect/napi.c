@@ -1,0 +1,211 @@
+/* collect/napi.c — user side of the NAPI collector: load and attach
+ * napi.bpf.c, read its per-CPU hash as rows, read the stacks. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "collect/napi.h"
+#include "napi.skel.h"
+#include "sys/log.h"
+
+struct napi_collector {
+	struct napi_bpf *skel;
+	unsigned nr_cpus;
+	bool raw;
+};
+
+const char *napi_ctx_name(unsigned ctx)
+{
+	switch (ctx) {
+	case NAPI_CTX_INLINE: return "irq-tail";
+	case NAPI_CTX_KSOFTIRQD: return "ksoftirqd";
+	case NAPI_CTX_THREADED: return "napi-thread";
+	}
+	return "?";
+}
+
+static struct napi_bpf *load(const struct napi_opts *o, bool raw)
+{
+	struct napi_bpf *s = napi_bpf__open();
+	if (!s)
+		return NULL;
+	s->rodata->want_stacks = o->stacks;
+	if (!o->stacks) { /* keep the unused maps tiny */
+		bpf_map__set_max_entries(s->maps.stackmap, 1);
+		bpf_map__set_max_entries(s->maps.stack_counts, 1);
+	}
+	bpf_program__set_autoload(s->progs.ks_napi_poll, !raw);
+	bpf_program__set_autoload(s->progs.ks_napi_poll_raw, raw);
+	if (napi_bpf__load(s) || napi_bpf__attach(s)) {
+		napi_bpf__destroy(s);
+		return NULL;
+	}
+	return s;
+}
+
+int napi_open(struct napi_collector **out, const struct napi_opts *o)
+{
+	struct napi_collector *c = calloc(1, sizeof(*c));
+	int ncpu = libbpf_num_possible_cpus();
+
+	if (!c || ncpu <= 0) {
+		free(c);
+		err("napi collector: out of memory or no CPUs");
+		return -ENOMEM;
+	}
+	c->nr_cpus = (unsigned)ncpu;
+	c->skel = load(o, false);
+	if (!c->skel) {
+		dbg("napi: tp_btf program refused, trying raw_tp");
+		c->raw = true;
+		c->skel = load(o, true);
+	}
+	if (!c->skel) {
+		int e = errno ? errno : EINVAL;
+		err("cannot load the NAPI tracer (napi:napi_poll): %s; run with -v to see libbpf's log",
+		    strerror(e));
+		free(c);
+		return -e;
+	}
+	*out = c;
+	return 0;
+}
+
+void napi_close(struct napi_collector *c)
+{
+	if (!c)
+		return;
+	napi_bpf__destroy(c->skel);
+	free(c);
+}
+
+const char *napi_attach_kind(const struct napi_collector *c)
+{
+	return c->raw ? "raw_tp" : "tp_btf";
+}
+
+static int row_cmp(const void *pa, const void *pb)
+{
+	const struct napi_row *a = pa, *b = pb;
+	int r = strncmp(a->dev, b->dev, NAPI_DEV_LEN);
+	if (r)
+		return r;
+	if (a->cpu != b->cpu)
+		return a->cpu < b->cpu ? -1 : 1;
+	return (int)a->ctx - (int)b->ctx;
+}
+
+int napi_read(struct napi_collector *c, struct napi_row **rows)
+{
+	int fd = bpf_map__fd(c->skel->maps.polls);
+	struct napi_val *vals = calloc(c->nr_cpus, sizeof(*vals));
+	struct napi_key key, next, *prev = NULL;
+	struct napi_row *r = NULL;
+	int n = 0, cap = 0;
+
+	if (!vals)
+		return -ENOMEM;
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(fd, &key, vals) < 0)
+			continue; /* deleted meanwhile: cannot happen, we never delete */
+		for (unsigned cpu = 0; cpu < c->nr_cpus; cpu++) {
+			if (!vals[cpu].polls)
+				continue;
+			if (n == cap) {
+				cap = cap ? cap * 2 : 64;
+				struct napi_row *t = realloc(r, (size_t)cap * sizeof(*r));
+				if (!t) {
+					free(r);
+					free(vals);
+					return -ENOMEM;
+				}
+				r = t;
+			}
+			memcpy(r[n].dev, key.dev, NAPI_DEV_LEN);
+			r[n].dev[NAPI_DEV_LEN - 1] = '\0';
+			r[n].ctx = key.ctx;
+			r[n].cpu = cpu;
+			r[n].v = vals[cpu];
+			n++;
+		}
+	}
+	free(vals);
+	if (n)
+		qsort(r, (size_t)n, sizeof(*r), row_cmp);
+	*rows = r;
+	return n;
+}
+
+int napi_diff(const struct napi_row *a, int na, const struct napi_row *b, int nb,
+	      struct napi_row **out)
+{
+	struct napi_row *d = calloc(na ? (size_t)na : 1, sizeof(*d));
+	int n = 0;
+
+	if (!d)
+		return -ENOMEM;
+	for (int i = 0; i < na; i++) {
+		const struct napi_row *old = bsearch(&a[i], b, (size_t)nb, sizeof(*b), row_cmp);
+		struct napi_row x = a[i];
+		if (old) {
+			x.v.polls -= old->v.polls;
+			x.v.work -= old->v.work;
+			x.v.exhausted -= old->v.exhausted;
+			for (int s = 0; s < NAPI_WORK_SLOTS; s++)
+				x.v.work_slots[s] -= old->v.work_slots[s];
+		}
+		if (x.v.polls)
+			d[n++] = x;
+	}
+	*out = d;
+	return n;
+}
+
+int napi_stacks(struct napi_collector *c, napi_stack_cb cb, void *arg)
+{
+	int cfd = bpf_map__fd(c->skel->maps.stack_counts);
+	int sfd = bpf_map__fd(c->skel->maps.stackmap);
+	__u32 key, next, *prev = NULL;
+	uint64_t ips[NAPI_STACK_DEPTH];
+	int n = 0;
+
+	if (!c->skel->rodata->want_stacks)
+		return 0;
+	while (bpf_map_get_next_key(cfd, prev, &next) == 0) {
+		__u64 count;
+		unsigned depth = 0;
+
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(cfd, &key, &count) < 0)
+			continue;
+		memset(ips, 0, sizeof(ips));
+		if (bpf_map_lookup_elem(sfd, &key, ips) == 0)
+			while (depth < NAPI_STACK_DEPTH && ips[depth])
+				depth++;
+		cb(count, ips, depth, arg);
+		n++;
+	}
+	return n;
+}
+
+int napi_stats(struct napi_collector *c, uint64_t out[NAPI_NR_STATS])
+{
+	uint64_t *v = calloc(c->nr_cpus, sizeof(*v));
+	int fd = bpf_map__fd(c->skel->maps.stats);
+
+	if (!v)
+		return -ENOMEM;
+	for (__u32 k = 0; k < NAPI_NR_STATS; k++) {
+		out[k] = 0;
+		if (bpf_map_lookup_elem(fd, &k, v) == 0)
+			for (unsigned i = 0; i < c->nr_cpus; i++)
+				out[k] += v[i];
+	}
+	free(v);
+	return 0;
+}

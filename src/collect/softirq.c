@@ -1,0 +1,159 @@
+/* collect/softirq.c — user side of the softirq collector: load and attach
+ * softirq.bpf.c, drain its double-buffered histograms, deliver records. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "collect/softirq.h"
+#include "softirq.skel.h"
+#include "sys/log.h"
+#include "sys/loop.h"
+
+struct softirq_collector {
+	struct softirq_bpf *skel;
+	struct ring_buffer *rb;
+	unsigned nr_cpus;
+	bool raw;
+	softirq_event_cb cb;
+	void *cb_arg;
+	struct softirq_hists *zero; /* nr_cpus zeroed values, to reset a half */
+};
+
+static int on_record(void *ctx, void *data, size_t size)
+{
+	struct softirq_collector *c = ctx;
+
+	if (size >= sizeof(struct softirq_event) && c->cb)
+		c->cb(data, c->cb_arg);
+	return 0;
+}
+
+static struct softirq_bpf *load(const struct softirq_opts *o, bool raw)
+{
+	struct softirq_bpf *s = softirq_bpf__open();
+	if (!s)
+		return NULL;
+	s->rodata->vec_mask = o->vec_mask ? o->vec_mask : 0x3ff;
+	s->rodata->slower_ns = o->slower_ns;
+	bpf_program__set_autoload(s->progs.ks_sirq_raise, !raw);
+	bpf_program__set_autoload(s->progs.ks_sirq_entry, !raw);
+	bpf_program__set_autoload(s->progs.ks_sirq_exit, !raw);
+	bpf_program__set_autoload(s->progs.ks_sirq_raise_raw, raw);
+	bpf_program__set_autoload(s->progs.ks_sirq_entry_raw, raw);
+	bpf_program__set_autoload(s->progs.ks_sirq_exit_raw, raw);
+	if (softirq_bpf__load(s) || softirq_bpf__attach(s)) {
+		softirq_bpf__destroy(s);
+		return NULL;
+	}
+	return s;
+}
+
+int softirq_open(struct softirq_collector **out, const struct softirq_opts *o)
+{
+	struct softirq_collector *c = calloc(1, sizeof(*c));
+	int ncpu = libbpf_num_possible_cpus();
+
+	if (!c || ncpu <= 0) {
+		free(c);
+		err("softirq collector: out of memory or no CPUs");
+		return -ENOMEM;
+	}
+	c->nr_cpus = (unsigned)ncpu;
+	c->skel = load(o, false);
+	if (!c->skel) {
+		dbg("softirq: tp_btf programs refused, trying raw_tp");
+		c->raw = true;
+		c->skel = load(o, true);
+	}
+	if (!c->skel) {
+		int e = errno ? errno : EINVAL;
+		err("cannot load the softirq tracer (irq:softirq_raise/entry/exit): %s; run with -v to see libbpf's log",
+		    strerror(e));
+		free(c);
+		return -e;
+	}
+	c->zero = calloc(c->nr_cpus, sizeof(*c->zero));
+	c->rb = ring_buffer__new(bpf_map__fd(c->skel->maps.events), on_record, c, NULL);
+	if (!c->zero || !c->rb) {
+		err("softirq collector: cannot set up its ring buffer");
+		softirq_close(c);
+		return -ENOMEM;
+	}
+	*out = c;
+	return 0;
+}
+
+void softirq_close(struct softirq_collector *c)
+{
+	if (!c)
+		return;
+	ring_buffer__free(c->rb);
+	softirq_bpf__destroy(c->skel);
+	free(c->zero);
+	free(c);
+}
+
+void softirq_set_event_cb(struct softirq_collector *c, softirq_event_cb cb, void *arg)
+{
+	c->cb = cb;
+	c->cb_arg = arg;
+}
+
+static void on_ready(struct loop *l, int fd, uint32_t events, void *arg)
+{
+	(void)l; (void)fd; (void)events;
+	ring_buffer__consume(((struct softirq_collector *)arg)->rb);
+}
+
+int softirq_add_to_loop(struct softirq_collector *c, struct loop *l)
+{
+	return loop_add_fd(l, ring_buffer__epoll_fd(c->rb), EPOLLIN, on_ready, c);
+}
+
+int softirq_poll(struct softirq_collector *c, int timeout_ms)
+{
+	return ring_buffer__poll(c->rb, timeout_ms);
+}
+
+unsigned softirq_nr_cpus(const struct softirq_collector *c)
+{
+	return c->nr_cpus;
+}
+
+const char *softirq_attach_kind(const struct softirq_collector *c)
+{
+	return c->raw ? "raw_tp" : "tp_btf";
+}
+
+int softirq_take(struct softirq_collector *c, struct softirq_hists *out)
+{
+	__u32 idx = c->skel->bss->gen & 1;
+	int fd = bpf_map__fd(c->skel->maps.hists);
+
+	/* new events go to the other half from now on */
+	__atomic_store_n(&c->skel->bss->gen, idx ^ 1, __ATOMIC_SEQ_CST);
+	if (bpf_map_lookup_elem(fd, &idx, out) < 0)
+		return -errno;
+	if (bpf_map_update_elem(fd, &idx, c->zero, BPF_ANY) < 0)
+		return -errno;
+	return 0;
+}
+
+int softirq_stats(struct softirq_collector *c, uint64_t out[SOFTIRQ_NR_STATS])
+{
+	uint64_t *v = calloc(c->nr_cpus, sizeof(*v));
+	int fd = bpf_map__fd(c->skel->maps.stats);
+
+	if (!v)
+		return -ENOMEM;
+	for (__u32 k = 0; k < SOFTIRQ_NR_STATS; k++) {
+		out[k] = 0;
+		if (bpf_map_lookup_elem(fd, &k, v) == 0)
+			for (unsigned i = 0; i < c->nr_cpus; i++)
+				out[k] += v[i];
+	}
+	free(v);
+	return 0;
+}
