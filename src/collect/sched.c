@@ -1,0 +1,616 @@
+/* collect/sched.c — the sched collector, user side: configure and load
+ * sched.bpf.c, deliver its ring-buffer records, and answer "who ran on CPU
+ * c between t0 and t1" from the mmapped run-segment and sample rings. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <linux/perf_event.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "collect/sched.h"
+#include "ksleuth.h"
+#include "lib/hist.h"
+#include "lib/strutil.h"
+#include "sched.skel.h"
+#include "sys/ksyms.h"
+#include "sys/log.h"
+#include "sys/loop.h"
+
+/* Why 499 Hz: see docs/sampler.md (2 ms resolution; an idle CPU pays
+ * ~500 timer interrupts a second that return after one map lookup). */
+#define SAMPLE_HZ_DEFAULT 499
+#define STACKS_MAX 4096
+
+struct sched_collector {
+	struct sched_bpf *skel;
+	struct ring_buffer *rb;
+	unsigned ncpu;
+	bool btf;                  /* tp_btf programs (else raw_tp) */
+	struct sched_opts o;
+	unsigned seg_ring, sample_ring;
+	const struct sched_seg *segs;
+	size_t segs_len;
+	const struct sched_sample *samples;
+	size_t samples_len;
+	const volatile struct sched_cpu *cpus;
+	size_t cpus_len;
+	int *perf_fds;
+	struct bpf_link **perf_links;
+	sched_wait_cb cb;
+	void *cb_arg;
+	struct ksyms *ksyms;
+	bool ksyms_failed;
+};
+
+void sched_opts_default(struct sched_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->sampler = true;
+}
+
+static unsigned pow2_at_least(unsigned v)
+{
+	unsigned p = 1;
+	while (p < v && p < (1U << 30))
+		p <<= 1;
+	return p;
+}
+
+static void *map_mmap(struct bpf_map *m, size_t *len)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	size_t sz = (size_t)bpf_map__value_size(m) * bpf_map__max_entries(m);
+	void *p;
+
+	sz = (sz + (size_t)page - 1) / (size_t)page * (size_t)page;
+	p = mmap(NULL, sz, PROT_READ, MAP_SHARED, bpf_map__fd(m), 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	*len = sz;
+	return p;
+}
+
+static int configure(struct sched_collector *c, struct sched_bpf *s)
+{
+	const struct sched_opts *o = &c->o;
+	struct sched_bpf__rodata *r = s->rodata;
+	bool btf = c->btf;
+
+	r->threshold_ns = o->threshold_ns;
+	r->ongoing_ns = o->sampler ? (o->ongoing_ns ? o->ongoing_ns : 3 * o->threshold_ns) : 0;
+	r->sample_after_ns = o->sample_after_ns ? o->sample_after_ns :
+			     (o->threshold_ns ? o->threshold_ns / 4 : 5 * NS_PER_MS);
+	r->seg_ring = c->seg_ring;
+	r->seg_mask = c->seg_ring - 1;
+	r->sample_ring = c->sample_ring;
+	r->sample_mask = c->sample_ring - 1;
+	r->nr_cpus = c->ncpu;
+	r->targ_tgid = o->tgid;
+	r->targ_comm_len = (__u32)strnlen(o->comm, TASK_COMM_LEN);
+	memcpy((char *)r->targ_comm, o->comm, TASK_COMM_LEN);
+	r->class_comm_len = (__u32)strnlen(o->class_comm, TASK_COMM_LEN);
+	memcpy((char *)r->class_comm, o->class_comm, TASK_COMM_LEN);
+	r->hist_by = o->hist_by;
+	r->filter_cpus = o->cpus_set;
+	if (o->cpus_set)
+		for (unsigned i = 0; i < 16; i++)
+			((__u64 *)r->targ_cpus)[i] = o->cpus.bits[i];
+
+	bpf_map__set_max_entries(s->maps.segs, c->ncpu * c->seg_ring);
+	bpf_map__set_max_entries(s->maps.samples, c->ncpu * c->sample_ring);
+	bpf_map__set_max_entries(s->maps.cpus, c->ncpu);
+	bpf_map__set_max_entries(s->maps.hist_cpu, c->ncpu * SCHED_NR_CLASSES * SCHED_NR_KINDS);
+	if (o->hist_by != SCHED_BY_NONE)
+		bpf_map__set_max_entries(s->maps.hist_keyed, SCHED_HKEYS_MAX);
+	if (o->sampler)
+		bpf_map__set_max_entries(s->maps.stacks, STACKS_MAX);
+	bpf_program__set_autoload(s->progs.ks_sched_sample, o->sampler);
+
+	/* tp_btf where the kernel has it, else raw_tp: same code, one set
+	 * loaded. Task storage is only needed (and only created) for tp_btf. */
+	bpf_program__set_autoload(s->progs.ks_sched_wakeup, btf);
+	bpf_program__set_autoload(s->progs.ks_sched_wakeup_new, btf);
+	bpf_program__set_autoload(s->progs.ks_sched_switch, btf);
+	bpf_program__set_autoload(s->progs.ks_sched_wakeup_raw, !btf);
+	bpf_program__set_autoload(s->progs.ks_sched_wakeup_new_raw, !btf);
+	bpf_program__set_autoload(s->progs.ks_sched_switch_raw, !btf);
+	bpf_map__set_autocreate(s->maps.stamps_ts, btf);
+	if (!btf)
+		bpf_map__set_max_entries(s->maps.stamps_hash, 65536);
+	return 0;
+}
+
+static int open_load(struct sched_collector *c)
+{
+	int rc = -EINVAL;
+
+	for (int attempt = 0; attempt < 2; attempt++) {
+		c->btf = attempt == 0;
+		struct sched_bpf *s = sched_bpf__open();
+		if (!s)
+			return -errno;
+		configure(c, s);
+		rc = sched_bpf__load(s);
+		if (rc == 0) {
+			c->skel = s;
+			dbg("sched collector: %s programs loaded", c->btf ? "tp_btf" : "raw_tp");
+			return 0;
+		}
+		dbg("sched collector: loading the %s programs failed: %s",
+		    c->btf ? "tp_btf" : "raw_tp", strerror(-rc));
+		sched_bpf__destroy(s);
+	}
+	return rc;
+}
+
+static int attach_sampler(struct sched_collector *c)
+{
+	unsigned hz = c->o.sample_hz ? c->o.sample_hz : SAMPLE_HZ_DEFAULT;
+	int attached = 0;
+
+	c->perf_fds = calloc(c->ncpu, sizeof(int));
+	c->perf_links = calloc(c->ncpu, sizeof(*c->perf_links));
+	if (!c->perf_fds || !c->perf_links)
+		return -ENOMEM;
+	for (unsigned cpu = 0; cpu < c->ncpu; cpu++) {
+		struct perf_event_attr a = {
+			.type = PERF_TYPE_SOFTWARE,
+			.config = PERF_COUNT_SW_CPU_CLOCK,
+			.size = sizeof(a),
+			.freq = 1,
+			.sample_freq = hz,
+		};
+		c->perf_fds[cpu] = -1;
+		int fd = (int)syscall(SYS_perf_event_open, &a, -1, (int)cpu, -1, PERF_FLAG_FD_CLOEXEC);
+		if (fd < 0) {
+			if (errno == ENODEV) /* offline CPU */
+				continue;
+			return -errno;
+		}
+		c->perf_fds[cpu] = fd;
+		c->perf_links[cpu] = bpf_program__attach_perf_event(c->skel->progs.ks_sched_sample, fd);
+		if (!c->perf_links[cpu]) {
+			c->perf_links[cpu] = NULL;
+			return -errno;
+		}
+		attached++;
+	}
+	return attached ? 0 : -ENODEV;
+}
+
+static int on_event(void *ctx, void *data, size_t len)
+{
+	struct sched_collector *c = ctx;
+	const struct sched_event *e = data;
+	struct sched_wait w = {};
+
+	if (len < sizeof(*e) || !c->cb)
+		return 0;
+	w.ongoing = e->type == SCHED_EV_ONGOING;
+	w.cpu = e->cpu;
+	w.run_cpu = e->run_cpu;
+	w.kind = (enum sched_wait_kind)e->kind;
+	w.start_ns = e->start_ns;
+	w.wait_ns = e->wait_ns;
+	w.pid = e->pid;
+	w.tid = e->tid;
+	memcpy(w.comm, e->comm, TASK_COMM_LEN);
+	w.comm[TASK_COMM_LEN - 1] = 0;
+	w.cur_pid = e->cur_pid;
+	w.cur_tid = e->cur_tid;
+	memcpy(w.cur_comm, e->cur_comm, TASK_COMM_LEN);
+	w.cur_comm[TASK_COMM_LEN - 1] = 0;
+	c->cb(&w, c->cb_arg);
+	return 0;
+}
+
+int sched_open(struct sched_collector **out, const struct sched_opts *o)
+{
+	struct sched_collector *c = calloc(1, sizeof(*c));
+	int rc, ncpu = libbpf_num_possible_cpus();
+
+	*out = NULL;
+	if (!c)
+		return -ENOMEM;
+	if (ncpu <= 0) {
+		free(c);
+		err("cannot tell how many CPUs this machine has (/sys/devices/system/cpu/possible)");
+		return -EINVAL;
+	}
+	c->o = *o;
+	c->ncpu = (unsigned)ncpu;
+	c->seg_ring = pow2_at_least(o->seg_ring ? o->seg_ring : SCHED_SEG_RING_DEFAULT);
+	c->sample_ring = o->sampler ? pow2_at_least(o->sample_ring ? o->sample_ring :
+						    SCHED_SAMPLE_RING_DEFAULT) : 1;
+	rc = open_load(c);
+	if (rc < 0) {
+		err("cannot load the scheduler tracing programs (%s); 'ksleuth -v ...' shows the "
+		    "kernel verifier's log", strerror(-rc));
+		goto fail;
+	}
+	rc = sched_bpf__attach(c->skel);
+	if (rc < 0) {
+		err("cannot attach to the sched tracepoints (%s)", strerror(-rc));
+		goto fail;
+	}
+	if (o->sampler) {
+		rc = attach_sampler(c);
+		if (rc < 0) {
+			err("cannot start the stall sampler on the cpu-clock perf event (%s); "
+			    "kernel.perf_event_paranoid or a missing CAP_PERFMON may forbid it",
+			    strerror(-rc));
+			goto fail;
+		}
+	}
+	c->segs = map_mmap(c->skel->maps.segs, &c->segs_len);
+	c->samples = map_mmap(c->skel->maps.samples, &c->samples_len);
+	c->cpus = map_mmap(c->skel->maps.cpus, &c->cpus_len);
+	if (!c->segs || !c->samples || !c->cpus) {
+		rc = -errno;
+		err("cannot map the sched collector's rings into memory (%s)", strerror(-rc));
+		goto fail;
+	}
+	c->rb = ring_buffer__new(bpf_map__fd(c->skel->maps.events), on_event, c, NULL);
+	if (!c->rb) {
+		rc = -errno;
+		err("cannot open the sched collector's ring buffer (%s)", strerror(-rc));
+		goto fail;
+	}
+	*out = c;
+	return 0;
+fail:
+	sched_close(c);
+	return rc < 0 ? rc : -EINVAL;
+}
+
+void sched_close(struct sched_collector *c)
+{
+	if (!c)
+		return;
+	ring_buffer__free(c->rb);
+	if (c->perf_links)
+		for (unsigned i = 0; i < c->ncpu; i++)
+			bpf_link__destroy(c->perf_links[i]);
+	if (c->perf_fds)
+		for (unsigned i = 0; i < c->ncpu; i++)
+			if (c->perf_fds[i] >= 0)
+				close(c->perf_fds[i]);
+	free(c->perf_links);
+	free(c->perf_fds);
+	if (c->segs)
+		munmap((void *)c->segs, c->segs_len);
+	if (c->samples)
+		munmap((void *)c->samples, c->samples_len);
+	if (c->cpus)
+		munmap((void *)c->cpus, c->cpus_len);
+	sched_bpf__destroy(c->skel);
+	ksyms_free(c->ksyms);
+	free(c);
+}
+
+void sched_set_wait_cb(struct sched_collector *c, sched_wait_cb cb, void *arg)
+{
+	c->cb = cb;
+	c->cb_arg = arg;
+}
+
+int sched_ring_fd(const struct sched_collector *c)
+{
+	return ring_buffer__epoll_fd(c->rb);
+}
+
+static void on_ring_ready(struct loop *l, int fd, uint32_t events, void *arg)
+{
+	(void)l;
+	(void)fd;
+	(void)events;
+	ring_buffer__consume(((struct sched_collector *)arg)->rb);
+}
+
+int sched_add_to_loop(struct sched_collector *c, struct loop *l)
+{
+	return loop_add_fd(l, sched_ring_fd(c), EPOLLIN, on_ring_ready, c);
+}
+
+int sched_poll(struct sched_collector *c, int timeout_ms)
+{
+	return ring_buffer__poll(c->rb, timeout_ms);
+}
+
+unsigned sched_nr_cpus(const struct sched_collector *c)
+{
+	return c->ncpu;
+}
+
+/* ---- who ran ---- */
+
+struct tally {
+	uint32_t tid, pid, policy;
+	int32_t prio;
+	char comm[TASK_COMM_LEN];
+	uint64_t run_ns;
+};
+
+#define TALLY_MAX 512
+
+static int cmp_tally(const void *a, const void *b)
+{
+	const struct tally *x = a, *y = b;
+	return x->run_ns < y->run_ns ? 1 : x->run_ns > y->run_ns ? -1 : 0;
+}
+
+static void add_samples(struct sched_collector *c, struct sched_window *w)
+{
+	uint64_t head = c->cpus[w->cpu].sample_head;
+	uint64_t first = head > c->sample_ring ? head - c->sample_ring : 0;
+	int32_t ids[SCHED_ANT_MAX][16];
+	unsigned idn[SCHED_ANT_MAX][16], nids[SCHED_ANT_MAX] = {};
+	unsigned kern[SCHED_ANT_MAX] = {}, user[SCHED_ANT_MAX] = {};
+
+	if (!c->o.sampler)
+		return;
+	for (unsigned i = 0; i < w->n; i++) {
+		w->a[i].bh_disabled = -1;
+		w->a[i].preempt_disabled = -1;
+	}
+	for (uint64_t q = first; q < head; q++) {
+		const struct sched_sample *p = &c->samples[w->cpu * c->sample_ring + (q & (c->sample_ring - 1))];
+		struct sched_sample s;
+		memcpy(&s, p, sizeof(s));
+		__sync_synchronize();
+		if (s.seq != q + 1 || s.ts_ns < w->t0_ns || s.ts_ns > w->t1_ns)
+			continue;
+		for (unsigned i = 0; i < w->n; i++) {
+			struct sched_antagonist *a = &w->a[i];
+			if (a->tid != s.tid)
+				continue;
+			a->samples++;
+			if (s.flags & SCHED_SAMPLE_USER)
+				user[i]++;
+			else
+				kern[i]++;
+			if (s.flags & SCHED_SAMPLE_PC_VALID) {
+				bool bh = s.preempt_count & KS_SOFTIRQ_MASK;
+				bool pd = s.preempt_count & KS_PREEMPT_MASK;
+				if (a->bh_disabled < 1)
+					a->bh_disabled = bh;
+				if (a->preempt_disabled < 1)
+					a->preempt_disabled = pd;
+			}
+			if (s.kstack_id >= 0) {
+				unsigned k;
+				for (k = 0; k < nids[i] && ids[i][k] != s.kstack_id; k++)
+					;
+				if (k == nids[i] && k < 16) {
+					ids[i][k] = s.kstack_id;
+					idn[i][k] = 0;
+					nids[i]++;
+				}
+				if (k < 16)
+					idn[i][k]++;
+			}
+			break;
+		}
+	}
+	for (unsigned i = 0; i < w->n; i++) {
+		struct sched_antagonist *a = &w->a[i];
+		a->mode = kern[i] && user[i] ? SCHED_MODE_MIXED : kern[i] ? SCHED_MODE_KERNEL :
+			  user[i] ? SCHED_MODE_USER : SCHED_MODE_UNKNOWN;
+		unsigned best = 0;
+		for (unsigned k = 1; k < nids[i]; k++)
+			if (idn[i][k] > idn[i][best])
+				best = k;
+		if (!nids[i])
+			continue;
+		__u64 ips[SCHED_STACK_DEPTH] = {};
+		if (bpf_map_lookup_elem(bpf_map__fd(c->skel->maps.stacks), &ids[i][best], ips))
+			continue;
+		a->stack_samples = idn[i][best];
+		if (!c->ksyms && !c->ksyms_failed) {
+			c->ksyms = ksyms_load();
+			c->ksyms_failed = !c->ksyms;
+		}
+		for (unsigned f = 0; f < SCHED_STACK_DEPTH && ips[f]; f++) {
+			if (c->ksyms)
+				ksyms_format(c->ksyms, ips[f], a->frames[f], SCHED_FRAME_LEN);
+			else
+				snprintf(a->frames[f], SCHED_FRAME_LEN, "0x%llx", (unsigned long long)ips[f]);
+			a->nframes = f + 1;
+		}
+	}
+}
+
+int sched_who_ran(struct sched_collector *c, unsigned cpu, uint64_t t0_ns, uint64_t t1_ns,
+		  unsigned max, struct sched_window *w)
+{
+	struct tally *t;
+	unsigned nt = 0, dropped = 0;
+	uint64_t head, first, next_start, oldest = UINT64_MAX;
+
+	memset(w, 0, sizeof(*w));
+	if (cpu >= c->ncpu || t1_ns < t0_ns)
+		return -EINVAL;
+	if (max > SCHED_ANT_MAX)
+		max = SCHED_ANT_MAX;
+	w->cpu = cpu;
+	w->t0_ns = t0_ns;
+	w->t1_ns = t1_ns;
+	t = calloc(TALLY_MAX, sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+
+	head = c->cpus[cpu].seg_head;
+	first = head > c->seg_ring ? head - c->seg_ring : 0;
+	next_start = now_ns();
+	/* newest to oldest; the newest may still be open (end_ns 0) */
+	for (uint64_t q = head; q > first; q--) {
+		uint64_t i = q - 1;
+		struct sched_seg g;
+		memcpy(&g, &c->segs[cpu * c->seg_ring + (i & (c->seg_ring - 1))], sizeof(g));
+		__sync_synchronize();
+		if (g.seq != i + 1)
+			break; /* overwritten under us: the ring ends here */
+		uint64_t end = g.end_ns ? g.end_ns : next_start;
+		next_start = g.start_ns;
+		oldest = g.start_ns;
+		if (g.start_ns >= t1_ns)
+			continue;
+		uint64_t a = g.start_ns > t0_ns ? g.start_ns : t0_ns;
+		uint64_t b = end < t1_ns ? end : t1_ns;
+		if (b > a) {
+			if (g.tid == 0) {
+				w->idle_ns += b - a;
+			} else {
+				unsigned k;
+				for (k = 0; k < nt && t[k].tid != g.tid; k++)
+					;
+				if (k == nt) {
+					if (nt == TALLY_MAX) {
+						dropped++;
+						goto next;
+					}
+					t[nt++] = (struct tally){ .tid = g.tid, .pid = g.pid,
+								  .policy = g.policy, .prio = g.prio };
+					memcpy(t[k].comm, g.comm, TASK_COMM_LEN);
+					t[k].comm[TASK_COMM_LEN - 1] = 0;
+				}
+				t[k].run_ns += b - a;
+			}
+		}
+next:
+		if (g.start_ns <= t0_ns)
+			break;
+	}
+	/* how much of the window the ring still covers */
+	if (oldest <= t0_ns)
+		w->covered_ns = t1_ns - t0_ns;
+	else if (oldest < t1_ns)
+		w->covered_ns = t1_ns - oldest;
+	qsort(t, nt, sizeof(*t), cmp_tally);
+	uint64_t len = t1_ns > t0_ns ? t1_ns - t0_ns : 1;
+	for (unsigned k = 0; k < nt; k++) {
+		if (w->n >= max) {
+			w->left_out++;
+			continue;
+		}
+		struct sched_antagonist *a = &w->a[w->n++];
+		a->pid = t[k].pid;
+		a->tid = t[k].tid;
+		memcpy(a->comm, t[k].comm, TASK_COMM_LEN);
+		a->policy = t[k].policy;
+		a->prio = t[k].prio;
+		a->run_ns = t[k].run_ns;
+		a->share = (double)t[k].run_ns / (double)len;
+		a->bh_disabled = -1;
+		a->preempt_disabled = -1;
+	}
+	w->left_out += dropped;
+	free(t);
+	add_samples(c, w);
+	return 0;
+}
+
+/* ---- histograms and counters ---- */
+
+int sched_hist_cpu(struct sched_collector *c, unsigned cpu, int cls, int kind, struct hist *out)
+{
+	int fd = bpf_map__fd(c->skel->maps.hist_cpu);
+
+	hist_clear(out);
+	if (cpu >= c->ncpu || cls < 0 || cls >= SCHED_NR_CLASSES || kind >= SCHED_NR_KINDS)
+		return -EINVAL;
+	for (int k = 0; k < SCHED_NR_KINDS; k++) {
+		if (kind >= 0 && k != kind)
+			continue;
+		__u32 idx = SCHED_HIST_IDX(cpu, (unsigned)cls, (unsigned)k);
+		struct hist h;
+		if (bpf_map_lookup_elem(fd, &idx, &h))
+			return -errno;
+		hist_merge(out, &h);
+	}
+	return 0;
+}
+
+int sched_hist_keyed(struct sched_collector *c, sched_hkey_cb cb, void *arg)
+{
+	int fd = bpf_map__fd(c->skel->maps.hist_keyed);
+	struct sched_hkey k, next;
+	struct hist *vals = calloc(c->ncpu, sizeof(*vals)), sum;
+	void *prev = NULL;
+
+	if (!vals)
+		return -ENOMEM;
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		k = next;
+		prev = &k;
+		if (bpf_map_lookup_elem(fd, &k, vals))
+			continue;
+		hist_clear(&sum);
+		for (unsigned i = 0; i < c->ncpu; i++)
+			hist_merge(&sum, &vals[i]);
+		k.comm[TASK_COMM_LEN - 1] = 0;
+		cb(&k, &sum, arg);
+	}
+	free(vals);
+	return 0;
+}
+
+int sched_hist_reset(struct sched_collector *c)
+{
+	int fd = bpf_map__fd(c->skel->maps.hist_cpu);
+	struct hist zero = {};
+	unsigned n = c->ncpu * SCHED_NR_CLASSES * SCHED_NR_KINDS;
+
+	for (__u32 i = 0; i < n; i++)
+		bpf_map_update_elem(fd, &i, &zero, BPF_ANY);
+	if (c->o.hist_by != SCHED_BY_NONE) {
+		int kfd = bpf_map__fd(c->skel->maps.hist_keyed);
+		struct sched_hkey k;
+		while (bpf_map_get_next_key(kfd, NULL, &k) == 0)
+			if (bpf_map_delete_elem(kfd, &k))
+				break;
+	}
+	return 0;
+}
+
+int sched_stats(struct sched_collector *c, uint64_t out[SCHED_NR_STATS])
+{
+	int fd = bpf_map__fd(c->skel->maps.stats);
+	__u64 *v = calloc(c->ncpu, sizeof(*v));
+
+	if (!v)
+		return -ENOMEM;
+	for (__u32 i = 0; i < SCHED_NR_STATS; i++) {
+		out[i] = 0;
+		if (bpf_map_lookup_elem(fd, &i, v) == 0)
+			for (unsigned k = 0; k < c->ncpu; k++)
+				out[i] += v[k];
+	}
+	free(v);
+	return 0;
+}
+
+const char *sched_policy_name(uint32_t policy)
+{
+	static const char *names[] = { "normal", "fifo", "rr", "batch", "iso", "idle", "deadline" };
+	return policy < ARRAY_SIZE(names) ? names[policy] : "unknown";
+}
+
+const char *sched_mode_name(enum sched_mode m)
+{
+	switch (m) {
+	case SCHED_MODE_KERNEL: return "kernel";
+	case SCHED_MODE_USER: return "user";
+	case SCHED_MODE_MIXED: return "mixed";
+	default: return "unknown";
+	}
+}
+
+const char *sched_kind_name(enum sched_wait_kind k)
+{
+	return k == SCHED_WAIT_PREEMPTED ? "preempted" : "woken";
+}
