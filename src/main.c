@@ -40,8 +40,8 @@ const struct command commands[] = {
 	{ "info", cmd_info, CMD_JSON,
 	  "[--json]",
 	  "kernel facts: preemption model, HZ, BTF, lockdown, working BPF attach types" },
-	{ "hog", cmd_hog, CMD_NEEDS_BPF,
-	  "--mode MODE [-c CPU] [--run DUR] [--gap DUR] [-d DUR]",
+	{ "hog", cmd_hog, CMD_NEEDS_BPF | CMD_JSON,
+	  "--mode MODE [-c CPU] [--run DUR] [--gap DUR] [-d DUR] [-n N] [--slice DUR] [--json]",
 	  "make a CPU busy for a bounded time (test fixture for the demo and tests)" },
 	{ NULL, NULL, 0, NULL, NULL },
 };

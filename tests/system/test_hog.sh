@@ -1,0 +1,136 @@
+#!/bin/bash
+# test_hog.sh — `ksleuth hog`: each mode's runs last what was asked, by the
+# hog's own clock and by an independent one (bpftrace on sched_switch: the
+# hog's thread stays on the CPU for the run); kernel-bh really holds softirqs
+# off on that CPU (bpftrace: raise->entry delay >= 0.8 run) while
+# kernel-fixed does not (< 20 ms); limits and bad arguments give exit 2.
+. "$(dirname "$0")/lib.sh"
+require_root
+require_cmd bpftrace
+require_cmd python3
+
+CPU=$(( $(nr_cpus) > 1 ? 1 : 0 ))
+RUN_MS=400
+
+# --- bad arguments and limits: exit 2, one sentence
+check_exit "run over 3s rejected" 2 "$KS" hog --mode kernel --run 3100ms
+check_grep "run cap message" "3 s at a stretch" "$KS_TMP/err"
+check_exit "total over 120s rejected" 2 "$KS" hog --mode kernel -d 121s
+check_exit "unknown mode rejected" 2 "$KS" hog --mode spin
+check_grep "unknown mode message" "unknown hog mode 'spin'" "$KS_TMP/err"
+check_exit "missing mode rejected" 2 "$KS" hog
+check_exit "bad cpu rejected" 2 "$KS" hog --mode kernel -c 4000
+check_exit "gap under 10ms rejected" 2 "$KS" hog --mode kernel --gap 1ms
+check_exit "bad duration rejected" 2 "$KS" hog --mode kernel --run fast
+check_exit "help" 0 "$KS" hog --help
+if [ "$(wc -l < "$KS_TMP/err")" != 0 ]; then fail "help writes nothing to stderr"; fi
+
+# --- independent clock: sched_switch of our hog's threads on CPU, and every
+# softirq delay (raise -> entry, first raise while not pending) > 2 ms there.
+cat > "$KS_TMP/hog.bt" <<BT
+tracepoint:sched:sched_switch /cpu == $CPU/
+{ printf("SW %llu %d %d %d\n", nsecs, args->prev_pid, args->prev_state, args->next_pid); }
+tracepoint:irq:softirq_raise /cpu == $CPU/
+{ if (@r[args->vec] == 0) { @r[args->vec] = nsecs; } }
+tracepoint:irq:softirq_entry /cpu == $CPU/
+{ if (@r[args->vec] != 0) { \$d = nsecs - @r[args->vec];
+  if (\$d > 2000000) { printf("SIRQ %d %llu %llu\n", args->vec, @r[args->vec], \$d); } }
+  @r[args->vec] = 0; }
+END { clear(@r); }
+BT
+ks_bg BT_PID bpftrace "$KS_TMP/hog.bt" >"$KS_TMP/bt.out" 2>"$KS_TMP/bt.err"
+for _ in $(seq 50); do grep -q Attaching "$KS_TMP/bt.out" && break; sleep 0.2; done
+grep -q Attaching "$KS_TMP/bt.out" || { fail "bpftrace did not start: $(head -c 300 "$KS_TMP/bt.err")"; exit 1; }
+sleep 0.3
+
+for mode in kernel kernel-bh kernel-fixed fifo; do
+	if ! "$KS" hog --mode "$mode" -c "$CPU" --run ${RUN_MS}ms --gap 300ms -n 2 --json \
+		>"$KS_TMP/hog-$mode.json" 2>"$KS_TMP/hog-$mode.err"; then
+		fail "hog --mode $mode failed: $(head -c 300 "$KS_TMP/hog-$mode.err")"
+	fi
+	sleep 0.2
+done
+sleep 0.3
+kill -INT "$BT_PID"; wait "$BT_PID" 2>/dev/null
+
+python3 - "$KS_TMP" "$RUN_MS" <<'PY' > "$KS_TMP/verdicts"
+import json, sys
+tmp, run_ms = sys.argv[1], int(sys.argv[2])
+run = run_ms * 1_000_000
+sw, sirq = [], []
+for line in open(f"{tmp}/bt.out"):
+    f = line.split()
+    if f and f[0] == "SW":
+        sw.append((int(f[1]), int(f[2]), int(f[3]), int(f[4])))
+    elif f and f[0] == "SIRQ":
+        sirq.append((int(f[1]), int(f[2]), int(f[3])))
+
+def oncpu(tid):
+    """on-CPU intervals of tid: (in, out, slept_at_out)"""
+    out, t_in = [], None
+    for ts, prev, state, nxt in sw:
+        if prev == tid and t_in is not None:
+            # 0: running (yielded), >= 256: preempted; anything else: asleep
+            out.append((t_in, ts, 0 < state < 256)); t_in = None
+        if nxt == tid:
+            t_in = ts
+    return out
+
+def say(ok, msg):
+    print(("PASS " if ok else "FAIL ") + msg)
+
+for mode in ["kernel", "kernel-bh", "kernel-fixed", "fifo"]:
+    runs = [json.loads(l) for l in open(f"{tmp}/hog-{mode}.json") if '"hog_run"' in l]
+    say(len(runs) == 2, f"{mode}: 2 runs reported (got {len(runs)})")
+    for r in runs:
+        s, e, d = r["start_ns"], r["end_ns"], r["dur_ns"]
+        say(run <= d <= run * 1.1, f"{mode} run {r['run']}: user-space clock {d/1e6:.1f} ms for {run_ms} ms")
+        if mode != "fifo":
+            kd = r["kend_ns"] - r["kstart_ns"]
+            say(abs(kd - run) <= run * 0.03 and r["kstart_ns"] >= s and r["kend_ns"] <= e,
+                f"{mode} run {r['run']}: BPF's own span {kd/1e6:.1f} ms inside the user-space span")
+        iv = oncpu(r["tid"])
+        # the spin ends at kend (kernel) or end (fifo); the return to user
+        # space may then be preempted, which the user-space clock includes
+        spin_end = r["kend_ns"] if mode != "fifo" else e
+        inside = sum(max(0, min(b, spin_end) - max(a, s)) for a, b, _ in iv)
+        slept = [b for a, b, sl in iv if sl and s < b < spin_end]
+        if mode == "kernel-fixed":
+            # between slices it offers the CPU, so others may run, but it never
+            # sleeps, and its slices add up to its on-CPU time
+            say(not slept and inside > 0.2 * run,
+                f"{mode} run {r['run']}: sched_switch shows the tid runnable throughout, on CPU {inside/1e6:.1f} ms of {(spin_end-s)/1e6:.1f}")
+            # slices run only while on CPU (softirqs served between slices run
+            # in the hog's context too, so on-CPU time may exceed them)
+            say(r["max_rep_ns"] <= 10_000_000 and r["reps"] >= 0.2 * run / 1e6
+                and r["reps"] * 1_000_000 <= inside * 1.03 + 2_000_000,
+                f"{mode} run {r['run']}: {r['reps']} slices of 1 ms within {inside/1e6:.1f} ms on CPU, longest {r['max_rep_ns']/1e6:.2f} ms")
+        else:
+            # on CPU for the whole spin except short breaks (interrupts do not
+            # show here; a higher-priority kthread may take a few us), never asleep
+            say(not slept and abs(inside - run) <= run * 0.03,
+                f"{mode} run {r['run']}: sched_switch shows the tid on CPU {inside/1e6:.1f} ms of the spin, never asleep")
+        # softirq delays raised during this run on that CPU
+        dl = [dd for vec, t, dd in sirq if s <= t <= e]
+        mx = max(dl, default=0)
+        if mode == "kernel-bh":
+            say(mx >= 0.8 * run, f"{mode} run {r['run']}: softirqs held off {mx/1e6:.1f} ms (>= {0.8*run_ms:.0f} ms)")
+        elif mode in ("kernel-fixed", "kernel"):
+            say(mx < 20_000_000, f"{mode} run {r['run']}: longest softirq delay {mx/1e6:.1f} ms (< 20 ms)")
+PY
+while read -r verdict msg; do
+	if [ "$verdict" = PASS ]; then pass "$msg"; else fail "$msg"; fi
+done < "$KS_TMP/verdicts"
+[ -s "$KS_TMP/verdicts" ] || fail "analysis produced nothing: $(head -c 300 "$KS_TMP/bt.err")"
+
+# --- SIGTERM stops after the current run, exit 0
+"$KS" hog --mode kernel-bh -c "$CPU" --run 300ms --gap 100ms -d 10s --json >"$KS_TMP/term.json" 2>&1 &
+HP=$!; ks_track_pid "$HP"
+sleep 0.15
+kill -TERM "$HP"
+wait "$HP"; rc=$?
+check_eq "SIGTERM: exit 0" "$rc" 0
+n=$(grep -c '"hog_run"' "$KS_TMP/term.json")
+check_eq "SIGTERM: the current run completes, no more start" "$n" 1
+d=$(grep '"hog_run"' "$KS_TMP/term.json" | jq .dur_ns)
+check_within "SIGTERM: the interrupted run still lasted its length" "${d:-0}" 300000000 3
