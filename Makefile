@@ -34,11 +34,12 @@ HELPER_SRCS := $(wildcard tests/system/helpers/*.c)
 HELPERS   := $(patsubst tests/system/helpers/%.c,$(BUILD)/helpers/%,$(HELPER_SRCS))
 
 .PHONY: all deps test-deps test unit system install clean
+all: $(BUILD)/ksleuth
+
 # Named outside a pattern rule, so that make neither deletes the skeletons
 # as intermediates nor skips rebuilding them when they are missing.
 $(OBJS): $(SKELS)
 .SECONDARY: $(BPF_OBJS)
-all: $(BUILD)/ksleuth
 
 deps:
 	@scripts/deps.sh
