@@ -33,6 +33,7 @@ UNIT_BIN  := $(BUILD)/unit-tests
 HELPER_SRCS := $(wildcard tests/system/helpers/*.c)
 HELPERS   := $(patsubst tests/system/helpers/%.c,$(BUILD)/helpers/%,$(HELPER_SRCS))
 
+.DEFAULT_GOAL := all
 .PHONY: all deps test-deps test unit system install clean
 all: $(BUILD)/ksleuth
 
