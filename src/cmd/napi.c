@@ -90,7 +90,7 @@ static void print_napi_rows(struct nt *n, const struct napi_row *r, int nr, uint
 			header = true;
 		}
 		printf("  %-16s %4u %-11s %10" PRIu64 " %10" PRIu64 " %10" PRIu64 " %9.1f\n", r[i].dev,
-		       r[i].cpu, napi_ctx_name(r[i].ctx), v->polls, v->work, v->exhausted,
+		       r[i].cpu, napi_ctx_name(r[i].ctx), (uint64_t)v->polls, (uint64_t)v->work, (uint64_t)v->exhausted,
 		       v->polls ? (double)v->work / (double)v->polls : 0.0);
 	}
 	if (!header && !n->json)
@@ -147,7 +147,7 @@ static void print_softnet(struct nt *n, const struct softnet_row *now, int nnow,
 	}
 }
 
-static void print_work_hist(const uint64_t *slots)
+static void print_work_hist(const __u64 *slots)
 {
 	uint64_t max = 0;
 	for (int s = 0; s < NAPI_WORK_SLOTS; s++)
@@ -165,7 +165,7 @@ static void print_work_hist(const uint64_t *slots)
 		else
 			snprintf(range, sizeof(range), "%d -> %d", 1 << (s - 1), (1 << s) - 1);
 		int stars = max ? (int)((slots[s] * 40 + max - 1) / max) : 0;
-		printf("    %18s : %-9" PRIu64 "|%-40.*s|\n", range, slots[s], stars,
+		printf("    %18s : %-9" PRIu64 "|%-40.*s|\n", range, (uint64_t)slots[s], stars,
 		       "****************************************");
 	}
 }

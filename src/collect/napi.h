@@ -5,6 +5,7 @@
  * callers diff them per interval (napi_diff). */
 #ifndef COLLECT_NAPI_H
 #define COLLECT_NAPI_H
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <linux/types.h>
