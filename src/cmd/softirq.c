@@ -1,11 +1,553 @@
-/* softirq.c — placeholder until the command is written (see the issue). */
+/* softirq.c — `ksleuth softirq`: how long a raised softirq waited to run
+ * (raise->entry) and how long it ran, per CPU and vector, with
+ * /proc/softirqs deltas; with --slower, one record per long delay with
+ * who ran on that CPU instead (sched collector) and whether ksoftirqd
+ * there was waiting. Composition only: collectors + /proc + output. */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "collect/sched.h"
+#include "collect/softirq.h"
 #include "ksleuth.h"
+#include "lib/hist.h"
+#include "lib/json.h"
+#include "lib/parse.h"
+#include "lib/procnet.h"
 #include "sys/log.h"
+#include "sys/loop.h"
+#include "sys/procnet.h"
+#include "sys/walltime.h"
+
+#define PENDING_MAX 256
+#define KWAITS_PER_CPU 16
+#define SETTLE_NS (300 * NS_PER_MS) /* let ksoftirqd's wait record arrive */
+
+struct kwait { uint64_t start_ns, wait_ns; bool ongoing; };
+
+struct sq {
+	struct softirq_collector *col;
+	struct sched_collector *sc;
+	struct json j;
+	bool json, cpus_set;
+	struct cpuset cpus;
+	uint32_t vec_mask;
+	uint64_t slower_ns, t0_ns;
+	unsigned ncpu;
+	struct softirq_hists *cur, *total;      /* [ncpu] */
+	struct softirq_counts *proc_prev, *proc_first, *proc_now;
+	struct softirq_event pending[PENDING_MAX];
+	unsigned npending;
+	uint64_t slow_records, slow_lost;
+	struct kwait *kw;                        /* [ncpu][KWAITS_PER_CPU] ring */
+	unsigned *kw_head;
+	uint64_t *kw_max;                        /* longest ksoftirqd wait per CPU this interval */
+	struct sched_window *w;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: ksleuth softirq [--vector LIST] [--slower DUR] [-C CPUS] [-i SEC] [-d DUR] [--json]\n"
+		"\n"
+		"Softirq delay per CPU and vector: from irq:softirq_raise to softirq_entry\n"
+		"(how long a raised softirq, e.g. NET_RX, waited to run) and from entry to\n"
+		"exit (how long it ran), as log2 histograms kept in the kernel; RUNS is the\n"
+		"handler count from /proc/softirqs.\n"
+		"\n"
+		"  --vector LIST    vectors to measure: net_rx,net_tx,timer,... or all (default)\n"
+		"  --slower DUR     one record per delay >= DUR (e.g. 10ms) with who ran on the\n"
+		"                   CPU meanwhile (mode, BH/preemption state, top stack), and\n"
+		"                   ksoftirqd waits >= DUR with whether they overlapped\n"
+		"  -C, --cpus CPUS  only these CPUs (e.g. 1 or 0-3,6)\n"
+		"  -i, --interval SEC  print every SEC (default 1s)\n"
+		"  -d, --duration DUR  stop after DUR (default: until Ctrl-C)\n"
+		"  --json           JSON Lines: \"softirq\" per interval/CPU/vector,\n"
+		"                   \"softirq_delay\", \"ksoftirqd_wait\", \"softirq_hist\"\n"
+		"  -h, --help       this text\n"
+		"\n"
+		"Since Linux 6.5 softirqs also run at every hardirq exit even while ksoftirqd\n"
+		"is starved; a long delay here means bottom halves (or interrupts) were off.\n");
+}
+
+static bool want_cpu(struct sq *s, unsigned cpu)
+{
+	return !s->cpus_set || cpuset_has(&s->cpus, cpu);
+}
+
+/* ---- ksoftirqd waits (sched collector records, filtered by comm) ---- */
+
+static void on_wait(const struct sched_wait *wt, void *arg)
+{
+	struct sq *s = arg;
+	char t[16], d[32];
+
+	if (strncmp(wt->comm, "ksoftirqd/", 10) != 0 || wt->cpu >= s->ncpu || !want_cpu(s, wt->cpu))
+		return;
+	struct kwait *k = &s->kw[wt->cpu * KWAITS_PER_CPU + (s->kw_head[wt->cpu]++ % KWAITS_PER_CPU)];
+	k->start_ns = wt->start_ns;
+	k->wait_ns = wt->wait_ns;
+	k->ongoing = wt->ongoing;
+	if (wt->wait_ns > s->kw_max[wt->cpu])
+		s->kw_max[wt->cpu] = wt->wait_ns;
+	if (s->json) {
+		json_obj_begin(&s->j);
+		json_kstr(&s->j, "type", "ksoftirqd_wait");
+		json_kuint(&s->j, "cpu", wt->cpu);
+		json_kuint(&s->j, "start_ns", wt->start_ns);
+		json_kuint(&s->j, "wait_ns", wt->wait_ns);
+		json_kbool(&s->j, "ongoing", wt->ongoing);
+		json_kuint(&s->j, "pid", wt->pid);
+		json_kstr(&s->j, "comm", wt->comm);
+		json_obj_end(&s->j);
+		json_line_end(&s->j);
+		return;
+	}
+	printf("%-8s cpu %-3u %s %s %s to run%s\n", mono_to_hms(wt->start_ns + wt->wait_ns, t, sizeof(t)),
+	       wt->cpu, wt->comm, wt->ongoing ? "still waiting, so far" : "waited",
+	       fmt_duration(wt->wait_ns, d, sizeof(d)), wt->ongoing ? "" : "");
+	fflush(stdout);
+}
+
+/* Longest ksoftirqd wait on cpu overlapping [t0, t1]; 0 if none. */
+static uint64_t kwait_overlap(struct sq *s, unsigned cpu, uint64_t t0, uint64_t t1)
+{
+	uint64_t best = 0;
+	for (unsigned i = 0; i < KWAITS_PER_CPU; i++) {
+		const struct kwait *k = &s->kw[cpu * KWAITS_PER_CPU + i];
+		if (!k->wait_ns)
+			continue;
+		if (k->start_ns < t1 && k->start_ns + k->wait_ns > t0 && k->wait_ns > best)
+			best = k->wait_ns;
+	}
+	return best;
+}
+
+/* ---- slow softirq delays ---- */
+
+static void report_delay(struct sq *s, const struct softirq_event *e)
+{
+	uint64_t delay = e->entry_ns - e->raise_ns;
+	uint64_t kw = 0;
+	bool have_w = false;
+	char t[16], d[32], d2[32];
+
+	if (s->sc && e->cpu < s->ncpu) {
+		kw = kwait_overlap(s, e->cpu, e->raise_ns, e->entry_ns);
+		have_w = sched_who_ran(s->sc, e->cpu, e->raise_ns, e->entry_ns, 3, s->w) == 0;
+	}
+	s->slow_records++;
+	if (s->json) {
+		struct json *j = &s->j;
+		json_obj_begin(j);
+		json_kstr(j, "type", "softirq_delay");
+		json_kuint(j, "cpu", e->cpu);
+		json_kstr(j, "vector", softirq_vec_lname(e->vec));
+		json_kuint(j, "start_ns", e->raise_ns);
+		json_kuint(j, "delay_ns", delay);
+		json_kuint(j, "entry_ns", e->entry_ns);
+		if (s->sc) {
+			json_kbool(j, "ksoftirqd_waiting", kw > 0);
+			json_kuint(j, "ksoftirqd_wait_ns", kw);
+		}
+		if (have_w) {
+			json_key(j, "antagonists");
+			json_arr_begin(j);
+			for (unsigned i = 0; i < s->w->n; i++) {
+				const struct sched_antagonist *a = &s->w->a[i];
+				json_obj_begin(j);
+				json_kuint(j, "pid", a->pid);
+				json_kuint(j, "tid", a->tid);
+				json_kstr(j, "comm", a->comm);
+				json_kstr(j, "policy", sched_policy_name(a->policy));
+				json_kint(j, "prio", a->prio);
+				json_kuint(j, "run_ns", a->run_ns);
+				json_kdouble(j, "share", a->share);
+				json_kstr(j, "mode", sched_mode_name(a->mode));
+				if (a->bh_disabled >= 0) {
+					json_kbool(j, "bh_disabled", a->bh_disabled);
+					json_kbool(j, "preempt_disabled", a->preempt_disabled);
+				}
+				json_kuint(j, "samples", a->samples);
+				json_key(j, "stack");
+				json_arr_begin(j);
+				for (unsigned f = 0; f < a->nframes; f++)
+					json_str(j, a->frames[f]);
+				json_arr_end(j);
+				json_obj_end(j);
+			}
+			json_arr_end(j);
+			json_kuint(j, "idle_ns", s->w->idle_ns);
+			json_kuint(j, "covered_ns", s->w->covered_ns);
+		}
+		json_obj_end(j);
+		json_line_end(j);
+		return;
+	}
+	printf("%-8s cpu %-3u %-7s waited %s from raise to run", mono_to_hms(e->entry_ns, t, sizeof(t)),
+	       e->cpu, softirq_vec_name(e->vec), fmt_duration(delay, d, sizeof(d)));
+	if (s->sc) {
+		if (kw)
+			printf("; ksoftirqd/%u was waiting too (%s)", e->cpu, fmt_duration(kw, d2, sizeof(d2)));
+		else
+			printf("; ksoftirqd/%u was not waiting", e->cpu);
+	}
+	printf("\n");
+	if (!have_w)
+		return;
+	for (unsigned i = 0; i < s->w->n; i++) {
+		const struct sched_antagonist *a = &s->w->a[i];
+		const char *state = a->bh_disabled > 0 ? ", BH disabled" :
+				    a->preempt_disabled > 0 ? ", preemption disabled" :
+				    a->bh_disabled == 0 ? ", BH enabled" : "";
+		printf("    ran instead: %s pid %u tid %u %s (%.0f%%), %s mode%s, %s\n", a->comm, a->pid, a->tid,
+		       fmt_duration(a->run_ns, d, sizeof(d)), a->share * 100.0, sched_mode_name(a->mode), state,
+		       sched_policy_name(a->policy));
+		for (unsigned f = 0; f < a->nframes && f < 8; f++)
+			printf("        %s\n", a->frames[f]);
+	}
+	if (s->w->idle_ns)
+		printf("    idle %s\n", fmt_duration(s->w->idle_ns, d, sizeof(d)));
+}
+
+static void on_event(const struct softirq_event *e, void *arg)
+{
+	struct sq *s = arg;
+
+	if (!want_cpu(s, e->cpu))
+		return;
+	if (!s->sc) {
+		report_delay(s, e);
+		return;
+	}
+	if (s->npending == PENDING_MAX) {
+		s->slow_lost++;
+		return;
+	}
+	s->pending[s->npending++] = *e;
+}
+
+static void flush_pending(struct sq *s, bool all)
+{
+	uint64_t now = now_ns();
+	unsigned keep = 0;
+
+	if (s->sc)
+		sched_poll(s->sc, 0);
+	for (unsigned i = 0; i < s->npending; i++) {
+		if (all || s->pending[i].entry_ns + SETTLE_NS <= now)
+			report_delay(s, &s->pending[i]);
+		else
+			s->pending[keep++] = s->pending[i];
+	}
+	s->npending = keep;
+	fflush(stdout);
+}
+
+static void on_flush(struct loop *l, void *arg)
+{
+	(void)l;
+	flush_pending(arg, false);
+}
+
+/* ---- per-interval and final tables ---- */
+
+static void print_table(struct sq *s, const struct softirq_hists *h, const struct softirq_counts *pnow,
+			const struct softirq_counts *pbefore, uint64_t ts, const char *type)
+{
+	char t[16], a[32], b[32], c[32], d[32];
+	bool header = false;
+
+	if (!s->json && strcmp(type, "softirq") == 0)
+		printf("%s\n", mono_to_hms(ts, t, sizeof(t)));
+	for (unsigned cpu = 0; cpu < s->ncpu; cpu++) {
+		if (!want_cpu(s, cpu))
+			continue;
+		for (unsigned v = 0; v < KS_NR_SOFTIRQS; v++) {
+			const struct hist *dl = &h[cpu].delay[v], *rn = &h[cpu].run[v];
+			uint32_t runs = u32_delta(softirqs_get(pnow, v, (int)cpu), softirqs_get(pbefore, v, (int)cpu));
+			if (!((s->vec_mask >> v) & 1) || (!dl->count && !rn->count && !runs))
+				continue;
+			if (s->json) {
+				json_obj_begin(&s->j);
+				json_kstr(&s->j, "type", type);
+				json_kuint(&s->j, "ts_ns", ts);
+				json_kuint(&s->j, "cpu", cpu);
+				json_kstr(&s->j, "vector", softirq_vec_lname(v));
+				json_kuint(&s->j, "runs", runs);
+				json_kuint(&s->j, "delays", dl->count);
+				json_kuint(&s->j, "delay_avg_ns", dl->count ? dl->sum_ns / dl->count : 0);
+				json_kuint(&s->j, "delay_p99_ns", hist_percentile_ns(dl, 99));
+				json_kuint(&s->j, "delay_max_ns", dl->max_ns);
+				json_kuint(&s->j, "run_avg_ns", rn->count ? rn->sum_ns / rn->count : 0);
+				json_kuint(&s->j, "run_max_ns", rn->max_ns);
+				json_obj_end(&s->j);
+				json_line_end(&s->j);
+				continue;
+			}
+			if (!header) {
+				printf("  %-4s %-8s %8s %8s %9s %9s %9s %9s %9s\n", "CPU", "VECTOR", "RUNS", "DELAYS",
+				       "DLY_AVG", "DLY_P99", "DLY_MAX", "RUN_AVG", "RUN_MAX");
+				header = true;
+			}
+			printf("  %-4u %-8s %8u %8llu %9s %9s %9s %9s %9s\n", cpu, softirq_vec_name(v), runs,
+			       (unsigned long long)dl->count,
+			       fmt_duration(dl->count ? dl->sum_ns / dl->count : 0, a, sizeof(a)),
+			       fmt_duration(hist_percentile_ns(dl, 99), b, sizeof(b)),
+			       fmt_duration(dl->max_ns, c, sizeof(c)),
+			       fmt_duration(rn->count ? rn->sum_ns / rn->count : 0, d, sizeof(d)),
+			       fmt_duration(rn->max_ns, t, sizeof(t)));
+		}
+		if (s->sc && s->kw_max[cpu] && strcmp(type, "softirq") == 0 && !s->json)
+			printf("  %-4u ksoftirqd/%u longest wait to run: %s\n", cpu, cpu,
+			       fmt_duration(s->kw_max[cpu], a, sizeof(a)));
+	}
+	if (!s->json && !header)
+		printf("  no softirqs\n");
+}
+
+static void on_tick(struct loop *l, void *arg)
+{
+	struct sq *s = arg;
+	uint64_t ts = now_ns();
+
+	if (softirq_take(s->col, s->cur) < 0 || softirqs_read(s->proc_now) < 0) {
+		err("cannot read the softirq histograms");
+		loop_stop(l);
+		return;
+	}
+	for (unsigned c = 0; c < s->ncpu; c++)
+		for (unsigned v = 0; v < KS_NR_SOFTIRQS; v++) {
+			hist_merge(&s->total[c].delay[v], &s->cur[c].delay[v]);
+			hist_merge(&s->total[c].run[v], &s->cur[c].run[v]);
+		}
+	if (s->sc)
+		sched_poll(s->sc, 0);
+	print_table(s, s->cur, s->proc_now, s->proc_prev, ts, "softirq");
+	memcpy(s->proc_prev, s->proc_now, sizeof(*s->proc_now));
+	memset(s->kw_max, 0, sizeof(*s->kw_max) * s->ncpu);
+	if (!s->json)
+		printf("\n");
+	fflush(stdout);
+}
+
+static void on_end(struct loop *l, void *arg)
+{
+	(void)arg;
+	loop_stop(l);
+}
+
+static void summary(struct sq *s)
+{
+	uint64_t ts = now_ns();
+	uint64_t st[SOFTIRQ_NR_STATS] = { 0 };
+
+	if (softirq_take(s->col, s->cur) == 0)
+		for (unsigned c = 0; c < s->ncpu; c++)
+			for (unsigned v = 0; v < KS_NR_SOFTIRQS; v++) {
+				hist_merge(&s->total[c].delay[v], &s->cur[c].delay[v]);
+				hist_merge(&s->total[c].run[v], &s->cur[c].run[v]);
+			}
+	softirq_stats(s->col, st);
+	if (softirqs_read(s->proc_now) < 0)
+		memcpy(s->proc_now, s->proc_first, sizeof(*s->proc_now));
+	if (!s->json)
+		printf("total over %.1fs:\n", (double)(ts - s->t0_ns) / 1e9);
+	print_table(s, s->total, s->proc_now, s->proc_first, ts, "softirq_total");
+	for (unsigned c = 0; c < s->ncpu; c++) {
+		if (!want_cpu(s, c))
+			continue;
+		for (unsigned v = 0; v < KS_NR_SOFTIRQS; v++) {
+			const struct hist *h = &s->total[c].delay[v];
+			if (!((s->vec_mask >> v) & 1) || !h->count)
+				continue;
+			if (s->json) {
+				json_obj_begin(&s->j);
+				json_kstr(&s->j, "type", "softirq_hist");
+				json_kuint(&s->j, "cpu", c);
+				json_kstr(&s->j, "vector", softirq_vec_lname(v));
+				json_kstr(&s->j, "what", "delay");
+				json_kuint(&s->j, "count", h->count);
+				json_kuint(&s->j, "sum_ns", h->sum_ns);
+				json_kuint(&s->j, "min_ns", h->min_ns);
+				json_kuint(&s->j, "max_ns", h->max_ns);
+				json_key(&s->j, "slots");
+				json_arr_begin(&s->j);
+				for (unsigned i = 0; i < HIST_SLOTS; i++)
+					json_uint(&s->j, h->slots[i]);
+				json_arr_end(&s->j);
+				json_obj_end(&s->j);
+				json_line_end(&s->j);
+				continue;
+			}
+			printf("\ncpu %u %s raise->entry delay:\n", c, softirq_vec_name(v));
+			hist_print(stdout, h, "");
+		}
+	}
+	if (s->slower_ns && !s->json)
+		printf("\n%" PRIu64 " delays >= %.3fms reported%s\n", s->slow_records, (double)s->slower_ns / 1e6,
+		       st[SOFTIRQ_STAT_RB_DROPS] || s->slow_lost ? " (some records lost: too many)" : "");
+	if (s->json) {
+		json_obj_begin(&s->j);
+		json_kstr(&s->j, "type", "softirq_summary");
+		json_kuint(&s->j, "duration_ns", ts - s->t0_ns);
+		json_kuint(&s->j, "slow_records", s->slow_records);
+		json_kuint(&s->j, "records_lost", st[SOFTIRQ_STAT_RB_DROPS] + s->slow_lost);
+		json_obj_end(&s->j);
+		json_line_end(&s->j);
+	}
+}
 
 int cmd_softirq(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	err("'ksleuth softirq' is not written yet");
-	return EXIT_RUNTIME;
+	static const struct option opts[] = {
+		{ "vector", required_argument, NULL, 'V' },
+		{ "slower", required_argument, NULL, 'S' },
+		{ "cpus", required_argument, NULL, 'C' },
+		{ "interval", required_argument, NULL, 'i' },
+		{ "duration", required_argument, NULL, 'd' },
+		{ "json", no_argument, NULL, 'J' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct sq *s = calloc(1, sizeof(*s));
+	struct softirq_opts so = { 0 };
+	uint64_t interval_ns = NS_PER_SEC, duration_ns = 0;
+	struct loop *l = NULL;
+	const char *bad;
+	int c, rc = EXIT_RUNTIME;
+
+	if (!s) {
+		err("out of memory");
+		return EXIT_RUNTIME;
+	}
+	s->vec_mask = (1u << SOFTIRQ_NR) - 1;
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+C:i:d:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'V':
+			if (softirq_parse_vectors(optarg, &s->vec_mask, &bad) < 0) {
+				err("unknown softirq vector '%s': give names from hi,timer,net_tx,net_rx,block,irq_poll,tasklet,sched,hrtimer,rcu or all",
+				    bad);
+				rc = EXIT_USAGE;
+				goto out;
+			}
+			break;
+		case 'S':
+			if (parse_duration_ns(optarg, NS_PER_MS, &s->slower_ns) < 0 || !s->slower_ns) {
+				err("bad --slower '%s': give a duration such as 10ms or 500us", optarg);
+				rc = EXIT_USAGE;
+				goto out;
+			}
+			break;
+		case 'J': s->json = true; break;
+		case 'C':
+			if (parse_cpulist(optarg, &s->cpus) < 0) {
+				err("bad CPU list '%s': give e.g. -C 1 or -C 0-3,6", optarg);
+				rc = EXIT_USAGE;
+				goto out;
+			}
+			s->cpus_set = true;
+			break;
+		case 'i':
+			if (parse_duration_ns(optarg, NS_PER_SEC, &interval_ns) < 0 || interval_ns < 10 * NS_PER_MS) {
+				err("bad interval '%s': give a duration of at least 10ms, e.g. -i 1 or -i 500ms", optarg);
+				rc = EXIT_USAGE;
+				goto out;
+			}
+			break;
+		case 'd':
+			if (parse_duration_ns(optarg, NS_PER_SEC, &duration_ns) < 0 || !duration_ns) {
+				err("bad duration '%s': give e.g. -d 10 or -d 10s", optarg);
+				rc = EXIT_USAGE;
+				goto out;
+			}
+			break;
+		case 'h': usage(stdout); rc = EXIT_OK; goto out;
+		default:
+			err("unknown or incomplete option '%s'; 'ksleuth softirq --help' lists the options",
+			    argv[optind - 1]);
+			rc = EXIT_USAGE;
+			goto out;
+		}
+	}
+	if (optind < argc) {
+		err("unexpected argument '%s'; 'ksleuth softirq --help' lists the options", argv[optind]);
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	json_init(&s->j, stdout);
+	so.vec_mask = s->vec_mask;
+	so.slower_ns = s->slower_ns;
+	if (softirq_open(&s->col, &so) < 0)
+		goto out;
+	s->ncpu = softirq_nr_cpus(s->col);
+	s->cur = calloc(s->ncpu, sizeof(*s->cur));
+	s->total = calloc(s->ncpu, sizeof(*s->total));
+	s->proc_prev = malloc(sizeof(*s->proc_prev));
+	s->proc_first = malloc(sizeof(*s->proc_first));
+	s->proc_now = malloc(sizeof(*s->proc_now));
+	s->kw = calloc((size_t)s->ncpu * KWAITS_PER_CPU, sizeof(*s->kw));
+	s->kw_head = calloc(s->ncpu, sizeof(*s->kw_head));
+	s->kw_max = calloc(s->ncpu, sizeof(*s->kw_max));
+	s->w = malloc(sizeof(*s->w));
+	if (!s->cur || !s->total || !s->proc_prev || !s->proc_first || !s->proc_now || !s->kw ||
+	    !s->kw_head || !s->kw_max || !s->w) {
+		err("out of memory");
+		goto out;
+	}
+	if (s->slower_ns) {
+		/* who ran instead, and ksoftirqd's own waits: the shared sched collector */
+		struct sched_opts o;
+		sched_opts_default(&o);
+		o.threshold_ns = s->slower_ns;
+		o.sampler = true;
+		o.cpus_set = s->cpus_set;
+		o.cpus = s->cpus;
+		strncpy(o.class_comm, "ksoftirqd", sizeof(o.class_comm) - 1);
+		if (sched_open(&s->sc, &o) < 0)
+			goto out;
+		sched_set_wait_cb(s->sc, on_wait, s);
+	}
+	softirq_set_event_cb(s->col, on_event, s);
+	if (!(l = loop_new()) || softirq_add_to_loop(s->col, l) < 0 ||
+	    (s->sc && (sched_add_to_loop(s->sc, l) < 0 ||
+		       loop_add_timer(l, 100 * NS_PER_MS, 100 * NS_PER_MS, on_flush, s) < 0)) ||
+	    loop_add_timer(l, interval_ns, interval_ns, on_tick, s) < 0 ||
+	    (duration_ns && loop_add_timer(l, duration_ns, 0, on_end, s) < 0)) {
+		err("cannot set up the event loop");
+		goto out;
+	}
+	if (softirqs_read(s->proc_first) < 0 || softirq_take(s->col, s->cur) < 0)
+		goto out;
+	memcpy(s->proc_prev, s->proc_first, sizeof(*s->proc_first));
+	s->t0_ns = now_ns();
+	fprintf(stderr, "Tracing softirq raise/entry/exit (%s)%s. Ctrl-C to end.\n", softirq_attach_kind(s->col),
+		s->sc ? " and the scheduler" : "");
+	if (loop_run(l) < 0) {
+		err("event loop failed");
+		goto out;
+	}
+	flush_pending(s, true);
+	summary(s);
+	rc = EXIT_OK;
+out:
+	loop_free(l);
+	sched_close(s->sc);
+	softirq_close(s->col);
+	free(s->cur);
+	free(s->total);
+	free(s->proc_prev);
+	free(s->proc_first);
+	free(s->proc_now);
+	free(s->kw);
+	free(s->kw_head);
+	free(s->kw_max);
+	free(s->w);
+	free(s);
+	return rc;
 }
