@@ -509,8 +509,13 @@ int cmd_softirq(int argc, char **argv)
 		o.cpus_set = s->cpus_set;
 		o.cpus = s->cpus;
 		strncpy(o.class_comm, "ksoftirqd", sizeof(o.class_comm) - 1);
-		if (sched_open(&s->sc, &o) < 0)
-			goto out;
+		if (sched_open(&s->sc, &o) < 0) {
+			/* the stall sampler is optional: without it, who ran is still known */
+			warn("continuing without the stall sampler: no mode, BH state or stacks of who ran instead");
+			o.sampler = false;
+			if (sched_open(&s->sc, &o) < 0)
+				goto out;
+		}
 		sched_set_wait_cb(s->sc, on_wait, s);
 	}
 	softirq_set_event_cb(s->col, on_event, s);
