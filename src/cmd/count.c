@@ -80,8 +80,12 @@ static int function_event(const struct ev_spec *s, const char *arg)
 
 	bpf_probe_attach(k, &p);
 	if (!p.works) {
-		err("cannot count '%s': this kernel %s (%s); count a tracepoint instead (t:CATEGORY:NAME)",
-		    arg, k == ATTACH_FENTRY ? "refuses fentry programs" : "has no kprobes", p.reason);
+		if (k == ATTACH_FENTRY)
+			err("cannot count '%s': this kernel refuses fentry programs (loading one fails: "
+			    "%s); count a tracepoint instead (t:CATEGORY:NAME)", arg, strerror(p.err));
+		else
+			err("cannot count '%s': this kernel has no kprobes (no kprobe PMU: CONFIG_KPROBES "
+			    "is not set); count a tracepoint instead (t:CATEGORY:NAME)", arg);
 		return EXIT_RUNTIME;
 	}
 	err("cannot count '%s': function counting is not implemented yet, although this kernel "
@@ -164,9 +168,9 @@ static int resolve_events(struct count_run *r, char **args, int nargs)
 			if (ns == 0)
 				err("unknown tracepoint '%s': this kernel has no '%s'", args[i], s.pattern);
 			else
-				err("unknown tracepoint '%s'; did you mean %s%s%s%s%s%s?", args[i],
-				    sug[0], ns > 1 ? ", " : "", ns > 1 ? sug[1] : "",
-				    ns > 2 ? " or " : "", ns > 2 ? sug[2] : "", "");
+				err("unknown tracepoint '%s'; did you mean %s%s%s%s%s?", args[i], sug[0],
+				    ns == 3 ? ", " : ns == 2 ? " or " : "", ns > 1 ? sug[1] : "",
+				    ns == 3 ? " or " : "", ns == 3 ? sug[2] : "");
 		}
 		rc = EXIT_USAGE;
 	}
