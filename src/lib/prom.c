@@ -196,6 +196,18 @@ int prom_counter(struct prom *p, const struct prom_label *labels, unsigned nlabe
 	return 0;
 }
 
+int prom_counter_f(struct prom *p, const struct prom_label *labels, unsigned nlabels, double v)
+{
+	int e = sample_ok(p, PROM_COUNTER, labels, nlabels);
+	if (e)
+		return e;
+	write_series(p, "", labels, nlabels, NULL);
+	fputc(' ', p->f);
+	prom_write_double(p->f, v);
+	fputc('\n', p->f);
+	return 0;
+}
+
 int prom_gauge(struct prom *p, const struct prom_label *labels, unsigned nlabels, double v)
 {
 	int e = sample_ok(p, PROM_GAUGE, labels, nlabels);

@@ -42,6 +42,8 @@ int prom_family(struct prom *p, const char *name, enum prom_type type, const cha
 
 /* Samples of the current family. labels may be NULL when nlabels == 0. */
 int prom_counter(struct prom *p, const struct prom_label *labels, unsigned nlabels, uint64_t v);
+/* A counter with a fractional value (e.g. seconds accumulated). */
+int prom_counter_f(struct prom *p, const struct prom_label *labels, unsigned nlabels, double v);
 int prom_gauge(struct prom *p, const struct prom_label *labels, unsigned nlabels, double v);
 /* The histogram's _bucket series (le = 2, 4, ... 2^26 microseconds, in
  * seconds, then +Inf), _sum (seconds) and _count. Slot i of struct hist

@@ -23,6 +23,7 @@ TEST(prom_counter_and_gauge)
 	CHECK_EQ(prom_family(&p, "ksleuth_x_total", PROM_COUNTER, "Things.\nSecond \\ line"), 0);
 	CHECK_EQ(prom_counter(&p, l, 2, 42), 0);
 	CHECK_EQ(prom_counter(&p, NULL, 0, 18446744073709551615ULL), 0);
+	CHECK_EQ(prom_counter_f(&p, (struct prom_label[]){ { "comm", "x" } }, 1, 1.5), 0);
 	CHECK_EQ(prom_family(&p, "ksleuth_up", PROM_GAUGE, "Up."), 0);
 	CHECK_EQ(prom_gauge(&p, l, 1, 0.25), 0);
 	CHECK_EQ(prom_finish(&p), 0);
@@ -32,6 +33,7 @@ TEST(prom_counter_and_gauge)
 		       "# TYPE ksleuth_x_total counter\n"
 		       "ksleuth_x_total{cpu=\"1\",vector=\"net_rx\"} 42\n"
 		       "ksleuth_x_total 18446744073709551615\n"
+		       "ksleuth_x_total{comm=\"x\"} 1.5\n"
 		       "# HELP ksleuth_up Up.\n"
 		       "# TYPE ksleuth_up gauge\n"
 		       "ksleuth_up{cpu=\"1\"} 0.25\n");
