@@ -308,8 +308,7 @@ static void fill_stall(struct agent *a, struct eng_stall *s, unsigned cpu, uint6
 		const struct sched_antagonist *x = &w->a[0];
 		s->n_frames = x->nframes < ENG_MAX_FRAMES ? x->nframes : ENG_MAX_FRAMES;
 		for (unsigned f = 0; f < s->n_frames; f++) {
-			strncpy(s->frames[f], x->frames[f], ENG_FRAME_LEN - 1);
-			s->frames[f][ENG_FRAME_LEN - 1] = '\0';
+			snprintf(s->frames[f], ENG_FRAME_LEN, "%.*s", ENG_FRAME_LEN - 1, x->frames[f]);
 		}
 		s->stack_samples = x->stack_samples;
 	}
@@ -675,10 +674,11 @@ static void fill_eng_kernel(struct agent *a)
 {
 	char pb[24];
 
-	strncpy(a->ek.release, a->kf.release, sizeof(a->ek.release) - 1);
+	snprintf(a->ek.release, sizeof(a->ek.release), "%.*s", (int)sizeof(a->ek.release) - 1, a->kf.release);
 	a->ek.major = a->kf.major;
 	a->ek.minor = a->kf.minor;
-	strncpy(a->ek.preempt, preempt_label(&a->kf, pb, sizeof(pb)), sizeof(a->ek.preempt) - 1);
+	snprintf(a->ek.preempt, sizeof(a->ek.preempt), "%.*s", (int)sizeof(a->ek.preempt) - 1,
+		 preempt_label(&a->kf, pb, sizeof(pb)));
 	if (!strcmp(a->ek.preempt, "unknown"))
 		a->ek.preempt[0] = '\0';
 	a->ek.preempt_dynamic = a->kf.preempt_dynamic_built;
@@ -699,8 +699,17 @@ static int agent_start(struct agent *a, uint64_t threshold_ns)
 	sched_opts_default(&so);
 	so.threshold_ns = threshold_ns;
 	strcpy(so.class_comm, "ksoftirqd");
-	if (sched_open(&a->sched, &so) < 0 || softirq_open(&a->sirq, &sio) < 0 ||
-	    retrans_open(&a->rtx, &ro) < 0)
+	if (sched_open(&a->sched, &so) < 0) {
+		/* The stall sampler is the part most likely to miss on a given
+		 * kernel; without it the agent still measures and attributes
+		 * stalls, only without mode/BH state and stacks. */
+		so.sampler = false;
+		if (sched_open(&a->sched, &so) < 0)
+			return -1;
+		warn("the stall sampler did not load: stalls are reported without the culprit's "
+		     "kernel/user mode, BH state and stack");
+	}
+	if (softirq_open(&a->sirq, &sio) < 0 || retrans_open(&a->rtx, &ro) < 0)
 		return -1;
 	a->ncpus = sched_nr_cpus(a->sched);
 	if (softirq_nr_cpus(a->sirq) < a->ncpus)
