@@ -1,0 +1,49 @@
+/* doctor.h — the doctor as a library for the commands that embed it
+ * (`ksleuth demo`): options, one run on the shared event loop, and what it
+ * found. The engine (engine/engine.h) decides; this composes collectors
+ * and views around it. */
+#ifndef CMD_DOCTOR_H
+#define CMD_DOCTOR_H
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "engine/engine.h"
+#include "lib/parse.h"
+
+struct loop;
+
+#define DOCTOR_MAX_SECONDS 600
+
+struct doctor_opts {
+	uint64_t duration_ns;     /* 0: until Ctrl-C */
+	uint64_t threshold_ns;    /* stall threshold (default 100 ms) */
+	bool once;                /* stop after the first incident */
+	bool json;
+	bool live;                /* print live lines (text mode) */
+	bool report;              /* print the final report (text mode) */
+	bool cpus_set;
+	struct cpuset cpus;
+	const char *netns;        /* TCP counters of this namespace (ip netns name) */
+	FILE *out;
+	/* Called once the collectors are attached and the loop exists, before
+	 * it runs (the demo starts its load and hog from here). */
+	void (*on_ready)(struct loop *l, void *arg);
+	void *arg;
+};
+void doctor_opts_default(struct doctor_opts *o);
+
+struct doctor_result {
+	unsigned incidents, findings, stalls;
+	bool have_incident;
+	struct eng_incident first;       /* the first incident, when have_incident */
+	unsigned nseconds;
+	int64_t retrans[DOCTOR_MAX_SECONDS]; /* tracepoint retransmits per second */
+	uint64_t duration_ns;
+};
+
+/* Runs the doctor. Returns EXIT_OK, EXIT_FOUND or EXIT_RUNTIME (after
+ * saying why). res may be NULL. */
+int doctor_run(const struct doctor_opts *o, struct doctor_result *res);
+
+#endif
