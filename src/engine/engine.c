@@ -15,6 +15,9 @@
 #define RING_BINS 600          /* 10 minutes of seconds kept in detail */
 #define RING_STALLS 256
 #define RING_KMSG 64
+/* Two waits behind the same task, back to back, are one hold: the first
+ * waiter may leave for another CPU while the holder keeps running. */
+#define MERGE_GAP_NS (20 * NS_PER_MS)
 #define ONGOING_WAIT_NS (4 * NS_PER_SEC) /* hogs stop within 3 s: wait no longer */
 
 struct bin {
@@ -396,13 +399,30 @@ void engine_add_stall(struct engine *e, const struct eng_stall *in)
 		struct stall *o = &e->stalls[i];
 		if (o->state == ST_FREE || o->s.cpu != s.cpu)
 			continue;
-		if (s.start_ns > o->s.end_ns || o->s.start_ns > s.end_ns)
+		if (s.start_ns > o->s.end_ns + MERGE_GAP_NS || o->s.start_ns > s.end_ns + MERGE_GAP_NS)
 			continue;
 		if (top_tid(&o->s) && top_tid(&s) && top_tid(&o->s) != top_tid(&s))
 			continue;
 		bool was_short = o->s.end_ns - o->s.start_ns < e->cfg.stall_ns;
 		uint64_t start = o->s.start_ns < s.start_ns ? o->s.start_ns : s.start_ns;
 		uint64_t end = o->s.end_ns > s.end_ns ? o->s.end_ns : s.end_ns;
+		/* the holder's time: pieces side by side add up, overlapping
+		 * views of the same hold do not */
+		bool disjoint = s.start_ns >= o->s.end_ns || o->s.start_ns >= s.end_ns;
+		struct eng_task held = o->s.n_tasks ? o->s.tasks[0] : s.tasks[0];
+		if (o->s.n_tasks && s.n_tasks) {
+			const struct eng_task *a = &o->s.tasks[0], *b = &s.tasks[0];
+			if (disjoint) {
+				held.run_ns = a->run_ns + b->run_ns;
+				held.samples = a->samples + b->samples;
+				held.samples_kernel = a->samples_kernel + b->samples_kernel;
+				held.samples_bh_off = a->samples_bh_off + b->samples_bh_off;
+				held.samples_irq_off = a->samples_irq_off + b->samples_irq_off;
+				held.samples_preempt_off = a->samples_preempt_off + b->samples_preempt_off;
+			} else if (b->run_ns > a->run_ns) {
+				held = *b;
+			}
+		}
 		if (s.n_tasks > o->s.n_tasks || s.tasks[0].samples > o->s.tasks[0].samples ||
 		    s.stack_samples > o->s.stack_samples || (s.n_tasks && s.tasks[0].run_ns > o->s.tasks[0].run_ns)) {
 			char vc[ENG_COMM_LEN];
@@ -416,6 +436,8 @@ void engine_add_stall(struct engine *e, const struct eng_stall *in)
 		}
 		o->s.start_ns = start;
 		o->s.end_ns = end;
+		if (o->s.n_tasks)
+			o->s.tasks[0] = held;
 		o->s.ongoing = in->ongoing && end == in->end_ns;
 		o->seen_ns = end;
 		if (was_short && end - start >= e->cfg.stall_ns)
@@ -462,6 +484,24 @@ static bool stall_is_real(const struct engine *e, const struct stall *st)
 	return st->state != ST_FREE && st->s.end_ns - st->s.start_ns >= e->cfg.stall_ns;
 }
 
+/* One task held the CPU for at least half of the stall (not several tasks
+ * sharing a busy CPU, which is contention, not a hold). Unknown run time
+ * counts as held. */
+static bool stall_is_held(const struct stall *st)
+{
+	uint64_t len = st->s.end_ns - st->s.start_ns;
+	return !st->s.n_tasks || !st->s.tasks[0].run_ns || st->s.tasks[0].run_ns * 2 >= len;
+}
+
+/* Time the main antagonist took from the stalled work. */
+static uint64_t stolen(const struct stall *st)
+{
+	uint64_t len = st->s.end_ns - st->s.start_ns;
+	if (st->s.n_tasks && st->s.tasks[0].run_ns && st->s.tasks[0].run_ns < len)
+		return st->s.tasks[0].run_ns;
+	return len;
+}
+
 /* The innermost frame worth naming: skip the interrupt and sampling
  * frames a cpu-clock sample lands in. */
 static const char *loop_frame(const char frames[][ENG_FRAME_LEN], unsigned n, const char **caller)
@@ -471,6 +511,9 @@ static const char *loop_frame(const char frames[][ENG_FRAME_LEN], unsigned n, co
 		"perf_", "__perf", "bpf_overflow", "__bpf_overflow", "tick_", "update_process_times",
 		"handle_irq", "common_interrupt", "native_", "__cond_resched", "_raw_spin",
 		"__do_softirq", "handle_softirqs", "do_softirq", "local_bh_enable", "__local_bh_enable",
+		/* clock reads a busy loop checks its deadline with */
+		"pvclock", "kvm_clock", "ktime_get", "read_tsc", "sched_clock", "bpf_ktime",
+		"__x86_indirect", "__x86_return",
 	};
 	*caller = NULL;
 	for (unsigned i = 0; i < n; i++) {
@@ -638,7 +681,7 @@ static void rank_suspects(struct engine *e, const struct window *w, struct eng_i
 			all[j].task.samples_preempt_off += st->s.tasks[0].samples_preempt_off;
 			all[j].task.run_ns += st->s.tasks[0].run_ns;
 		}
-		all[j].stolen_ns += len;
+		all[j].stolen_ns += stolen(st);
 		all[j].stalls++;
 		if (len > all[j].longest_ns)
 			all[j].longest_ns = len;
@@ -1025,11 +1068,11 @@ void engine_step(struct engine *e, uint64_t now_ns)
 	/* stalls no spike explains, once their window has been seen */
 	for (unsigned i = 0; i < RING_STALLS; i++) {
 		struct stall *st = &e->stalls[i];
-		if (st->state == ST_CLEARED && stall_is_real(e, st)) {
+		if (st->state == ST_CLEARED && stall_is_real(e, st) && stall_is_held(st)) {
 			report_stall(e, st);
 			continue;
 		}
-		if (st->state != ST_PENDING || st->s.ongoing || !stall_is_real(e, st))
+		if (st->state != ST_PENDING || st->s.ongoing || !stall_is_real(e, st) || !stall_is_held(st))
 			continue;
 		if (now_ns < st->s.end_ns + e->cfg.window_ns + e->cfg.bin_ns + e->cfg.bin_ns / 2)
 			continue;
@@ -1049,6 +1092,7 @@ void engine_finish(struct engine *e, uint64_t now_ns)
 	for (unsigned i = 0; i < RING_STALLS; i++) {
 		struct stall *st = &e->stalls[i];
 		if ((st->state == ST_PENDING || st->state == ST_CLEARED) && stall_is_real(e, st) &&
+		    stall_is_held(st) &&
 		    !(st->state == ST_PENDING && stall_spike_state(e, st)))
 			report_stall(e, st);
 	}

@@ -187,7 +187,7 @@ TEST(engine_softirq_blocked)
 	CHECK_EQ(r.inc.mode, ENG_MODE_KERNEL);
 	CHECK(r.inc.bh_off);
 	CHECK_U64(r.inc.stall_ns, 520 * NS_PER_MS);
-	CHECK_U64(r.inc.stolen_ns, 1020 * NS_PER_MS);
+	CHECK_U64(r.inc.stolen_ns, 1016 * NS_PER_MS); /* the hog's run time */
 	CHECK_U64(r.inc.retransmits, 48 + 30 + 52 + 27);
 	CHECK_U64(r.inc.drops, 22500);
 	CHECK_U64(r.inc.start_ns, SEC(10));
@@ -450,4 +450,52 @@ TEST(kmsg_classify_lines)
 	CHECK_STR(kmsg_class_name(kmsg_classify("NETDEV WATCHDOG: eth0 (virtio_net): transmit queue 0 timed out")), "network");
 	CHECK_STR(kmsg_class_name(kmsg_classify("e1000: eth0 NIC Link is Up")), "other");
 	CHECK_STR(kmsg_class_name(kmsg_classify(NULL)), "other");
+}
+
+TEST(engine_pieces_merge_and_contention_is_not_a_hold)
+{
+	struct rec r;
+	struct engine *e = mk(&k618, &r);
+	REQUIRE(e);
+	quiet(e, 0, 10);
+	/* one 500 ms hold seen as two waits back to back (the first waiter
+	 * left for another CPU) */
+	struct eng_stall a = hog_stall(1, SEC(10), 220 * NS_PER_MS, 0, true, false);
+	struct eng_stall b = hog_stall(1, SEC(10) + 225 * NS_PER_MS, 275 * NS_PER_MS, 0, true, false);
+	engine_add_stall(e, &a);
+	engine_add_stall(e, &b);
+	/* CPU 0: three compilers sharing it: nobody held it */
+	struct eng_stall c = hog_stall(0, SEC(10), 300 * NS_PER_MS, 0, false, false);
+	c.tasks[1].run_ns = 100 * NS_PER_MS;
+	c.tasks[0].run_ns = 90 * NS_PER_MS;
+	engine_add_stall(e, &c);
+	quiet(e, 10, 16);
+	engine_finish(e, SEC(17));
+	CHECK_EQ(r.findings, 1);
+	CHECK_EQ(r.fnd.cpu, 1);
+	CHECK_U64(r.fnd.stall_ns, 500 * NS_PER_MS);
+	CHECK_U64(r.fnd.culprit.run_ns, (220 + 275 - 4) * NS_PER_MS);
+	CHECK_EQ(r.fnd.culprit.samples, 200);
+	/* the leaf past the clock reads is named */
+	engine_free(e);
+}
+
+TEST(engine_advice_skips_clock_frames)
+{
+	struct rec r;
+	struct engine *e = mk(&k618, &r);
+	REQUIRE(e);
+	quiet(e, 0, 10);
+	struct eng_stall s = hog_stall(1, SEC(10), 500 * NS_PER_MS, 0, true, false);
+	const char *frames[] = { "pvclock_clocksource_read_nowd+0xe", "kvm_clock_get_cycles+0x14",
+				 "ktime_get_mono_fast_ns+0x2d", "bpf_prog_3e77_spin_inner+0x19",
+				 "bpf_prog_cf2a_spin_outer+0x61", "bpf_test_run+0x231" };
+	s.n_frames = 6;
+	for (unsigned i = 0; i < 6; i++)
+		snprintf(s.frames[i], sizeof(s.frames[i]), "%s", frames[i]);
+	engine_add_stall(e, &s);
+	quiet(e, 10, 16);
+	CHECK_EQ(r.findings, 1);
+	CHECK(any_advice(r.fnd.advice, r.fnd.n_advice, "bpf_prog_3e77_spin_inner() (called from bpf_prog_cf2a_spin_outer())"));
+	engine_free(e);
 }
