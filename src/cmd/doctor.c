@@ -56,6 +56,7 @@ struct doctor {
 	uint64_t t0_ns;
 	int64_t wall_off_ns;     /* CLOCK_REALTIME - CLOCK_MONOTONIC */
 	bool stop_after_incident;
+	bool sampler;
 	unsigned n_inc, n_fnd;
 	struct eng_incident inc[MAX_KEPT];
 	struct eng_finding fnd[MAX_KEPT];
@@ -713,8 +714,15 @@ int doctor_run(const struct doctor_opts *o, struct doctor_result *res)
 	so.sampler = true;
 	so.cpus_set = o->cpus_set;
 	so.cpus = o->cpus;
-	if (sched_open(&d->sched, &so) < 0)
-		goto out;
+	if (sched_open(&d->sched, &so) < 0) {
+		/* without the sampler: culprits and stalls, but no stacks/modes */
+		so.sampler = false;
+		if (sched_open(&d->sched, &so) < 0)
+			goto out;
+		warn("the stall sampler did not start: culprits are named, but without kernel stacks "
+		     "or kernel/user mode");
+	}
+	d->sampler = so.sampler;
 	struct softirq_opts sio = { .vec_mask = 1u << SOFTIRQ_NET_RX, .slower_ns = o->threshold_ns };
 	if (softirq_open(&d->sirq, &sio) < 0)
 		goto out;
@@ -800,6 +808,8 @@ int doctor_run(const struct doctor_opts *o, struct doctor_result *res)
 		res->findings = d->n_fnd;
 		res->stalls = engine_stalls(d->eng);
 		res->duration_ns = end - d->t0_ns;
+		res->interrupted = loop_stop_signal(d->loop) != 0;
+		res->sampler = d->sampler;
 	}
 out:
 	doctor_close(d);

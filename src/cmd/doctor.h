@@ -40,6 +40,8 @@ struct doctor_result {
 	unsigned nseconds;
 	int64_t retrans[DOCTOR_MAX_SECONDS]; /* tracepoint retransmits per second */
 	uint64_t duration_ns;
+	bool interrupted;                /* ended by SIGINT/SIGTERM */
+	bool sampler;                    /* stacks and modes were sampled */
 };
 
 /* Runs the doctor. Returns EXIT_OK, EXIT_FOUND or EXIT_RUNTIME (after

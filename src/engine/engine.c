@@ -785,6 +785,16 @@ static void verdict(struct engine *e, struct eng_incident *inc, const struct win
 		memcpy(inc->frames, bs->s.frames, sizeof(inc->frames[0]) * bs->s.n_frames);
 	}
 
+	/* Since 6.5 every interrupt exit runs pending softirqs; a kernel-mode
+	 * holder during which NET_RX could not run for (nearly) the whole hold
+	 * had bottom halves or interrupts off, even when the sampler could not
+	 * read the preempt count. */
+	bool bh_inferred = false;
+	if (blocked && !bh_off && mode == ENG_MODE_KERNEL && e->k.major && !pre65 &&
+	    netrx * 10 >= top->longest_ns * 8) {
+		bh_off = bh_inferred = true;
+		inc->bh_off = true;
+	}
 	if (blocked && bh_off) {
 		inc->mech = ENG_SOFTIRQ_BLOCKED;
 		inc->confidence = "high";
@@ -809,9 +819,14 @@ static void verdict(struct engine *e, struct eng_incident *inc, const struct win
 			 "%s (pid %d) held CPU %d for %s %s; NET_RX waited up to %s to run there, "
 			 "and %" PRIu64 " retransmits and %" PRIu64 " drops followed.",
 			 comm, top->task.pid, top->cpu, dur(top->longest_ns, d1, sizeof(d1)),
+			 bh_inferred ? "in the kernel with bottom halves (or interrupts) disabled" :
 			 bh_off ? "in the kernel with bottom halves disabled" :
 			 mode == ENG_MODE_KERNEL ? "in the kernel" : "",
 			 dur(netrx, d2, sizeof(d2)), inc->retransmits, inc->drops);
+		if (bh_inferred)
+			appendf(inc->summary, sizeof(inc->summary),
+				" On Linux %d.%d interrupt exits run pending softirqs, so NET_RX waiting through the "
+				"whole hold means they were held off.", e->k.major, e->k.minor);
 		advice_reschedule(&top->task, mode, bh_off, inc->frames, inc->n_frames, top->cpu,
 				  top->longest_ns, buf, sizeof(buf));
 		add_advice(inc->advice, &inc->n_advice, buf);

@@ -499,3 +499,35 @@ TEST(engine_advice_skips_clock_frames)
 	CHECK(any_advice(r.fnd.advice, r.fnd.n_advice, "bpf_prog_3e77_spin_inner() (called from bpf_prog_cf2a_spin_outer())"));
 	engine_free(e);
 }
+
+TEST(engine_bh_off_inferred_from_netrx_on_new_kernels)
+{
+	struct rec r;
+	struct engine *e = mk(&k618, &r);
+	REQUIRE(e);
+	quiet(e, 0, 10);
+	/* kernel-mode holder, sampler without preempt_count: NET_RX waited
+	 * through the whole 500 ms hold */
+	struct eng_stall s = hog_stall(1, SEC(10) + 200 * NS_PER_MS, 504 * NS_PER_MS, 0, true, false);
+	engine_add_stall(e, &s);
+	second(e, 10, 86, 13000, 499 * NS_PER_MS, 0, 0);
+	quiet(e, 11, 16);
+	CHECK_EQ(r.incidents, 1);
+	CHECK_EQ(r.inc.mech, ENG_SOFTIRQ_BLOCKED);
+	CHECK_STR(r.inc.confidence, "high");
+	CHECK(r.inc.bh_off);
+	CHECK(strstr(r.inc.summary, "held off") != NULL);
+	CHECK(any_advice(r.inc.advice, r.inc.n_advice, "local_bh_enable()"));
+	engine_free(e);
+
+	/* the same on 5.15: could be deferral to ksoftirqd, no inference */
+	e = mk(&k515, &r);
+	quiet(e, 0, 10);
+	engine_add_stall(e, &s);
+	second(e, 10, 86, 13000, 499 * NS_PER_MS, 0, 0);
+	quiet(e, 11, 16);
+	CHECK_EQ(r.inc.mech, ENG_SOFTIRQ_BLOCKED);
+	CHECK_STR(r.inc.confidence, "medium");
+	CHECK(!r.inc.bh_off);
+	engine_free(e);
+}
