@@ -100,7 +100,7 @@ static void usage(FILE *f)
 "  --events FILE       append incidents and stalls as JSON Lines, one flushed\n"
 "                      line per record (\"type\":\"incident\" or \"stall\")\n"
 "  --threshold DUR     a CPU held this long is a stall (default 100ms)\n"
-"  --max-conns N       open HTTP connections at most (default 64; beyond it the\n"
+"  --max-conns N       open HTTP connections at most (default 128; beyond it the\n"
 "                      oldest is closed)\n"
 "\n"
 "Metrics are documented in docs/agent.md; rules for Prometheus are in\n"
@@ -504,10 +504,11 @@ static void write_collector_metrics(struct agent *a, struct prom *p)
 
 	prom_family(p, "ksleuth_stalls_total", PROM_COUNTER,
 		    "CPU stalls (a CPU held from waiting work longer than the threshold), per CPU and the mechanism the engine settled on.");
+	/* every CPU x mechanism from the start (bounded: ncpus x 4), so that
+	 * increase() sees the first stall as a 0 -> 1 step */
 	for (unsigned c = 0; c < a->ncpus; c++)
-		for (unsigned m = 1; m < NMECH; m++)
-			if (a->stalls[c][m])
-				prom_counter(p, (struct prom_label[]){ { "cpu", cpu_str(c, cb, sizeof(cb)) },
+		for (unsigned m = 1; m < ENG_NOT_CPU; m++) /* not_cpu has no stall */
+			prom_counter(p, (struct prom_label[]){ { "cpu", cpu_str(c, cb, sizeof(cb)) },
 					{ "mechanism", eng_mech_name((enum eng_mech)m) } }, 2, a->stalls[c][m]);
 	prom_family(p, "ksleuth_stall_seconds", PROM_HISTOGRAM,
 		    "Length of settled CPU stalls, per CPU.");

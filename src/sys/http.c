@@ -390,7 +390,7 @@ struct http_server *http_server_new(struct loop *l, const struct http_config *cf
 	s->lfd = s->epfd = s->timer = -1;
 	s->cfg = *cfg;
 	if (!s->cfg.max_conns)
-		s->cfg.max_conns = 64;
+		s->cfg.max_conns = 128;
 	if (!s->cfg.read_timeout_ns)
 		s->cfg.read_timeout_ns = 5ULL * 1000000000ULL;
 	if (!s->cfg.write_timeout_ns)

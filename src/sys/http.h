@@ -23,7 +23,7 @@ struct http_route {
 
 struct http_config {
 	const char *listen;        /* "ADDR:PORT" (httpparse.h); port 0: any free one */
-	unsigned max_conns;        /* open connections; beyond it the oldest is closed (default 64) */
+	unsigned max_conns;        /* open connections; beyond it the oldest is closed (default 128) */
 	uint64_t read_timeout_ns;  /* whole request head must arrive within this (default 5 s) */
 	uint64_t write_timeout_ns; /* whole response must leave within this (default 10 s) */
 };

@@ -1,0 +1,177 @@
+#!/bin/bash
+# test_agent.sh — `ksleuth agent`: the Prometheus rules pass their promtool
+# tests; a live scrape passes `promtool check metrics`; a real Prometheus
+# (started here on loopback, 1 s scrapes, its own storage, stopped by pid)
+# sees a 500 ms kernel stall made by the hog in the histograms and
+# counters, checked against the hog's own clock; the HTTP server survives
+# 100 concurrent clients, a one-byte-a-second client, an oversized request,
+# a bad method and garbage while a stall is still counted; SIGTERM exits 0
+# and leaves none of the agent's BPF programs behind.
+. "$(dirname "$0")/lib.sh"
+require_root
+require_cmd promtool
+require_cmd prometheus
+require_cmd jq
+require_cmd curl
+require_cmd python3
+require_cmd bpftool
+
+CPU=$(( $(nr_cpus) > 1 ? 1 : 0 ))
+
+# --- rules: promtool unit tests on synthetic series (no agent needed)
+check "prometheus rules are valid" promtool check rules "$KS_ROOT/contrib/prometheus/ksleuth.rules.yml"
+if (cd "$KS_ROOT/contrib/prometheus" && promtool test rules ksleuth.rules_test.yml) >"$KS_TMP/rules.out" 2>&1; then
+	pass "promtool test rules"
+else
+	fail "promtool test rules: $(tail -c 400 "$KS_TMP/rules.out")"
+fi
+
+# --- bad arguments: exit 2 with one sentence, before anything is loaded
+check_exit "bad --listen rejected" 2 "$KS" agent --listen nowhere
+check_grep "bad --listen message" "not ADDR:PORT" "$KS_TMP/err"
+check_exit "bad --threshold rejected" 2 "$KS" agent --threshold fast
+check_exit "unknown option rejected" 2 "$KS" agent --frobnicate
+check_exit "help" 0 "$KS" agent --help
+
+# --- start the agent on a free loopback port
+# The agent's BPF programs and links: the ids behind its fds (fdinfo).
+ks_bpf_ids() { grep -hoE "^$2:[[:space:]]+[0-9]+" /proc/"$1"/fdinfo/* 2>/dev/null |
+	awk '{print $2}' | sort -un; }
+EVENTS=$KS_TMP/events.jsonl
+ks_bg AGENT "$KS" agent --listen 127.0.0.1:0 --events "$EVENTS" 2>"$KS_TMP/agent.err"
+PORT=
+for _ in $(seq 1 50); do
+	PORT=$(grep -o 'http://127.0.0.1:[0-9]*' "$KS_TMP/agent.err" | head -1 | sed 's/.*://')
+	[ -n "$PORT" ] && grep -q collecting "$KS_TMP/agent.err" && break
+	kill -0 "$AGENT" 2>/dev/null || break
+	sleep 0.2
+done
+if [ -z "$PORT" ] || ! kill -0 "$AGENT" 2>/dev/null; then
+	fail "agent did not start: $(head -c 400 "$KS_TMP/agent.err")"
+	exit 1
+fi
+pass "agent listening on 127.0.0.1:$PORT"
+M=http://127.0.0.1:$PORT/metrics
+PROGS=$(ks_bpf_ids "$AGENT" prog_id)
+LINKS=$(ks_bpf_ids "$AGENT" link_id)
+check_ge "agent holds BPF programs" "$(echo "$PROGS" | grep -c .)" 3
+check_ge "agent holds BPF links" "$(echo "$LINKS" | grep -c .)" 3
+named=0
+for id in $PROGS; do bpftool prog show id "$id" 2>/dev/null | grep -q "name ks_" && named=$((named + 1)); done
+check_eq "all the agent's programs are named ks_*" "$named" "$(echo "$PROGS" | grep -c .)"
+
+sleep 1.2
+curl -s -m 5 "$M" >"$KS_TMP/scrape1.txt"
+if promtool check metrics <"$KS_TMP/scrape1.txt" >"$KS_TMP/lint.out" 2>&1; then
+	pass "promtool check metrics on a live scrape ($(wc -c <"$KS_TMP/scrape1.txt") bytes)"
+else
+	fail "promtool check metrics: $(head -c 400 "$KS_TMP/lint.out")"
+fi
+check_grep "kernel_info with release and preempt labels" \
+	"^ksleuth_kernel_info\{release=\"$(uname -r)\",preempt=\"[a-z]+\",dynamic=\"(true|false)\"" "$KS_TMP/scrape1.txt"
+check_grep "softirq delay histogram with cpu and vector labels" \
+	'^ksleuth_softirq_delay_seconds_bucket\{cpu="[0-9]+",vector="[a-z_]+",le="0.000002"\}' "$KS_TMP/scrape1.txt"
+check_grep "+Inf bucket" '^ksleuth_sched_wait_seconds_bucket\{cpu="0",le="\+Inf"\} [0-9]+' "$KS_TMP/scrape1.txt"
+check_eq "/healthz" "$(curl -s -m 5 "http://127.0.0.1:$PORT/healthz")" "ok"
+check_eq "HEAD /metrics has no body" "$(curl -s -m 5 -I "$M" -o /dev/null -w '%{http_code} %{size_download}')" "200 0"
+
+# --- a real Prometheus on loopback, scraping every second
+PPORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+mkdir -p "$KS_TMP/prom"
+cat >"$KS_TMP/prometheus.yml" <<EOF
+global:
+  scrape_interval: 1s
+  evaluation_interval: 1s
+rule_files:
+  - $KS_ROOT/contrib/prometheus/ksleuth.rules.yml
+scrape_configs:
+  - job_name: ksleuth
+    static_configs:
+      - targets: ['127.0.0.1:$PORT']
+EOF
+ks_bg PROM prometheus --config.file="$KS_TMP/prometheus.yml" --storage.tsdb.path="$KS_TMP/prom" \
+	--web.listen-address="127.0.0.1:$PPORT" --log.level=warn >"$KS_TMP/prom.log" 2>&1
+P=http://127.0.0.1:$PPORT
+q() { curl -s -m 5 --get "$P/api/v1/query" --data-urlencode "query=$1" |
+	jq -r '.data.result[0].value[1] // "none"'; }
+ready=0
+for _ in $(seq 1 60); do
+	if [ "$(q 'up{job="ksleuth"}')" = 1 ]; then ready=1; break; fi
+	sleep 0.5
+done
+if [ $ready = 1 ]; then pass "Prometheus scrapes the agent (up == 1)"; else
+	fail "Prometheus never scraped the agent: $(tail -c 400 "$KS_TMP/prom.log")"; exit 1; fi
+
+# --- a 500 ms kernel stall on $CPU, measured by the hog's own clock
+"$KS" hog --mode kernel -c "$CPU" --run 500ms -n 1 >"$KS_TMP/hog1.out" 2>&1
+HOG_PID=$(sed -n 's/^run 1 .* pid \([0-9]*\) .*/\1/p' "$KS_TMP/hog1.out")
+HOG_NS=$(awk '/^run 1 /{for(i=1;i<NF;i++){if($i=="kstart_ns")s=$(i+1); if($i=="kend_ns")e=$(i+1)}; print e-s}' "$KS_TMP/hog1.out")
+check_ge "hog ran ~500 ms in the kernel (its clock: ${HOG_NS} ns)" "${HOG_NS:-0}" 450000000
+
+# the engine settles a stall a few seconds after it ends; Prometheus scrapes each second
+found=0
+for _ in $(seq 1 30); do
+	v=$(q "sum(increase(ksleuth_stalls_total{cpu=\"$CPU\"}[1m]))")
+	if [ "$v" != none ] && awk "BEGIN{exit !($v >= 0.9)}"; then found=1; break; fi
+	sleep 0.5
+done
+check_eq "Prometheus: ksleuth_stalls_total{cpu=\"$CPU\"} went up" "$found" 1
+# the stall's length lands in (262 ms, 1.05 s]; the hog's 500 ms is in there
+v=$(q "sum(increase(ksleuth_stall_seconds_bucket{cpu=\"$CPU\",le=\"1.048576\"}[1m])) - sum(increase(ksleuth_stall_seconds_bucket{cpu=\"$CPU\",le=\"0.262144\"}[1m]))")
+check "Prometheus: a stall between 262 ms and 1.05 s in ksleuth_stall_seconds (got $v)" awk "BEGIN{exit !(\"$v\" != \"none\" && $v >= 0.9)}"
+# tasks that waited for the CPU: run-queue waits over 262 ms on $CPU
+v=$(q "sum(increase(ksleuth_sched_wait_seconds_count{cpu=\"$CPU\"}[1m])) - sum(increase(ksleuth_sched_wait_seconds_bucket{cpu=\"$CPU\",le=\"0.262144\"}[1m]))")
+check "Prometheus: run-queue waits > 262 ms on CPU $CPU in ksleuth_sched_wait_seconds (got $v)" awk "BEGIN{exit !(\"$v\" != \"none\" && $v >= 0.9)}"
+v=$(q "max(ksleuth_longest_stall_seconds)")
+check "Prometheus: ksleuth_longest_stall_seconds >= 0.4 (got $v)" awk "BEGIN{exit !(\"$v\" != \"none\" && $v >= 0.4)}"
+v=$(q "sum(ksleuth_culprit_stall_seconds_total)")
+check "Prometheus: culprit stall seconds >= 0.4 (got $v)" awk "BEGIN{exit !(\"$v\" != \"none\" && $v >= 0.4)}"
+v=$(q 'count(ALERTS{alertname=~"Ksleuth.*"}) or vector(0)')
+echo "  (alerts active in the test Prometheus: $v)"
+
+# --events: the hog's stall, with its pid, as long as its own clock says (±20 %)
+EV_NS=$(jq -r --argjson p "${HOG_PID:-0}" --argjson c "$CPU" \
+	'select(.type=="stall" or .type=="incident") | select(.cpu==$c and .culprit.pid==$p) | .stall_ns' \
+	"$EVENTS" 2>/dev/null | sort -n | tail -1)
+check_within "--events: the hog's stall (pid $HOG_PID) vs its own clock" "${EV_NS:-}" "${HOG_NS:-}" 20
+
+# --- HTTP abuse while a second stall happens: the agent answers and collects
+"$KS" hog --mode kernel -c "$CPU" --run 400ms --gap 2s -n 3 >"$KS_TMP/hog2.out" 2>&1 &
+HOG2=$!
+ks_track_pid "$HOG2"
+timeout 60 python3 "$KS_ROOT/tests/system/http_abuse.py" "$PORT" >"$KS_TMP/abuse.out" 2>&1
+wait "$HOG2"
+val() { awk -v k="$1" '$1==k{print $2}' "$KS_TMP/abuse.out"; }
+check_ge "100 concurrent scrapes answered 200" "$(val concurrent_ok)" 100
+check_le "a scrape beside a one-byte-a-second client takes < 1 s (ms)" "$(val slow_scrape_ms)" 1000
+check "slow client cut off (408 or closed), got '$(val slow_status)'" \
+	grep -qE '^slow_status (408|closed)$' "$KS_TMP/abuse.out"
+check_eq "oversized request -> 431" "$(val oversized_status)" 431
+check_eq "bad method -> 405" "$(val badmethod_status)" 405
+check_eq "garbage request line -> 400" "$(val garbage_status)" 400
+check_eq "unknown path -> 404" "$(val notfound_status)" 404
+check_eq "still answering /metrics after the abuse" "$(val final_scrape_status)" 200
+HOG2_PIDS=$(sed -n 's/^run [0-9]* .* pid \([0-9]*\) .*/\1/p' "$KS_TMP/hog2.out" | sort -u)
+sleep 4
+n=$(jq -r --argjson p "${HOG2_PIDS:-0}" 'select(.culprit.pid==$p) | .stall_ns' "$EVENTS" 2>/dev/null | grep -c .)
+check_ge "stalls during the abuse still counted (--events, hog pid $HOG2_PIDS)" "$n" 2
+curl -s -m 5 "$M" >"$KS_TMP/scrape2.txt"
+for code in 400 405 431; do
+	check_grep "ksleuth_agent_http_responses_total counts $code" \
+		"^ksleuth_agent_http_responses_total\{code=\"$code\"\} [1-9]" "$KS_TMP/scrape2.txt"
+done
+
+# --- SIGTERM: exit 0 quickly, no BPF program of the agent's left
+kill -TERM "$PROM" 2>/dev/null
+kill -TERM "$AGENT"
+rc=
+for _ in $(seq 1 50); do kill -0 "$AGENT" 2>/dev/null || break; sleep 0.1; done
+wait "$AGENT"; rc=$?
+check_eq "agent exits 0 on SIGTERM" "$rc" 0
+left=0
+for id in $PROGS; do bpftool prog show id "$id" >/dev/null 2>&1 && left=$((left + 1)); done
+check_eq "no BPF program of the agent left (ids $(echo $PROGS))" "$left" 0
+left=0
+for id in $LINKS; do bpftool link show id "$id" >/dev/null 2>&1 && left=$((left + 1)); done
+check_eq "no BPF link of the agent left (ids $(echo $LINKS))" "$left" 0
+check_grep "agent said it stopped" "stopping" "$KS_TMP/agent.err"
