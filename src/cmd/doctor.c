@@ -185,6 +185,7 @@ static void live_stall(struct doctor *d, const struct eng_stall *s, const char *
 		json_kuint(&d->j, "end_ns", s->end_ns);
 		json_kuint(&d->j, "stall_ns", len);
 		json_kstr(&d->j, "waiting", s->victim_comm);
+		json_kuint(&d->j, "emitted_ns", now_ns()); /* for latency measurements */
 		if (t)
 			task_json(&d->j, "culprit", t, eng_task_mode(t), eng_task_bh_off(t));
 		else {
@@ -712,6 +713,9 @@ int doctor_run(const struct doctor_opts *o, struct doctor_result *res)
 	sched_opts_default(&so);
 	so.threshold_ns = o->threshold_ns;
 	so.sampler = true;
+	/* an ongoing stall is reported 1.5 thresholds after its waiter began:
+	 * within 2x the threshold of the hold's start in practice */
+	so.ongoing_ns = o->threshold_ns + o->threshold_ns / 2;
 	so.cpus_set = o->cpus_set;
 	so.cpus = o->cpus;
 	if (sched_open(&d->sched, &so) < 0) {

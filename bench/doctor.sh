@@ -1,0 +1,100 @@
+#!/bin/bash
+# bench/doctor.sh — what `ksleuth doctor` costs and how fast it speaks:
+#  - overhead on perf bench sched messaging and on loopback TCP (iperf3),
+#    medians of N runs without it, with it, and with a bpftrace script doing
+#    comparable collection (sched wakeup/switch waits, softirq raise->entry,
+#    tcp_retransmit_skb counts);
+#  - time from the end of a 500 ms kernel hold (the hog's own clock) to the
+#    doctor's stall record, and from the hold's start to the first
+#    "ongoing" record;
+#  - the doctor's peak RSS.
+# Prints a Markdown table for docs/PERFORMANCE.md. Not a test.
+# Usage: bench/doctor.sh [N]   (default 5). Runs under the systest lock.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+KS=${KS:-build/ksleuth}
+N=${1:-5}
+TMP=$(mktemp -d /tmp/ksleuth-bench.XXXXXX)
+BG=
+
+cleanup() {
+	[ -n "$BG" ] && kill -TERM "$BG" 2>/dev/null && wait "$BG" 2>/dev/null
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+exec 9>/tmp/ksleuth-systest.lock
+flock 9
+
+msg_s() { perf bench sched messaging -g 10 -l 400 2>/dev/null | awk '/Total time/{print $3}'; }
+iperf_gbps() {
+	iperf3 -s -1 -B 127.0.0.1 -p 5298 >/dev/null 2>&1 & local s=$!
+	sleep 0.3
+	iperf3 -c 127.0.0.1 -p 5298 -t 4 -J 2>/dev/null | jq '.end.sum_received.bits_per_second / 1e9'
+	wait "$s" 2>/dev/null || true
+}
+median() { sort -g | awk '{v[NR]=$1} END{print v[int((NR+1)/2)]}'; }
+runs() { for _ in $(seq 1 "$N"); do $1; done | median; }
+
+cat > "$TMP/cmp.bt" <<'BT'
+tracepoint:sched:sched_wakeup { @w[args->pid] = nsecs; }
+tracepoint:sched:sched_switch /@w[args->next_pid]/ {
+	@wait = hist((nsecs - @w[args->next_pid]) / 1000); delete(@w[args->next_pid]);
+}
+tracepoint:irq:softirq_raise /args->vec == 3/ { @r[cpu] = nsecs; }
+tracepoint:irq:softirq_entry /args->vec == 3 && @r[cpu]/ { @rx = hist((nsecs - @r[cpu]) / 1000); delete(@r[cpu]); }
+tracepoint:tcp:tcp_retransmit_skb { @retrans = count(); }
+BT
+
+with() { # with CMD...: start a collector, wait until it is attached
+	"$@" >"$TMP/bg.out" 2>"$TMP/bg.err" & BG=$!
+	sleep 4
+}
+without() { kill -INT "$BG" 2>/dev/null; wait "$BG" 2>/dev/null || true; BG=; }
+
+echo "baseline..." >&2
+M0=$(runs msg_s); I0=$(runs iperf_gbps)
+echo "with the doctor..." >&2
+with "$KS" doctor --json
+M1=$(runs msg_s); I1=$(runs iperf_gbps)
+without
+echo "with bpftrace..." >&2
+with bpftrace "$TMP/cmp.bt"
+M2=$(runs msg_s); I2=$(runs iperf_gbps)
+without
+
+echo "latency and memory..." >&2
+"$KS" doctor --json -d 12 >"$TMP/lat.json" 2>/dev/null & BG=$!
+sleep 3
+# a waiter on the hog's CPU so that the hold shows as a wait, too
+"$KS" hog --mode kernel -c 1 --run 500ms --gap 1500ms -n 4 --json >"$TMP/hog.json" 2>/dev/null
+sleep 1
+RSS=$(awk '/^VmHWM/{print $2}' "/proc/$BG/status")
+wait "$BG" || true; BG=
+HP=$(jq -r 'select(.type=="hog_start") | .pid' "$TMP/hog.json")
+# per hog run: first finished stall record of the hog emitted after kend,
+# first ongoing record after kstart
+LAT=$(jq -s --argjson p "$HP" '
+	[.[] | select(.type=="stall" and .culprit != null and .culprit.pid == $p)] as $st |
+	[.[] | select(.type=="hog_run")] as $runs | $runs |
+	map(. as $r | {
+		done: ([$st[] | select(.ongoing == false and .end_ns >= $r.kstart_ns and .end_ns <= $r.kend_ns + 50000000)
+			| .emitted_ns - $r.kend_ns] | min),
+		ongoing: ([$st[] | select(.ongoing == true and .end_ns >= $r.kstart_ns and .end_ns <= $r.kend_ns)
+			| .emitted_ns - $r.kstart_ns] | min) })' "$TMP/lat.json" "$TMP/hog.json")
+DONE_MED=$(jq '[.[].done | select(. != null)] | sort | .[(length-1)/2|floor] / 1e6' <<<"$LAT")
+DONE_MAX=$(jq '[.[].done | select(. != null)] | max / 1e6' <<<"$LAT")
+ONG_MED=$(jq '[.[].ongoing | select(. != null)] | sort | .[(length-1)/2|floor] / 1e6' <<<"$LAT")
+ONG_MAX=$(jq '[.[].ongoing | select(. != null)] | max / 1e6' <<<"$LAT")
+
+pct() { awk -v a="$1" -v b="$2" -v dir="$3" 'BEGIN{ if (dir == "time") printf "%+.1f%%", (a-b)/b*100; else printf "%+.1f%%", (b-a)/b*100 }'; }
+echo
+echo "### ksleuth doctor ($(date -u +%F), $(nproc) CPUs, $(uname -r), median of $N)"
+echo
+echo "| measurement | without | doctor | bpftrace (comparable) |"
+echo "|---|---|---|---|"
+echo "| perf bench sched messaging -g 10 -l 400 (s) | $M0 | $M1 ($(pct "$M1" "$M0" time)) | $M2 ($(pct "$M2" "$M0" time)) |"
+echo "| iperf3 loopback TCP 4 s (Gbit/s) | $I0 | $I1 ($(pct "$I1" "$I0" tput)) | $I2 ($(pct "$I2" "$I0" tput)) |"
+echo "| end of a 500 ms hold -> stall record (ms, median / max) | | $DONE_MED / $DONE_MAX | |"
+echo "| start of the hold -> first ongoing record (ms, median / max; threshold 100 ms) | | $ONG_MED / $ONG_MAX | |"
+echo "| doctor peak RSS (KiB) | | $RSS | |"
