@@ -113,10 +113,35 @@ struct {
 	__uint(value_size, SCHED_STACK_DEPTH * sizeof(__u64));
 } stacks SEC(".maps");
 
-/* The preempt count of this CPU: a per-CPU variable on x86 since 6.15
- * (it lived in pcpu_hot before, and in thread_info on other arches);
- * weak, so that a kernel without it loads and reports "unknown". */
-extern int __preempt_count __ksym __weak;
+/* The preempt count of the interrupted context. On x86 it is the per-CPU
+ * variable __preempt_count (pcpu_hot was removed in 6.15). A typed
+ * __ksym for it does not load here: per-CPU variables are missing from
+ * kallsyms without CONFIG_KALLSYMS_ALL, and the verifier fails with
+ * "ldimm64 failed to find the address for kernel symbol". So we reach it
+ * from another per-CPU variable whose address we can get: this CPU's
+ * struct rq (runqueues), via current->se.cfs_rq->rq. The distance between
+ * both in the per-CPU section comes from vmlinux BTF (DATASEC
+ * .data..percpu), set by the user side; pc_known false = unknown. */
+const volatile bool pc_known = false;
+const volatile __s64 pc_off_from_rq = 0;
+
+static __always_inline bool read_preempt_count(__u32 cpu, __u32 *out)
+{
+	struct task_struct *t;
+	struct rq *rq;
+	int pc;
+
+	if (!pc_known || !bpf_core_field_exists(((struct cfs_rq *)0)->rq))
+		return false;
+	t = bpf_get_current_task_btf();
+	rq = BPF_CORE_READ(t, se.cfs_rq, rq);
+	if (!rq || BPF_CORE_READ(rq, cpu) != (int)cpu)
+		return false;
+	if (bpf_probe_read_kernel(&pc, sizeof(pc), (char *)rq + pc_off_from_rq))
+		return false;
+	*out = (__u32)pc;
+	return true;
+}
 
 static __always_inline void stat_inc(__u32 i)
 {
@@ -448,10 +473,16 @@ int BPF_PROG(ks_sched_switch_raw, bool preempt, struct task_struct *prev, struct
 
 static __always_inline bool regs_user_mode(struct bpf_perf_event_data *ctx)
 {
+	/* context fields must be read whole: keep clang from narrowing */
 #if defined(__TARGET_ARCH_x86)
-	return (ctx->regs.cs & 3) != 0;
+	/* pt_regs::cs is a u16 in a union since 6.9 (FRED); read the slot. */
+	__u64 cs = *(__u64 *)((char *)&ctx->regs + __builtin_offsetof(struct pt_regs, cs));
+	asm volatile("" : "+r"(cs));
+	return (cs & 3) != 0;
 #elif defined(__TARGET_ARCH_arm64)
-	return (ctx->regs.pstate & 0xf) == 0; /* EL0t */
+	__u64 pstate = ctx->regs.pstate;
+	asm volatile("" : "+r"(pstate));
+	return (pstate & 0xf) == 0; /* EL0t */
 #else
 	return false;
 #endif
@@ -494,11 +525,8 @@ int ks_sched_sample(struct bpf_perf_event_data *ctx)
 		if (s->kstack_id < 0 && s->ustack_id < 0)
 			stat_inc(SCHED_STAT_STACK_ERRS);
 		s->preempt_count = 0;
-		if (&__preempt_count) {
-			int *pc = bpf_this_cpu_ptr(&__preempt_count);
-			s->preempt_count = *pc;
+		if (read_preempt_count(cpu, &s->preempt_count))
 			s->flags |= SCHED_SAMPLE_PC_VALID;
-		}
 		s->seq = head + 1;
 		c->sample_head = head + 1;
 		stat_inc(SCHED_STAT_SAMPLES);

@@ -9,7 +9,7 @@
  * chooses the real length (a power of two) before load and passes the
  * mask in a const volatile. These are the defaults. */
 #define SCHED_SEG_RING_DEFAULT    16384 /* run segments per CPU (64 B each) */
-#define SCHED_SAMPLE_RING_DEFAULT 4096  /* sampler records per CPU (48 B each) */
+#define SCHED_SAMPLE_RING_DEFAULT 4096  /* sampler records per CPU (40 B each) */
 #define SCHED_STACK_DEPTH         64    /* frames kept per stack */
 
 /* Histogram classes (dimension of the per-CPU histograms). */

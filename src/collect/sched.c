@@ -9,6 +9,7 @@
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
 #include "collect/sched.h"
@@ -74,6 +75,39 @@ static void *map_mmap(struct bpf_map *m, size_t *len)
 	return p;
 }
 
+/* Offset of __preempt_count from runqueues in the per-CPU section, from
+ * vmlinux BTF; false when either is missing (see sched.bpf.c). */
+static bool preempt_count_offset(int64_t *off)
+{
+	struct btf *btf = btf__load_vmlinux_btf();
+	bool have_rq = false, have_pc = false;
+	int64_t rq = 0, pc = 0;
+	int id;
+
+	if (!btf)
+		return false;
+	id = btf__find_by_name_kind(btf, ".data..percpu", BTF_KIND_DATASEC);
+	if (id > 0) {
+		const struct btf_type *t = btf__type_by_id(btf, (__u32)id);
+		const struct btf_var_secinfo *v = btf_var_secinfos(t);
+		for (unsigned i = 0; i < btf_vlen(t); i++, v++) {
+			const char *name = btf__name_by_offset(btf, btf__type_by_id(btf, v->type)->name_off);
+			if (!name)
+				continue;
+			if (!strcmp(name, "runqueues")) {
+				rq = v->offset;
+				have_rq = true;
+			} else if (!strcmp(name, "__preempt_count")) {
+				pc = v->offset;
+				have_pc = true;
+			}
+		}
+	}
+	btf__free(btf);
+	*off = pc - rq;
+	return have_rq && have_pc;
+}
+
 static int configure(struct sched_collector *c, struct sched_bpf *s)
 {
 	const struct sched_opts *o = &c->o;
@@ -95,6 +129,14 @@ static int configure(struct sched_collector *c, struct sched_bpf *s)
 	r->class_comm_len = (__u32)strnlen(o->class_comm, TASK_COMM_LEN);
 	memcpy((char *)r->class_comm, o->class_comm, TASK_COMM_LEN);
 	r->hist_by = o->hist_by;
+	if (o->sampler) {
+		int64_t off = 0;
+		r->pc_known = preempt_count_offset(&off);
+		r->pc_off_from_rq = off;
+		if (!r->pc_known)
+			dbg("sched sampler: no __preempt_count/runqueues in vmlinux BTF: "
+			    "BH/preemption state unknown");
+	}
 	r->filter_cpus = o->cpus_set;
 	if (o->cpus_set)
 		for (unsigned i = 0; i < 16; i++)
@@ -350,6 +392,7 @@ static void add_samples(struct sched_collector *c, struct sched_window *w)
 	int32_t ids[SCHED_ANT_MAX][16];
 	unsigned idn[SCHED_ANT_MAX][16], nids[SCHED_ANT_MAX] = {};
 	unsigned kern[SCHED_ANT_MAX] = {}, user[SCHED_ANT_MAX] = {};
+	unsigned pcn[SCHED_ANT_MAX] = {}, bhn[SCHED_ANT_MAX] = {}, pdn[SCHED_ANT_MAX] = {};
 
 	if (!c->o.sampler)
 		return;
@@ -374,12 +417,9 @@ static void add_samples(struct sched_collector *c, struct sched_window *w)
 			else
 				kern[i]++;
 			if (s.flags & SCHED_SAMPLE_PC_VALID) {
-				bool bh = s.preempt_count & KS_SOFTIRQ_MASK;
-				bool pd = s.preempt_count & KS_PREEMPT_MASK;
-				if (a->bh_disabled < 1)
-					a->bh_disabled = bh;
-				if (a->preempt_disabled < 1)
-					a->preempt_disabled = pd;
+				pcn[i]++;
+				bhn[i] += !!(s.preempt_count & KS_SOFTIRQ_MASK);
+				pdn[i] += !!(s.preempt_count & KS_PREEMPT_MASK);
 			}
 			if (s.kstack_id >= 0) {
 				unsigned k;
@@ -400,6 +440,12 @@ static void add_samples(struct sched_collector *c, struct sched_window *w)
 		struct sched_antagonist *a = &w->a[i];
 		a->mode = kern[i] && user[i] ? SCHED_MODE_MIXED : kern[i] ? SCHED_MODE_KERNEL :
 			  user[i] ? SCHED_MODE_USER : SCHED_MODE_UNKNOWN;
+		/* the state of most samples: a short preempt_disable() inside
+		 * a leaf function (a clock read) must not mark the whole run */
+		if (pcn[i]) {
+			a->bh_disabled = 2 * bhn[i] > pcn[i];
+			a->preempt_disabled = 2 * pdn[i] > pcn[i];
+		}
 		unsigned best = 0;
 		for (unsigned k = 1; k < nids[i]; k++)
 			if (idn[i][k] > idn[i][best])

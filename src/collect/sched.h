@@ -75,7 +75,7 @@ struct sched_antagonist {
 	uint64_t run_ns;         /* time it ran inside the window */
 	double share;            /* run_ns / window length */
 	enum sched_mode mode;    /* from sampler records in the window */
-	int bh_disabled;         /* -1 unknown, 0 never seen, 1 seen in some sample */
+	int bh_disabled;         /* -1 unknown, else 1 when most samples had it */
 	int preempt_disabled;    /* same */
 	unsigned samples;        /* sampler records of this task in the window */
 	unsigned stack_samples;  /* how many of them had the top stack */
