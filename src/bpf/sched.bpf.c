@@ -339,6 +339,21 @@ static __always_inline void emit_wait(struct task_struct *p, const char *comm, s
 	stat_inc(SCHED_STAT_RECORDS);
 }
 
+/* sched_setscheduler() on a running task (a FIFO busy loop that set
+ * its policy, ran, and set it back) changes the policy without a switch:
+ * a segment keeps the strongest policy seen in it (RT or deadline over
+ * normal), looked at on switch-in, by the sampler and on switch-out. */
+static __always_inline void seg_policy_seen(struct sched_seg *g, __u32 policy, int prio)
+{
+	bool rt = policy == 1 || policy == 2 || policy == 6;
+	bool was_rt = g->policy == 1 || g->policy == 2 || g->policy == 6;
+
+	if (rt && (!was_rt || prio < g->prio)) {
+		g->policy = policy;
+		g->prio = prio;
+	}
+}
+
 static __always_inline int on_switch(struct task_struct *prev, struct task_struct *next, bool btf)
 {
 	__u64 now = bpf_ktime_get_ns();
@@ -377,8 +392,10 @@ static __always_inline int on_switch(struct task_struct *prev, struct task_struc
 	if (head) {
 		idx = cpu * seg_ring + ((head - 1) & seg_mask);
 		g = bpf_map_lookup_elem(&segs, &idx);
-		if (g)
+		if (g) {
+			seg_policy_seen(g, TREAD(btf, prev, policy), TREAD(btf, prev, prio));
 			g->end_ns = now;
+		}
 	}
 	idx = cpu * seg_ring + (head & seg_mask);
 	g = bpf_map_lookup_elem(&segs, &idx);
@@ -488,6 +505,24 @@ static __always_inline bool regs_user_mode(struct bpf_perf_event_data *ctx)
 #endif
 }
 
+static __always_inline bool head_seg_refresh(struct sched_cpu *c, __u32 cpu)
+{
+	__u64 head = c->seg_head;
+	__u32 idx;
+	struct sched_seg *g;
+	struct task_struct *t;
+
+	if (!head)
+		return false;
+	idx = cpu * seg_ring + ((head - 1) & seg_mask);
+	g = bpf_map_lookup_elem(&segs, &idx);
+	if (!g || g->end_ns)
+		return false;
+	t = bpf_get_current_task_btf();
+	seg_policy_seen(g, t->policy, t->prio);
+	return true;
+}
+
 /* The stall sampler: a cpu-clock perf event on every CPU. Returns at once
  * unless a task on this CPU has waited longer than sample_after_ns. */
 SEC("perf_event")
@@ -531,6 +566,9 @@ int ks_sched_sample(struct bpf_perf_event_data *ctx)
 		c->sample_head = head + 1;
 		stat_inc(SCHED_STAT_SAMPLES);
 	}
+
+	/* Keep the open segment's policy current (see on_switch). */
+	head_seg_refresh(c, cpu);
 
 	/* Once per wait: an "ongoing" record while it still lasts. */
 	if (ongoing_ns && now - since >= ongoing_ns && c->waiter_reported != since) {

@@ -12,6 +12,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <bpf/bpf.h>
+
+#include "bench_empty.skel.h"
 #include "collect/sched.h"
 #include "ksleuth.h"
 #include "lib/hist.h"
@@ -48,7 +51,8 @@ static const char usage_text[] =
 	"Exit: 0 ok; 1 runtime error (no privileges: run as root); 2 bad command line,\n"
 	"including a -p PID that does not exist or a --comm no running task has.\n";
 
-enum { OPT_BY = 256, OPT_COMM, OPT_SLOWER, OPT_ONGOING, OPT_JSON, OPT_NO_SAMPLER };
+enum { OPT_BY = 256, OPT_COMM, OPT_SLOWER, OPT_ONGOING, OPT_JSON, OPT_NO_SAMPLER,
+       OPT_BPF_STATS, OPT_WITH_EMPTY };
 
 struct runq {
 	struct sched_collector *sc;
@@ -62,6 +66,9 @@ struct runq {
 	struct sched_window *w;
 	struct hist *last;        /* per CPU, for interval diffs */
 	unsigned long slow_waits, ongoing;
+	bool bpf_stats, with_empty;  /* benchmark aids (bench/runq.sh), not in --help */
+	int stats_fd;
+	struct bench_empty_bpf *empty;
 };
 
 static int usage_error(const char *fmt, const char *arg)
@@ -366,6 +373,53 @@ static void print_stats(struct runq *r)
 	    (unsigned long long)st[SCHED_STAT_STACK_ERRS]);
 }
 
+/* Benchmark aids: BPF run-time statistics enabled through
+ * BPF_ENABLE_STATS for as long as our fd lives (not the global sysctl),
+ * and an empty tp_btf sched_switch program as the baseline. */
+static int bench_setup(struct runq *r)
+{
+	if (r->bpf_stats) {
+		r->stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
+		if (r->stats_fd < 0) {
+			err("cannot enable BPF run-time statistics: %s", strerror(errno));
+			return -1;
+		}
+	}
+	if (r->with_empty) {
+		r->empty = bench_empty_bpf__open_and_load();
+		if (!r->empty || bench_empty_bpf__attach(r->empty)) {
+			err("cannot load the empty sched_switch program: %s", strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static void bench_report(struct runq *r)
+{
+	struct sched_prog_stat st[16];
+	int n;
+
+	if (!r->bpf_stats)
+		return;
+	n = sched_prog_stats(r->sc, st, 16);
+	if (r->empty && n < 16) {
+		struct bpf_prog_info info = {};
+		__u32 len = sizeof(info);
+		if (!bpf_obj_get_info_by_fd(bpf_program__fd(r->empty->progs.ks_empty_switch), &info, &len)) {
+			strlcpy_k(st[n].name, "ks_empty_switch", sizeof(st[n].name));
+			st[n].run_cnt = info.run_cnt;
+			st[n].run_time_ns = info.run_time_ns;
+			n++;
+		}
+	}
+	for (int i = 0; i < n; i++)
+		fprintf(stderr, "bpf-stats %s run_cnt %llu run_time_ns %llu ns_per_run %.1f\n",
+			st[i].name, (unsigned long long)st[i].run_cnt,
+			(unsigned long long)st[i].run_time_ns,
+			st[i].run_cnt ? (double)st[i].run_time_ns / (double)st[i].run_cnt : 0.0);
+}
+
 int cmd_runq(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -379,10 +433,12 @@ int cmd_runq(int argc, char **argv)
 		{ "duration", required_argument, NULL, 'd' },
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "no-sampler", no_argument, NULL, OPT_NO_SAMPLER },
+		{ "bpf-stats", no_argument, NULL, OPT_BPF_STATS },
+		{ "with-empty", no_argument, NULL, OPT_WITH_EMPTY },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct runq r = {};
+	struct runq r = { .stats_fd = -1 };
 	uint64_t v;
 	long pid;
 	int c, rc = EXIT_OK;
@@ -446,6 +502,12 @@ int cmd_runq(int argc, char **argv)
 		case OPT_NO_SAMPLER:
 			r.o.sampler = false;
 			break;
+		case OPT_BPF_STATS:
+			r.bpf_stats = true;
+			break;
+		case OPT_WITH_EMPTY:
+			r.with_empty = true;
+			break;
 		case 'h':
 			fputs(usage_text, stdout);
 			return EXIT_OK;
@@ -492,6 +554,10 @@ int cmd_runq(int argc, char **argv)
 		rc = EXIT_RUNTIME;
 		goto out;
 	}
+	if (bench_setup(&r) < 0) {
+		rc = EXIT_RUNTIME;
+		goto out;
+	}
 	sched_set_wait_cb(r.sc, on_wait, &r);
 	if (sched_add_to_loop(r.sc, r.loop) < 0 ||
 	    (r.duration_ns && loop_add_timer(r.loop, r.duration_ns, 0, on_duration, &r) < 0) ||
@@ -523,7 +589,11 @@ int cmd_runq(int argc, char **argv)
 	else if (r.slow && !r.json)
 		printf("%lu slow waits, %lu ongoing reports\n", r.slow_waits, r.ongoing);
 	print_stats(&r);
+	bench_report(&r);
 out:
+	bench_empty_bpf__destroy(r.empty);
+	if (r.stats_fd >= 0)
+		close(r.stats_fd);
 	sched_close(r.sc);
 	loop_free(r.loop);
 	free(r.w);

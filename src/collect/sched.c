@@ -660,3 +660,23 @@ const char *sched_kind_name(enum sched_wait_kind k)
 {
 	return k == SCHED_WAIT_PREEMPTED ? "preempted" : "woken";
 }
+
+int sched_prog_stats(struct sched_collector *c, struct sched_prog_stat *out, int max)
+{
+	struct bpf_program *p;
+	int n = 0;
+
+	bpf_object__for_each_program(p, c->skel->obj) {
+		struct bpf_prog_info info = {};
+		__u32 len = sizeof(info);
+		int fd = bpf_program__fd(p);
+
+		if (n >= max || fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len))
+			continue;
+		strlcpy_k(out[n].name, bpf_program__name(p), sizeof(out[n].name));
+		out[n].run_cnt = info.run_cnt;
+		out[n].run_time_ns = info.run_time_ns;
+		n++;
+	}
+	return n;
+}

@@ -1,0 +1,205 @@
+#!/bin/bash
+# test_runq.sh — `ksleuth runq` against real stalls: a victim pinned to a
+# CPU that measures its own lateness, and `ksleuth hog` runs on that CPU.
+# Kernel hog: victim waits >= 450 ms, top antagonist = hog pid, share >=
+# 90 %, mode kernel, stack through bpf_prog_test_run, length within 10 % of
+# the victim's own clock, an ongoing report before the run ends; kernel-bh:
+# bottom halves seen disabled; FIFO hog: user mode, policy fifo; fixed hog:
+# no wait > 20 ms attributed to it; histogram count = victim's own count
+# +-5 %; bad arguments, unknown comm/pid (exit 2) and no privileges (exit 1).
+. "$(dirname "$0")/lib.sh"
+require_root
+require_cmd python3
+require_cmd setpriv
+
+CPU=$(( $(nr_cpus) > 1 ? 1 : 0 ))
+VICTIM=$KS_HELPERS/victim
+[ -x "$VICTIM" ] || { fail "missing $VICTIM (make build/helpers/victim)"; exit 1; }
+
+# --- command line: exit 2 with one sentence; no privileges: exit 1
+check_exit "bad --by" 2 "$KS" runq --by socket
+check_grep "bad --by message" "--by takes cpu, comm or pid" "$KS_TMP/err"
+check_exit "bad --slower" 2 "$KS" runq --slower soon
+check_exit "bad -C" 2 "$KS" runq -C x-y
+check_exit "--ongoing without --slower" 2 "$KS" runq --ongoing 1s
+check_exit "unknown comm" 2 "$KS" runq --comm no-such-task-zz
+check_grep "unknown comm message" "no running task's name starts with 'no-such-task-zz'" "$KS_TMP/err"
+check_exit "comm too long" 2 "$KS" runq --comm abcdefghijklmnopq
+check_exit "unknown pid" 2 "$KS" runq -p 999999999
+check_exit "unknown option" 2 "$KS" runq --frobnicate
+check_exit "help" 0 "$KS" runq --help
+check_exit "no privileges" 1 setpriv --reuid=65534 --regid=65534 --clear-groups "$KS" runq -d 1
+check_grep "no privileges message" "needs root" "$KS_TMP/err"
+[ "$(wc -l < "$KS_TMP/err")" = 1 ] && pass "no privileges: one line" || fail "no privileges: $(wc -l < "$KS_TMP/err") lines"
+
+# start_runq OUT ARGS...: runq in the background, wait until it traces
+start_runq() {
+	local out=$1; shift
+	ks_bg RQ_PID "$KS" runq "$@" >"$out" 2>"$out.err"
+	for _ in $(seq 50); do
+		if [ -s "$out" ] || grep -q "Tracing" "$out" 2>/dev/null; then break; fi
+		kill -0 "$RQ_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	# JSON mode prints nothing until a record: give the attach time
+	sleep 1
+	kill -0 "$RQ_PID" 2>/dev/null || { fail "runq did not start: $(head -c 300 "$out.err")"; return 1; }
+}
+stop_runq() { kill -INT "$RQ_PID" 2>/dev/null; wait "$RQ_PID" 2>/dev/null; }
+
+# --- 1. kernel hog (2 x 500 ms) then kernel-bh (1 x 500 ms) on CPU with the victim there
+start_runq "$KS_TMP/rq-kernel.json" --slower 100ms --ongoing 200ms -C "$CPU" --json || exit 1
+ks_bg V_PID "$VICTIM" -c "$CPU" -d 3.6 -t 50 -o "$KS_TMP/victim-kernel.json"
+sleep 0.3
+"$KS" hog --mode kernel -c "$CPU" --run 500ms --gap 500ms -n 2 --json >"$KS_TMP/hog-kernel.json" 2>"$KS_TMP/hog.err" \
+	|| fail "hog kernel: $(head -c 300 "$KS_TMP/hog.err")"
+sleep 0.4
+"$KS" hog --mode kernel-bh -c "$CPU" --run 500ms -n 1 --json >"$KS_TMP/hog-bh.json" 2>"$KS_TMP/hog.err" \
+	|| fail "hog kernel-bh: $(head -c 300 "$KS_TMP/hog.err")"
+wait "$V_PID"
+sleep 0.3
+stop_runq
+
+# --- 2. FIFO hog (1 x 400 ms)
+start_runq "$KS_TMP/rq-fifo.json" --slower 100ms -C "$CPU" --json || exit 1
+ks_bg V_PID "$VICTIM" -c "$CPU" -d 1.5 -t 50 -o "$KS_TMP/victim-fifo.json"
+sleep 0.3
+"$KS" hog --mode fifo -c "$CPU" --run 400ms -n 1 --json >"$KS_TMP/hog-fifo.json" 2>"$KS_TMP/hog.err" \
+	|| fail "hog fifo: $(head -c 300 "$KS_TMP/hog.err")"
+wait "$V_PID"
+stop_runq
+
+# --- 3. fixed hog (500 ms of 1 ms slices)
+start_runq "$KS_TMP/rq-fixed.json" --slower 20ms -C "$CPU" --json || exit 1
+ks_bg V_PID "$VICTIM" -c "$CPU" -d 1.5 -t 50 -o "$KS_TMP/victim-fixed.json"
+sleep 0.3
+"$KS" hog --mode kernel-fixed -c "$CPU" --run 500ms -n 1 --json >"$KS_TMP/hog-fixed.json" 2>"$KS_TMP/hog.err" \
+	|| fail "hog kernel-fixed: $(head -c 300 "$KS_TMP/hog.err")"
+wait "$V_PID"
+stop_runq
+
+# --- 4. histogram: the victim's own count of wake-ups. The victim execs
+# from a shell held at a gate, so its pid exists before runq starts and
+# all its wake-ups happen while runq traces.
+mkfifo "$KS_TMP/gate"
+ks_bg G_PID bash -c "read -r _ < '$KS_TMP/gate'; exec '$VICTIM' -c $CPU -d 2 -o '$KS_TMP/victim-hist.json'"
+start_runq "$KS_TMP/rq-hist.json" -p "$G_PID" --json || exit 1
+echo go > "$KS_TMP/gate"
+wait "$G_PID"
+sleep 0.2
+stop_runq
+
+python3 - "$KS_TMP" <<'PY' > "$KS_TMP/verdicts"
+import json, sys, os
+tmp = sys.argv[1]
+def lines(name):
+    out = []
+    p = os.path.join(tmp, name)
+    if not os.path.exists(p):
+        return out
+    for l in open(p):
+        l = l.strip()
+        if l.startswith('{'):
+            try: out.append(json.loads(l))
+            except ValueError: pass
+    return out
+def victim(name):
+    v = lines(name)
+    return v[-1] if v else None
+def say(ok, msg):
+    print(("PASS " if ok else "FAIL ") + msg)
+
+def top(w):
+    return w['antagonists'][0] if w.get('antagonists') else {}
+
+# 1. kernel hog
+v = victim('victim-kernel.json')
+rq = [r for r in lines('rq-kernel.json') if r.get('type') == 'wait']
+runs = [r for r in lines('hog-kernel.json') if r.get('type') == 'hog_run']
+bh_runs = [r for r in lines('hog-bh.json') if r.get('type') == 'hog_run']
+say(v is not None and len(runs) == 2 and len(bh_runs) == 1, f"kernel: victim and 3 hog runs ran ({len(runs)}+{len(bh_runs)} runs)")
+if v:
+    vt = v['tid']
+    for i, run in enumerate(runs + bh_runs):
+        bh = i == len(runs)
+        tag = f"{'kernel-bh' if bh else 'kernel'} run {i + 1}"
+        s, e = run['start_ns'], run['end_ns']
+        done = [w for w in rq if not w['ongoing'] and w['victim']['tid'] == vt
+                and s <= w['start_ns'] + w['wait_ns'] and w['start_ns'] <= e]
+        if not done:
+            say(False, f"{tag}: no victim wait reported (records: {[(w['victim']['comm'], w['start_ns'], w['wait_ns'], w['ongoing']) for w in rq]}, run {s}-{e})")
+            continue
+        w = max(done, key=lambda w: w['wait_ns'])
+        a = top(w)
+        say(w['wait_ns'] >= 450_000_000, f"{tag}: victim waited {w['wait_ns'] // 1_000_000} ms >= 450")
+        say(a.get('pid') == run['pid'], f"{tag}: top antagonist pid {a.get('pid')} is the hog {run['pid']}")
+        say(a.get('share', 0) >= 0.9, f"{tag}: hog share {a.get('share', 0):.3f} >= 0.90")
+        say(a.get('mode') == 'kernel', f"{tag}: hog mode {a.get('mode')} is kernel")
+        st = a.get('stack', [])
+        say(any('bpf_prog_test_run' in f for f in st), f"{tag}: stack has a bpf_prog_test_run frame ({st[-6:] if st else 'none'})")
+        if bh:
+            say(a.get('bh_disabled') is True, f"{tag}: bottom halves seen disabled ({a.get('bh_disabled')})")
+        else:
+            say(a.get('bh_disabled') is False, f"{tag}: bottom halves seen enabled ({a.get('bh_disabled')})")
+        # the victim's own clock: its late record overlapping this wait
+        late = [l for l in v.get('late', []) if l['start_ns'] <= w['start_ns'] + w['wait_ns'] and w['start_ns'] <= l['end_ns']]
+        if late:
+            own = max(late, key=lambda l: l['late_ns'])['late_ns']
+            diff = abs(w['wait_ns'] - own)
+            say(diff <= own * 0.10, f"{tag}: wait {w['wait_ns'] // 1000} us vs victim's own {own // 1000} us (within 10%)")
+        else:
+            say(False, f"{tag}: the victim recorded no late wake-up for this wait")
+        # ongoing: some task on this CPU (the oldest waiter there, often
+        # the victim) reported waiting while the hog still runs
+        ong = [o for o in rq if o['ongoing'] and s <= o['start_ns'] + o['wait_ns'] <= e + 50_000_000
+               and top(o).get('pid') == run['pid']]
+        if ong:
+            o = ong[0]
+            say(o['report_ns'] < run['end_ns'], f"{tag}: ongoing stall of {o['victim']['comm']} reported {(run['end_ns'] - o['report_ns']) // 1_000_000} ms before the run ended")
+        else:
+            say(False, f"{tag}: no ongoing report blaming the hog")
+
+# 2. FIFO
+v = victim('victim-fifo.json')
+rq = [r for r in lines('rq-fifo.json') if r.get('type') == 'wait']
+runs = [r for r in lines('hog-fifo.json') if r.get('type') == 'hog_run']
+if v and runs:
+    run = runs[0]
+    done = [w for w in rq if not w['ongoing'] and w['victim']['tid'] == v['tid'] and w['wait_ns'] >= 200_000_000]
+    if done:
+        a = top(max(done, key=lambda w: w['wait_ns']))
+        say(a.get('pid') == run['pid'], f"fifo: top antagonist pid {a.get('pid')} is the hog {run['pid']}")
+        say(a.get('policy') == 'fifo', f"fifo: policy {a.get('policy')} is fifo")
+        say(a.get('mode') == 'user', f"fifo: mode {a.get('mode')} is user")
+    else:
+        say(False, f"fifo: no victim wait >= 200 ms ({len(rq)} records)")
+else:
+    say(False, "fifo: victim or hog did not run")
+
+# 3. fixed
+rq = [r for r in lines('rq-fixed.json') if r.get('type') == 'wait']
+runs = [r for r in lines('hog-fixed.json') if r.get('type') == 'hog_run']
+if runs:
+    hp = runs[0]['pid']
+    blamed = [w for w in rq if w['wait_ns'] > 20_000_000 and any(a['pid'] == hp and a['run_ns'] > 20_000_000 for a in w['antagonists'])]
+    say(not blamed, f"fixed: no wait above 20 ms attributed to the hog ({len(blamed)} of {len(rq)} slow waits)")
+else:
+    say(False, "fixed: hog did not run")
+
+# 4. histogram
+v = victim('victim-hist.json')
+h = [r for r in lines('rq-hist.json') if r.get('type') == 'hist']
+if v and h:
+    n, want = h[-1]['count'], v['wakeups']
+    say(want > 100 and abs(n - want) <= 0.05 * want, f"histogram: {n} waits vs the victim's {want} wake-ups (within 5%)")
+else:
+    say(False, f"histogram: missing output (victim {v is not None}, hist lines {len(h)})")
+PY
+while read -r verdict msg; do
+	if [ "$verdict" = PASS ]; then pass "$msg"; else fail "$msg"; fi
+done < "$KS_TMP/verdicts"
+[ -s "$KS_TMP/verdicts" ] || fail "analysis produced nothing"
+for f in "$KS_TMP"/rq-*.json.err; do
+	grep -q "lost" "$f" && fail "records lost: $(head -c 200 "$f")"
+done
+true
