@@ -53,5 +53,6 @@ int cmd_retrans(int argc, char **argv);
 int cmd_doctor(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
 int cmd_agent(int argc, char **argv);
+int cmd_netbed(int argc, char **argv);
 
 #endif

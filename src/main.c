@@ -43,6 +43,9 @@ const struct command commands[] = {
 	{ "hog", cmd_hog, CMD_NEEDS_BPF | CMD_JSON,
 	  "--mode MODE [-c CPU] [--run DUR] [--gap DUR] [-d DUR] [-n N] [--slice DUR] [--json]",
 	  "make a CPU busy for a bounded time (test fixture for the demo and tests)" },
+	{ "netbed", cmd_netbed, CMD_HIDDEN | CMD_JSON,
+	  "up|load|down|cleanup [ID] [-c CPU] [-d DUR] [-P FLOWS] [--udp RATE] [--all] [--json]",
+	  "network test bed: two namespaces, veth, RPS to one CPU, iperf3 load (tests, demo)" },
 	{ NULL, NULL, 0, NULL, NULL },
 };
 
