@@ -73,7 +73,7 @@ tracepoint:tcp:tcp_retransmit_skb { printf("R %llu\n", nsecs); }
 BT
 ks_bg BT_PID bpftrace "$KS_TMP/rt.bt" >"$KS_TMP/rt.out" 2>"$KS_TMP/rt.err"
 for _ in $(seq 50); do grep -q Attaching "$KS_TMP/rt.out" && break; sleep 0.2; done
-ks_bg LOAD_PID "$KS" netbed load "$ID" -c "$CPU" -d 21 --json
+ks_bg LOAD_PID "$KS" netbed load "$ID" -c "$CPU" -d 21 --json > "$KS_TMP/load2.json"
 sleep 2
 LOAD_PIDS=$(ip netns pids "$ID-tx"; ip netns pids "$ID-rx")
 check_ge "load: 4 iperf3 processes in the namespaces" "$(echo $LOAD_PIDS | wc -w)" 4
