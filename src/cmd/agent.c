@@ -98,7 +98,8 @@ static void usage(FILE *f)
 "                      exposes kernel details to the network: a warning is\n"
 "                      printed; restrict it with a firewall.\n"
 "  --events FILE       append incidents and stalls as JSON Lines, one flushed\n"
-"                      line per record (\"type\":\"incident\" or \"stall\")\n"
+"                      line per record, as doctor --json writes them\n"
+"                      (\"type\":\"incident\" or \"finding\")\n"
 "  --threshold DUR     a CPU held this long is a stall (default 100ms)\n"
 "  --max-conns N       open HTTP connections at most (default 128; beyond it the\n"
 "                      oldest is closed)\n"
@@ -139,22 +140,29 @@ static void culprit_add(struct agent *a, const char *comm, uint64_t ns)
 }
 
 /* ---- events file (JSON Lines) -------------------------------------------- */
+/* The same records, keys and order as `ksleuth doctor --json` writes for
+ * incidents and findings (src/cmd/doctor.c), so one log pipeline reads
+ * both. */
 
-static void json_task(struct json *j, const struct eng_task *t)
+static void task_json(struct json *j, const char *key, const struct eng_task *t, enum eng_mode mode,
+		      bool bh_off)
 {
+	json_key(j, key);
 	json_obj_begin(j);
 	json_kint(j, "pid", t->pid);
 	json_kint(j, "tid", t->tid);
 	json_kstr(j, "comm", t->comm);
+	json_kstr(j, "mode", eng_mode_name(mode));
 	json_kstr(j, "policy", eng_policy_name(t->policy));
-	json_kstr(j, "mode", eng_mode_name(eng_task_mode(t)));
-	json_kbool(j, "bh_off", eng_task_bh_off(t));
+	if (t->policy == 1 || t->policy == 2)
+		json_kint(j, "rt_priority", t->rt_prio);
+	json_kbool(j, "bh_disabled", bh_off);
 	json_kuint(j, "run_ns", t->run_ns);
 	json_kuint(j, "samples", t->samples);
 	json_obj_end(j);
 }
 
-static void json_frames(struct json *j, unsigned n, const char (*frames)[ENG_FRAME_LEN])
+static void frames_json(struct json *j, const char (*frames)[ENG_FRAME_LEN], unsigned n)
 {
 	json_key(j, "stack");
 	json_arr_begin(j);
@@ -163,74 +171,107 @@ static void json_frames(struct json *j, unsigned n, const char (*frames)[ENG_FRA
 	json_arr_end(j);
 }
 
-static void json_advice(struct json *j, const char *summary, unsigned n,
-			const char (*advice)[ENG_ADVICE_LEN])
+static void advice_json(struct json *j, const char (*adv)[ENG_ADVICE_LEN], unsigned n)
 {
-	json_kstr(j, "summary", summary);
 	json_key(j, "advice");
 	json_arr_begin(j);
 	for (unsigned i = 0; i < n; i++)
-		json_str(j, advice[i]);
+		json_str(j, adv[i]);
 	json_arr_end(j);
 }
 
-static void events_incident(struct agent *a, const struct eng_incident *in)
+static void events_incident(struct agent *a, const struct eng_incident *inc)
 {
 	struct json *j = &a->j;
 
 	json_obj_begin(j);
 	json_kstr(j, "type", "incident");
-	json_kuint(j, "id", in->id);
-	json_kstr(j, "mechanism", eng_mech_name(in->mech));
-	json_kstr(j, "confidence", in->confidence ? in->confidence : "");
-	json_kuint(j, "start_ns", in->start_ns);
-	json_kuint(j, "end_ns", in->end_ns);
-	json_kint(j, "cpu", in->cpu);
-	if (in->have_culprit) {
+	json_kuint(j, "id", inc->id);
+	json_kstr(j, "mechanism", eng_mech_name(inc->mech));
+	json_kstr(j, "confidence", inc->confidence ? inc->confidence : "");
+	json_kint(j, "cpu", inc->cpu);
+	json_kuint(j, "start_ns", inc->start_ns);
+	json_kuint(j, "end_ns", inc->end_ns);
+	json_kuint(j, "stall_ns", inc->stall_ns);
+	json_kuint(j, "stolen_ns", inc->stolen_ns);
+	if (inc->have_culprit) {
+		task_json(j, "culprit", &inc->culprit, inc->mode, inc->bh_off);
+	} else {
 		json_key(j, "culprit");
-		json_task(j, &in->culprit);
+		json_null(j);
 	}
-	json_kuint(j, "stall_ns", in->stall_ns);
-	json_kuint(j, "stolen_ns", in->stolen_ns);
-	json_kuint(j, "retransmits", in->retransmits);
-	json_kuint(j, "retrans_segs", in->retrans_segs);
-	json_kuint(j, "drops", in->drops);
-	json_kuint(j, "netrx_max_ns", in->netrx_max_ns);
-	json_kuint(j, "ksoftirqd_wait_ns", in->ksoftirqd_wait_ns);
-	json_frames(j, in->n_frames, in->frames);
-	json_key(j, "kmsg");
+	json_kuint(j, "retransmits", inc->retransmits);
+	json_kuint(j, "retrans_segs", inc->retrans_segs);
+	json_kuint(j, "drops", inc->drops);
+	json_kuint(j, "netrx_max_delay_ns", inc->netrx_max_ns);
+	json_kuint(j, "ksoftirqd_max_wait_ns", inc->ksoftirqd_wait_ns);
+	json_kuint(j, "time_squeeze", inc->squeezes);
+	frames_json(j, inc->frames, inc->n_frames);
+	advice_json(j, inc->advice, inc->n_advice);
+	json_kstr(j, "summary", inc->summary);
+	json_key(j, "seconds");
 	json_arr_begin(j);
-	for (unsigned i = 0; i < in->n_kmsg; i++) {
+	for (unsigned i = 0; i < inc->n_seconds; i++) {
+		const struct eng_second *s = &inc->seconds[i];
 		json_obj_begin(j);
-		json_kuint(j, "ts_ns", in->kmsg[i].ts_ns);
-		json_kstr(j, "class", in->kmsg[i].cls ? in->kmsg[i].cls : "");
-		json_kstr(j, "text", in->kmsg[i].text);
+		json_kuint(j, "start_ns", s->start_ns);
+		json_kuint(j, "retransmits", s->retrans_tp);
+		json_kuint(j, "retrans_segs", s->retrans_segs);
+		json_kuint(j, "drops", s->drops);
+		json_kuint(j, "netrx_max_delay_ns", s->netrx_max_ns);
+		json_kuint(j, "ksoftirqd_max_wait_ns", s->ksoftirqd_wait_ns);
+		json_kbool(j, "spike", s->spike);
+		json_kstr(j, "culprit", s->culprit);
 		json_obj_end(j);
 	}
 	json_arr_end(j);
-	json_advice(j, in->summary, in->n_advice, in->advice);
+	json_key(j, "suspects");
+	json_arr_begin(j);
+	for (unsigned i = 0; i < inc->n_suspects; i++) {
+		const struct eng_suspect *s = &inc->suspects[i];
+		json_obj_begin(j);
+		json_kint(j, "cpu", s->cpu);
+		json_kint(j, "pid", s->task.pid);
+		json_kint(j, "tid", s->task.tid);
+		json_kstr(j, "comm", s->task.comm);
+		json_kuint(j, "stolen_ns", s->stolen_ns);
+		json_kuint(j, "longest_ns", s->longest_ns);
+		json_kuint(j, "stalls", s->stalls);
+		json_obj_end(j);
+	}
+	json_arr_end(j);
+	json_key(j, "kmsg");
+	json_arr_begin(j);
+	for (unsigned i = 0; i < inc->n_kmsg; i++) {
+		json_obj_begin(j);
+		json_kuint(j, "ts_ns", inc->kmsg[i].ts_ns);
+		json_kstr(j, "class", inc->kmsg[i].cls ? inc->kmsg[i].cls : "");
+		json_kstr(j, "text", inc->kmsg[i].text);
+		json_obj_end(j);
+	}
+	json_arr_end(j);
 	json_obj_end(j);
 	json_line_end(j);
 }
 
-static void events_stall(struct agent *a, const struct eng_finding *f)
+static void events_finding(struct agent *a, const struct eng_finding *f)
 {
 	struct json *j = &a->j;
 
 	json_obj_begin(j);
-	json_kstr(j, "type", "stall");
+	json_kstr(j, "type", "finding");
 	json_kstr(j, "mechanism", eng_mech_name(f->mech));
 	json_kint(j, "cpu", f->cpu);
 	json_kuint(j, "start_ns", f->start_ns);
 	json_kuint(j, "end_ns", f->end_ns);
 	json_kuint(j, "stall_ns", f->stall_ns);
-	json_key(j, "culprit");
-	json_task(j, &f->culprit);
-	json_kstr(j, "victim", f->victim_comm);
-	json_kuint(j, "netrx_max_ns", f->netrx_max_ns);
-	json_kuint(j, "ksoftirqd_wait_ns", f->ksoftirqd_wait_ns);
-	json_frames(j, f->n_frames, f->frames);
-	json_advice(j, f->summary, f->n_advice, f->advice);
+	task_json(j, "culprit", &f->culprit, f->mode, f->bh_off);
+	json_kstr(j, "waiting", f->victim_comm);
+	json_kuint(j, "netrx_max_delay_ns", f->netrx_max_ns);
+	json_kuint(j, "ksoftirqd_max_wait_ns", f->ksoftirqd_wait_ns);
+	frames_json(j, f->frames, f->n_frames);
+	advice_json(j, f->advice, f->n_advice);
+	json_kstr(j, "summary", f->summary);
 	json_obj_end(j);
 	json_line_end(j);
 }
@@ -267,7 +308,7 @@ static void on_engine(void *arg, const struct eng_event *ev)
 		const struct eng_finding *f = ev->finding;
 		count_stall(a, f->cpu, f->mech, f->stall_ns, f->culprit.comm);
 		if (a->events)
-			events_stall(a, f);
+			events_finding(a, f);
 		break;
 	}
 	}
@@ -328,6 +369,15 @@ static void on_wait(const struct sched_wait *w, void *arg)
 		return;
 	fill_stall(a, s, w->cpu, w->start_ns, w->start_ns + w->wait_ns);
 	s->ongoing = w->ongoing;
+	if (w->ongoing && !s->n_tasks && w->cur_tid) {
+		/* the running task's segment is still open: name it */
+		s->n_tasks = 1;
+		s->tasks[0].pid = (int32_t)w->cur_pid;
+		s->tasks[0].tid = (int32_t)w->cur_tid;
+		s->tasks[0].policy = -1;
+		s->tasks[0].run_ns = w->wait_ns;
+		snprintf(s->tasks[0].comm, sizeof(s->tasks[0].comm), "%.15s", w->cur_comm);
+	}
 	s->victim_pid = (int32_t)w->pid;
 	memcpy(s->victim_comm, w->comm, ENG_COMM_LEN);
 	s->victim_comm[ENG_COMM_LEN - 1] = '\0';

@@ -131,7 +131,7 @@ echo "  (alerts active in the test Prometheus: $v)"
 
 # --events: the hog's stall, with its pid, as long as its own clock says (±20 %)
 EV_NS=$(jq -r --argjson p "${HOG_PID:-0}" --argjson c "$CPU" \
-	'select(.type=="stall" or .type=="incident") | select(.cpu==$c and .culprit.pid==$p) | .stall_ns' \
+	'select(.type=="finding" or .type=="incident") | select(.cpu==$c and .culprit.pid==$p) | .stall_ns' \
 	"$EVENTS" 2>/dev/null | sort -n | tail -1)
 check_within "--events: the hog's stall (pid $HOG_PID) vs its own clock" "${EV_NS:-}" "${HOG_NS:-}" 20
 
@@ -153,7 +153,7 @@ check_eq "unknown path -> 404" "$(val notfound_status)" 404
 check_eq "still answering /metrics after the abuse" "$(val final_scrape_status)" 200
 HOG2_PIDS=$(sed -n 's/^run [0-9]* .* pid \([0-9]*\) .*/\1/p' "$KS_TMP/hog2.out" | sort -u)
 sleep 4
-n=$(jq -r --argjson p "${HOG2_PIDS:-0}" 'select(.culprit.pid==$p) | .stall_ns' "$EVENTS" 2>/dev/null | grep -c .)
+n=$(jq -r --argjson p "${HOG2_PIDS:-0}" 'select(.culprit != null and .culprit.pid==$p) | .stall_ns' "$EVENTS" 2>/dev/null | grep -c .)
 check_ge "stalls during the abuse still counted (--events, hog pid $HOG2_PIDS)" "$n" 2
 curl -s -m 5 "$M" >"$KS_TMP/scrape2.txt"
 for code in 400 405 431; do
