@@ -175,3 +175,39 @@ left=0
 for id in $LINKS; do bpftool link show id "$id" >/dev/null 2>&1 && left=$((left + 1)); done
 check_eq "no BPF link of the agent left (ids $(echo $LINKS))" "$left" 0
 check_grep "agent said it stopped" "stopping" "$KS_TMP/agent.err"
+
+# --- the systemd unit's capability set is enough, as an unprivileged user
+UNIT=$KS_ROOT/contrib/systemd/ksleuth-agent.service
+CAPS=$(sed -n 's/^CapabilityBoundingSet=//p' "$UNIT" | tr 'A-Z' 'a-z' | sed 's/cap_/+/g; s/ /,/g')
+check_eq "unit grants exactly CAP_BPF CAP_PERFMON CAP_SYSLOG" "$CAPS" "+bpf,+perfmon,+syslog"
+nobody() { # CAPS: setpriv's arguments for uid 65534 with exactly CAPS
+	echo --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all,"$1" \
+		--ambient-caps=-all,"$1" --bounding-set=-all,"$1"
+}
+# shellcheck disable=SC2046
+setpriv $(nobody "$CAPS") "$KS" agent --listen 127.0.0.1:0 2>"$KS_TMP/nobody.err" &
+NB=$!
+ks_track_pid "$NB"
+NPORT=
+for _ in $(seq 1 50); do
+	NPORT=$(grep -o 'http://127.0.0.1:[0-9]*' "$KS_TMP/nobody.err" | head -1 | sed 's/.*://')
+	[ -n "$NPORT" ] && break
+	kill -0 "$NB" 2>/dev/null || break
+	sleep 0.2
+done
+sleep 1.5
+curl -s -m 5 "http://127.0.0.1:${NPORT:-1}/metrics" >"$KS_TMP/nobody.txt"
+n=$(awk '/^ksleuth_sched_wait_seconds_count/{s+=$2} END{print s+0}' "$KS_TMP/nobody.txt")
+check_ge "as uid 65534 with the unit's capabilities: collects (run-queue waits)" "$n" 1
+if grep -q "cannot read /dev/kmsg" "$KS_TMP/nobody.err"; then
+	fail "as uid 65534 with CAP_SYSLOG: /dev/kmsg unreadable"
+else
+	pass "as uid 65534 with CAP_SYSLOG: /dev/kmsg readable"
+fi
+kill -TERM "$NB"; wait "$NB"
+check_eq "uid 65534 agent exits 0 on SIGTERM" "$?" 0
+check "uid 65534 agent said it stopped" grep -q stopping "$KS_TMP/nobody.err"
+# without CAP_PERFMON it must refuse with one sentence, exit 1
+# shellcheck disable=SC2046
+check_exit "without CAP_PERFMON: refused" 1 setpriv $(nobody "+bpf,+syslog") "$KS" agent --listen 127.0.0.1:0
+check_grep "without CAP_PERFMON: says which capabilities" "CAP_PERFMON" "$KS_TMP/err"
