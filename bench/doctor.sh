@@ -5,8 +5,8 @@
 #    comparable collection (sched wakeup/switch waits, softirq raise->entry,
 #    tcp_retransmit_skb counts);
 #  - time from the end of a 500 ms kernel hold (the hog's own clock) to the
-#    doctor's stall record, and from the hold's start to the first
-#    "ongoing" record;
+#    doctor's stall record, and from the start of a wait behind the hold
+#    (not before the hold's start) to the first "ongoing" record;
 #  - the doctor's peak RSS.
 # Prints a Markdown table for docs/PERFORMANCE.md. Not a test.
 # Usage: bench/doctor.sh [N]   (default 5). Runs under the systest lock.
@@ -30,7 +30,7 @@ msg_s() { perf bench sched messaging -g 10 -l 400 2>/dev/null | awk '/Total time
 iperf_gbps() {
 	iperf3 -s -1 -B 127.0.0.1 -p 5298 >/dev/null 2>&1 & local s=$!
 	sleep 0.3
-	iperf3 -c 127.0.0.1 -p 5298 -t 4 -J 2>/dev/null | jq '.end.sum_received.bits_per_second / 1e9'
+	iperf3 -c 127.0.0.1 -p 5298 -t 4 -J 2>/dev/null | jq '.end.sum_received.bits_per_second / 1e7 | round / 100'
 	wait "$s" 2>/dev/null || true
 }
 median() { sort -g | awk '{v[NR]=$1} END{print v[int((NR+1)/2)]}'; }
@@ -81,11 +81,11 @@ LAT=$(jq -s --argjson p "$HP" '
 		done: ([$st[] | select(.ongoing == false and .end_ns >= $r.kstart_ns and .end_ns <= $r.kend_ns + 50000000)
 			| .emitted_ns - $r.kend_ns] | min),
 		ongoing: ([$st[] | select(.ongoing == true and .end_ns >= $r.kstart_ns and .end_ns <= $r.kend_ns)
-			| .emitted_ns - $r.kstart_ns] | min) })' "$TMP/lat.json" "$TMP/hog.json")
-DONE_MED=$(jq '[.[].done | select(. != null)] | sort | .[(length-1)/2|floor] / 1e6' <<<"$LAT")
-DONE_MAX=$(jq '[.[].done | select(. != null)] | max / 1e6' <<<"$LAT")
-ONG_MED=$(jq '[.[].ongoing | select(. != null)] | sort | .[(length-1)/2|floor] / 1e6' <<<"$LAT")
-ONG_MAX=$(jq '[.[].ongoing | select(. != null)] | max / 1e6' <<<"$LAT")
+			| .emitted_ns - ([.start_ns, $r.kstart_ns] | max)] | min) })' "$TMP/lat.json" "$TMP/hog.json")
+DONE_MED=$(jq '[.[].done | select(. != null)] | sort | .[(length-1)/2|floor] / 1e6 | . * 10 | round / 10' <<<"$LAT")
+DONE_MAX=$(jq '[.[].done | select(. != null)] | max / 1e6 | . * 10 | round / 10' <<<"$LAT")
+ONG_MED=$(jq '[.[].ongoing | select(. != null)] | sort | .[(length-1)/2|floor] / 1e6 | . * 10 | round / 10' <<<"$LAT")
+ONG_MAX=$(jq '[.[].ongoing | select(. != null)] | max / 1e6 | . * 10 | round / 10' <<<"$LAT")
 
 pct() { awk -v a="$1" -v b="$2" -v dir="$3" 'BEGIN{ if (dir == "time") printf "%+.1f%%", (a-b)/b*100; else printf "%+.1f%%", (b-a)/b*100 }'; }
 echo
@@ -96,5 +96,5 @@ echo "|---|---|---|---|"
 echo "| perf bench sched messaging -g 10 -l 400 (s) | $M0 | $M1 ($(pct "$M1" "$M0" time)) | $M2 ($(pct "$M2" "$M0" time)) |"
 echo "| iperf3 loopback TCP 4 s (Gbit/s) | $I0 | $I1 ($(pct "$I1" "$I0" tput)) | $I2 ($(pct "$I2" "$I0" tput)) |"
 echo "| end of a 500 ms hold -> stall record (ms, median / max) | | $DONE_MED / $DONE_MAX | |"
-echo "| start of the hold -> first ongoing record (ms, median / max; threshold 100 ms) | | $ONG_MED / $ONG_MAX | |"
+echo "| start of a wait behind the hold -> first ongoing record (ms, median / max; threshold 100 ms) | | $ONG_MED / $ONG_MAX | |"
 echo "| doctor peak RSS (KiB) | | $RSS | |"

@@ -1,11 +1,303 @@
-/* demo.c — placeholder until the command is written (see the issue). */
+/* demo.c — `ksleuth demo`: the incident, reproduced and explained. Builds
+ * the network test bed, runs the doctor while a kernel hog holds the
+ * receive CPU with bottom halves off (broken) and then does the same work
+ * in 1 ms slices (fixed), and prints retransmits per second side by side.
+ * Cleans up (hog, load, namespaces) always, also on Ctrl-C/SIGTERM. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
 #include "ksleuth.h"
+#include "cmd/doctor.h"
 #include "sys/log.h"
+#include "sys/loop.h"
+#include "sys/netbed.h"
+#include "sys/spawn.h"
+
+#define HOG_DELAY_NS  (3 * NS_PER_SEC)   /* baseline seconds before the hog */
+#define HOG_TAIL_NS   (3 * NS_PER_SEC)   /* quiet seconds after it */
+#define HOG_RUN       "500ms"            /* one BH-off hold, as in the incident */
+#define HOG_GAP       "1500ms"
+
+struct run {
+	const char *name;        /* "broken" / "fixed" */
+	const char *hog_mode;    /* ksleuth hog --mode */
+	struct netbed *nb;
+	uint64_t duration_ns;
+	bool json;
+	pid_t hog_pid;
+	int hog_out;             /* the hog's JSON lines (its own clock) */
+	char hog_path[64];
+	bool failed;
+	struct doctor_result res;
+};
+
+static void start_hog(struct loop *l, void *arg)
+{
+	struct run *r = arg;
+	char self[4096], cpu[16], dur[32];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+	if (n <= 0) {
+		err("cannot find our own executable (/proc/self/exe): %s", strerror(errno));
+		r->failed = true;
+		loop_stop(l);
+		return;
+	}
+	self[n] = '\0';
+	snprintf(cpu, sizeof(cpu), "%d", r->nb->rx_cpu);
+	snprintf(dur, sizeof(dur), "%" PRIu64 "ms",
+		 (uint64_t)((r->duration_ns - HOG_DELAY_NS - HOG_TAIL_NS) / NS_PER_MS));
+	char *argv[] = { self, (char *)"hog", (char *)"--mode", (char *)r->hog_mode, (char *)"-c", cpu,
+			 (char *)"--run", (char *)HOG_RUN, (char *)"--gap", (char *)HOG_GAP,
+			 (char *)"-d", dur, (char *)"--json", NULL };
+	struct spawn_opts so = { .cpus = NULL, .out_fd = r->hog_out, .err_fd = STDERR_FILENO };
+	r->hog_pid = spawn_bg(argv, &so);
+	if (r->hog_pid < 0) {
+		err("cannot start the hog: %s", strerror((int)-r->hog_pid));
+		r->hog_pid = 0;
+		r->failed = true;
+		loop_stop(l);
+	}
+}
+
+static void on_ready(struct loop *l, void *arg)
+{
+	struct run *r = arg;
+	struct netbed_load_opts lo;
+
+	memset(&lo, 0, sizeof(lo));
+	lo.tcp_flows = 32;
+	lo.udp_bps = 300ULL * 1000 * 1000;
+	lo.duration_ns = r->duration_ns + NS_PER_SEC;
+	if (netbed_load_start(r->nb, &lo) < 0) {
+		r->failed = true;
+		loop_stop(l);
+		return;
+	}
+	if (loop_add_timer(l, HOG_DELAY_NS, 0, start_hog, r) < 0) {
+		err("cannot schedule the hog: %s", strerror(errno));
+		r->failed = true;
+		loop_stop(l);
+	}
+}
+
+static void copy_hog_lines(struct run *r)
+{
+	char buf[4096];
+	ssize_t n;
+
+	if (lseek(r->hog_out, 0, SEEK_SET) < 0)
+		return;
+	fflush(stdout);
+	while ((n = read(r->hog_out, buf, sizeof(buf))) > 0)
+		if (fwrite(buf, 1, (size_t)n, stdout) != (size_t)n)
+			break;
+}
+
+/* One variant: doctor + load + hog. Returns the doctor's exit code. */
+static int demo_run(struct run *r)
+{
+	struct doctor_opts o;
+	int rc;
+
+	snprintf(r->hog_path, sizeof(r->hog_path), "/tmp/ksleuth-demo-hog.XXXXXX");
+	r->hog_out = mkstemp(r->hog_path);
+	if (r->hog_out < 0) {
+		err("cannot create a temporary file in /tmp: %s", strerror(errno));
+		return EXIT_RUNTIME;
+	}
+	unlink(r->hog_path);
+	if (!r->json)
+		printf("\n=== %s run: kernel hog '%s' on CPU %d (%s holds every %s), %" PRIu64 " s of TCP+UDP load\n",
+		       r->name, r->hog_mode, r->nb->rx_cpu, HOG_RUN, HOG_GAP, (uint64_t)(r->duration_ns / NS_PER_SEC));
+	fflush(stdout);
+	doctor_opts_default(&o);
+	o.duration_ns = r->duration_ns;
+	o.json = r->json;
+	o.netns = r->nb->ns_tx;  /* the senders retransmit: their TCP counters */
+	o.on_ready = on_ready;
+	o.arg = r;
+	rc = doctor_run(&o, &r->res);
+	if (r->hog_pid > 0) {
+		spawn_stop(r->hog_pid, 4 * NS_PER_SEC);
+		r->hog_pid = 0;
+	}
+	netbed_load_stop(r->nb);
+	if (r->json)
+		copy_hog_lines(r);
+	close(r->hog_out);
+	if (r->failed)
+		return EXIT_RUNTIME;
+	return rc;
+}
+
+static void side_by_side(const struct run *a, const struct run *b)
+{
+	unsigned n = a->res.nseconds > b->res.nseconds ? a->res.nseconds : b->res.nseconds;
+	int64_t ta = 0, tb = 0;
+
+	printf("\n=== tcp_retransmit_skb per second (hog starts at second %" PRIu64 ")\n",
+	       (uint64_t)(HOG_DELAY_NS / NS_PER_SEC + 1));
+	printf("%-6s %10s %10s\n", "SECOND", a->name, b->name);
+	for (unsigned i = 0; i < n && i < DOCTOR_MAX_SECONDS; i++) {
+		char x[24] = "-", y[24] = "-";
+		if (i < a->res.nseconds && a->res.retrans[i] >= 0) {
+			snprintf(x, sizeof(x), "%" PRId64, a->res.retrans[i]);
+			ta += a->res.retrans[i];
+		}
+		if (i < b->res.nseconds && b->res.retrans[i] >= 0) {
+			snprintf(y, sizeof(y), "%" PRId64, b->res.retrans[i]);
+			tb += b->res.retrans[i];
+		}
+		printf("%-6u %10s %10s\n", i + 1, x, y);
+	}
+	printf("%-6s %10" PRId64 " %10" PRId64 "\n", "total", ta, tb);
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"usage: ksleuth demo [--broken|--fixed] [--duration DUR] [--json]\n"
+"\n"
+"Reproduce the incident and let the doctor explain it, in about a minute.\n"
+"Creates two network namespaces joined by a veth pair (10.201.0.0/30, inside\n"
+"them only), steers receive processing to one CPU, runs 32 TCP flows plus UDP\n"
+"filler with iperf3, and while the doctor watches runs a kernel hog on that\n"
+"CPU: broken = 500 ms with bottom halves disabled every 2 s; fixed = the same\n"
+"work in 1 ms slices with bottom halves re-enabled and a reschedule offered\n"
+"between them. Then prints retransmits per second of both runs side by side.\n"
+"Everything it creates is removed at the end, also on Ctrl-C.\n"
+"\n"
+"  --broken        only the broken run\n"
+"  --fixed         only the fixed run\n"
+"  --duration DUR  length of each run, 10s..120s (default 20s)\n"
+"  --json          the doctor's JSON Lines, then the hog's own records\n"
+"\n"
+"Needs root, BTF, iproute2 and iperf3 (apt-get install iproute2 iperf3).\n"
+"Exit: 3 when the doctor found an incident in the broken run (expected), 0\n"
+"when it found none, 1 on errors.\n");
+}
 
 int cmd_demo(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	err("'ksleuth demo' is not written yet");
-	return EXIT_RUNTIME;
+	static const struct option lopts[] = {
+		{ "broken", no_argument, NULL, 'b' },
+		{ "fixed", no_argument, NULL, 'f' },
+		{ "duration", required_argument, NULL, 'd' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	bool broken = true, fixed = true, json = false, only_b = false, only_f = false;
+	uint64_t dur = 20 * NS_PER_SEC;
+	int c, rc = EXIT_OK;
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":d:h", lopts, NULL)) != -1) {
+		switch (c) {
+		case 'b': only_b = true; break;
+		case 'f': only_f = true; break;
+		case 'j': json = true; break;
+		case 'd':
+			if (parse_duration_ns(optarg, NS_PER_SEC, &dur) || dur < 10 * NS_PER_SEC ||
+			    dur > 120 * NS_PER_SEC) {
+				err("--duration '%s' is not a duration between 10s and 120s", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'h':
+			usage(stdout);
+			return EXIT_OK;
+		case ':':
+			err("option '%s' needs a value; 'ksleuth demo --help' lists the options", argv[optind - 1]);
+			return EXIT_USAGE;
+		default:
+			err("unknown option '%s'; 'ksleuth demo --help' lists the options", argv[optind - 1]);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		err("unexpected argument '%s'; 'ksleuth demo --help' lists the options", argv[optind]);
+		return EXIT_USAGE;
+	}
+	if (only_b && only_f) {
+		err("--broken and --fixed exclude each other; give neither to run both");
+		return EXIT_USAGE;
+	}
+	if (only_b)
+		fixed = false;
+	if (only_f)
+		broken = false;
+	const char *missing = netbed_missing_tools();
+	if (missing) {
+		err("%s", missing);
+		return EXIT_RUNTIME;
+	}
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	if (ncpu < 2) {
+		err("the demo needs two CPUs (one for the load, one to stall); this machine has %ld", ncpu);
+		return EXIT_RUNTIME;
+	}
+
+	/* Ctrl-C/SIGTERM: block them for the whole demo; the doctor's loop
+	 * takes them while it runs, and between the steps we look for them,
+	 * so the namespaces are always removed. */
+	sigset_t mask, old;
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigprocmask(SIG_BLOCK, &mask, &old);
+
+	netbed_cleanup(false); /* beds a killed demo left behind */
+	struct netbed nb;
+	if (netbed_up(&nb, getpid(), (int)ncpu - 1) < 0) {
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		return EXIT_RUNTIME;
+	}
+	if (!json)
+		printf("Test bed %s: namespaces %s -> %s, receive processing on CPU %d.\n",
+		       nb.id, nb.ns_tx, nb.ns_rx, nb.rx_cpu);
+
+	struct run rb = { .name = "broken", .hog_mode = "kernel-bh", .nb = &nb, .duration_ns = dur, .json = json };
+	struct run rf = { .name = "fixed", .hog_mode = "kernel-fixed", .nb = &nb, .duration_ns = dur, .json = json };
+	sigset_t pend;
+	bool stopped = false;
+
+	if (broken) {
+		int r = demo_run(&rb);
+		if (r == EXIT_RUNTIME)
+			rc = EXIT_RUNTIME;
+		else if (r == EXIT_FOUND)
+			rc = EXIT_FOUND;
+		stopped = rb.res.interrupted;
+	}
+	sigpending(&pend);
+	if (fixed && rc != EXIT_RUNTIME && !stopped && !sigismember(&pend, SIGINT) && !sigismember(&pend, SIGTERM)) {
+		int r = demo_run(&rf);
+		if (r == EXIT_RUNTIME)
+			rc = EXIT_RUNTIME;
+		else if (r == EXIT_FOUND && rc == EXIT_OK)
+			rc = EXIT_FOUND;
+		stopped = rf.res.interrupted;
+	}
+	if (netbed_down(&nb) < 0 && rc != EXIT_RUNTIME)
+		rc = EXIT_RUNTIME;
+	if (!json && broken && fixed && !stopped && rc != EXIT_RUNTIME) {
+		side_by_side(&rb, &rf);
+		printf("\nbroken: %u incident%s%s%s; fixed: %u incident%s.\n", rb.res.incidents,
+		       rb.res.incidents == 1 ? "" : "s", rb.res.have_incident ? ", verdict " : "",
+		       rb.res.have_incident ? eng_mech_name(rb.res.first.mech) : "", rf.res.incidents,
+		       rf.res.incidents == 1 ? "" : "s");
+	}
+	if (stopped && !json)
+		printf("\nInterrupted: the test bed is removed.\n");
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	return rc;
 }

@@ -82,6 +82,7 @@ void eng_cfg_default(struct eng_cfg *c)
 	c->factor = 10.0;
 	c->baseline_bins = 10;
 	c->quiet_bins = 2;
+	c->warmup_bins = 2;
 	c->window_ns = NS_PER_SEC;
 	c->kmsg_before_ns = 5 * NS_PER_SEC;
 }
@@ -258,7 +259,7 @@ static void baseline(struct engine *e, int64_t k, uint64_t *retrans, uint64_t *d
 
 	for (int64_t j = k - 1; j >= 0 && j >= k - (int64_t)RING_BINS + 1 && n < want; j--) {
 		struct bin *b = bin_get(e, j);
-		if (!b || b->spike)
+		if (!b || b->spike || j < (int64_t)e->cfg.warmup_bins)
 			continue;
 		r[n] = bin_retrans(b);
 		d[n] = bin_drops(e, b);
@@ -288,6 +289,8 @@ static void evaluate_bin(struct engine *e, struct bin *b)
 	int netrx_cpu = -1;
 	const char *reason = NULL;
 
+	if (b->k < (int64_t)e->cfg.warmup_bins)
+		return;
 	baseline(e, b->k, &base_r, &base_d);
 	for (unsigned c = 0; c < e->ncpus; c++)
 		if (b->cpu[c].netrx_max_ns > netrx) {

@@ -32,6 +32,8 @@ struct eng_cfg {
 	double factor;           /* and this many times the baseline: 10 */
 	unsigned baseline_bins;  /* baseline = median of this many quiet seconds: 10 */
 	unsigned quiet_bins;     /* an incident ends after this many quiet seconds: 2 */
+	unsigned warmup_bins;    /* the first seconds are neither judged nor baseline: 2
+				  * (a partial first interval, load ramping up) */
 	uint64_t window_ns;      /* stalls within +-window of a spike are candidates: 1 s */
 	uint64_t kmsg_before_ns; /* log lines this long before an incident count: 5 s */
 };

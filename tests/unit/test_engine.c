@@ -531,3 +531,16 @@ TEST(engine_bh_off_inferred_from_netrx_on_new_kernels)
 	CHECK(!r.inc.bh_off);
 	engine_free(e);
 }
+
+TEST(engine_warmup_seconds_neither_fire_nor_count)
+{
+	struct rec r;
+	struct engine *e = mk(&k618, &r);
+	REQUIRE(e);
+	second(e, 0, 80, 0, 0, 0, 0);   /* load ramping up as we start */
+	second(e, 1, 60, 0, 0, 0, 0);
+	CHECK_EQ(r.spikes, 0);
+	second(e, 2, 70, 0, 0, 0, 0);   /* still going: fires, baseline empty */
+	CHECK_EQ(r.spikes, 1);
+	engine_free(e);
+}

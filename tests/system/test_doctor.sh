@@ -1,0 +1,121 @@
+#!/bin/bash
+# test_doctor.sh — `ksleuth doctor` and `ksleuth demo` against real
+# conditions: an idle box, the BH-off kernel hog under veth load (demo
+# broken), its fixed variant, a no-preemption hog with BHs on under load, a
+# SCHED_FIFO user hog, and loss from a tbf qdisc. The doctor's findings are
+# checked against the hog's own clock and pid (its JSON records), the
+# victim's own lateness, and tc's drop counter. ~2.5 min.
+. "$(dirname "$0")/lib.sh"
+require_root
+require_cmd jq
+require_cmd iperf3
+require_cmd ip
+require_cmd tc
+
+[ "$(nr_cpus)" -ge 2 ] || { skip "needs 2 CPUs"; exit 0; }
+RX=1
+MS=1000000
+jqt() { jq -e "$@" >/dev/null; }
+
+# ---- 1. idle 10 s: healthy, exit 0 -------------------------------------
+check_exit "idle 10s: exit 0" 0 "$KS" doctor -d 10 --json
+cp "$KS_TMP/out" "$KS_TMP/idle.json"
+check_eq "idle: summary says 0 incidents" "$(jq -r 'select(.type=="summary") | .incidents' "$KS_TMP/idle.json")" 0
+check_eq "idle: no incident record" "$(jq -c 'select(.type=="incident")' "$KS_TMP/idle.json" | wc -l)" 0
+
+# ---- 2. demo, broken: softirq_blocked naming the hog -----------------------
+"$KS" demo --broken --duration 14s --json >"$KS_TMP/broken.json" 2>"$KS_TMP/broken.err"
+rc=$?
+check_eq "demo --broken: exit 3 (incident found)" "$rc" 3
+B=$KS_TMP/broken.json
+hog_pid=$(jq -r 'select(.type=="hog_start") | .pid' "$B" | head -1)
+hog_cpu=$(jq -r 'select(.type=="hog_start") | .cpu' "$B" | head -1)
+hog_max=$(jq -s '[.[] | select(.type=="hog_run") | .kend_ns - .kstart_ns] | max // 0' "$B")
+hog_k0=$(jq -s '[.[] | select(.type=="hog_run") | .kstart_ns] | min // 0' "$B")
+hog_k1=$(jq -s '[.[] | select(.type=="hog_run") | .kend_ns] | max // 0' "$B")
+inc=$(jq -c 'select(.type=="incident")' "$B" | head -1)
+if [ -z "$inc" ] || [ -z "$hog_pid" ]; then
+	fail "demo --broken: no incident or no hog record ($(head -c 300 "$KS_TMP/broken.err"))"
+else
+	check_eq "broken: mechanism" "$(jq -r .mechanism <<<"$inc")" softirq_blocked
+	check_eq "broken: culprit pid = the hog's own pid" "$(jq -r .culprit.pid <<<"$inc")" "$hog_pid"
+	check_eq "broken: culprit comm" "$(jq -r .culprit.comm <<<"$inc")" ksleuth
+	check_eq "broken: culprit mode" "$(jq -r .culprit.mode <<<"$inc")" kernel
+	check_eq "broken: the hog's CPU" "$(jq -r .cpu <<<"$inc")" "$hog_cpu"
+	st=$(jq -r .stall_ns <<<"$inc")
+	check_ge "broken: stall >= 400ms" "$st" $((400 * MS))
+	check_le "broken: stall <= the hog's longest run (own clock) + 60ms" "$st" $((hog_max + 60 * MS))
+	check "broken: stack has the hog's kernel frames" \
+		jqt '.stack | map(select(test("bpf_test_run|ks_hog"))) | length > 0' <<<"$inc"
+	check "broken: advice names a reschedule point" \
+		jqt '.advice | map(select(test("cond_resched"))) | length > 0' <<<"$inc"
+	s0=$(jq -r .start_ns <<<"$inc"); s1=$(jq -r .end_ns <<<"$inc")
+	check "broken: incident overlaps the hog's runs (own clock)" \
+		test "$s0" -le $((hog_k1 + 1000 * MS)) -a "$s1" -ge "$hog_k0"
+	check_ge "broken: retransmits in the incident" "$(jq -r .retransmits <<<"$inc")" 25
+fi
+
+# ---- 3. demo, fixed: no incident --------------------------------------------
+"$KS" demo --fixed --duration 12s --json >"$KS_TMP/fixed.json" 2>"$KS_TMP/fixed.err"
+rc=$?
+check_eq "demo --fixed: exit 0" "$rc" 0
+check_eq "fixed: no incident" "$(jq -c 'select(.type=="incident")' "$KS_TMP/fixed.json" | wc -l)" 0
+check_ge "fixed: the hog did run (own records)" \
+	"$(jq -c 'select(.type=="hog_run")' "$KS_TMP/fixed.json" | wc -l)" 2
+
+# A test bed of our own for the next cases.
+"$KS" netbed up -c $RX --owner $$ --json >"$KS_TMP/bed.json" 2>"$KS_TMP/bed.err" ||
+	{ fail "netbed up: $(cat "$KS_TMP/bed.err")"; exit 1; }
+BED=$(jq -r .id "$KS_TMP/bed.json")
+NS_TX=$(jq -r .ns_tx "$KS_TMP/bed.json")
+ks_track_netns "$NS_TX"
+ks_track_netns "$(jq -r .ns_rx "$KS_TMP/bed.json")"
+ks_on_exit "'$KS' netbed down '$BED'"
+
+# ---- 4. no-preemption hog, BHs on, under load: no network blame ----------
+ks_bg LOAD "$KS" netbed load "$BED" -c $RX -d 15s
+ks_bg DOC "$KS" doctor -d 14 --json --netns "$NS_TX" >"$KS_TMP/sys.json" 2>"$KS_TMP/sys.err"
+sleep 3
+"$KS" hog --mode kernel -c $RX --run 500ms --gap 1500ms -d 7s --json >"$KS_TMP/sys-hog.json" 2>&1
+wait "$DOC"
+wait "$LOAD" 2>/dev/null
+hp=$(jq -r 'select(.type=="hog_start") | .pid' "$KS_TMP/sys-hog.json")
+check_ge "kernel hog: a cpu_stall_no_network_impact finding names it" \
+	"$(jq -c --argjson p "${hp:-0}" 'select(.type=="finding" and .mechanism=="cpu_stall_no_network_impact" and .culprit.pid==$p)' "$KS_TMP/sys.json" | wc -l)" 1
+check_eq "kernel hog: no incident blames it" \
+	"$(jq -c --argjson p "${hp:-0}" 'select(.type=="incident" and .culprit != null and .culprit.pid==$p)' "$KS_TMP/sys.json" | wc -l)" 0
+fst=$(jq -s --argjson p "${hp:-0}" '[.[] | select(.type=="finding" and .culprit.pid==$p) | .stall_ns] | max // 0' "$KS_TMP/sys.json")
+check_ge "kernel hog: its stall >= 300ms" "$fst" $((300 * MS))
+
+# ---- 5. SCHED_FIFO user hog: culprit with policy and user mode --------------
+make -s -C "$KS_ROOT" "$KS_BUILD/helpers/victim" >/dev/null 2>&1
+ks_bg DOC "$KS" doctor -d 7 --json >"$KS_TMP/fifo.json" 2>"$KS_TMP/fifo.err"
+ks_bg VIC "$KS_HELPERS/victim" -c $RX -d 6 -p 5 -t 50 -o "$KS_TMP/victim.json"
+sleep 1.5
+"$KS" hog --mode fifo -c $RX --run 700ms --gap 1s -d 3s --json >"$KS_TMP/fifo-hog.json" 2>&1
+wait "$DOC"; wait "$VIC"
+fp=$(jq -r 'select(.type=="hog_start") | .pid' "$KS_TMP/fifo-hog.json")
+rec=$(jq -c --argjson p "${fp:-0}" 'select((.type=="finding" or .type=="incident") and .culprit != null and .culprit.pid==$p)' "$KS_TMP/fifo.json" | head -1)
+if [ -z "$rec" ]; then
+	fail "fifo hog: no finding names pid $fp ($(jq -c 'select(.type=="finding" or .type=="incident") | .culprit' "$KS_TMP/fifo.json" | head -3))"
+else
+	check_eq "fifo hog: policy" "$(jq -r .culprit.policy <<<"$rec")" SCHED_FIFO
+	check_eq "fifo hog: mode" "$(jq -r .culprit.mode <<<"$rec")" user
+	vl=$(jq -r .max_late_ns "$KS_TMP/victim.json" 2>/dev/null)
+	check_within "fifo hog: stall vs the victim's own lateness" "$(jq -r .stall_ns <<<"$rec")" "${vl:-0}" 25
+fi
+
+# ---- 6. loss from a tbf qdisc, no hog: not_cpu, no culprit -------------------
+ip netns exec "$NS_TX" tc qdisc replace dev ksl-tx root tbf rate 2mbit burst 4kb latency 20ms
+ks_bg LOAD "$KS" netbed load "$BED" -c $RX -d 11s -P 16 --no-udp
+ks_bg DOC "$KS" doctor -d 10 --json --netns "$NS_TX" >"$KS_TMP/tbf.json" 2>"$KS_TMP/tbf.err"
+wait "$DOC"; wait "$LOAD" 2>/dev/null
+qd=$(ip netns exec "$NS_TX" tc -s qdisc show dev ksl-tx | sed -n 's/.*dropped \([0-9]*\).*/\1/p' | head -1)
+check_ge "tbf: the qdisc dropped packets (tc -s)" "${qd:-0}" 1
+inc=$(jq -c 'select(.type=="incident")' "$KS_TMP/tbf.json" | head -1)
+if [ -z "$inc" ]; then
+	fail "tbf: no incident ($(jq -c 'select(.type=="summary")' "$KS_TMP/tbf.json"))"
+else
+	check_eq "tbf: mechanism" "$(jq -r .mechanism <<<"$inc")" not_cpu
+	check_eq "tbf: no culprit task" "$(jq -r .culprit <<<"$inc")" null
+fi
