@@ -73,7 +73,7 @@ ks_track_netns "$(jq -r .ns_rx "$KS_TMP/bed.json")"
 ks_on_exit "'$KS' netbed down '$BED'"
 
 # ---- 4. no-preemption hog, BHs on, under load: no network blame ----------
-ks_bg LOAD "$KS" netbed load "$BED" -c $RX -d 15s
+ks_bg LOAD "$KS" netbed load "$BED" -c $RX -d 15s >/dev/null
 ks_bg DOC "$KS" doctor -d 14 --json --netns "$NS_TX" >"$KS_TMP/sys.json" 2>"$KS_TMP/sys.err"
 sleep 3
 "$KS" hog --mode kernel -c $RX --run 500ms --gap 1500ms -d 7s --json >"$KS_TMP/sys-hog.json" 2>&1
@@ -90,7 +90,7 @@ check_ge "kernel hog: its stall >= 300ms" "$fst" $((300 * MS))
 # ---- 5. SCHED_FIFO user hog: culprit with policy and user mode --------------
 make -s -C "$KS_ROOT" "$KS_BUILD/helpers/victim" >/dev/null 2>&1
 ks_bg DOC "$KS" doctor -d 7 --json >"$KS_TMP/fifo.json" 2>"$KS_TMP/fifo.err"
-ks_bg VIC "$KS_HELPERS/victim" -c $RX -d 6 -p 5 -t 50 -o "$KS_TMP/victim.json"
+ks_bg VIC "$KS_HELPERS/victim" -c $RX -d 6 -p 5 -t 50 -o "$KS_TMP/victim.json" >/dev/null
 sleep 1.5
 "$KS" hog --mode fifo -c $RX --run 700ms --gap 1s -d 3s --json >"$KS_TMP/fifo-hog.json" 2>&1
 wait "$DOC"; wait "$VIC"
@@ -107,7 +107,7 @@ fi
 
 # ---- 6. loss from a tbf qdisc, no hog: not_cpu, no culprit -------------------
 ip netns exec "$NS_TX" tc qdisc replace dev ksl-tx root tbf rate 2mbit burst 4kb latency 20ms
-ks_bg LOAD "$KS" netbed load "$BED" -c $RX -d 11s -P 16 --no-udp
+ks_bg LOAD "$KS" netbed load "$BED" -c $RX -d 11s -P 16 --no-udp >/dev/null
 ks_bg DOC "$KS" doctor -d 10 --json --netns "$NS_TX" >"$KS_TMP/tbf.json" 2>"$KS_TMP/tbf.err"
 wait "$DOC"; wait "$LOAD" 2>/dev/null
 qd=$(ip netns exec "$NS_TX" tc -s qdisc show dev ksl-tx | sed -n 's/.*dropped \([0-9]*\).*/\1/p' | head -1)
