@@ -119,3 +119,27 @@ else
 	check_eq "tbf: mechanism" "$(jq -r .mechanism <<<"$inc")" not_cpu
 	check_eq "tbf: no culprit task" "$(jq -r .culprit <<<"$inc")" null
 fi
+
+# ---- 7. bad input: one sentence, exit 2 ------------------------------------
+check_exit "doctor --threshold bad: exit 2" 2 "$KS" doctor --threshold 5parsecs
+check_exit "doctor stray argument: exit 2" 2 "$KS" doctor now
+check_exit "demo --broken --fixed: exit 2" 2 "$KS" demo --broken --fixed
+check_eq "demo usage error is one line" "$(wc -l <"$KS_TMP/err")" 1
+check_exit "demo --duration 2s: exit 2" 2 "$KS" demo --duration 2s
+
+# ---- 8. Ctrl-C in the middle of the demo: everything removed ---------------
+ks_bg DEMO "$KS" demo --broken --duration 30s --json >"$KS_TMP/int.json" 2>"$KS_TMP/int.err"
+sleep 6
+kill -INT "$DEMO"
+t0=$(date +%s)
+wait "$DEMO"
+rc=$?
+check_le "demo ends within 8s of SIGINT" $(( $(date +%s) - t0 )) 8
+check_eq "demo after SIGINT: no namespace of it left" "$(ip netns list | grep -c "^ksl-$DEMO-")" 0
+ip=$(jq -r 'select(.type=="hog_start") | .pid' "$KS_TMP/int.json" | head -1)
+if [ -n "$ip" ]; then
+	check "demo after SIGINT: the hog (pid $ip) is gone" bash -c "! kill -0 $ip 2>/dev/null"
+else
+	fail "demo after SIGINT: no hog record (exit $rc: $(head -c 200 "$KS_TMP/int.err"))"
+fi
+check "demo after SIGINT: summary printed" grep -q '"type":"summary"' "$KS_TMP/int.json"
