@@ -5,8 +5,10 @@
 # sees a 500 ms kernel stall made by the hog in the histograms and
 # counters, checked against the hog's own clock; the HTTP server survives
 # 100 concurrent clients, a one-byte-a-second client, an oversized request,
-# a bad method and garbage while a stall is still counted; SIGTERM exits 0
-# and leaves none of the agent's BPF programs behind.
+# a bad method and garbage while BH-disabled stalls are still counted (and,
+# with the stall sampler, attributed to kernel mode with BHs off); SIGTERM
+# exits 0 and leaves none of the agent's BPF programs or links behind; the
+# systemd unit's capabilities are enough for an unprivileged user.
 . "$(dirname "$0")/lib.sh"
 require_root
 require_cmd promtool
@@ -15,11 +17,17 @@ require_cmd jq
 require_cmd curl
 require_cmd python3
 require_cmd bpftool
+[ -x "$KS_HELPERS/victim" ] || make -C "$KS_ROOT" -s "$KS_BUILD/helpers/victim" >/dev/null ||
+	{ fail "cannot build the victim helper"; exit 1; }
 
 CPU=$(( $(nr_cpus) > 1 ? 1 : 0 ))
 
 # --- rules: promtool unit tests on synthetic series (no agent needed)
-check "prometheus rules are valid" promtool check rules "$KS_ROOT/contrib/prometheus/ksleuth.rules.yml"
+if promtool check rules "$KS_ROOT/contrib/prometheus/ksleuth.rules.yml" >"$KS_TMP/rules.out" 2>&1; then
+	pass "prometheus rules are valid"
+else
+	fail "promtool check rules: $(tail -c 400 "$KS_TMP/rules.out")"
+fi
 if (cd "$KS_ROOT/contrib/prometheus" && promtool test rules ksleuth.rules_test.yml) >"$KS_TMP/rules.out" 2>&1; then
 	pass "promtool test rules"
 else
@@ -102,8 +110,13 @@ done
 if [ $ready = 1 ]; then pass "Prometheus scrapes the agent (up == 1)"; else
 	fail "Prometheus never scraped the agent: $(tail -c 400 "$KS_TMP/prom.log")"; exit 1; fi
 
-# --- a 500 ms kernel stall on $CPU, measured by the hog's own clock
+# --- a 500 ms kernel stall on $CPU, measured by the hog's own clock and by
+# a victim pinned there that wakes every 5 ms (its own lateness)
+ks_bg VIC "$KS_HELPERS/victim" -c "$CPU" -d 3 -p 5 -t 100 -o "$KS_TMP/victim1.json" >/dev/null
+sleep 0.5
 "$KS" hog --mode kernel -c "$CPU" --run 500ms -n 1 >"$KS_TMP/hog1.out" 2>&1
+wait "$VIC"
+VIC_NS=$(jq -r '.max_late_ns' "$KS_TMP/victim1.json" 2>/dev/null)
 HOG_PID=$(sed -n 's/^run 1 .* pid \([0-9]*\) .*/\1/p' "$KS_TMP/hog1.out")
 HOG_NS=$(awk '/^run 1 /{for(i=1;i<NF;i++){if($i=="kstart_ns")s=$(i+1); if($i=="kend_ns")e=$(i+1)}; print e-s}' "$KS_TMP/hog1.out")
 check_ge "hog ran ~500 ms in the kernel (its clock: ${HOG_NS} ns)" "${HOG_NS:-0}" 450000000
@@ -134,9 +147,21 @@ EV_NS=$(jq -r --argjson p "${HOG_PID:-0}" --argjson c "$CPU" \
 	'select(.type=="finding" or .type=="incident") | select(.cpu==$c and .culprit.pid==$p) | .stall_ns' \
 	"$EVENTS" 2>/dev/null | sort -n | tail -1)
 check_within "--events: the hog's stall (pid $HOG_PID) vs its own clock" "${EV_NS:-}" "${HOG_NS:-}" 20
+check_within "--events: the hog's stall vs the victim's lateness" "${EV_NS:-}" "${VIC_NS:-}" 20
 
-# --- HTTP abuse while a second stall happens: the agent answers and collects
-"$KS" hog --mode kernel -c "$CPU" --run 400ms --gap 2s -n 3 >"$KS_TMP/hog2.out" 2>&1 &
+SAMPLER=1
+grep -q "stall sampler did not load" "$KS_TMP/agent.err" && SAMPLER=0
+if [ $SAMPLER = 1 ]; then
+	MODE=$(jq -r --argjson p "${HOG_PID:-0}" 'select(.culprit != null and .culprit.pid==$p) |
+		"\(.culprit.mode) \(.culprit.bh_disabled)"' "$EVENTS" | head -1)
+	check_eq "--events: the syscall hog ran in kernel mode, BHs enabled (sampler)" "$MODE" "kernel false"
+else
+	skip "culprit mode: the stall sampler did not load on this kernel"
+fi
+
+# --- HTTP abuse while BH-disabled stalls happen: the agent answers and collects
+ks_bg VIC2 "$KS_HELPERS/victim" -c "$CPU" -d 7 -p 5 -t 100 -o "$KS_TMP/victim2.json" >/dev/null
+"$KS" hog --mode kernel-bh -c "$CPU" --run 400ms --gap 2s -n 3 >"$KS_TMP/hog2.out" 2>&1 &
 HOG2=$!
 ks_track_pid "$HOG2"
 timeout 60 python3 "$KS_ROOT/tests/system/http_abuse.py" "$PORT" >"$KS_TMP/abuse.out" 2>&1
@@ -155,6 +180,11 @@ HOG2_PIDS=$(sed -n 's/^run [0-9]* .* pid \([0-9]*\) .*/\1/p' "$KS_TMP/hog2.out" 
 sleep 4
 n=$(jq -r --argjson p "${HOG2_PIDS:-0}" 'select(.culprit != null and .culprit.pid==$p) | .stall_ns' "$EVENTS" 2>/dev/null | grep -c .)
 check_ge "stalls during the abuse still counted (--events, hog pid $HOG2_PIDS)" "$n" 2
+if [ $SAMPLER = 1 ]; then
+	n=$(jq -r --argjson p "${HOG2_PIDS:-0}" 'select(.culprit != null and .culprit.pid==$p and
+		.culprit.mode=="kernel" and .culprit.bh_disabled==true) | .stall_ns' "$EVENTS" | grep -c .)
+	check_ge "--events: the BH hog's stalls say kernel mode with BHs disabled (sampler)" "$n" 1
+fi
 curl -s -m 5 "$M" >"$KS_TMP/scrape2.txt"
 for code in 400 405 431; do
 	check_grep "ksleuth_agent_http_responses_total counts $code" \
