@@ -161,11 +161,11 @@ struct task_struct___pre514 {
 	long state;
 } __attribute__((preserve_access_index));
 
-static __always_inline long task_state(struct task_struct *p)
+static __always_inline long task_state(struct task_struct *p, bool btf)
 {
 	if (bpf_core_field_exists(p->__state))
-		return BPF_CORE_READ(p, __state);
-	return BPF_CORE_READ((struct task_struct___pre514 *)p, state);
+		return TREAD(btf, p, __state);
+	return TREAD(btf, (struct task_struct___pre514 *)p, state);
 }
 
 /* The CPU of a task: thread_info::cpu since 5.16 (commit bcf9033e5449,
@@ -175,11 +175,11 @@ struct task_struct___pre516 {
 	unsigned int cpu;
 } __attribute__((preserve_access_index));
 
-static __always_inline __u32 task_cpu(struct task_struct *p)
+static __always_inline __u32 task_cpu(struct task_struct *p, bool btf)
 {
 	if (bpf_core_field_exists(p->thread_info.cpu))
-		return BPF_CORE_READ(p, thread_info.cpu);
-	return BPF_CORE_READ((struct task_struct___pre516 *)p, cpu);
+		return TREAD(btf, p, thread_info.cpu);
+	return TREAD(btf, (struct task_struct___pre516 *)p, cpu);
 }
 
 static __always_inline bool comm_has_prefix(const char *comm, const volatile char *pfx, __u32 len)
@@ -247,7 +247,9 @@ static __always_inline void waiter_set(struct task_struct *p, __u32 cpu, __u64 t
 {
 	struct sched_cpu *c = bpf_map_lookup_elem(&cpus, &cpu);
 
-	if (!c || c->waiter_tid)
+	/* An idle CPU runs the woken task at once: no need to remember it
+	 * (and no cross-CPU write on the wakeup fast path). */
+	if (!c || c->waiter_tid || !c->cur_tid)
 		return;
 	c->waiter_since_ns = ts;
 	c->waiter_pid = TREAD(btf, p, tgid);
@@ -264,7 +266,7 @@ static __always_inline int on_wakeup(struct task_struct *p, bool btf)
 	 * not wait for a CPU. */
 	if (TREAD(btf, p, on_cpu))
 		return 0;
-	__u32 cpu = task_cpu(p);
+	__u32 cpu = task_cpu(p, btf);
 	if (!cpu_passes(cpu))
 		return 0;
 	struct wstamp *s = stamp_get(p, btf, true);
@@ -362,26 +364,20 @@ static __always_inline int on_switch(struct task_struct *prev, struct task_struc
 	struct wstamp *s;
 	__u32 next_tid;
 
-	stat_inc(SCHED_STAT_SWITCHES);
 	if (!c)
 		return 0;
 
-	/* prev: still runnable means preempted, its wait starts now; any
-	 * other state means it sleeps, and a stamp from a wakeup that came
-	 * while it was still running is void. */
-	if (TREAD(btf, prev, pid) && task_passes(prev, btf)) {
-		s = stamp_get(prev, btf, false);
-		if (task_state(prev) == 0 /* TASK_RUNNING */ && cpu_passes(cpu)) {
-			if (!s)
-				s = stamp_get(prev, btf, true);
-			if (s) {
-				s->ts = now;
-				s->cpu = cpu;
-				s->kind = SCHED_WAIT_PREEMPTED;
-				waiter_set(prev, cpu, now, SCHED_WAIT_PREEMPTED, btf);
-			}
-		} else if (s) {
-			s->ts = 0;
+	/* prev: still runnable means preempted, its wait starts now. A
+	 * task going to sleep has no stamp to void: wakeups of a task still
+	 * on its CPU are not stamped, and switch-in consumes the stamp. */
+	if (task_state(prev, btf) == 0 /* TASK_RUNNING */ && TREAD(btf, prev, pid) &&
+	    task_passes(prev, btf) && cpu_passes(cpu)) {
+		s = stamp_get(prev, btf, true);
+		if (s) {
+			s->ts = now;
+			s->cpu = cpu;
+			s->kind = SCHED_WAIT_PREEMPTED;
+			waiter_set(prev, cpu, now, SCHED_WAIT_PREEMPTED, btf);
 		}
 	}
 
@@ -432,16 +428,17 @@ static __always_inline int on_switch(struct task_struct *prev, struct task_struc
 		wc->waiter_tid = 0;
 	stat_inc(SCHED_STAT_WAITS);
 
-	char comm[TASK_COMM_LEN];
-	read_comm(next, comm, btf);
 	__u32 kind = s->kind & 1;
 	hist_update(SCHED_HIST_IDX(cpu, SCHED_CLASS_ALL, kind), wait_ns);
-	if (class_comm_len && comm_has_prefix(comm, class_comm, class_comm_len))
-		hist_update(SCHED_HIST_IDX(cpu, SCHED_CLASS_COMM, kind), wait_ns);
-	if (hist_by != SCHED_BY_NONE)
-		keyed_update(next, comm, wait_ns, btf);
-	if (threshold_ns && wait_ns > threshold_ns)
-		emit_wait(next, comm, s, cpu, wait_ns, btf);
+	/* the comm was just copied into the segment: no second read */
+	if (g) {
+		if (class_comm_len && comm_has_prefix(g->comm, class_comm, class_comm_len))
+			hist_update(SCHED_HIST_IDX(cpu, SCHED_CLASS_COMM, kind), wait_ns);
+		if (hist_by != SCHED_BY_NONE)
+			keyed_update(next, g->comm, wait_ns, btf);
+		if (threshold_ns && wait_ns > threshold_ns)
+			emit_wait(next, g->comm, s, cpu, wait_ns, btf);
+	}
 	s->ts = 0;
 	return 0;
 }

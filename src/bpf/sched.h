@@ -115,7 +115,7 @@ struct sched_event {
 /* Counters, one per-CPU array entry; summed by the user side. */
 enum sched_stat {
 	SCHED_STAT_WAKEUPS = 0,   /* wakeups seen (after filters) */
-	SCHED_STAT_SWITCHES,      /* sched_switch events */
+	SCHED_STAT_SWITCHES,      /* unused: a lookup per switch; BPF run-time stats count them */
 	SCHED_STAT_WAITS,         /* waits measured (after filters) */
 	SCHED_STAT_RECORDS,       /* records sent through the ring buffer */
 	SCHED_STAT_RB_DROPS,      /* records lost: ring buffer full */

@@ -366,9 +366,9 @@ static void print_stats(struct runq *r)
 		warn("%llu waits missing from the per-%s histograms (more than %d keys)",
 		     (unsigned long long)st[SCHED_STAT_HKEY_DROPS], r->by == BY_PID ? "pid" : "comm",
 		     SCHED_HKEYS_MAX);
-	dbg("sched: %llu wakeups, %llu switches, %llu waits, %llu records, %llu samples, "
+	dbg("sched: %llu wakeups, %llu waits, %llu records, %llu samples, "
 	    "%llu stack errors", (unsigned long long)st[SCHED_STAT_WAKEUPS],
-	    (unsigned long long)st[SCHED_STAT_SWITCHES], (unsigned long long)st[SCHED_STAT_WAITS],
+	    (unsigned long long)st[SCHED_STAT_WAITS],
 	    (unsigned long long)st[SCHED_STAT_RECORDS], (unsigned long long)st[SCHED_STAT_SAMPLES],
 	    (unsigned long long)st[SCHED_STAT_STACK_ERRS]);
 }
@@ -403,11 +403,14 @@ static void bench_report(struct runq *r)
 	if (!r->bpf_stats)
 		return;
 	n = sched_prog_stats(r->sc, st, 16);
-	if (r->empty && n < 16) {
-		struct bpf_prog_info info = {};
-		__u32 len = sizeof(info);
-		if (!bpf_obj_get_info_by_fd(bpf_program__fd(r->empty->progs.ks_empty_switch), &info, &len)) {
-			strlcpy_k(st[n].name, "ks_empty_switch", sizeof(st[n].name));
+	if (r->empty) {
+		struct bpf_program *p;
+		bpf_object__for_each_program(p, r->empty->obj) {
+			struct bpf_prog_info info = {};
+			__u32 len = sizeof(info);
+			if (n >= 16 || bpf_obj_get_info_by_fd(bpf_program__fd(p), &info, &len))
+				continue;
+			strlcpy_k(st[n].name, bpf_program__name(p), sizeof(st[n].name));
 			st[n].run_cnt = info.run_cnt;
 			st[n].run_time_ns = info.run_time_ns;
 			n++;

@@ -170,7 +170,10 @@ static int open_load(struct sched_collector *c)
 {
 	int rc = -EINVAL;
 
-	for (int attempt = 0; attempt < 2; attempt++) {
+	/* KSLEUTH_SCHED_RAW_TP=1 skips tp_btf: lets tests load the fallback
+	 * on kernels that have both. */
+	const char *force_raw = getenv("KSLEUTH_SCHED_RAW_TP");
+	for (int attempt = force_raw && *force_raw == '1'; attempt < 2; attempt++) {
 		c->btf = attempt == 0;
 		struct sched_bpf *s = sched_bpf__open();
 		if (!s)

@@ -32,6 +32,12 @@ check_exit "no privileges" 1 setpriv --reuid=65534 --regid=65534 --clear-groups 
 check_grep "no privileges message" "needs root" "$KS_TMP/err"
 [ "$(wc -l < "$KS_TMP/err")" = 1 ] && pass "no privileges: one line" || fail "no privileges: $(wc -l < "$KS_TMP/err") lines"
 
+# --- the raw_tp fallback (forced; this kernel has tp_btf) loads and measures
+KSLEUTH_SCHED_RAW_TP=1 "$KS" -v runq -d 1 --json >"$KS_TMP/raw.json" 2>"$KS_TMP/raw.err"
+check_grep "raw_tp fallback loads" "raw_tp programs loaded" "$KS_TMP/raw.err"
+raw_count=$(python3 -c 'import json,sys; print(json.loads(open(sys.argv[1]).readline())["count"])' "$KS_TMP/raw.json" 2>/dev/null)
+check_ge "raw_tp fallback measures waits" "${raw_count:-0}" 1
+
 # start_runq OUT ARGS...: runq in the background, wait until it traces
 start_runq() {
 	local out=$1; shift
