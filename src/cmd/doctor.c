@@ -713,9 +713,9 @@ int doctor_run(const struct doctor_opts *o, struct doctor_result *res)
 	sched_opts_default(&so);
 	so.threshold_ns = o->threshold_ns;
 	so.sampler = true;
-	/* an ongoing stall is reported 1.5 thresholds after its waiter began:
-	 * within 2x the threshold of the hold's start in practice */
-	so.ongoing_ns = o->threshold_ns + o->threshold_ns / 2;
+	/* an ongoing stall is reported once its waiter passed the threshold
+	 * (the sampler notices within a tick or two): within 2x the threshold */
+	so.ongoing_ns = o->threshold_ns;
 	so.cpus_set = o->cpus_set;
 	so.cpus = o->cpus;
 	if (sched_open(&d->sched, &so) < 0) {
