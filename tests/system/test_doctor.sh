@@ -87,6 +87,22 @@ check_eq "kernel hog: no incident blames it" \
 fst=$(jq -s --argjson p "${hp:-0}" '[.[] | select(.type=="finding" and .culprit.pid==$p) | .stall_ns] | max // 0' "$KS_TMP/sys.json")
 check_ge "kernel hog: its stall >= 300ms" "$fst" $((300 * MS))
 
+# ---- 4b. `ksleuth doctor --once -C CPU` itself, BH-off hog under load ------
+ks_bg LOAD "$KS" netbed load "$BED" -c $RX -d 20s >/dev/null
+sleep 2
+ks_bg DOC "$KS" doctor --once -C $RX -d 25 --json --netns "$NS_TX" >"$KS_TMP/once.json" 2>"$KS_TMP/once.err"
+t0=$(date +%s)
+sleep 3
+"$KS" hog --mode kernel-bh -c $RX --run 500ms --gap 1500ms -n 3 --json >"$KS_TMP/once-hog.json" 2>&1
+wait "$DOC"; rc=$?
+check_eq "doctor --once: exit 3" "$rc" 3
+check_le "doctor --once: ends after the first incident, not at -d 25" $(( $(date +%s) - t0 )) 18
+op=$(jq -r 'select(.type=="hog_start") | .pid' "$KS_TMP/once-hog.json")
+check_eq "doctor --once: one incident, softirq_blocked, naming the hog" \
+	"$(jq -r --argjson p "${op:-0}" 'select(.type=="incident") | "\(.mechanism) \(.culprit.pid == $p)"' "$KS_TMP/once.json")" \
+	"softirq_blocked true"
+kill -TERM "$LOAD" 2>/dev/null; wait "$LOAD" 2>/dev/null
+
 # ---- 5. SCHED_FIFO user hog: culprit with policy and user mode --------------
 make -s -C "$KS_ROOT" "$KS_BUILD/helpers/victim" >/dev/null 2>&1
 ks_bg DOC "$KS" doctor -d 7 --json >"$KS_TMP/fifo.json" 2>"$KS_TMP/fifo.err"
