@@ -15,6 +15,7 @@
 #include "collect/sched.h"
 #include "ksleuth.h"
 #include "lib/hist.h"
+#include "lib/runwin.h"
 #include "lib/strutil.h"
 #include "sched.skel.h"
 #include "sys/ksyms.h"
@@ -373,20 +374,7 @@ unsigned sched_nr_cpus(const struct sched_collector *c)
 
 /* ---- who ran ---- */
 
-struct tally {
-	uint32_t tid, pid, policy;
-	int32_t prio;
-	char comm[TASK_COMM_LEN];
-	uint64_t run_ns;
-};
-
 #define TALLY_MAX 512
-
-static int cmp_tally(const void *a, const void *b)
-{
-	const struct tally *x = a, *y = b;
-	return x->run_ns < y->run_ns ? 1 : x->run_ns > y->run_ns ? -1 : 0;
-}
 
 static void add_samples(struct sched_collector *c, struct sched_window *w)
 {
@@ -441,8 +429,11 @@ static void add_samples(struct sched_collector *c, struct sched_window *w)
 	}
 	for (unsigned i = 0; i < w->n; i++) {
 		struct sched_antagonist *a = &w->a[i];
-		a->mode = kern[i] && user[i] ? SCHED_MODE_MIXED : kern[i] ? SCHED_MODE_KERNEL :
-			  user[i] ? SCHED_MODE_USER : SCHED_MODE_UNKNOWN;
+		/* kernel or user when at least 90 % of the samples agree: a busy
+		 * loop in user space still takes a page fault or a syscall */
+		unsigned tot = kern[i] + user[i];
+		a->mode = !tot ? SCHED_MODE_UNKNOWN : kern[i] * 10 >= tot * 9 ? SCHED_MODE_KERNEL :
+			  user[i] * 10 >= tot * 9 ? SCHED_MODE_USER : SCHED_MODE_MIXED;
 		/* the state of most samples: a short preempt_disable() inside
 		 * a leaf function (a clock read) must not mark the whole run */
 		if (pcn[i]) {
@@ -476,9 +467,7 @@ static void add_samples(struct sched_collector *c, struct sched_window *w)
 int sched_who_ran(struct sched_collector *c, unsigned cpu, uint64_t t0_ns, uint64_t t1_ns,
 		  unsigned max, struct sched_window *w)
 {
-	struct tally *t;
-	unsigned nt = 0, dropped = 0;
-	uint64_t head, first, next_start, oldest = UINT64_MAX;
+	struct runwin rw = {};
 
 	memset(w, 0, sizeof(*w));
 	if (cpu >= c->ncpu || t1_ns < t0_ns)
@@ -488,77 +477,33 @@ int sched_who_ran(struct sched_collector *c, unsigned cpu, uint64_t t0_ns, uint6
 	w->cpu = cpu;
 	w->t0_ns = t0_ns;
 	w->t1_ns = t1_ns;
-	t = calloc(TALLY_MAX, sizeof(*t));
-	if (!t)
+	rw.cap = TALLY_MAX;
+	rw.t = calloc(TALLY_MAX, sizeof(*rw.t));
+	if (!rw.t)
 		return -ENOMEM;
-
-	head = c->cpus[cpu].seg_head;
-	first = head > c->seg_ring ? head - c->seg_ring : 0;
-	next_start = now_ns();
-	/* newest to oldest; the newest may still be open (end_ns 0) */
-	for (uint64_t q = head; q > first; q--) {
-		uint64_t i = q - 1;
-		struct sched_seg g;
-		memcpy(&g, &c->segs[cpu * c->seg_ring + (i & (c->seg_ring - 1))], sizeof(g));
-		__sync_synchronize();
-		if (g.seq != i + 1)
-			break; /* overwritten under us: the ring ends here */
-		uint64_t end = g.end_ns ? g.end_ns : next_start;
-		next_start = g.start_ns;
-		oldest = g.start_ns;
-		if (g.start_ns >= t1_ns)
-			continue;
-		uint64_t a = g.start_ns > t0_ns ? g.start_ns : t0_ns;
-		uint64_t b = end < t1_ns ? end : t1_ns;
-		if (b > a) {
-			if (g.tid == 0) {
-				w->idle_ns += b - a;
-			} else {
-				unsigned k;
-				for (k = 0; k < nt && t[k].tid != g.tid; k++)
-					;
-				if (k == nt) {
-					if (nt == TALLY_MAX) {
-						dropped++;
-						goto next;
-					}
-					t[nt++] = (struct tally){ .tid = g.tid, .pid = g.pid,
-								  .policy = g.policy, .prio = g.prio };
-					memcpy(t[k].comm, g.comm, TASK_COMM_LEN);
-					t[k].comm[TASK_COMM_LEN - 1] = 0;
-				}
-				t[k].run_ns += b - a;
-			}
-		}
-next:
-		if (g.start_ns <= t0_ns)
-			break;
-	}
-	/* how much of the window the ring still covers */
-	if (oldest <= t0_ns)
-		w->covered_ns = t1_ns - t0_ns;
-	else if (oldest < t1_ns)
-		w->covered_ns = t1_ns - oldest;
-	qsort(t, nt, sizeof(*t), cmp_tally);
+	runwin_tally(&c->segs[(size_t)cpu * c->seg_ring], c->seg_ring, c->cpus[cpu].seg_head,
+		     now_ns(), t0_ns, t1_ns, &rw);
+	w->covered_ns = rw.covered_ns;
+	w->idle_ns = rw.idle_ns;
+	w->left_out = rw.dropped;
 	uint64_t len = t1_ns > t0_ns ? t1_ns - t0_ns : 1;
-	for (unsigned k = 0; k < nt; k++) {
+	for (unsigned k = 0; k < rw.n; k++) {
 		if (w->n >= max) {
 			w->left_out++;
 			continue;
 		}
 		struct sched_antagonist *a = &w->a[w->n++];
-		a->pid = t[k].pid;
-		a->tid = t[k].tid;
-		memcpy(a->comm, t[k].comm, TASK_COMM_LEN);
-		a->policy = t[k].policy;
-		a->prio = t[k].prio;
-		a->run_ns = t[k].run_ns;
-		a->share = (double)t[k].run_ns / (double)len;
+		a->pid = rw.t[k].pid;
+		a->tid = rw.t[k].tid;
+		memcpy(a->comm, rw.t[k].comm, TASK_COMM_LEN);
+		a->policy = rw.t[k].policy;
+		a->prio = rw.t[k].prio;
+		a->run_ns = rw.t[k].run_ns;
+		a->share = (double)rw.t[k].run_ns / (double)len;
 		a->bh_disabled = -1;
 		a->preempt_disabled = -1;
 	}
-	w->left_out += dropped;
-	free(t);
+	free(rw.t);
 	add_samples(c, w);
 	return 0;
 }

@@ -74,7 +74,7 @@ struct sched_antagonist {
 	int32_t prio;
 	uint64_t run_ns;         /* time it ran inside the window */
 	double share;            /* run_ns / window length */
-	enum sched_mode mode;    /* from sampler records in the window */
+	enum sched_mode mode;    /* from sampler records in the window: >= 90 % kernel or user, else mixed */
 	int bh_disabled;         /* -1 unknown, else 1 when most samples had it */
 	int preempt_disabled;    /* same */
 	unsigned samples;        /* sampler records of this task in the window */
