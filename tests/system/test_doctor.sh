@@ -143,6 +143,9 @@ check_exit "demo --broken --fixed: exit 2" 2 "$KS" demo --broken --fixed
 check_eq "demo usage error is one line" "$(wc -l <"$KS_TMP/err")" 1
 check_exit "demo --duration 2s: exit 2" 2 "$KS" demo --duration 2s
 
+check_exit "demo without iperf3/ip on PATH: exit 1" 1 env PATH=/nonexistent "$KS" demo --broken
+check_grep "demo without iperf3: says what to install" "iperf3.*apt-get install|apt-get install.*iperf3" "$KS_TMP/err"
+
 # ---- 8. Ctrl-C in the middle of the demo: everything removed ---------------
 ks_bg DEMO "$KS" demo --broken --duration 30s --json >"$KS_TMP/int.json" 2>"$KS_TMP/int.err"
 sleep 6
