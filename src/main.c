@@ -23,7 +23,7 @@ const struct command commands[] = {
 	  "EVENT... [-i SEC] [-T] [-d DUR] [-p PID] [-C CPUS] [--per-cpu] [--json]",
 	  "count kernel events per interval (funccount-style)" },
 	{ "runq", cmd_runq, CMD_NEEDS_BPF | CMD_JSON,
-	  "[--by cpu|comm|pid] [--comm PREFIX] [-p PID] [-C CPUS] [--slower DUR] [-i SEC] [-d DUR] [--json]",
+	  "[--by cpu|comm|pid] [--comm PREFIX] [-p PID] [-C CPUS] [--slower DUR [--ongoing DUR]] [-i SEC] [-d DUR] [--json]",
 	  "scheduling delay: histograms, or slow waits with the tasks that ran instead" },
 	{ "softirq", cmd_softirq, CMD_NEEDS_BPF | CMD_JSON,
 	  "[--vector LIST] [--slower DUR] [-C CPUS] [-i SEC] [-d DUR] [--json]",

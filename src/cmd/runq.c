@@ -207,7 +207,7 @@ static void on_wait(const struct sched_wait *wt, void *arg)
 /* ---- histogram mode ---- */
 
 static void hist_json(struct runq *r, const char *by, const struct hist *h, const char *kkey,
-		      const char *kstr, int64_t kint)
+		      const char *kstr, int64_t kint, const char *comm)
 {
 	struct json *j = &r->j;
 
@@ -218,6 +218,8 @@ static void hist_json(struct runq *r, const char *by, const struct hist *h, cons
 		json_kstr(j, kkey, kstr);
 	else if (kkey)
 		json_kint(j, kkey, kint);
+	if (comm)
+		json_kstr(j, "comm", comm);
 	json_kuint(j, "ts_ns", now_ns());
 	json_kuint(j, "count", h->count);
 	json_kuint(j, "sum_ns", h->sum_ns);
@@ -250,9 +252,9 @@ static void on_keyed(const struct sched_hkey *k, const struct hist *h, void *arg
 		return;
 	if (r->json) {
 		if (r->by == BY_PID)
-			hist_json(r, "pid", h, "pid", NULL, k->tgid);
+			hist_json(r, "pid", h, "pid", NULL, k->tgid, k->comm);
 		else
-			hist_json(r, "comm", h, "comm", k->comm, 0);
+			hist_json(r, "comm", h, "comm", k->comm, 0, NULL);
 		return;
 	}
 	if (r->by == BY_PID)
@@ -284,7 +286,7 @@ static void print_hists(struct runq *r)
 				if (r->o.cpus_set && !cpuset_has(&r->o.cpus, cpu))
 					continue;
 				if (r->json) {
-					hist_json(r, "cpu", &h, "cpu", NULL, cpu);
+					hist_json(r, "cpu", &h, "cpu", NULL, cpu, NULL);
 				} else {
 					printf("\ncpu = %u\n", cpu);
 					hist_print(stdout, &h, "");
@@ -294,7 +296,7 @@ static void print_hists(struct runq *r)
 		}
 		if (r->by == BY_NONE) {
 			if (r->json)
-				hist_json(r, "all", &total, NULL, NULL, 0);
+				hist_json(r, "all", &total, NULL, NULL, 0, NULL);
 			else
 				hist_print(stdout, &total, "");
 		}
