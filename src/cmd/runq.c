@@ -207,7 +207,7 @@ static void on_wait(const struct sched_wait *wt, void *arg)
 /* ---- histogram mode ---- */
 
 static void hist_json(struct runq *r, const char *by, const struct hist *h, const char *kkey,
-		      const char *kstr, int64_t kint, const char *comm)
+		      const char *kstr, int64_t kint, const char *comm, int64_t preempted)
 {
 	struct json *j = &r->j;
 
@@ -222,6 +222,8 @@ static void hist_json(struct runq *r, const char *by, const struct hist *h, cons
 		json_kstr(j, "comm", comm);
 	json_kuint(j, "ts_ns", now_ns());
 	json_kuint(j, "count", h->count);
+	if (preempted >= 0)
+		json_kint(j, "preempted_count", preempted);
 	json_kuint(j, "sum_ns", h->sum_ns);
 	json_kuint(j, "min_ns", h->count ? h->min_ns : 0);
 	json_kuint(j, "max_ns", h->max_ns);
@@ -252,9 +254,9 @@ static void on_keyed(const struct sched_hkey *k, const struct hist *h, void *arg
 		return;
 	if (r->json) {
 		if (r->by == BY_PID)
-			hist_json(r, "pid", h, "pid", NULL, k->tgid, k->comm);
+			hist_json(r, "pid", h, "pid", NULL, k->tgid, k->comm, -1);
 		else
-			hist_json(r, "comm", h, "comm", k->comm, 0, NULL);
+			hist_json(r, "comm", h, "comm", k->comm, 0, NULL, -1);
 		return;
 	}
 	if (r->by == BY_PID)
@@ -279,26 +281,37 @@ static void print_hists(struct runq *r)
 		struct keyed_ctx kc = { r };
 		sched_hist_keyed(r->sc, on_keyed, &kc);
 	} else {
+		/* woken and preempted waits together; the preempted share
+		 * (runnable when switched out) said separately */
+		uint64_t pre_total = 0;
 		for (unsigned cpu = 0; cpu < n; cpu++) {
-			if (sched_hist_cpu(r->sc, cpu, SCHED_CLASS_ALL, -1, &h) < 0)
+			struct hist hp;
+			if (sched_hist_cpu(r->sc, cpu, SCHED_CLASS_ALL, -1, &h) < 0 ||
+			    sched_hist_cpu(r->sc, cpu, SCHED_CLASS_ALL, SCHED_WAIT_PREEMPTED, &hp) < 0)
 				continue;
 			if (r->by == BY_CPU) {
 				if (r->o.cpus_set && !cpuset_has(&r->o.cpus, cpu))
 					continue;
 				if (r->json) {
-					hist_json(r, "cpu", &h, "cpu", NULL, cpu, NULL);
+					hist_json(r, "cpu", &h, "cpu", NULL, cpu, NULL, (int64_t)hp.count);
 				} else {
 					printf("\ncpu = %u\n", cpu);
 					hist_print(stdout, &h, "");
+					printf("of which preempted (still runnable when switched out): %llu\n",
+					       (unsigned long long)hp.count);
 				}
 			}
 			hist_merge(&total, &h);
+			pre_total += hp.count;
 		}
 		if (r->by == BY_NONE) {
-			if (r->json)
-				hist_json(r, "all", &total, NULL, NULL, 0, NULL);
-			else
+			if (r->json) {
+				hist_json(r, "all", &total, NULL, NULL, 0, NULL, (int64_t)pre_total);
+			} else {
 				hist_print(stdout, &total, "");
+				printf("of which preempted (still runnable when switched out): %llu\n",
+				       (unsigned long long)pre_total);
+			}
 		}
 	}
 	if (r->interval_ns)
