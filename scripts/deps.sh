@@ -38,6 +38,9 @@ test_pkgs=(
 	"libubsan1:/usr/lib/x86_64-linux-gnu/libubsan.so.1"
 	"procps:/usr/bin/pgrep"
 	"python3:/usr/bin/python3"
+	"curl:/usr/bin/curl"
+	"bc:/usr/bin/bc"
+	"gzip:/usr/bin/zcat"
 )
 
 missing=()
