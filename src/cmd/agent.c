@@ -1,5 +1,6 @@
-/* agent.c — `ksleuth agent`: the doctor's collectors (sched, softirq,
- * retrans, /proc counters, kernel log) and engine, always on, behind a
+/* agent.c — `ksleuth agent`: the doctor's pipeline (collect/pipeline.h:
+ * sched, softirq, retrans, /proc counters, kernel log, engine, shared with
+ * `ksleuth doctor`), always on, behind a
  * Prometheus /metrics endpoint, on one single-threaded event loop (ring
  * buffers, a 1 s timerfd, the listening socket, signalfd). Collection never
  * waits for a client: the HTTP server is non-blocking (sys/http.c).
@@ -11,6 +12,7 @@
 #include <sys/socket.h>
 
 #include "ksleuth.h"
+#include "collect/pipeline.h"
 #include "collect/retrans.h"
 #include "collect/sched.h"
 #include "collect/softirq.h"
@@ -22,10 +24,8 @@
 #include "lib/procnet.h"
 #include "lib/prom.h"
 #include "sys/http.h"
-#include "sys/kmsg_reader.h"
 #include "sys/log.h"
 #include "sys/loop.h"
-#include "sys/procnet.h"
 #include "sys/sysinfo.h"
 
 #define DEFAULT_LISTEN "127.0.0.1:9464"
@@ -33,7 +33,6 @@
 #define WIN_BINS 60                /* ksleuth_softirq_delay_max_seconds: max over 60 s */
 #define TOPK 10                    /* culprit comms with their own series */
 #define NMECH (ENG_NOT_CPU + 1)
-#define MAX_SOFTNET 1024
 
 struct culprit {
 	char comm[ENG_COMM_LEN];
@@ -43,34 +42,19 @@ struct culprit {
 struct agent {
 	struct loop *loop;
 	struct http_server *http;
-	struct sched_collector *sched;
+	struct pipeline *pl;
+	struct sched_collector *sched;    /* the pipeline's, for metrics */
 	struct softirq_collector *sirq;
-	struct retrans_collector *rtx;
 	struct engine *eng;
-	struct kernel_facts kf;
-	struct eng_kernel ek;
-	struct kmsg_reader kmsg;
-	struct tcp_mib_src mib;
-	bool have_mib, have_kmsg;
+	const struct kernel_facts *kf;
 	unsigned ncpus;
 
 	uint64_t start_ns, scrapes, ticks, collect_errors;
-	struct sched_window *win;         /* scratch for sched_who_ran */
 
-	/* softirq: interval scratch, cumulative histograms, 60 s window max */
-	struct softirq_hists *sirq_now;
+	/* softirq: cumulative histograms, 60 s window max */
 	struct hist (*sirq_delay)[KS_NR_SOFTIRQS];
 	uint64_t (*sirq_max)[KS_NR_SOFTIRQS][WIN_BINS];
 	unsigned win_pos;
-	/* ksoftirqd waits: cumulative at the last tick; longest record this tick */
-	struct hist *ksd_prev;
-	uint64_t *ksd_rec_max;
-	/* /proc deltas */
-	struct softnet_row *sn_prev;
-	int sn_n;
-	struct tcp_mib mib_prev;
-	uint64_t rtx_prev[RETRANS_NR_STATS];
-	struct eng_cpu_sample *cs;
 
 	/* what the engine settled */
 	uint64_t (*stalls)[NMECH];        /* per CPU and mechanism */
@@ -139,143 +123,6 @@ static void culprit_add(struct agent *a, const char *comm, uint64_t ns)
 	a->other_ns += ns;
 }
 
-/* ---- events file (JSON Lines) -------------------------------------------- */
-/* The same records, keys and order as `ksleuth doctor --json` writes for
- * incidents and findings (src/cmd/doctor.c), so one log pipeline reads
- * both. */
-
-static void task_json(struct json *j, const char *key, const struct eng_task *t, enum eng_mode mode,
-		      bool bh_off)
-{
-	json_key(j, key);
-	json_obj_begin(j);
-	json_kint(j, "pid", t->pid);
-	json_kint(j, "tid", t->tid);
-	json_kstr(j, "comm", t->comm);
-	json_kstr(j, "mode", eng_mode_name(mode));
-	json_kstr(j, "policy", eng_policy_name(t->policy));
-	if (t->policy == 1 || t->policy == 2)
-		json_kint(j, "rt_priority", t->rt_prio);
-	json_kbool(j, "bh_disabled", bh_off);
-	json_kuint(j, "run_ns", t->run_ns);
-	json_kuint(j, "samples", t->samples);
-	json_obj_end(j);
-}
-
-static void frames_json(struct json *j, const char (*frames)[ENG_FRAME_LEN], unsigned n)
-{
-	json_key(j, "stack");
-	json_arr_begin(j);
-	for (unsigned i = 0; i < n; i++)
-		json_str(j, frames[i]);
-	json_arr_end(j);
-}
-
-static void advice_json(struct json *j, const char (*adv)[ENG_ADVICE_LEN], unsigned n)
-{
-	json_key(j, "advice");
-	json_arr_begin(j);
-	for (unsigned i = 0; i < n; i++)
-		json_str(j, adv[i]);
-	json_arr_end(j);
-}
-
-static void events_incident(struct agent *a, const struct eng_incident *inc)
-{
-	struct json *j = &a->j;
-
-	json_obj_begin(j);
-	json_kstr(j, "type", "incident");
-	json_kuint(j, "id", inc->id);
-	json_kstr(j, "mechanism", eng_mech_name(inc->mech));
-	json_kstr(j, "confidence", inc->confidence ? inc->confidence : "");
-	json_kint(j, "cpu", inc->cpu);
-	json_kuint(j, "start_ns", inc->start_ns);
-	json_kuint(j, "end_ns", inc->end_ns);
-	json_kuint(j, "stall_ns", inc->stall_ns);
-	json_kuint(j, "stolen_ns", inc->stolen_ns);
-	if (inc->have_culprit) {
-		task_json(j, "culprit", &inc->culprit, inc->mode, inc->bh_off);
-	} else {
-		json_key(j, "culprit");
-		json_null(j);
-	}
-	json_kuint(j, "retransmits", inc->retransmits);
-	json_kuint(j, "retrans_segs", inc->retrans_segs);
-	json_kuint(j, "drops", inc->drops);
-	json_kuint(j, "netrx_max_delay_ns", inc->netrx_max_ns);
-	json_kuint(j, "ksoftirqd_max_wait_ns", inc->ksoftirqd_wait_ns);
-	json_kuint(j, "time_squeeze", inc->squeezes);
-	frames_json(j, inc->frames, inc->n_frames);
-	advice_json(j, inc->advice, inc->n_advice);
-	json_kstr(j, "summary", inc->summary);
-	json_key(j, "seconds");
-	json_arr_begin(j);
-	for (unsigned i = 0; i < inc->n_seconds; i++) {
-		const struct eng_second *s = &inc->seconds[i];
-		json_obj_begin(j);
-		json_kuint(j, "start_ns", s->start_ns);
-		json_kuint(j, "retransmits", s->retrans_tp);
-		json_kuint(j, "retrans_segs", s->retrans_segs);
-		json_kuint(j, "drops", s->drops);
-		json_kuint(j, "netrx_max_delay_ns", s->netrx_max_ns);
-		json_kuint(j, "ksoftirqd_max_wait_ns", s->ksoftirqd_wait_ns);
-		json_kbool(j, "spike", s->spike);
-		json_kstr(j, "culprit", s->culprit);
-		json_obj_end(j);
-	}
-	json_arr_end(j);
-	json_key(j, "suspects");
-	json_arr_begin(j);
-	for (unsigned i = 0; i < inc->n_suspects; i++) {
-		const struct eng_suspect *s = &inc->suspects[i];
-		json_obj_begin(j);
-		json_kint(j, "cpu", s->cpu);
-		json_kint(j, "pid", s->task.pid);
-		json_kint(j, "tid", s->task.tid);
-		json_kstr(j, "comm", s->task.comm);
-		json_kuint(j, "stolen_ns", s->stolen_ns);
-		json_kuint(j, "longest_ns", s->longest_ns);
-		json_kuint(j, "stalls", s->stalls);
-		json_obj_end(j);
-	}
-	json_arr_end(j);
-	json_key(j, "kmsg");
-	json_arr_begin(j);
-	for (unsigned i = 0; i < inc->n_kmsg; i++) {
-		json_obj_begin(j);
-		json_kuint(j, "ts_ns", inc->kmsg[i].ts_ns);
-		json_kstr(j, "class", inc->kmsg[i].cls ? inc->kmsg[i].cls : "");
-		json_kstr(j, "text", inc->kmsg[i].text);
-		json_obj_end(j);
-	}
-	json_arr_end(j);
-	json_obj_end(j);
-	json_line_end(j);
-}
-
-static void events_finding(struct agent *a, const struct eng_finding *f)
-{
-	struct json *j = &a->j;
-
-	json_obj_begin(j);
-	json_kstr(j, "type", "finding");
-	json_kstr(j, "mechanism", eng_mech_name(f->mech));
-	json_kint(j, "cpu", f->cpu);
-	json_kuint(j, "start_ns", f->start_ns);
-	json_kuint(j, "end_ns", f->end_ns);
-	json_kuint(j, "stall_ns", f->stall_ns);
-	task_json(j, "culprit", &f->culprit, f->mode, f->bh_off);
-	json_kstr(j, "waiting", f->victim_comm);
-	json_kuint(j, "netrx_max_delay_ns", f->netrx_max_ns);
-	json_kuint(j, "ksoftirqd_max_wait_ns", f->ksoftirqd_wait_ns);
-	frames_json(j, f->frames, f->n_frames);
-	advice_json(j, f->advice, f->n_advice);
-	json_kstr(j, "summary", f->summary);
-	json_obj_end(j);
-	json_line_end(j);
-}
-
 /* ---- engine output -> metrics -------------------------------------------- */
 
 static void count_stall(struct agent *a, int cpu, enum eng_mech m, uint64_t ns, const char *comm)
@@ -301,201 +148,39 @@ static void on_engine(void *arg, const struct eng_event *ev)
 		if (in->have_culprit && in->cpu >= 0)
 			count_stall(a, in->cpu, in->mech, in->stall_ns, in->culprit.comm);
 		if (a->events)
-			events_incident(a, in);
+			pipeline_json_incident(&a->j, in);
 		break;
 	}
 	case ENG_EV_FINDING: {
 		const struct eng_finding *f = ev->finding;
 		count_stall(a, f->cpu, f->mech, f->stall_ns, f->culprit.comm);
 		if (a->events)
-			events_finding(a, f);
+			pipeline_json_finding(&a->j, f);
 		break;
 	}
 	}
 }
 
-/* ---- collectors -> engine ------------------------------------------------ */
+/* ---- each second: the pipeline's softirq histograms -> metrics ---------- */
 
-/* Who held cpu during [t0, t1]: the sched collector's run segments and
- * sampler records, in the engine's terms. */
-static void fill_stall(struct agent *a, struct eng_stall *s, unsigned cpu, uint64_t t0, uint64_t t1)
-{
-	struct sched_window *w = a->win;
-
-	s->cpu = (int)cpu;
-	s->start_ns = t0;
-	s->end_ns = t1;
-	if (sched_who_ran(a->sched, cpu, t0, t1, ENG_MAX_TASKS < SCHED_ANT_MAX ? ENG_MAX_TASKS : SCHED_ANT_MAX, w) < 0)
-		return;
-	for (unsigned i = 0; i < w->n && s->n_tasks < ENG_MAX_TASKS; i++) {
-		const struct sched_antagonist *x = &w->a[i];
-		struct eng_task *t = &s->tasks[s->n_tasks++];
-		uint32_t kern = x->mode == SCHED_MODE_KERNEL ? x->samples :
-				x->mode == SCHED_MODE_MIXED ? x->samples / 2 : 0;
-
-		t->pid = (int32_t)x->pid;
-		t->tid = (int32_t)x->tid;
-		memcpy(t->comm, x->comm, sizeof(t->comm));
-		t->comm[ENG_COMM_LEN - 1] = '\0';
-		t->policy = (int)x->policy;
-		t->rt_prio = x->prio >= 0 && x->prio < 100 ? 99 - x->prio : 0;
-		t->run_ns = x->run_ns;
-		t->samples = x->samples;
-		t->samples_kernel = kern;
-		t->samples_bh_off = x->bh_disabled == 1 ? kern : 0;
-		t->samples_preempt_off = x->preempt_disabled == 1 ? kern : 0;
-	}
-	if (w->n) {
-		const struct sched_antagonist *x = &w->a[0];
-		s->n_frames = x->nframes < ENG_MAX_FRAMES ? x->nframes : ENG_MAX_FRAMES;
-		for (unsigned f = 0; f < s->n_frames; f++) {
-			snprintf(s->frames[f], ENG_FRAME_LEN, "%.*s", ENG_FRAME_LEN - 1, x->frames[f]);
-		}
-		s->stack_samples = x->stack_samples;
-	}
-}
-
-static void on_wait(const struct sched_wait *w, void *arg)
+static void on_second(void *arg, const struct eng_net_sample *s, const struct softirq_hists *h, unsigned nh)
 {
 	struct agent *a = arg;
-	struct eng_stall *s;
+	(void)s;
 
-	if (w->cpu >= a->ncpus)
-		return;
-	if (strncmp(w->comm, "ksoftirqd", 9) == 0 && w->wait_ns > a->ksd_rec_max[w->cpu])
-		a->ksd_rec_max[w->cpu] = w->wait_ns;
-	s = calloc(1, sizeof(*s));
-	if (!s)
-		return;
-	fill_stall(a, s, w->cpu, w->start_ns, w->start_ns + w->wait_ns);
-	s->ongoing = w->ongoing;
-	if (w->ongoing && !s->n_tasks && w->cur_tid) {
-		/* the running task's segment is still open: name it */
-		s->n_tasks = 1;
-		s->tasks[0].pid = (int32_t)w->cur_pid;
-		s->tasks[0].tid = (int32_t)w->cur_tid;
-		s->tasks[0].policy = -1;
-		s->tasks[0].run_ns = w->wait_ns;
-		snprintf(s->tasks[0].comm, sizeof(s->tasks[0].comm), "%.15s", w->cur_comm);
-	}
-	s->victim_pid = (int32_t)w->pid;
-	memcpy(s->victim_comm, w->comm, ENG_COMM_LEN);
-	s->victim_comm[ENG_COMM_LEN - 1] = '\0';
-	engine_add_stall(a->eng, s);
-	free(s);
-}
-
-static void on_softirq(const struct softirq_event *e, void *arg)
-{
-	struct agent *a = arg;
-	struct eng_stall *s;
-
-	if (e->vec != SOFTIRQ_NET_RX || e->cpu >= a->ncpus || e->entry_ns < e->raise_ns)
-		return;
-	s = calloc(1, sizeof(*s));
-	if (!s)
-		return;
-	fill_stall(a, s, e->cpu, e->raise_ns, e->entry_ns);
-	strcpy(s->victim_comm, "NET_RX");
-	engine_add_stall(a->eng, s);
-	free(s);
-}
-
-/* Upper bound of the highest non-empty slot of (now - before), in ns. */
-static uint64_t hist_diff_max_ns(const struct hist *now, const struct hist *before)
-{
-	for (int i = HIST_SLOTS - 1; i >= 0; i--) {
-		if (now->slots[i] > before->slots[i]) {
-			__u64 lo, hi;
-			hist_slot_bounds_us((unsigned)i, &lo, &hi);
-			return (hi + 1) * NS_PER_US;
-		}
-	}
-	return 0;
-}
-
-static void on_tick(struct loop *l, void *arg)
-{
-	struct agent *a = arg;
-	struct eng_net_sample ns = { .ts_ns = now_ns(), .ncpus = a->ncpus, .cpu = a->cs };
-	uint64_t rtx[RETRANS_NR_STATS];
-	struct softnet_row *sn = NULL;
-	struct kmsg_rec rec;
-	int n;
-
-	(void)l;
 	a->ticks++;
-	memset(a->cs, 0, sizeof(a->cs[0]) * a->ncpus);
 	a->win_pos = (a->win_pos + 1) % WIN_BINS;
-
-	/* softirq: this second's histograms */
-	if (softirq_take(a->sirq, a->sirq_now) == 0) {
-		for (unsigned c = 0; c < a->ncpus; c++) {
-			for (unsigned v = 0; v < KS_NR_SOFTIRQS; v++) {
-				const struct hist *h = &a->sirq_now[c].delay[v];
-				hist_merge(&a->sirq_delay[c][v], h);
-				a->sirq_max[c][v][a->win_pos] = h->count ? h->max_ns : 0;
-			}
-			const struct hist *rx = &a->sirq_now[c].delay[SOFTIRQ_NET_RX];
-			a->cs[c].netrx_max_ns = rx->count ? rx->max_ns : 0;
-			a->cs[c].netrx_p99_ns = hist_percentile_ns(rx, 99);
-		}
-	} else {
+	if (!h) {
 		a->collect_errors++;
+		return;
 	}
-
-	/* ksoftirqd: longest wait this second */
-	for (unsigned c = 0; c < a->ncpus; c++) {
-		struct hist h;
-		if (sched_hist_cpu(a->sched, c, SCHED_CLASS_COMM, -1, &h) == 0) {
-			uint64_t m = hist_diff_max_ns(&h, &a->ksd_prev[c]);
-			a->cs[c].ksoftirqd_wait_ns = a->ksd_rec_max[c] > m ? a->ksd_rec_max[c] : m;
-			a->ksd_prev[c] = h;
-		}
-		a->ksd_rec_max[c] = 0;
-	}
-
-	/* retransmits: tracepoint and the kernel's counter */
-	retrans_drain(a->rtx);
-	if (retrans_stats(a->rtx, rtx) == 0) {
-		ns.retrans_tp = rtx[RETRANS_STAT_EVENTS] - a->rtx_prev[RETRANS_STAT_EVENTS];
-		ns.have_tp = true;
-		memcpy(a->rtx_prev, rtx, sizeof(rtx));
-	}
-	if (a->have_mib) {
-		struct tcp_mib m;
-		if (tcp_mib_read(&a->mib, &m) == 0) {
-			ns.retrans_segs = m.retrans_segs - a->mib_prev.retrans_segs;
-			ns.have_segs = true;
-			a->mib_prev = m;
+	for (unsigned c = 0; c < a->ncpus && c < nh; c++) {
+		for (unsigned v = 0; v < KS_NR_SOFTIRQS; v++) {
+			const struct hist *x = &h[c].delay[v];
+			hist_merge(&a->sirq_delay[c][v], x);
+			a->sirq_max[c][v][a->win_pos] = x->count ? x->max_ns : 0;
 		}
 	}
-
-	/* softnet: drops and squeezes per CPU */
-	sn = calloc(MAX_SOFTNET, sizeof(*sn));
-	if (sn && (n = softnet_read(sn, MAX_SOFTNET)) > 0) {
-		for (int i = 0; i < n; i++) {
-			for (int k = 0; k < a->sn_n; k++) {
-				if (a->sn_prev[k].cpu != sn[i].cpu || sn[i].cpu < 0 ||
-				    (unsigned)sn[i].cpu >= a->ncpus)
-					continue;
-				a->cs[sn[i].cpu].drops = u32_delta(sn[i].dropped, a->sn_prev[k].dropped);
-				a->cs[sn[i].cpu].squeezes = u32_delta(sn[i].time_squeeze, a->sn_prev[k].time_squeeze);
-			}
-		}
-		memcpy(a->sn_prev, sn, sizeof(*sn) * (size_t)n);
-		a->sn_n = n;
-	}
-	free(sn);
-
-	/* kernel log lines since the last tick */
-	if (a->have_kmsg) {
-		for (int i = 0; i < 256 && kmsg_next(&a->kmsg, &rec) == 1; i++)
-			engine_add_kmsg(a->eng, rec.ts_ns, rec.text);
-	}
-
-	engine_add_sample(a->eng, &ns);
-	engine_step(a->eng, now_ns());
 }
 
 /* ---- /metrics ------------------------------------------------------------ */
@@ -510,6 +195,9 @@ static void write_collector_metrics(struct agent *a, struct prom *p)
 {
 	char cb[12];
 	struct hist h;
+	uint64_t rtx[RETRANS_NR_STATS];
+
+	pipeline_retrans_totals(a->pl, rtx, RETRANS_NR_STATS);
 
 	prom_family(p, "ksleuth_softirq_delay_seconds", PROM_HISTOGRAM,
 		    "Softirq raise to handler entry delay, per CPU and vector (series appear once a vector ran).");
@@ -547,10 +235,10 @@ static void write_collector_metrics(struct agent *a, struct prom *p)
 
 	prom_family(p, "ksleuth_tcp_retransmit_events_total", PROM_COUNTER,
 		    "tcp:tcp_retransmit_skb tracepoint hits, failed attempts included (reads higher than the kernel's RetransSegs, which node_exporter exports as node_netstat_Tcp_RetransSegs).");
-	prom_counter(p, NULL, 0, a->rtx_prev[RETRANS_STAT_EVENTS]);
+	prom_counter(p, NULL, 0, rtx[RETRANS_STAT_EVENTS]);
 	prom_family(p, "ksleuth_tcp_retransmit_failed_total", PROM_COUNTER,
 		    "tcp:tcp_retransmit_skb hits whose attempt did not send (err != 0).");
-	prom_counter(p, NULL, 0, a->rtx_prev[RETRANS_STAT_FAILED]);
+	prom_counter(p, NULL, 0, rtx[RETRANS_STAT_FAILED]);
 
 	prom_family(p, "ksleuth_stalls_total", PROM_COUNTER,
 		    "CPU stalls (a CPU held from waiting work longer than the threshold), per CPU and the mechanism the engine settled on.");
@@ -588,22 +276,8 @@ static void write_collector_metrics(struct agent *a, struct prom *p)
 		prom_counter(p, (struct prom_label[]){ { "collector", "sched" } }, 1, st[SCHED_STAT_RB_DROPS]);
 	if (softirq_stats(a->sirq, ss) == 0)
 		prom_counter(p, (struct prom_label[]){ { "collector", "softirq" } }, 1, ss[SOFTIRQ_STAT_RB_DROPS]);
-	prom_counter(p, (struct prom_label[]){ { "collector", "retrans" } }, 1, a->rtx_prev[RETRANS_STAT_RB_DROPS]);
-	prom_counter(p, (struct prom_label[]){ { "collector", "kmsg" } }, 1, a->kmsg.lost);
-}
-
-static const char *preempt_label(const struct kernel_facts *kf, char *buf, size_t size)
-{
-	if (kf->preempt_dynamic[0])
-		return kf->preempt_dynamic;
-	if (strncmp(kf->preempt_model, "PREEMPT_", 8) == 0) {
-		size_t i = 0;
-		for (const char *s = kf->preempt_model + 8; *s && i + 1 < size; s++)
-			buf[i++] = (char)(*s >= 'A' && *s <= 'Z' ? *s - 'A' + 'a' : *s);
-		buf[i] = '\0';
-		return buf;
-	}
-	return "unknown";
+	prom_counter(p, (struct prom_label[]){ { "collector", "retrans" } }, 1, rtx[RETRANS_STAT_RB_DROPS]);
+	prom_counter(p, (struct prom_label[]){ { "collector", "kmsg" } }, 1, pipeline_kmsg_lost(a->pl));
 }
 
 static int write_metrics(void *arg, FILE *f)
@@ -611,7 +285,8 @@ static int write_metrics(void *arg, FILE *f)
 	struct agent *a = arg;
 	struct prom p;
 	const struct http_stats *hs = http_server_stats(a->http);
-	char code[8], pb[24];
+	const char *preempt = pipeline_eng_kernel(a->pl)->preempt;
+	char code[8];
 
 	a->scrapes++;
 	prom_init(&p, f);
@@ -620,10 +295,10 @@ static int write_metrics(void *arg, FILE *f)
 	prom_gauge(&p, (struct prom_label[]){ { "version", KSLEUTH_VERSION } }, 1, 1);
 	prom_family(&p, "ksleuth_kernel_info", PROM_GAUGE,
 		    "The running kernel: release, preemption model in force, and whether it can be changed at boot (PREEMPT_DYNAMIC). Always 1.");
-	prom_gauge(&p, (struct prom_label[]){ { "release", a->kf.release },
-		{ "preempt", preempt_label(&a->kf, pb, sizeof(pb)) },
-		{ "dynamic", a->kf.preempt_dynamic_built ? "true" : "false" },
-		{ "softirq", softirq_semantics_name(a->kf.softirq) } }, 4, 1);
+	prom_gauge(&p, (struct prom_label[]){ { "release", a->kf->release },
+		{ "preempt", preempt[0] ? preempt : "unknown" },
+		{ "dynamic", a->kf->preempt_dynamic_built ? "true" : "false" },
+		{ "softirq", softirq_semantics_name(a->kf->softirq) } }, 4, 1);
 
 	write_collector_metrics(a, &p);
 
@@ -675,18 +350,11 @@ static int agent_alloc(struct agent *a)
 {
 	unsigned n = a->ncpus;
 
-	a->win = calloc(1, sizeof(*a->win));
-	a->sirq_now = calloc(n, sizeof(*a->sirq_now));
 	a->sirq_delay = calloc(n, sizeof(*a->sirq_delay));
 	a->sirq_max = calloc(n, sizeof(*a->sirq_max));
-	a->ksd_prev = calloc(n, sizeof(*a->ksd_prev));
-	a->ksd_rec_max = calloc(n, sizeof(*a->ksd_rec_max));
-	a->sn_prev = calloc(MAX_SOFTNET, sizeof(*a->sn_prev));
-	a->cs = calloc(n, sizeof(*a->cs));
 	a->stalls = calloc(n, sizeof(*a->stalls));
 	a->stall_hist = calloc(n, sizeof(*a->stall_hist));
-	if (!a->win || !a->sirq_now || !a->sirq_delay || !a->sirq_max || !a->ksd_prev ||
-	    !a->ksd_rec_max || !a->sn_prev || !a->cs || !a->stalls || !a->stall_hist) {
+	if (!a->sirq_delay || !a->sirq_max || !a->stalls || !a->stall_hist) {
 		err("out of memory");
 		return -ENOMEM;
 	}
@@ -698,111 +366,42 @@ static void agent_free(struct agent *a)
 	http_server_free(a->http);
 	if (a->eng)
 		engine_finish(a->eng, now_ns()); /* settle what is pending into --events */
-	engine_free(a->eng);
-	retrans_close(a->rtx);
-	softirq_close(a->sirq);
-	sched_close(a->sched);
-	if (a->have_mib)
-		tcp_mib_close(&a->mib);
-	if (a->have_kmsg)
-		kmsg_close(&a->kmsg);
+	pipeline_close(a->pl);
 	if (a->events)
 		fclose(a->events);
 	loop_free(a->loop);
-	free(a->win);
-	free(a->sirq_now);
 	free(a->sirq_delay);
 	free(a->sirq_max);
-	free(a->ksd_prev);
-	free(a->ksd_rec_max);
-	free(a->sn_prev);
-	free(a->cs);
 	free(a->stalls);
 	free(a->stall_hist);
 }
 
-static void fill_eng_kernel(struct agent *a)
-{
-	char pb[24];
-
-	snprintf(a->ek.release, sizeof(a->ek.release), "%.*s", (int)sizeof(a->ek.release) - 1, a->kf.release);
-	a->ek.major = a->kf.major;
-	a->ek.minor = a->kf.minor;
-	snprintf(a->ek.preempt, sizeof(a->ek.preempt), "%.*s", (int)sizeof(a->ek.preempt) - 1,
-		 preempt_label(&a->kf, pb, sizeof(pb)));
-	if (!strcmp(a->ek.preempt, "unknown"))
-		a->ek.preempt[0] = '\0';
-	a->ek.preempt_dynamic = a->kf.preempt_dynamic_built;
-	a->ek.hz = a->kf.hz;
-}
-
 static int agent_start(struct agent *a, uint64_t threshold_ns)
 {
-	struct sched_opts so;
-	struct softirq_opts sio = { .vec_mask = 0, .slower_ns = threshold_ns };
-	struct retrans_opts ro = { .records = false };
-	struct eng_cfg ec;
-	int n;
+	struct pipeline_opts po = {
+		.threshold_ns = threshold_ns,
+		.softirq_vec_mask = 0,           /* all vectors: they are all exported */
+		.ksoftirqd_hist = true,          /* ksleuth_ksoftirqd_wakeup_delay_seconds */
+		.on_event = on_engine,
+		.on_second = on_second,
+		.arg = a,
+	};
+	unsigned nsirq;
 
-	kernel_facts_read(&a->kf);
-	fill_eng_kernel(a);
-
-	sched_opts_default(&so);
-	so.threshold_ns = threshold_ns;
-	strcpy(so.class_comm, "ksoftirqd");
-	if (sched_open(&a->sched, &so) < 0) {
-		/* The stall sampler is the part most likely to miss on a given
-		 * kernel; without it the agent still measures and attributes
-		 * stalls, only without mode/BH state and stacks. */
-		so.sampler = false;
-		if (sched_open(&a->sched, &so) < 0)
-			return -1;
-		warn("the stall sampler did not load: stalls are reported without the culprit's "
-		     "kernel/user mode, BH state and stack");
-	}
-	if (softirq_open(&a->sirq, &sio) < 0 || retrans_open(&a->rtx, &ro) < 0)
+	if (pipeline_open(&a->pl, a->loop, &po) < 0)
 		return -1;
+	a->sched = pipeline_sched(a->pl);
+	a->sirq = pipeline_softirq(a->pl);
+	a->kf = pipeline_facts(a->pl);
+	a->start_ns = pipeline_t0_ns(a->pl);
 	a->ncpus = sched_nr_cpus(a->sched);
-	if (softirq_nr_cpus(a->sirq) < a->ncpus)
-		a->ncpus = softirq_nr_cpus(a->sirq);
+	nsirq = softirq_nr_cpus(a->sirq);
+	if (nsirq < a->ncpus)
+		a->ncpus = nsirq;
 	if (agent_alloc(a) < 0)
 		return -1;
-
-	eng_cfg_default(&ec);
-	ec.stall_ns = threshold_ns;
-	a->start_ns = now_ns();
-	a->eng = engine_new(&ec, &a->ek, a->ncpus, a->start_ns, on_engine, a);
-	if (!a->eng) {
-		err("cannot create the doctor's engine (out of memory)");
-		return -1;
-	}
-
-	sched_set_wait_cb(a->sched, on_wait, a);
-	softirq_set_event_cb(a->sirq, on_softirq, a);
-	if (sched_add_to_loop(a->sched, a->loop) < 0 || softirq_add_to_loop(a->sirq, a->loop) < 0 ||
-	    retrans_add_to_loop(a->rtx, a->loop) < 0) {
-		err("cannot add the collectors' ring buffers to the event loop");
-		return -1;
-	}
-
-	/* baselines for the per-second deltas */
-	a->have_mib = tcp_mib_open(&a->mib, NULL) == 0 && tcp_mib_read(&a->mib, &a->mib_prev) == 0;
-	if (!a->have_mib)
-		warn("the kernel's TCP counters are unreadable; the engine uses the tracepoint alone");
-	n = softnet_read(a->sn_prev, MAX_SOFTNET);
-	a->sn_n = n > 0 ? n : 0;
-	retrans_stats(a->rtx, a->rtx_prev);
-	for (unsigned c = 0; c < a->ncpus; c++)
-		sched_hist_cpu(a->sched, c, SCHED_CLASS_COMM, -1, &a->ksd_prev[c]);
-	softirq_take(a->sirq, a->sirq_now); /* start the first interval clean */
-	a->have_kmsg = kmsg_open(&a->kmsg) == 0;
-	if (!a->have_kmsg)
-		warn("cannot read /dev/kmsg (needs CAP_SYSLOG): incidents will not name kernel log lines");
-
-	if (loop_add_timer(a->loop, TICK_NS, TICK_NS, on_tick, a) < 0) {
-		err("cannot create the 1-second timer");
-		return -1;
-	}
+	/* the engine may report events only from its first tick on, after this */
+	a->eng = pipeline_engine(a->pl);
 	return 0;
 }
 

@@ -1,0 +1,602 @@
+/* collect/pipeline.c — the doctor's collectors -> engine glue, shared by
+ * doctor and agent (see pipeline.h). It owns the collectors, the /proc and
+ * kmsg sources and the engine; it prints nothing but errors and warnings:
+ * views come through the callbacks. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ksleuth.h"
+#include "collect/pipeline.h"
+#include "collect/retrans.h"
+#include "collect/sched.h"
+#include "collect/softirq.h"
+#include "lib/hist.h"
+#include "lib/procnet.h"
+#include "sys/kmsg_reader.h"
+#include "sys/log.h"
+#include "sys/loop.h"
+#include "sys/procnet.h"
+#include "sys/sysinfo.h"
+
+#define SOFTNET_MAX 1024
+
+struct pipeline {
+	struct pipeline_opts o;
+	struct loop *loop;
+	struct sched_collector *sched;
+	struct softirq_collector *sirq;
+	struct retrans_collector *rt;
+	struct engine *eng;
+	struct kernel_facts kf;
+	struct eng_kernel ek;
+	bool sampler;
+	unsigned ncpus, nsirq;
+	uint64_t t0_ns;
+	/* per-second scratch and previous readings */
+	struct softirq_hists *hists;
+	struct eng_cpu_sample *cpu;
+	uint64_t *ksw_rec;           /* longest ksoftirqd wait record this second, per CPU */
+	struct hist *ksw_prev;       /* ksoftirqd histograms at the last second (ksoftirqd_hist) */
+	uint64_t rt_prev[RETRANS_NR_STATS];
+	struct tcp_mib_src mib;
+	bool have_mib;
+	struct tcp_mib mib_prev;
+	struct softnet_row sn_prev[SOFTNET_MAX], sn_now[SOFTNET_MAX];
+	int sn_n;
+	struct kmsg_reader km;
+	struct sched_window *win;    /* scratch for sched_who_ran */
+	struct eng_stall stall;      /* scratch: large */
+};
+
+/* ---- kernel facts in the engine's terms --------------------------------- */
+
+static void facts_to_engine(const struct kernel_facts *kf, struct eng_kernel *k)
+{
+	char buf[64];
+
+	memset(k, 0, sizeof(*k));
+	snprintf(k->release, sizeof(k->release), "%.*s", (int)sizeof(k->release) - 1, kf->release);
+	k->major = kf->major;
+	k->minor = kf->minor;
+	k->hz = kf->hz;
+	k->preempt_dynamic = kf->preempt_dynamic_built;
+	if (kf->preempt_dynamic[0])
+		snprintf(k->preempt, sizeof(k->preempt), "%.*s", (int)sizeof(k->preempt) - 1, kf->preempt_dynamic);
+	else if (!strcmp(kf->preempt_model, "PREEMPT_NONE"))
+		snprintf(k->preempt, sizeof(k->preempt), "none");
+	else if (!strcmp(kf->preempt_model, "PREEMPT_VOLUNTARY"))
+		snprintf(k->preempt, sizeof(k->preempt), "voluntary");
+	else if (!strcmp(kf->preempt_model, "PREEMPT") || !strcmp(kf->preempt_model, "PREEMPT_FULL"))
+		snprintf(k->preempt, sizeof(k->preempt), "full");
+	else if (!strcmp(kf->preempt_model, "PREEMPT_RT"))
+		snprintf(k->preempt, sizeof(k->preempt), "rt");
+	else if (!strcmp(kf->preempt_model, "PREEMPT_LAZY"))
+		snprintf(k->preempt, sizeof(k->preempt), "lazy");
+	if (proc_read_text("/proc/sys/kernel/sched_rt_runtime_us", buf, sizeof(buf)) > 0)
+		k->rt_runtime_us = strtol(buf, NULL, 10);
+	if (proc_read_text("/proc/sys/kernel/sched_rt_period_us", buf, sizeof(buf)) > 0)
+		k->rt_period_us = strtol(buf, NULL, 10);
+}
+
+/* ---- collector records -> engine inputs --------------------------------- */
+
+static bool cpu_wanted(const struct pipeline *p, unsigned cpu)
+{
+	return !p->o.cpus_set || cpuset_has(&p->o.cpus, cpu);
+}
+
+static void ant_to_task(const struct sched_antagonist *a, struct eng_task *t)
+{
+	memset(t, 0, sizeof(*t));
+	t->pid = (int32_t)a->pid;
+	t->tid = (int32_t)a->tid;
+	snprintf(t->comm, sizeof(t->comm), "%.*s", ENG_COMM_LEN - 1, a->comm);
+	t->policy = (int)a->policy;
+	/* kernel prio 0..99 for RT tasks is 99 - rt_priority */
+	t->rt_prio = (a->policy == 1 || a->policy == 2) && a->prio >= 0 && a->prio < 100 ? 99 - a->prio : 0;
+	t->run_ns = a->run_ns;
+	t->samples = a->samples;
+	switch (a->mode) {
+	case SCHED_MODE_KERNEL: t->samples_kernel = a->samples; break;
+	case SCHED_MODE_MIXED: t->samples_kernel = a->samples / 2; break;
+	default: t->samples_kernel = 0; break;
+	}
+	t->samples_bh_off = a->bh_disabled == 1 ? t->samples_kernel : 0;
+	t->samples_preempt_off = a->preempt_disabled == 1 ? t->samples_kernel : 0;
+}
+
+/* Fill a stall with who ran on cpu during [t0, t1]. */
+static void fill_stall(struct pipeline *p, struct eng_stall *s, struct stall_window_info *wi, unsigned cpu,
+		       uint64_t t0, uint64_t t1)
+{
+	struct sched_window *w = p->win;
+	unsigned max = ENG_MAX_TASKS < SCHED_ANT_MAX ? ENG_MAX_TASKS : SCHED_ANT_MAX;
+
+	memset(s, 0, sizeof(*s));
+	memset(wi, 0, sizeof(*wi));
+	s->cpu = (int)cpu;
+	s->start_ns = t0;
+	s->end_ns = t1;
+	if (sched_who_ran(p->sched, cpu, t0, t1, max, w) < 0)
+		return;
+	wi->known = true;
+	wi->covered_ns = w->covered_ns;
+	wi->idle_ns = w->idle_ns;
+	wi->left_out = w->left_out;
+	for (unsigned i = 0; i < w->n && s->n_tasks < ENG_MAX_TASKS; i++)
+		ant_to_task(&w->a[i], &s->tasks[s->n_tasks++]);
+	if (w->n) {
+		const struct sched_antagonist *a = &w->a[0];
+		for (unsigned f = 0; f < a->nframes && f < ENG_MAX_FRAMES; f++)
+			snprintf(s->frames[s->n_frames++], ENG_FRAME_LEN, "%.*s", ENG_FRAME_LEN - 1, a->frames[f]);
+		s->stack_samples = a->stack_samples;
+	}
+}
+
+static void hand_over(struct pipeline *p, const struct stall_window_info *wi, const char *what)
+{
+	struct pipeline_stall ps = { .s = &p->stall, .win = *wi, .what = what };
+
+	stall_fill_decide(&p->stall, wi, &ps.fill);
+	if (p->o.on_stall)
+		p->o.on_stall(p->o.arg, &ps);
+	engine_add_stall(p->eng, &p->stall);
+}
+
+static void on_wait(const struct sched_wait *w, void *arg)
+{
+	struct pipeline *p = arg;
+	struct eng_stall *s = &p->stall;
+	struct stall_window_info wi;
+
+	if (w->cpu >= p->ncpus || !cpu_wanted(p, w->cpu))
+		return;
+	if (!strncmp(w->comm, "ksoftirqd/", 10) && w->wait_ns > p->ksw_rec[w->cpu])
+		p->ksw_rec[w->cpu] = w->wait_ns;
+	fill_stall(p, s, &wi, w->cpu, w->start_ns, w->start_ns + w->wait_ns);
+	s->ongoing = w->ongoing;
+	s->victim_pid = (int32_t)w->pid;
+	snprintf(s->victim_comm, sizeof(s->victim_comm), "%.*s", ENG_COMM_LEN - 1, w->comm);
+	if (w->ongoing && !s->n_tasks && w->cur_tid) {
+		/* the segment of the running task is still open: name it */
+		s->n_tasks = 1;
+		s->tasks[0].pid = (int32_t)w->cur_pid;
+		s->tasks[0].tid = (int32_t)w->cur_tid;
+		s->tasks[0].policy = -1;
+		s->tasks[0].run_ns = w->wait_ns;
+		snprintf(s->tasks[0].comm, sizeof(s->tasks[0].comm), "%.*s", ENG_COMM_LEN - 1, w->cur_comm);
+	}
+	hand_over(p, &wi, "waited");
+}
+
+static void on_softirq(const struct softirq_event *e, void *arg)
+{
+	struct pipeline *p = arg;
+	struct stall_window_info wi;
+
+	if (e->vec != SOFTIRQ_NET_RX || e->cpu >= p->ncpus || !cpu_wanted(p, e->cpu) || e->entry_ns < e->raise_ns)
+		return;
+	fill_stall(p, &p->stall, &wi, e->cpu, e->raise_ns, e->entry_ns);
+	snprintf(p->stall.victim_comm, sizeof(p->stall.victim_comm), "NET_RX");
+	hand_over(p, &wi, "softirq waited to run");
+}
+
+static void on_kmsg_fd(struct loop *l, int fd, uint32_t events, void *arg)
+{
+	struct pipeline *p = arg;
+	struct kmsg_rec r;
+	(void)l; (void)fd; (void)events;
+
+	while (kmsg_next(&p->km, &r) == 1) {
+		enum kmsg_class cls = kmsg_classify(r.text);
+		engine_add_kmsg(p->eng, r.ts_ns, r.text);
+		if (cls != KMSG_OTHER && p->o.on_kmsg)
+			p->o.on_kmsg(p->o.arg, &r, cls);
+	}
+}
+
+/* Upper bound of the highest non-empty slot of (now - before), in ns. */
+static uint64_t hist_diff_max_ns(const struct hist *now, const struct hist *before)
+{
+	for (int i = HIST_SLOTS - 1; i >= 0; i--) {
+		if (now->slots[i] > before->slots[i]) {
+			__u64 lo, hi;
+			hist_slot_bounds_us((unsigned)i, &lo, &hi);
+			return (hi + 1) * NS_PER_US;
+		}
+	}
+	return 0;
+}
+
+/* ---- the 1-second tick --------------------------------------------------- */
+
+static void tick(struct loop *l, void *arg)
+{
+	struct pipeline *p = arg;
+	uint64_t now = now_ns();
+	struct eng_net_sample s = { .ts_ns = now, .ncpus = p->ncpus, .cpu = p->cpu };
+	bool have_hists;
+	uint64_t st[RETRANS_NR_STATS];
+	struct tcp_mib m;
+	(void)l;
+
+	memset(p->cpu, 0, sizeof(*p->cpu) * p->ncpus);
+	/* pending ring-buffer records first, so this second's stalls are in */
+	sched_poll(p->sched, 0);
+	softirq_poll(p->sirq, 0);
+	retrans_drain(p->rt);
+
+	have_hists = softirq_take(p->sirq, p->hists) == 0;
+	if (have_hists) {
+		for (unsigned c = 0; c < p->nsirq && c < p->ncpus; c++) {
+			const struct hist *h = &p->hists[c].delay[SOFTIRQ_NET_RX];
+			if (!h->count || !cpu_wanted(p, c))
+				continue;
+			p->cpu[c].netrx_max_ns = h->max_ns;
+			p->cpu[c].netrx_p99_ns = hist_percentile_ns(h, 99);
+		}
+	}
+	for (unsigned c = 0; c < p->ncpus; c++) {
+		uint64_t w = p->ksw_rec[c];
+		struct hist h;
+		if (p->ksw_prev && sched_hist_cpu(p->sched, c, SCHED_CLASS_COMM, -1, &h) == 0) {
+			uint64_t hm = hist_diff_max_ns(&h, &p->ksw_prev[c]);
+			if (hm > w)
+				w = hm;
+			p->ksw_prev[c] = h;
+		}
+		p->cpu[c].ksoftirqd_wait_ns = cpu_wanted(p, c) ? w : 0;
+		p->ksw_rec[c] = 0;
+	}
+
+	if (retrans_stats(p->rt, st) == 0) {
+		s.retrans_tp = st[RETRANS_STAT_EVENTS] - p->rt_prev[RETRANS_STAT_EVENTS];
+		s.have_tp = true;
+		memcpy(p->rt_prev, st, sizeof(st));
+	}
+	if (p->have_mib && tcp_mib_read(&p->mib, &m) == 0) {
+		s.retrans_segs = m.retrans_segs - p->mib_prev.retrans_segs;
+		s.have_segs = true;
+		p->mib_prev = m;
+	}
+	int n = softnet_read(p->sn_now, SOFTNET_MAX);
+	if (n > 0) {
+		for (int i = 0; i < n; i++) {
+			int cpu = p->sn_now[i].cpu;
+			if (cpu < 0 || (unsigned)cpu >= p->ncpus || !cpu_wanted(p, (unsigned)cpu))
+				continue;
+			for (int k = 0; k < p->sn_n; k++) {
+				if (p->sn_prev[k].cpu != cpu)
+					continue;
+				p->cpu[cpu].drops = u32_delta(p->sn_now[i].dropped, p->sn_prev[k].dropped);
+				p->cpu[cpu].squeezes = u32_delta(p->sn_now[i].time_squeeze, p->sn_prev[k].time_squeeze);
+			}
+		}
+		memcpy(p->sn_prev, p->sn_now, sizeof(p->sn_now[0]) * (size_t)n);
+		p->sn_n = n;
+	}
+	if (p->o.on_second)
+		p->o.on_second(p->o.arg, &s, have_hists ? p->hists : NULL, p->nsirq);
+	engine_add_sample(p->eng, &s);
+	engine_step(p->eng, now);
+}
+
+/* ---- setup and teardown -------------------------------------------------- */
+
+int pipeline_open(struct pipeline **out, struct loop *l, const struct pipeline_opts *o)
+{
+	struct pipeline *p;
+	struct sched_opts so;
+	struct softirq_opts sio = { .vec_mask = o->softirq_vec_mask, .slower_ns = o->threshold_ns };
+	struct retrans_opts ro = { .records = false };
+	struct eng_cfg cfg;
+	int n;
+
+	*out = p = calloc(1, sizeof(*p));
+	if (!p) {
+		err("out of memory");
+		return -1;
+	}
+	p->o = *o;
+	p->loop = l;
+	p->km.fd = -1;
+	kernel_facts_read(&p->kf);
+	facts_to_engine(&p->kf, &p->ek);
+
+	sched_opts_default(&so);
+	so.threshold_ns = o->threshold_ns;
+	so.sampler = true;
+	/* an ongoing stall is reported once its waiter passed the threshold
+	 * (the sampler notices within a tick or two): within 2x the threshold */
+	if (o->ongoing)
+		so.ongoing_ns = o->threshold_ns;
+	so.cpus_set = o->cpus_set;
+	so.cpus = o->cpus;
+	if (o->ksoftirqd_hist)
+		snprintf(so.class_comm, sizeof(so.class_comm), "ksoftirqd");
+	if (sched_open(&p->sched, &so) < 0) {
+		/* without the sampler: culprits and stalls, but no stacks/modes */
+		so.sampler = false;
+		if (sched_open(&p->sched, &so) < 0)
+			return -1;
+		warn("the stall sampler did not start: culprits are named, but without kernel stacks "
+		     "or kernel/user mode");
+	}
+	p->sampler = so.sampler;
+	if (softirq_open(&p->sirq, &sio) < 0 || retrans_open(&p->rt, &ro) < 0)
+		return -1;
+	p->nsirq = softirq_nr_cpus(p->sirq);
+	p->ncpus = p->nsirq > sched_nr_cpus(p->sched) ? p->nsirq : sched_nr_cpus(p->sched);
+	p->hists = calloc(p->nsirq, sizeof(*p->hists));
+	p->cpu = calloc(p->ncpus, sizeof(*p->cpu));
+	p->ksw_rec = calloc(p->ncpus, sizeof(*p->ksw_rec));
+	p->win = calloc(1, sizeof(*p->win));
+	if (o->ksoftirqd_hist)
+		p->ksw_prev = calloc(p->ncpus, sizeof(*p->ksw_prev));
+	if (!p->hists || !p->cpu || !p->ksw_rec || !p->win || (o->ksoftirqd_hist && !p->ksw_prev)) {
+		err("out of memory");
+		return -1;
+	}
+
+	/* baselines for the per-second deltas */
+	if (tcp_mib_open(&p->mib, o->netns) == 0) {
+		p->have_mib = tcp_mib_read(&p->mib, &p->mib_prev) == 0;
+		if (!p->have_mib)
+			tcp_mib_close(&p->mib);
+	}
+	if (!p->have_mib)
+		warn("the kernel's TCP counters are unreadable; retransmits come from the tracepoint alone");
+	n = softnet_read(p->sn_prev, SOFTNET_MAX);
+	p->sn_n = n > 0 ? n : 0;
+	if (kmsg_open(&p->km) < 0)
+		warn("cannot read /dev/kmsg (%s): kernel log lines will be missing from the report",
+		     strerror(errno));
+	if (p->ksw_prev)
+		for (unsigned c = 0; c < p->ncpus; c++)
+			sched_hist_cpu(p->sched, c, SCHED_CLASS_COMM, -1, &p->ksw_prev[c]);
+
+	eng_cfg_default(&cfg);
+	cfg.stall_ns = o->threshold_ns;
+	cfg.netrx_ns = o->threshold_ns;
+	if (cfg.netrx_spike_ns < 2 * o->threshold_ns)
+		cfg.netrx_spike_ns = 2 * o->threshold_ns;
+	p->t0_ns = now_ns();
+	p->eng = engine_new(&cfg, &p->ek, p->ncpus, p->t0_ns, o->on_event, o->arg);
+	if (!p->eng) {
+		err("cannot create the doctor's engine (out of memory)");
+		return -1;
+	}
+	softirq_take(p->sirq, p->hists); /* start the first interval clean */
+	retrans_stats(p->rt, p->rt_prev);
+	sched_set_wait_cb(p->sched, on_wait, p);
+	softirq_set_event_cb(p->sirq, on_softirq, p);
+	if (sched_add_to_loop(p->sched, l) < 0 || softirq_add_to_loop(p->sirq, l) < 0 ||
+	    retrans_add_to_loop(p->rt, l) < 0 || loop_add_timer(l, NS_PER_SEC, NS_PER_SEC, tick, p) < 0 ||
+	    (p->km.fd >= 0 && loop_add_fd(l, p->km.fd, EPOLLIN, on_kmsg_fd, p) < 0)) {
+		err("cannot set up the event loop: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+void pipeline_drain(struct pipeline *p, uint64_t now)
+{
+	sched_poll(p->sched, 0);
+	softirq_poll(p->sirq, 0);
+	engine_step(p->eng, now);
+}
+
+void pipeline_close(struct pipeline *p)
+{
+	if (!p)
+		return;
+	kmsg_close(&p->km);
+	if (p->have_mib)
+		tcp_mib_close(&p->mib);
+	if (p->rt)
+		retrans_close(p->rt);
+	if (p->sirq)
+		softirq_close(p->sirq);
+	if (p->sched)
+		sched_close(p->sched);
+	engine_free(p->eng);
+	free(p->hists);
+	free(p->cpu);
+	free(p->ksw_rec);
+	free(p->ksw_prev);
+	free(p->win);
+	free(p);
+}
+
+struct engine *pipeline_engine(struct pipeline *p) { return p->eng; }
+struct sched_collector *pipeline_sched(struct pipeline *p) { return p->sched; }
+struct softirq_collector *pipeline_softirq(struct pipeline *p) { return p->sirq; }
+const struct kernel_facts *pipeline_facts(const struct pipeline *p) { return &p->kf; }
+const struct eng_kernel *pipeline_eng_kernel(const struct pipeline *p) { return &p->ek; }
+unsigned pipeline_ncpus(const struct pipeline *p) { return p->ncpus; }
+uint64_t pipeline_t0_ns(const struct pipeline *p) { return p->t0_ns; }
+bool pipeline_sampler(const struct pipeline *p) { return p->sampler; }
+unsigned long pipeline_kmsg_lost(const struct pipeline *p) { return p->km.lost; }
+
+void pipeline_retrans_totals(const struct pipeline *p, uint64_t *out, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		out[i] = i < RETRANS_NR_STATS ? p->rt_prev[i] : 0;
+}
+
+uint64_t pipeline_lost_records(struct pipeline *p)
+{
+	uint64_t lost = 0, st[SCHED_NR_STATS], ss[SOFTIRQ_NR_STATS];
+
+	if (sched_stats(p->sched, st) == 0)
+		lost += st[SCHED_STAT_RB_DROPS];
+	if (softirq_stats(p->sirq, ss) == 0)
+		lost += ss[SOFTIRQ_STAT_RB_DROPS];
+	return lost;
+}
+
+/* ---- JSON records --------------------------------------------------------- */
+
+static void task_json(struct json *j, const char *key, const struct eng_task *t, enum eng_mode mode,
+		      bool bh_off)
+{
+	json_key(j, key);
+	json_obj_begin(j);
+	json_kint(j, "pid", t->pid);
+	json_kint(j, "tid", t->tid);
+	json_kstr(j, "comm", t->comm);
+	json_kstr(j, "mode", eng_mode_name(mode));
+	json_kstr(j, "policy", eng_policy_name(t->policy));
+	if (t->policy == 1 || t->policy == 2)
+		json_kint(j, "rt_priority", t->rt_prio);
+	json_kbool(j, "bh_disabled", bh_off);
+	json_kuint(j, "run_ns", t->run_ns);
+	json_kuint(j, "samples", t->samples);
+	json_obj_end(j);
+}
+
+static void frames_json(struct json *j, const char (*frames)[ENG_FRAME_LEN], unsigned n)
+{
+	json_key(j, "stack");
+	json_arr_begin(j);
+	for (unsigned i = 0; i < n; i++)
+		json_str(j, frames[i]);
+	json_arr_end(j);
+}
+
+static void advice_json(struct json *j, const char (*adv)[ENG_ADVICE_LEN], unsigned n)
+{
+	json_key(j, "advice");
+	json_arr_begin(j);
+	for (unsigned i = 0; i < n; i++)
+		json_str(j, adv[i]);
+	json_arr_end(j);
+}
+
+/* "culprit" is the task that held the CPU (as the text's "ran instead"),
+ * null when none did; "top_task" then names the largest share, if any. */
+void pipeline_json_stall(struct json *j, const struct pipeline_stall *ps, uint64_t emitted_ns)
+{
+	const struct eng_stall *s = ps->s;
+	const struct eng_task *t = s->n_tasks ? &s->tasks[0] : NULL;
+
+	json_obj_begin(j);
+	json_kstr(j, "type", "stall");
+	json_kbool(j, "ongoing", s->ongoing);
+	json_kint(j, "cpu", s->cpu);
+	json_kuint(j, "start_ns", s->start_ns);
+	json_kuint(j, "end_ns", s->end_ns);
+	json_kuint(j, "stall_ns", s->end_ns - s->start_ns);
+	json_kstr(j, "waiting", s->victim_comm);
+	json_kuint(j, "emitted_ns", emitted_ns); /* for latency measurements */
+	json_kstr(j, "filled_by", stall_fill_name(ps->fill.kind));
+	json_kbool(j, "held", ps->fill.held);
+	json_kuint(j, "tasks", ps->fill.ntasks);
+	if (ps->win.known) {
+		json_kuint(j, "covered_ns", ps->win.covered_ns);
+		json_kuint(j, "idle_ns", ps->win.idle_ns);
+	}
+	if (t && ps->fill.kind == STALL_FILL_HELD) {
+		task_json(j, "culprit", t, eng_task_mode(t), eng_task_bh_off(t));
+	} else {
+		json_key(j, "culprit");
+		json_null(j);
+		if (t)
+			task_json(j, "top_task", t, eng_task_mode(t), eng_task_bh_off(t));
+	}
+	json_obj_end(j);
+	json_line_end(j);
+}
+
+void pipeline_json_incident(struct json *j, const struct eng_incident *inc)
+{
+	json_obj_begin(j);
+	json_kstr(j, "type", "incident");
+	json_kuint(j, "id", inc->id);
+	json_kstr(j, "mechanism", eng_mech_name(inc->mech));
+	json_kstr(j, "confidence", inc->confidence ? inc->confidence : "");
+	json_kint(j, "cpu", inc->cpu);
+	json_kuint(j, "start_ns", inc->start_ns);
+	json_kuint(j, "end_ns", inc->end_ns);
+	json_kuint(j, "stall_ns", inc->stall_ns);
+	json_kuint(j, "stolen_ns", inc->stolen_ns);
+	if (inc->have_culprit) {
+		task_json(j, "culprit", &inc->culprit, inc->mode, inc->bh_off);
+	} else {
+		json_key(j, "culprit");
+		json_null(j);
+	}
+	json_kuint(j, "retransmits", inc->retransmits);
+	json_kuint(j, "retrans_segs", inc->retrans_segs);
+	json_kuint(j, "drops", inc->drops);
+	json_kuint(j, "netrx_max_delay_ns", inc->netrx_max_ns);
+	json_kuint(j, "ksoftirqd_max_wait_ns", inc->ksoftirqd_wait_ns);
+	json_kuint(j, "time_squeeze", inc->squeezes);
+	frames_json(j, inc->frames, inc->n_frames);
+	advice_json(j, inc->advice, inc->n_advice);
+	json_kstr(j, "summary", inc->summary);
+	json_key(j, "seconds");
+	json_arr_begin(j);
+	for (unsigned i = 0; i < inc->n_seconds; i++) {
+		const struct eng_second *s = &inc->seconds[i];
+		json_obj_begin(j);
+		json_kuint(j, "start_ns", s->start_ns);
+		json_kuint(j, "retransmits", s->retrans_tp);
+		json_kuint(j, "retrans_segs", s->retrans_segs);
+		json_kuint(j, "drops", s->drops);
+		json_kuint(j, "netrx_max_delay_ns", s->netrx_max_ns);
+		json_kuint(j, "ksoftirqd_max_wait_ns", s->ksoftirqd_wait_ns);
+		json_kbool(j, "spike", s->spike);
+		json_kstr(j, "culprit", s->culprit);
+		json_obj_end(j);
+	}
+	json_arr_end(j);
+	json_key(j, "suspects");
+	json_arr_begin(j);
+	for (unsigned i = 0; i < inc->n_suspects; i++) {
+		const struct eng_suspect *s = &inc->suspects[i];
+		json_obj_begin(j);
+		json_kint(j, "cpu", s->cpu);
+		json_kint(j, "pid", s->task.pid);
+		json_kint(j, "tid", s->task.tid);
+		json_kstr(j, "comm", s->task.comm);
+		json_kuint(j, "stolen_ns", s->stolen_ns);
+		json_kuint(j, "longest_ns", s->longest_ns);
+		json_kuint(j, "stalls", s->stalls);
+		json_obj_end(j);
+	}
+	json_arr_end(j);
+	json_key(j, "kmsg");
+	json_arr_begin(j);
+	for (unsigned i = 0; i < inc->n_kmsg; i++) {
+		json_obj_begin(j);
+		json_kuint(j, "ts_ns", inc->kmsg[i].ts_ns);
+		json_kstr(j, "class", inc->kmsg[i].cls ? inc->kmsg[i].cls : "");
+		json_kstr(j, "text", inc->kmsg[i].text);
+		json_obj_end(j);
+	}
+	json_arr_end(j);
+	json_obj_end(j);
+	json_line_end(j);
+}
+
+void pipeline_json_finding(struct json *j, const struct eng_finding *f)
+{
+	json_obj_begin(j);
+	json_kstr(j, "type", "finding");
+	json_kstr(j, "mechanism", eng_mech_name(f->mech));
+	json_kint(j, "cpu", f->cpu);
+	json_kuint(j, "start_ns", f->start_ns);
+	json_kuint(j, "end_ns", f->end_ns);
+	json_kuint(j, "stall_ns", f->stall_ns);
+	task_json(j, "culprit", &f->culprit, f->mode, f->bh_off);
+	json_kstr(j, "waiting", f->victim_comm);
+	json_kuint(j, "netrx_max_delay_ns", f->netrx_max_ns);
+	json_kuint(j, "ksoftirqd_max_wait_ns", f->ksoftirqd_wait_ns);
+	frames_json(j, f->frames, f->n_frames);
+	advice_json(j, f->advice, f->n_advice);
+	json_kstr(j, "summary", f->summary);
+	json_obj_end(j);
+	json_line_end(j);
+}

@@ -1,0 +1,85 @@
+/* collect/pipeline.h — the doctor's pipeline, shared by `ksleuth doctor`
+ * and `ksleuth agent` so the two cannot drift apart: opens the sched (with
+ * the stall sampler), softirq and retransmit collectors once, reads the
+ * /proc counters and /dev/kmsg, turns stalls into engine inputs (with what
+ * filled each window, engine/stallfill.h), feeds the engine every second on
+ * the caller's event loop, and writes the JSON records (stall, incident,
+ * finding) both commands emit. Views (live text, metrics) stay in the
+ * commands, reached through the callbacks. */
+#ifndef COLLECT_PIPELINE_H
+#define COLLECT_PIPELINE_H
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <linux/types.h>
+
+#include "bpf/softirq.h"
+#include "engine/engine.h"
+#include "engine/stallfill.h"
+#include "lib/json.h"
+#include "lib/kmsg.h"
+#include "lib/parse.h"
+
+struct loop;
+struct pipeline;
+struct sched_collector;
+struct softirq_collector;
+struct softirq_hists;
+struct retrans_collector;
+struct kernel_facts;
+
+/* A stall as handed to the engine, with what filled its window. */
+struct pipeline_stall {
+	const struct eng_stall *s;
+	struct stall_window_info win; /* the run history's totals for its window */
+	struct stall_fill fill;
+	const char *what;        /* "waited" or "softirq waited to run" */
+};
+
+struct pipeline_opts {
+	uint64_t threshold_ns;       /* stall threshold; NET_RX blocked threshold */
+	bool cpus_set;               /* watch only these CPUs */
+	struct cpuset cpus;
+	const char *netns;           /* TCP counters of this namespace (NULL: ours) */
+	uint32_t softirq_vec_mask;   /* softirq histograms kept (0: all vectors) */
+	bool ongoing;                /* report waits still in progress */
+	bool ksoftirqd_hist;         /* keep ksoftirqd wait histograms (SCHED_CLASS_COMM) */
+	/* all optional; arg is passed to each */
+	void (*on_event)(void *arg, const struct eng_event *ev);
+	void (*on_stall)(void *arg, const struct pipeline_stall *ps);      /* before the engine sees it */
+	void (*on_kmsg)(void *arg, const struct kmsg_rec *r, enum kmsg_class cls); /* classified lines only */
+	/* each second, before the engine gets the sample; hists is this
+	 * second's softirq histograms (nhists entries) or NULL if unreadable */
+	void (*on_second)(void *arg, const struct eng_net_sample *s, const struct softirq_hists *hists,
+			  unsigned nhists);
+	void *arg;
+};
+
+/* Opens and attaches everything and registers it (ring buffers, /dev/kmsg,
+ * a 1 s timer) on l. Returns 0, or -1 after saying why (err()). On failure
+ * *out is still set when allocated: pipeline_close() it. */
+int pipeline_open(struct pipeline **out, struct loop *l, const struct pipeline_opts *o);
+/* Consumes pending records and settles the engine up to now_ns. */
+void pipeline_drain(struct pipeline *p, uint64_t now_ns);
+void pipeline_close(struct pipeline *p);
+
+struct engine *pipeline_engine(struct pipeline *p);
+struct sched_collector *pipeline_sched(struct pipeline *p);
+struct softirq_collector *pipeline_softirq(struct pipeline *p);
+const struct kernel_facts *pipeline_facts(const struct pipeline *p);
+const struct eng_kernel *pipeline_eng_kernel(const struct pipeline *p);
+unsigned pipeline_ncpus(const struct pipeline *p);       /* engine CPUs */
+uint64_t pipeline_t0_ns(const struct pipeline *p);       /* when the engine started */
+bool pipeline_sampler(const struct pipeline *p);         /* stacks and modes sampled */
+unsigned long pipeline_kmsg_lost(const struct pipeline *p);
+/* Retransmit counters at the last second (enum retrans_stat, cumulative). */
+void pipeline_retrans_totals(const struct pipeline *p, uint64_t *out, unsigned n);
+/* Records lost in the sched and softirq ring buffers so far. */
+uint64_t pipeline_lost_records(struct pipeline *p);
+
+/* ---- JSON Lines records (one object a line; `"type"` first) ----------- */
+void pipeline_json_stall(struct json *j, const struct pipeline_stall *ps, uint64_t emitted_ns);
+void pipeline_json_incident(struct json *j, const struct eng_incident *inc);
+void pipeline_json_finding(struct json *j, const struct eng_finding *f);
+
+#endif

@@ -1,0 +1,104 @@
+/* engine/stallfill.c — what filled a stall's window (see stallfill.h).
+ * The "held" rule is the engine's own (stall_is_held in engine.c): one
+ * task ran for at least half of the stall; below that it is contention
+ * and no task is named as the one that ran instead. Pure code. */
+#include <stdio.h>
+
+#include "engine/stallfill.h"
+
+static unsigned pct(uint64_t part, uint64_t whole)
+{
+	if (!whole)
+		return 0;
+	if (part >= whole)
+		return 100;
+	return (unsigned)(part * 100 / whole);
+}
+
+void stall_fill_decide(const struct eng_stall *s, const struct stall_window_info *w, struct stall_fill *out)
+{
+	uint64_t len = s->end_ns > s->start_ns ? s->end_ns - s->start_ns : 0;
+	const struct eng_task *t = s->n_tasks ? &s->tasks[0] : NULL;
+	bool known = w && w->known;
+
+	out->ntasks = s->n_tasks + (known ? w->left_out : 0);
+	out->top_pct = t ? pct(t->run_ns, len) : 0;
+	out->covered_pct = known ? pct(w->covered_ns, len) : 0;
+	out->idle_pct = known ? pct(w->idle_ns, w->covered_ns) : 0;
+	out->held = false;
+
+	if (t && (!t->run_ns || t->run_ns * 2 >= len)) {
+		out->kind = STALL_FILL_HELD;
+		out->held = true;
+		return;
+	}
+	/* the engine counts a stall without any named task as held (unknown);
+	 * with tasks that held less than half, as contention */
+	out->held = !t;
+	if (!known)
+		out->kind = t ? STALL_FILL_SHARED : STALL_FILL_UNKNOWN;
+	else if (w->covered_ns * 2 < len)
+		out->kind = STALL_FILL_UNCOVERED;
+	else if (w->idle_ns * 2 >= w->covered_ns)
+		out->kind = STALL_FILL_IDLE;
+	else if (t)
+		out->kind = STALL_FILL_SHARED;
+	else
+		out->kind = STALL_FILL_UNKNOWN;
+}
+
+const char *stall_fill_name(enum stall_fill_kind k)
+{
+	switch (k) {
+	case STALL_FILL_HELD: return "held";
+	case STALL_FILL_SHARED: return "shared";
+	case STALL_FILL_IDLE: return "idle";
+	case STALL_FILL_UNCOVERED: return "uncovered";
+	default: return "unknown";
+	}
+}
+
+/* " top X 12%" when a task is known, else "" */
+static void top_clause(const struct eng_stall *s, const struct stall_fill *f, char *buf, size_t n)
+{
+	if (s->n_tasks)
+		snprintf(buf, n, "; top %s %u%%", s->tasks[0].comm, f->top_pct);
+	else
+		buf[0] = '\0';
+}
+
+const char *stall_fill_text(const struct eng_stall *s, const struct stall_fill *f, char *buf, size_t n)
+{
+	char top[48];
+
+	switch (f->kind) {
+	case STALL_FILL_HELD: {
+		const struct eng_task *t = &s->tasks[0];
+		enum eng_mode m = eng_task_mode(t);
+		char share[24] = "";
+		if (t->run_ns)
+			snprintf(share, sizeof(share), ", %u%% of the time", f->top_pct);
+		snprintf(buf, n, "%s: %s pid %d tid %d (%s%s%s%s)", s->ongoing ? "running" : "ran instead",
+			 t->comm, t->pid, t->tid, eng_policy_name(t->policy), m != ENG_MODE_UNKNOWN ? ", " : "",
+			 m != ENG_MODE_UNKNOWN ? (eng_task_bh_off(t) ? "kernel, BH off" : eng_mode_name(m)) : "",
+			 share);
+		break;
+	}
+	case STALL_FILL_SHARED:
+		snprintf(buf, n, "no single task held the CPU: %u task%s, top %s %u%%", f->ntasks,
+			 f->ntasks == 1 ? "" : "s", s->tasks[0].comm, f->top_pct);
+		break;
+	case STALL_FILL_IDLE:
+		top_clause(s, f, top, sizeof(top));
+		snprintf(buf, n, "CPU idle %u%% of it%s", f->idle_pct, top);
+		break;
+	case STALL_FILL_UNCOVERED:
+		top_clause(s, f, top, sizeof(top));
+		snprintf(buf, n, "run history covers only %u%% of it%s", f->covered_pct, top);
+		break;
+	default:
+		snprintf(buf, n, "who ran instead is unknown");
+		break;
+	}
+	return buf;
+}
