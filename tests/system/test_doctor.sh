@@ -63,6 +63,20 @@ check_eq "fixed: no incident" "$(jq -c 'select(.type=="incident")' "$KS_TMP/fixe
 check_ge "fixed: the hog did run (own records)" \
 	"$(jq -c 'select(.type=="hog_run")' "$KS_TMP/fixed.json" | wc -l)" 2
 
+# Stall records name a task as the culprit ("ran instead") only when it held
+# at least half of the window; otherwise they say what filled it.
+for f in "$KS_TMP/broken.json" "$KS_TMP/fixed.json"; do
+	n=$(basename "$f" .json)
+	check_eq "$n: every stall record says what filled its window" \
+		"$(jq -c 'select(.type=="stall" and ((.filled_by // "") | test("^(held|shared|idle|uncovered|unknown)$") | not))' "$f" | wc -l)" 0
+	check_eq "$n: no stall names a culprit that held < half of it" \
+		"$(jq -c 'select(.type=="stall" and .culprit != null and .culprit.run_ns > 0 and .culprit.run_ns * 2 < .stall_ns)' "$f" | wc -l)" 0
+	check_eq "$n: culprit only on held stalls" \
+		"$(jq -c 'select(.type=="stall" and .culprit != null and .filled_by != "held")' "$f" | wc -l)" 0
+done
+check_ge "broken: a held stall names the hog (own pid)" \
+	"$(jq -c --argjson p "${hog_pid:-0}" 'select(.type=="stall" and .filled_by=="held" and .culprit.pid==$p)' "$B" | wc -l)" 1
+
 # A test bed of our own for the next cases.
 "$KS" netbed up -c $RX --owner $$ --json >"$KS_TMP/bed.json" 2>"$KS_TMP/bed.err" ||
 	{ fail "netbed up: $(cat "$KS_TMP/bed.err")"; exit 1; }
