@@ -16,6 +16,7 @@
 
 #include "bench_empty.skel.h"
 #include "collect/sched.h"
+#include "collect/sched_view.h"
 #include "ksleuth.h"
 #include "lib/hist.h"
 #include "lib/json.h"
@@ -89,34 +90,6 @@ static void fmt_clock(const struct runq *r, uint64_t mono_ns, char *buf, size_t 
 
 /* ---- slow mode ---- */
 
-static void print_antagonists_text(const struct sched_window *w)
-{
-	char d[32];
-
-	for (unsigned i = 0; i < w->n; i++) {
-		const struct sched_antagonist *a = &w->a[i];
-		printf("    %-16s pid %-7u tid %-7u %-8s prio %-3d ran %-7s %5.1f%%  %s",
-		       a->comm, a->pid, a->tid, sched_policy_name(a->policy), a->prio,
-		       fmt_duration(a->run_ns, d, sizeof(d)), a->share * 100.0,
-		       sched_mode_name(a->mode));
-		if (a->bh_disabled >= 0)
-			printf("  bh-disabled:%s preempt-disabled:%s",
-			       a->bh_disabled ? "yes" : "no", a->preempt_disabled ? "yes" : "no");
-		printf("\n");
-		for (unsigned f = 0; f < a->nframes && f < 12; f++)
-			printf("        %s\n", a->frames[f]);
-		if (a->nframes > 12)
-			printf("        ... %u more frames\n", a->nframes - 12);
-	}
-	if (w->left_out)
-		printf("    (+%u more tasks)\n", w->left_out);
-	if (w->idle_ns)
-		printf("    idle %s\n", fmt_duration(w->idle_ns, d, sizeof(d)));
-	if (w->covered_ns < w->t1_ns - w->t0_ns)
-		printf("    (run history covers only the last %s of this wait)\n",
-		       fmt_duration(w->covered_ns, d, sizeof(d)));
-}
-
 static void json_task(struct json *j, const char *key, uint32_t pid, uint32_t tid, const char *comm)
 {
 	json_key(j, key);
@@ -143,35 +116,7 @@ static void print_wait_json(struct runq *r, const struct sched_wait *wt, const s
 	json_task(j, "victim", wt->pid, wt->tid, wt->comm);
 	if (wt->ongoing)
 		json_task(j, "running", wt->cur_pid, wt->cur_tid, wt->cur_comm);
-	json_key(j, "antagonists");
-	json_arr_begin(j);
-	for (unsigned i = 0; i < w->n; i++) {
-		const struct sched_antagonist *a = &w->a[i];
-		json_obj_begin(j);
-		json_kuint(j, "pid", a->pid);
-		json_kuint(j, "tid", a->tid);
-		json_kstr(j, "comm", a->comm);
-		json_kstr(j, "policy", sched_policy_name(a->policy));
-		json_kint(j, "prio", a->prio);
-		json_kuint(j, "run_ns", a->run_ns);
-		json_kdouble(j, "share", a->share);
-		json_kstr(j, "mode", sched_mode_name(a->mode));
-		if (a->bh_disabled >= 0) {
-			json_kbool(j, "bh_disabled", a->bh_disabled);
-			json_kbool(j, "preempt_disabled", a->preempt_disabled);
-		}
-		json_kuint(j, "samples", a->samples);
-		json_key(j, "stack");
-		json_arr_begin(j);
-		for (unsigned f = 0; f < a->nframes; f++)
-			json_str(j, a->frames[f]);
-		json_arr_end(j);
-		json_obj_end(j);
-	}
-	json_arr_end(j);
-	json_kuint(j, "left_out", w->left_out);
-	json_kuint(j, "idle_ns", w->idle_ns);
-	json_kuint(j, "covered_ns", w->covered_ns);
+	sched_view_json(j, w);
 	json_obj_end(j);
 	json_line_end(j);
 }
@@ -186,7 +131,8 @@ static void on_wait(const struct sched_wait *wt, void *arg)
 		r->ongoing++;
 	else
 		r->slow_waits++;
-	sched_who_ran(r->sc, wt->cpu, wt->start_ns, t1, SCHED_ANT_MAX, r->w);
+	if (sched_who_ran(r->sc, wt->cpu, wt->start_ns, t1, SCHED_ANT_MAX, r->w) < 0)
+		sched_view_empty(r->w, wt->cpu, wt->start_ns, t1);
 	if (r->json) {
 		print_wait_json(r, wt, r->w);
 		return;
@@ -200,7 +146,7 @@ static void on_wait(const struct sched_wait *wt, void *arg)
 		printf("%-8s cpu %-3u %-16s pid %-7u tid %-7u waited %s (%s)%s\n", clk, wt->cpu,
 		       wt->comm, wt->pid, wt->tid, fmt_duration(wt->wait_ns, d, sizeof(d)),
 		       sched_kind_name(wt->kind), wt->run_cpu != wt->cpu ? ", ran elsewhere" : "");
-	print_antagonists_text(r->w);
+	sched_view_text(stdout, r->w, 12);
 	fflush(stdout);
 }
 

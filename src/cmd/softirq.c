@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "collect/sched.h"
+#include "collect/sched_view.h"
 #include "collect/softirq.h"
 #include "ksleuth.h"
 #include "lib/hist.h"
@@ -153,36 +154,8 @@ static void report_delay(struct sq *s, const struct softirq_event *e)
 			json_kbool(j, "ksoftirqd_waiting", kw > 0);
 			json_kuint(j, "ksoftirqd_wait_ns", kw);
 		}
-		if (have_w) {
-			json_key(j, "antagonists");
-			json_arr_begin(j);
-			for (unsigned i = 0; i < s->w->n; i++) {
-				const struct sched_antagonist *a = &s->w->a[i];
-				json_obj_begin(j);
-				json_kuint(j, "pid", a->pid);
-				json_kuint(j, "tid", a->tid);
-				json_kstr(j, "comm", a->comm);
-				json_kstr(j, "policy", sched_policy_name(a->policy));
-				json_kint(j, "prio", a->prio);
-				json_kuint(j, "run_ns", a->run_ns);
-				json_kdouble(j, "share", a->share);
-				json_kstr(j, "mode", sched_mode_name(a->mode));
-				if (a->bh_disabled >= 0) {
-					json_kbool(j, "bh_disabled", a->bh_disabled);
-					json_kbool(j, "preempt_disabled", a->preempt_disabled);
-				}
-				json_kuint(j, "samples", a->samples);
-				json_key(j, "stack");
-				json_arr_begin(j);
-				for (unsigned f = 0; f < a->nframes; f++)
-					json_str(j, a->frames[f]);
-				json_arr_end(j);
-				json_obj_end(j);
-			}
-			json_arr_end(j);
-			json_kuint(j, "idle_ns", s->w->idle_ns);
-			json_kuint(j, "covered_ns", s->w->covered_ns);
-		}
+		if (have_w)
+			sched_view_json(j, s->w);
 		json_obj_end(j);
 		json_line_end(j);
 		return;
@@ -196,21 +169,8 @@ static void report_delay(struct sq *s, const struct softirq_event *e)
 			printf("; ksoftirqd/%u was not waiting", e->cpu);
 	}
 	printf("\n");
-	if (!have_w)
-		return;
-	for (unsigned i = 0; i < s->w->n; i++) {
-		const struct sched_antagonist *a = &s->w->a[i];
-		const char *state = a->bh_disabled > 0 ? ", BH disabled" :
-				    a->preempt_disabled > 0 ? ", preemption disabled" :
-				    a->bh_disabled == 0 ? ", BH enabled" : "";
-		printf("    ran instead: %s pid %u tid %u %s (%.0f%%), %s mode%s, %s\n", a->comm, a->pid, a->tid,
-		       fmt_duration(a->run_ns, d, sizeof(d)), a->share * 100.0, sched_mode_name(a->mode), state,
-		       sched_policy_name(a->policy));
-		for (unsigned f = 0; f < a->nframes && f < 8; f++)
-			printf("        %s\n", a->frames[f]);
-	}
-	if (s->w->idle_ns)
-		printf("    idle %s\n", fmt_duration(s->w->idle_ns, d, sizeof(d)));
+	if (have_w)
+		sched_view_text(stdout, s->w, 8);
 }
 
 static void on_event(const struct softirq_event *e, void *arg)

@@ -1,0 +1,78 @@
+/* collect/sched_view.c — text and JSON rendering of who ran on a CPU
+ * during a wait (struct sched_window). Output only: no BPF, no /proc. */
+#include <string.h>
+
+#include "collect/sched_view.h"
+#include "lib/json.h"
+#include "lib/parse.h"
+
+void sched_view_text(FILE *f, const struct sched_window *w, unsigned max_frames)
+{
+	char d[32];
+
+	for (unsigned i = 0; i < w->n; i++) {
+		const struct sched_antagonist *a = &w->a[i];
+		fprintf(f, "    %-16s pid %-7u tid %-7u %-8s prio %-3d ran %-7s %5.1f%%  %s",
+			a->comm, a->pid, a->tid, sched_policy_name(a->policy), a->prio,
+			fmt_duration(a->run_ns, d, sizeof(d)), a->share * 100.0, sched_mode_name(a->mode));
+		if (a->bh_disabled >= 0)
+			fprintf(f, "  bh-disabled:%s preempt-disabled:%s",
+				a->bh_disabled ? "yes" : "no", a->preempt_disabled ? "yes" : "no");
+		fputc('\n', f);
+		for (unsigned fr = 0; fr < a->nframes && fr < max_frames; fr++)
+			fprintf(f, "        %s\n", a->frames[fr]);
+		if (a->nframes > max_frames)
+			fprintf(f, "        ... %u more frames\n", a->nframes - max_frames);
+	}
+	if (w->left_out)
+		fprintf(f, "    (+%u more tasks)\n", w->left_out);
+	if (w->idle_ns)
+		fprintf(f, "    idle %s\n", fmt_duration(w->idle_ns, d, sizeof(d)));
+	if (w->covered_ns < w->t1_ns - w->t0_ns)
+		fprintf(f, "    (run history covers only the last %s of this wait)\n",
+			fmt_duration(w->covered_ns, d, sizeof(d)));
+}
+
+void sched_view_json(struct json *j, const struct sched_window *w)
+{
+	json_key(j, "antagonists");
+	json_arr_begin(j);
+	for (unsigned i = 0; i < w->n; i++) {
+		const struct sched_antagonist *a = &w->a[i];
+		json_obj_begin(j);
+		json_kuint(j, "pid", a->pid);
+		json_kuint(j, "tid", a->tid);
+		json_kstr(j, "comm", a->comm);
+		json_kstr(j, "policy", sched_policy_name(a->policy));
+		json_kint(j, "prio", a->prio);
+		json_kuint(j, "run_ns", a->run_ns);
+		json_kdouble(j, "share", a->share);
+		json_kstr(j, "mode", sched_mode_name(a->mode));
+		if (a->bh_disabled >= 0) {
+			json_kbool(j, "bh_disabled", a->bh_disabled);
+			json_kbool(j, "preempt_disabled", a->preempt_disabled);
+		}
+		json_kuint(j, "samples", a->samples);
+		json_key(j, "stack");
+		json_arr_begin(j);
+		for (unsigned f = 0; f < a->nframes; f++)
+			json_str(j, a->frames[f]);
+		json_arr_end(j);
+		json_obj_end(j);
+	}
+	json_arr_end(j);
+	json_kuint(j, "left_out", w->left_out);
+	json_kuint(j, "idle_ns", w->idle_ns);
+	json_kuint(j, "covered_ns", w->covered_ns);
+}
+
+void sched_view_empty(struct sched_window *w, unsigned cpu, uint64_t t0_ns, uint64_t t1_ns)
+{
+	w->cpu = cpu;
+	w->t0_ns = t0_ns;
+	w->t1_ns = t1_ns;
+	w->covered_ns = 0;
+	w->idle_ns = 0;
+	w->n = 0;
+	w->left_out = 0;
+}
