@@ -6,6 +6,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "collect/attach.h"
 #include "collect/napi.h"
 #include "napi.skel.h"
 #include "sys/log.h"
@@ -26,8 +27,9 @@ const char *napi_ctx_name(unsigned ctx)
 	return "?";
 }
 
-static struct napi_bpf *load(const struct napi_opts *o, bool raw)
+static void *load(void *arg, bool raw)
 {
+	const struct napi_opts *o = arg;
 	struct napi_bpf *s = napi_bpf__open();
 	if (!s)
 		return NULL;
@@ -36,10 +38,11 @@ static struct napi_bpf *load(const struct napi_opts *o, bool raw)
 		bpf_map__set_max_entries(s->maps.stackmap, 1);
 		bpf_map__set_max_entries(s->maps.stack_counts, 1);
 	}
-	bpf_program__set_autoload(s->progs.ks_napi_poll, !raw);
-	bpf_program__set_autoload(s->progs.ks_napi_poll_raw, raw);
-	if (napi_bpf__load(s) || napi_bpf__attach(s)) {
+	const struct attach_pair p[] = { { s->progs.ks_napi_poll, s->progs.ks_napi_poll_raw } };
+	int e = attach_load(s->skeleton, p, 1, raw);
+	if (e) {
 		napi_bpf__destroy(s);
+		errno = -e;
 		return NULL;
 	}
 	return s;
@@ -48,7 +51,7 @@ static struct napi_bpf *load(const struct napi_opts *o, bool raw)
 int napi_open(struct napi_collector **out, const struct napi_opts *o)
 {
 	struct napi_collector *c = calloc(1, sizeof(*c));
-	int ncpu = libbpf_num_possible_cpus();
+	int ncpu = libbpf_num_possible_cpus(), e;
 
 	if (!c || ncpu <= 0) {
 		free(c);
@@ -56,18 +59,10 @@ int napi_open(struct napi_collector **out, const struct napi_opts *o)
 		return -ENOMEM;
 	}
 	c->nr_cpus = (unsigned)ncpu;
-	c->skel = load(o, false);
+	c->skel = attach_btf_or_raw(load, (void *)o, "napi", "the NAPI tracer (napi:napi_poll)", &c->raw, &e);
 	if (!c->skel) {
-		dbg("napi: tp_btf program refused, trying raw_tp");
-		c->raw = true;
-		c->skel = load(o, true);
-	}
-	if (!c->skel) {
-		int e = errno ? errno : EINVAL;
-		err("cannot load the NAPI tracer (napi:napi_poll): %s; run with -v to see libbpf's log",
-		    strerror(e));
 		free(c);
-		return -e;
+		return e;
 	}
 	*out = c;
 	return 0;
@@ -195,17 +190,5 @@ int napi_stacks(struct napi_collector *c, napi_stack_cb cb, void *arg)
 
 int napi_stats(struct napi_collector *c, uint64_t out[NAPI_NR_STATS])
 {
-	uint64_t *v = calloc(c->nr_cpus, sizeof(*v));
-	int fd = bpf_map__fd(c->skel->maps.stats);
-
-	if (!v)
-		return -ENOMEM;
-	for (__u32 k = 0; k < NAPI_NR_STATS; k++) {
-		out[k] = 0;
-		if (bpf_map_lookup_elem(fd, &k, v) == 0)
-			for (unsigned i = 0; i < c->nr_cpus; i++)
-				out[k] += v[i];
-	}
-	free(v);
-	return 0;
+	return attach_sum_percpu(bpf_map__fd(c->skel->maps.stats), c->nr_cpus, out, NAPI_NR_STATS);
 }

@@ -10,6 +10,7 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
+#include "collect/attach.h"
 #include "collect/retrans.h"
 #include "retrans.skel.h"
 #include "sys/log.h"
@@ -55,20 +56,27 @@ static int on_record(void *ctx, void *data, size_t size)
 	return 0;
 }
 
-static struct retrans_bpf *load(const struct retrans_opts *o, bool has_err, bool raw)
+struct load_args {
+	const struct retrans_opts *o;
+	bool has_err;
+};
+
+static void *load(void *arg, bool raw)
 {
+	const struct load_args *a = arg;
 	struct retrans_bpf *s = retrans_bpf__open();
 	if (!s)
 		return NULL;
-	s->rodata->want_records = o->records;
-	s->rodata->has_err = has_err;
-	s->rodata->netns_ino = o->netns_ino;
-	if (!o->records)
+	s->rodata->want_records = a->o->records;
+	s->rodata->has_err = a->has_err;
+	s->rodata->netns_ino = a->o->netns_ino;
+	if (!a->o->records)
 		bpf_map__set_max_entries(s->maps.events, 4096);
-	bpf_program__set_autoload(s->progs.ks_retrans, !raw);
-	bpf_program__set_autoload(s->progs.ks_retrans_raw, raw);
-	if (retrans_bpf__load(s) || retrans_bpf__attach(s)) {
+	const struct attach_pair p[] = { { s->progs.ks_retrans, s->progs.ks_retrans_raw } };
+	int e = attach_load(s->skeleton, p, 1, raw);
+	if (e) {
 		retrans_bpf__destroy(s);
+		errno = -e;
 		return NULL;
 	}
 	return s;
@@ -77,8 +85,8 @@ static struct retrans_bpf *load(const struct retrans_opts *o, bool has_err, bool
 int retrans_open(struct retrans_collector **out, const struct retrans_opts *o)
 {
 	struct retrans_collector *c = calloc(1, sizeof(*c));
-	int ncpu = libbpf_num_possible_cpus();
-	bool has_err = probe_has_err();
+	int ncpu = libbpf_num_possible_cpus(), e;
+	struct load_args la = { o, probe_has_err() };
 
 	if (!c || ncpu <= 0) {
 		free(c);
@@ -86,18 +94,11 @@ int retrans_open(struct retrans_collector **out, const struct retrans_opts *o)
 		return -ENOMEM;
 	}
 	c->nr_cpus = (unsigned)ncpu;
-	c->skel = load(o, has_err, false);
+	c->skel = attach_btf_or_raw(load, &la, "retrans", "the TCP retransmit tracer (tcp:tcp_retransmit_skb)",
+				    &c->raw, &e);
 	if (!c->skel) {
-		dbg("retrans: tp_btf program refused, trying raw_tp");
-		c->raw = true;
-		c->skel = load(o, has_err, true);
-	}
-	if (!c->skel) {
-		int e = errno ? errno : EINVAL;
-		err("cannot load the TCP retransmit tracer (tcp:tcp_retransmit_skb): %s; run with -v to see libbpf's log",
-		    strerror(e));
 		free(c);
-		return -e;
+		return e;
 	}
 	c->rb = ring_buffer__new(bpf_map__fd(c->skel->maps.events), on_record, c, NULL);
 	if (!c->rb) {
@@ -152,19 +153,7 @@ const char *retrans_attach_kind(const struct retrans_collector *c)
 
 int retrans_stats(struct retrans_collector *c, uint64_t out[RETRANS_NR_STATS])
 {
-	uint64_t *v = calloc(c->nr_cpus, sizeof(*v));
-	int fd = bpf_map__fd(c->skel->maps.stats);
-
-	if (!v)
-		return -ENOMEM;
-	for (__u32 k = 0; k < RETRANS_NR_STATS; k++) {
-		out[k] = 0;
-		if (bpf_map_lookup_elem(fd, &k, v) == 0)
-			for (unsigned i = 0; i < c->nr_cpus; i++)
-				out[k] += v[i];
-	}
-	free(v);
-	return 0;
+	return attach_sum_percpu(bpf_map__fd(c->skel->maps.stats), c->nr_cpus, out, RETRANS_NR_STATS);
 }
 
 const char *retrans_fmt_addr(const struct retrans_event *e, bool src, char *buf, unsigned long size)

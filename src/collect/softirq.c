@@ -6,6 +6,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "collect/attach.h"
 #include "collect/softirq.h"
 #include "softirq.skel.h"
 #include "sys/log.h"
@@ -30,21 +31,23 @@ static int on_record(void *ctx, void *data, size_t size)
 	return 0;
 }
 
-static struct softirq_bpf *load(const struct softirq_opts *o, bool raw)
+static void *load(void *arg, bool raw)
 {
+	const struct softirq_opts *o = arg;
 	struct softirq_bpf *s = softirq_bpf__open();
 	if (!s)
 		return NULL;
 	s->rodata->vec_mask = o->vec_mask ? o->vec_mask : 0x3ff;
 	s->rodata->slower_ns = o->slower_ns;
-	bpf_program__set_autoload(s->progs.ks_sirq_raise, !raw);
-	bpf_program__set_autoload(s->progs.ks_sirq_entry, !raw);
-	bpf_program__set_autoload(s->progs.ks_sirq_exit, !raw);
-	bpf_program__set_autoload(s->progs.ks_sirq_raise_raw, raw);
-	bpf_program__set_autoload(s->progs.ks_sirq_entry_raw, raw);
-	bpf_program__set_autoload(s->progs.ks_sirq_exit_raw, raw);
-	if (softirq_bpf__load(s) || softirq_bpf__attach(s)) {
+	const struct attach_pair p[] = {
+		{ s->progs.ks_sirq_raise, s->progs.ks_sirq_raise_raw },
+		{ s->progs.ks_sirq_entry, s->progs.ks_sirq_entry_raw },
+		{ s->progs.ks_sirq_exit, s->progs.ks_sirq_exit_raw },
+	};
+	int e = attach_load(s->skeleton, p, 3, raw);
+	if (e) {
 		softirq_bpf__destroy(s);
+		errno = -e;
 		return NULL;
 	}
 	return s;
@@ -53,7 +56,7 @@ static struct softirq_bpf *load(const struct softirq_opts *o, bool raw)
 int softirq_open(struct softirq_collector **out, const struct softirq_opts *o)
 {
 	struct softirq_collector *c = calloc(1, sizeof(*c));
-	int ncpu = libbpf_num_possible_cpus();
+	int ncpu = libbpf_num_possible_cpus(), e;
 
 	if (!c || ncpu <= 0) {
 		free(c);
@@ -61,18 +64,11 @@ int softirq_open(struct softirq_collector **out, const struct softirq_opts *o)
 		return -ENOMEM;
 	}
 	c->nr_cpus = (unsigned)ncpu;
-	c->skel = load(o, false);
+	c->skel = attach_btf_or_raw(load, (void *)o, "softirq",
+				    "the softirq tracer (irq:softirq_raise/entry/exit)", &c->raw, &e);
 	if (!c->skel) {
-		dbg("softirq: tp_btf programs refused, trying raw_tp");
-		c->raw = true;
-		c->skel = load(o, true);
-	}
-	if (!c->skel) {
-		int e = errno ? errno : EINVAL;
-		err("cannot load the softirq tracer (irq:softirq_raise/entry/exit): %s; run with -v to see libbpf's log",
-		    strerror(e));
 		free(c);
-		return -e;
+		return e;
 	}
 	c->zero = calloc(c->nr_cpus, sizeof(*c->zero));
 	c->rb = ring_buffer__new(bpf_map__fd(c->skel->maps.events), on_record, c, NULL);
@@ -143,17 +139,5 @@ int softirq_take(struct softirq_collector *c, struct softirq_hists *out)
 
 int softirq_stats(struct softirq_collector *c, uint64_t out[SOFTIRQ_NR_STATS])
 {
-	uint64_t *v = calloc(c->nr_cpus, sizeof(*v));
-	int fd = bpf_map__fd(c->skel->maps.stats);
-
-	if (!v)
-		return -ENOMEM;
-	for (__u32 k = 0; k < SOFTIRQ_NR_STATS; k++) {
-		out[k] = 0;
-		if (bpf_map_lookup_elem(fd, &k, v) == 0)
-			for (unsigned i = 0; i < c->nr_cpus; i++)
-				out[k] += v[i];
-	}
-	free(v);
-	return 0;
+	return attach_sum_percpu(bpf_map__fd(c->skel->maps.stats), c->nr_cpus, out, SOFTIRQ_NR_STATS);
 }

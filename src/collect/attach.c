@@ -1,0 +1,64 @@
+/* collect/attach.c — tp_btf-or-raw_tp loading and per-CPU counter sums
+ * for the tracepoint collectors (see attach.h). */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "collect/attach.h"
+#include "sys/log.h"
+
+int attach_load(struct bpf_object_skeleton *skel, const struct attach_pair *pairs, unsigned n, bool raw)
+{
+	int e;
+
+	for (unsigned i = 0; i < n; i++) {
+		bpf_program__set_autoload(pairs[i].btf, !raw);
+		bpf_program__set_autoload(pairs[i].raw, raw);
+	}
+	e = bpf_object__load_skeleton(skel);
+	if (!e)
+		e = bpf_object__attach_skeleton(skel);
+	return e < 0 ? e : e ? -e : 0;
+}
+
+void *attach_btf_or_raw(void *(*load)(void *arg, bool raw), void *arg, const char *name,
+			const char *what, bool *raw, int *err_out)
+{
+	void *skel;
+	int e;
+
+	*raw = false;
+	errno = 0;
+	skel = load(arg, false);
+	if (skel)
+		return skel;
+	dbg("%s: tp_btf programs refused, trying raw_tp", name);
+	*raw = true;
+	errno = 0;
+	skel = load(arg, true);
+	if (skel)
+		return skel;
+	e = errno ? errno : EINVAL;
+	err("cannot load %s: %s; run with -v to see libbpf's log", what, strerror(e));
+	*err_out = -e;
+	errno = e;
+	return NULL;
+}
+
+int attach_sum_percpu(int fd, unsigned nr_cpus, uint64_t *out, unsigned n)
+{
+	uint64_t *v = calloc(nr_cpus, sizeof(*v));
+
+	if (!v)
+		return -ENOMEM;
+	for (__u32 k = 0; k < n; k++) {
+		out[k] = 0;
+		if (bpf_map_lookup_elem(fd, &k, v) == 0)
+			for (unsigned i = 0; i < nr_cpus; i++)
+				out[k] += v[i];
+	}
+	free(v);
+	return 0;
+}

@@ -1,0 +1,35 @@
+/* collect/attach.h — what the tracepoint collectors (napi, softirq,
+ * retrans) share: loading a skeleton with its tp_btf programs or, when the
+ * kernel refuses them, the raw_tp twins; summing per-CPU counter arrays.
+ * No policy: the collector says what to load and how to name it. */
+#ifndef COLLECT_ATTACH_H
+#define COLLECT_ATTACH_H
+#include <stdbool.h>
+#include <stdint.h>
+
+struct bpf_program;
+struct bpf_object_skeleton;
+
+/* One tracepoint: the tp_btf program and its raw_tp twin. */
+struct attach_pair {
+	struct bpf_program *btf, *raw;
+};
+
+/* Autoloads one program of each pair (raw: the raw_tp ones), then loads
+ * and attaches the opened skeleton. Returns 0 or -errno; the caller
+ * destroys the skeleton on failure. */
+int attach_load(struct bpf_object_skeleton *skel, const struct attach_pair *pairs, unsigned n, bool raw);
+
+/* Builds a collector's skeleton: load(arg, false) (tp_btf), and when that
+ * fails load(arg, true) (raw_tp); load returns the attached skeleton or
+ * NULL with errno set. *raw says which worked. When both fail, says so in
+ * one sentence ("cannot load <what>: <cause>; run with -v ...") and
+ * returns NULL with *err = -errno. name prefixes the debug line. */
+void *attach_btf_or_raw(void *(*load)(void *arg, bool raw), void *arg, const char *name,
+			const char *what, bool *raw, int *err);
+
+/* out[k] = sum over nr_cpus of per-CPU array map fd's element k, for k <
+ * n. Missing elements read as 0. Returns 0 or -ENOMEM. */
+int attach_sum_percpu(int fd, unsigned nr_cpus, uint64_t *out, unsigned n);
+
+#endif
