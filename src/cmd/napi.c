@@ -12,6 +12,7 @@
 #include "collect/napi.h"
 #include "ksleuth.h"
 #include "lib/json.h"
+#include "lib/liveopt.h"
 #include "lib/parse.h"
 #include "lib/procnet.h"
 #include "sys/ksyms.h"
@@ -25,8 +26,8 @@
 struct nt {
 	struct napi_collector *col;
 	struct json j;
-	bool json, stacks, cpus_set;
-	struct cpuset cpus;
+	bool json, stacks;
+	struct live_opts lo;
 	uint64_t t0_ns;
 	struct napi_row *first, *prev;
 	int nfirst, nprev;
@@ -59,7 +60,7 @@ static void usage(FILE *f)
 
 static bool want_cpu(struct nt *n, unsigned cpu)
 {
-	return !n->cpus_set || cpuset_has(&n->cpus, cpu);
+	return live_want_cpu(&n->lo, cpu);
 }
 
 static void print_napi_rows(struct nt *n, const struct napi_row *r, int nr, uint64_t ts, const char *type)
@@ -262,7 +263,7 @@ static int summary(struct nt *n)
 	if (!n->json) {
 		printf("total over %.1fs: %" PRIu64 " polls, %" PRIu64 " packets, %" PRIu64
 		       " budget-exhausted polls%s\n", (double)(ts - n->t0_ns) / 1e9, polls, work, exh,
-		       n->cpus_set ? " (selected CPUs)" : "");
+		       n->lo.cpus_set ? " (selected CPUs)" : "");
 	}
 	print_napi_rows(n, d, nd, ts, "napi_total");
 	if (!n->json) {
@@ -316,61 +317,41 @@ int cmd_napi(int argc, char **argv)
 	};
 	struct nt *n = calloc(1, sizeof(*n));
 	struct napi_opts no = { 0 };
-	uint64_t interval_ns = NS_PER_SEC, duration_ns = 0;
 	struct loop *l = NULL;
+	char msg[256];
 	int c, rc = EXIT_RUNTIME;
 
 	if (!n) {
 		err("out of memory");
 		return EXIT_RUNTIME;
 	}
+	live_opts_default(&n->lo);
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+C:i:d:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'S': n->stacks = true; break;
 		case 'J': n->json = true; break;
-		case 'C':
-			if (parse_cpulist(optarg, &n->cpus) < 0) {
-				err("bad CPU list '%s': give e.g. -C 1 or -C 0-3,6", optarg);
-				rc = EXIT_USAGE;
-				goto out;
-			}
-			n->cpus_set = true;
-			break;
-		case 'i':
-			if (parse_duration_ns(optarg, NS_PER_SEC, &interval_ns) < 0 || interval_ns < 10 * NS_PER_MS) {
-				err("bad interval '%s': give a duration of at least 10ms, e.g. -i 1 or -i 500ms", optarg);
-				rc = EXIT_USAGE;
-				goto out;
-			}
-			break;
-		case 'd':
-			if (parse_duration_ns(optarg, NS_PER_SEC, &duration_ns) < 0 || !duration_ns) {
-				err("bad duration '%s': give e.g. -d 10 or -d 10s", optarg);
-				rc = EXIT_USAGE;
-				goto out;
-			}
+		case 'C': case 'i': case 'd':
+			if (live_opt(&n->lo, c, optarg, msg, sizeof(msg)) < 0)
+				goto bad;
 			break;
 		case 'h': usage(stdout); rc = EXIT_OK; goto out;
 		default:
-			err("unknown or incomplete option '%s'; 'ksleuth napi --help' lists the options",
-			    argv[optind - 1]);
-			rc = EXIT_USAGE;
-			goto out;
+			live_msg_bad_option(msg, sizeof(msg), "napi", argv[optind - 1]);
+			goto bad;
 		}
 	}
 	if (optind < argc) {
-		err("unexpected argument '%s'; 'ksleuth napi --help' lists the options", argv[optind]);
-		rc = EXIT_USAGE;
-		goto out;
+		live_msg_extra_arg(msg, sizeof(msg), "napi", argv[optind]);
+		goto bad;
 	}
 	no.stacks = n->stacks;
 	json_init(&n->j, stdout);
 	if (napi_open(&n->col, &no) < 0)
 		goto out;
-	if (!(l = loop_new()) || loop_add_timer(l, interval_ns, interval_ns, on_tick, n) < 0 ||
-	    (duration_ns && loop_add_timer(l, duration_ns, 0, on_end, n) < 0)) {
+	if (!(l = loop_new()) || loop_add_timer(l, n->lo.interval_ns, n->lo.interval_ns, on_tick, n) < 0 ||
+	    (n->lo.duration_ns && loop_add_timer(l, n->lo.duration_ns, 0, on_end, n) < 0)) {
 		err("cannot set up the event loop");
 		goto out;
 	}
@@ -394,6 +375,10 @@ int cmd_napi(int argc, char **argv)
 	if (summary(n) < 0)
 		goto out;
 	rc = EXIT_OK;
+	goto out;
+bad:
+	err("%s", msg);
+	rc = EXIT_USAGE;
 out:
 	loop_free(l);
 	napi_close(n->col);

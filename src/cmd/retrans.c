@@ -13,6 +13,7 @@
 #include "collect/retrans.h"
 #include "ksleuth.h"
 #include "lib/json.h"
+#include "lib/liveopt.h"
 #include "lib/parse.h"
 #include "sys/log.h"
 #include "sys/loop.h"
@@ -272,10 +273,12 @@ int cmd_retrans(int argc, char **argv)
 	};
 	struct rt r = { .mib = { -1, -1 } };
 	struct retrans_opts ro = { 0 };
-	uint64_t interval_ns = NS_PER_SEC, duration_ns = 0;
+	struct live_opts lo;
 	struct loop *l = NULL;
+	char msg[256];
 	int c, rc = EXIT_RUNTIME;
 
+	live_opts_default(&lo);
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+i:d:h", opts, NULL)) != -1) {
@@ -283,28 +286,19 @@ int cmd_retrans(int argc, char **argv)
 		case 'F': r.flows = true; break;
 		case 'N': r.netns = optarg; break;
 		case 'J': r.json = true; break;
-		case 'i':
-			if (parse_duration_ns(optarg, NS_PER_SEC, &interval_ns) < 0 || interval_ns < 10 * NS_PER_MS) {
-				err("bad interval '%s': give a duration of at least 10ms, e.g. -i 1 or -i 500ms", optarg);
-				return EXIT_USAGE;
-			}
-			break;
-		case 'd':
-			if (parse_duration_ns(optarg, NS_PER_SEC, &duration_ns) < 0 || !duration_ns) {
-				err("bad duration '%s': give e.g. -d 10 or -d 10s", optarg);
-				return EXIT_USAGE;
-			}
+		case 'i': case 'd':
+			if (live_opt(&lo, c, optarg, msg, sizeof(msg)) < 0)
+				goto bad;
 			break;
 		case 'h': usage(stdout); return EXIT_OK;
 		default:
-			err("unknown or incomplete option '%s'; 'ksleuth retrans --help' lists the options",
-			    argv[optind - 1]);
-			return EXIT_USAGE;
+			live_msg_bad_option(msg, sizeof(msg), "retrans", argv[optind - 1]);
+			goto bad;
 		}
 	}
 	if (optind < argc) {
-		err("unexpected argument '%s'; 'ksleuth retrans --help' lists the options", argv[optind]);
-		return EXIT_USAGE;
+		live_msg_extra_arg(msg, sizeof(msg), "retrans", argv[optind]);
+		goto bad;
 	}
 	if (r.netns) {
 		char path[512];
@@ -328,8 +322,8 @@ int cmd_retrans(int argc, char **argv)
 		goto out;
 	retrans_set_event_cb(r.col, on_event, &r);
 	if (!(l = loop_new()) || retrans_add_to_loop(r.col, l) < 0 ||
-	    loop_add_timer(l, interval_ns, interval_ns, on_tick, &r) < 0 ||
-	    (duration_ns && loop_add_timer(l, duration_ns, 0, on_end, &r) < 0)) {
+	    loop_add_timer(l, lo.interval_ns, lo.interval_ns, on_tick, &r) < 0 ||
+	    (lo.duration_ns && loop_add_timer(l, lo.duration_ns, 0, on_end, &r) < 0)) {
 		err("cannot set up the event loop");
 		goto out;
 	}
@@ -366,4 +360,7 @@ out:
 	tcp_mib_close(&r.mib);
 	free(r.flow);
 	return rc;
+bad:
+	err("%s", msg);
+	return EXIT_USAGE;
 }

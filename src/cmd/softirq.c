@@ -16,6 +16,7 @@
 #include "ksleuth.h"
 #include "lib/hist.h"
 #include "lib/json.h"
+#include "lib/liveopt.h"
 #include "lib/parse.h"
 #include "lib/procnet.h"
 #include "sys/log.h"
@@ -33,8 +34,8 @@ struct sq {
 	struct softirq_collector *col;
 	struct sched_collector *sc;
 	struct json j;
-	bool json, cpus_set;
-	struct cpuset cpus;
+	bool json;
+	struct live_opts lo;
 	uint32_t vec_mask;
 	uint64_t slower_ns, t0_ns;
 	unsigned ncpu;
@@ -76,7 +77,7 @@ static void usage(FILE *f)
 
 static bool want_cpu(struct sq *s, unsigned cpu)
 {
-	return !s->cpus_set || cpuset_has(&s->cpus, cpu);
+	return live_want_cpu(&s->lo, cpu);
 }
 
 /* ---- ksoftirqd waits (sched collector records, filtered by comm) ---- */
@@ -375,15 +376,16 @@ int cmd_softirq(int argc, char **argv)
 	};
 	struct sq *s = calloc(1, sizeof(*s));
 	struct softirq_opts so = { 0 };
-	uint64_t interval_ns = NS_PER_SEC, duration_ns = 0;
 	struct loop *l = NULL;
 	const char *bad;
+	char msg[256];
 	int c, rc = EXIT_RUNTIME;
 
 	if (!s) {
 		err("out of memory");
 		return EXIT_RUNTIME;
 	}
+	live_opts_default(&s->lo);
 	s->vec_mask = (1u << SOFTIRQ_NR) - 1;
 	optind = 1;
 	opterr = 0;
@@ -405,40 +407,19 @@ int cmd_softirq(int argc, char **argv)
 			}
 			break;
 		case 'J': s->json = true; break;
-		case 'C':
-			if (parse_cpulist(optarg, &s->cpus) < 0) {
-				err("bad CPU list '%s': give e.g. -C 1 or -C 0-3,6", optarg);
-				rc = EXIT_USAGE;
-				goto out;
-			}
-			s->cpus_set = true;
-			break;
-		case 'i':
-			if (parse_duration_ns(optarg, NS_PER_SEC, &interval_ns) < 0 || interval_ns < 10 * NS_PER_MS) {
-				err("bad interval '%s': give a duration of at least 10ms, e.g. -i 1 or -i 500ms", optarg);
-				rc = EXIT_USAGE;
-				goto out;
-			}
-			break;
-		case 'd':
-			if (parse_duration_ns(optarg, NS_PER_SEC, &duration_ns) < 0 || !duration_ns) {
-				err("bad duration '%s': give e.g. -d 10 or -d 10s", optarg);
-				rc = EXIT_USAGE;
-				goto out;
-			}
+		case 'C': case 'i': case 'd':
+			if (live_opt(&s->lo, c, optarg, msg, sizeof(msg)) < 0)
+				goto bad;
 			break;
 		case 'h': usage(stdout); rc = EXIT_OK; goto out;
 		default:
-			err("unknown or incomplete option '%s'; 'ksleuth softirq --help' lists the options",
-			    argv[optind - 1]);
-			rc = EXIT_USAGE;
-			goto out;
+			live_msg_bad_option(msg, sizeof(msg), "softirq", argv[optind - 1]);
+			goto bad;
 		}
 	}
 	if (optind < argc) {
-		err("unexpected argument '%s'; 'ksleuth softirq --help' lists the options", argv[optind]);
-		rc = EXIT_USAGE;
-		goto out;
+		live_msg_extra_arg(msg, sizeof(msg), "softirq", argv[optind]);
+		goto bad;
 	}
 	json_init(&s->j, stdout);
 	so.vec_mask = s->vec_mask;
@@ -466,8 +447,8 @@ int cmd_softirq(int argc, char **argv)
 		sched_opts_default(&o);
 		o.threshold_ns = s->slower_ns;
 		o.sampler = true;
-		o.cpus_set = s->cpus_set;
-		o.cpus = s->cpus;
+		o.cpus_set = s->lo.cpus_set;
+		o.cpus = s->lo.cpus;
 		strncpy(o.class_comm, "ksoftirqd", sizeof(o.class_comm) - 1);
 		if (sched_open(&s->sc, &o) < 0) {
 			/* the stall sampler is optional: without it, who ran is still known */
@@ -482,8 +463,8 @@ int cmd_softirq(int argc, char **argv)
 	if (!(l = loop_new()) || softirq_add_to_loop(s->col, l) < 0 ||
 	    (s->sc && (sched_add_to_loop(s->sc, l) < 0 ||
 		       loop_add_timer(l, 100 * NS_PER_MS, 100 * NS_PER_MS, on_flush, s) < 0)) ||
-	    loop_add_timer(l, interval_ns, interval_ns, on_tick, s) < 0 ||
-	    (duration_ns && loop_add_timer(l, duration_ns, 0, on_end, s) < 0)) {
+	    loop_add_timer(l, s->lo.interval_ns, s->lo.interval_ns, on_tick, s) < 0 ||
+	    (s->lo.duration_ns && loop_add_timer(l, s->lo.duration_ns, 0, on_end, s) < 0)) {
 		err("cannot set up the event loop");
 		goto out;
 	}
@@ -500,6 +481,10 @@ int cmd_softirq(int argc, char **argv)
 	flush_pending(s, true);
 	summary(s);
 	rc = EXIT_OK;
+	goto out;
+bad:
+	err("%s", msg);
+	rc = EXIT_USAGE;
 out:
 	loop_free(l);
 	sched_close(s->sc);
