@@ -79,3 +79,33 @@ check_grep() { if grep -qE -- "$2" "$3"; then pass "$1"; else fail "$1 (no /$2/ 
 require_root() { [ "$(id -u)" = 0 ] || { skip "needs root"; exit 0; }; }
 require_cmd() { command -v "$1" >/dev/null || { fail "missing $1 (make test-deps installs it)"; exit 1; }; }
 nr_cpus() { nproc --all; }
+
+# ks_netbed_up CPU: the shared network test bed (`ksleuth netbed`, see
+# docs/netbed.md) with RPS to CPU; sets BED, NS_TX, NS_RX, ADDR_RX and
+# registers its removal. Load: ks_bg VAR "$KS" netbed load "$BED" -c CPU -d SEC
+ks_netbed_up() {
+	BED=$("$KS" netbed up -c "$1" --owner $$ --json 2>"$KS_TMP/netbed.err" | jq -r .id 2>/dev/null)
+	case $BED in ksl-*) ;; *) fail "netbed up: $(head -c 300 "$KS_TMP/netbed.err")"; return 1 ;; esac
+	NS_TX=$BED-tx; NS_RX=$BED-rx; ADDR_RX=10.201.0.2
+	ks_on_exit "'$KS' netbed down '$BED'"
+	ks_track_netns "$NS_TX"; ks_track_netns "$NS_RX"
+}
+# ks_wait_for FILE PATTERN TIMEOUT_S: until PATTERN shows up in FILE
+ks_wait_for() {
+	local i
+	for i in $(seq 1 $(( $3 * 10 ))); do grep -q -- "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done
+	return 1
+}
+# softnet_dropped CPU: the dropped column of that CPU's /proc/net/softnet_stat
+# line (the CPU id is column 13 on this kernel; older kernels: the row number)
+softnet_dropped() {
+	local line n=0
+	while read -r -a line; do
+		if { [ ${#line[@]} -ge 13 ] && [ $(( 16#${line[12]} )) = "$1" ]; } ||
+		   { [ ${#line[@]} -lt 13 ] && [ $n = "$1" ]; }; then
+			echo $(( 16#${line[1]} )); return 0
+		fi
+		n=$((n + 1))
+	done < /proc/net/softnet_stat
+	return 1
+}

@@ -1,30 +1,30 @@
 #!/bin/bash
-# test_napi.sh — `ksleuth napi` under veth load steered to one CPU: polls
+# test_napi.sh — `ksleuth napi` under netbed load (docs/netbed.md) steered to one CPU: polls
 # equal an independent bpftrace count of napi:napi_poll over the same
 # window (+-1 %), and a BH-disabled kernel hog on that CPU shows backlog
 # drops there (softnet_stat), agreeing with /proc read by the test.
 . "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/veth.sh"
 require_root
 require_cmd bpftrace
 require_cmd iperf3
+require_cmd jq
 CPU=1; [ "$(nr_cpus)" -lt 2 ] && CPU=0
 
 check_exit "bad CPU list exits 2" 2 "$KS" napi -C x-y
 check_grep "one sentence for a bad CPU list" "bad CPU list" "$KS_TMP/err"
 
-veth_up $CPU || { fail "cannot create the veth test bed"; exit 1; }
+ks_netbed_up $CPU || exit 1
 
 ks_bg BT bpftrace -e 'tracepoint:napi:napi_poll { @n = count(); }' >"$KS_TMP/bt.out" 2>/dev/null
 ks_bg KS_PID "$KS" napi --json --stacks -i 1 >"$KS_TMP/napi.json" 2>"$KS_TMP/napi.err"
-wait_for "$KS_TMP/bt.out" "Attaching" 10 || sleep 2
-wait_for "$KS_TMP/napi.err" "Tracing" 10
+ks_wait_for "$KS_TMP/bt.out" "Attaching" 10 || sleep 2
+ks_wait_for "$KS_TMP/napi.err" "Tracing" 10
 sleep 0.5
 drop0=$(softnet_dropped $CPU)
-veth_load 5
+ks_bg LOAD "$KS" netbed load "$BED" -c $CPU -d 5 >/dev/null 2>"$KS_TMP/load.err"
 sleep 1.5
 "$KS" hog --mode kernel-bh -c $CPU --run 500ms --gap 1s -n 2 >/dev/null 2>&1
-wait "$LOAD_TCP" "$LOAD_UDP" 2>/dev/null
+wait "$LOAD" 2>/dev/null
 drop1=$(softnet_dropped $CPU)
 sleep 0.5
 kill -INT "$KS_PID" "$BT"

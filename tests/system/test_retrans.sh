@@ -4,10 +4,10 @@
 # agrees within 5 % with bpftrace counting the same tracepoint over the
 # same window. Also: bad input, the kernel counters next to the tracepoint.
 . "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/veth.sh"
 require_root
 require_cmd bpftrace
 require_cmd iperf3
+require_cmd jq
 CPU=1; [ "$(nr_cpus)" -lt 2 ] && CPU=0
 
 check_exit "bad duration exits 2" 2 "$KS" retrans -d xyz
@@ -15,13 +15,13 @@ check_exit "bad option exits 2" 2 "$KS" retrans --bogus
 check_grep "one sentence for a bad option" "unknown or incomplete option" "$KS_TMP/err"
 check_exit "unknown netns exits 2" 2 "$KS" retrans --netns no-such-ns-$$
 
-veth_up $CPU || { fail "cannot create the veth test bed"; exit 1; }
+ks_netbed_up $CPU || exit 1
 
 # Baseline: load, no hog (4 s).
-veth_load 5
+ks_bg LOAD "$KS" netbed load "$BED" -c $CPU -d 5 >/dev/null 2>"$KS_TMP/load.err"
 sleep 0.5
 "$KS" retrans --json -d 4 >"$KS_TMP/base.json" 2>"$KS_TMP/base.err"
-wait "$LOAD_TCP" "$LOAD_UDP" 2>/dev/null
+wait "$LOAD" 2>/dev/null
 base=$(jq -r 'select(.type=="retrans_summary") | .tracepoint' "$KS_TMP/base.json")
 check "baseline run reported a summary" test -n "$base"
 
@@ -29,16 +29,16 @@ check "baseline run reported a summary" test -n "$base"
 # the load ends before both stop: the two counts cover the same events.
 ks_bg BT bpftrace -e 'tracepoint:tcp:tcp_retransmit_skb { @n = count(); }' \
 	>"$KS_TMP/bt.out" 2>/dev/null
-ks_bg KSP "$KS" retrans --json --netns "$NSA" -d 30 >"$KS_TMP/netns.json" 2>/dev/null
+ks_bg KSP "$KS" retrans --json --netns "$NS_TX" -d 30 >"$KS_TMP/netns.json" 2>/dev/null
 ks_bg KS_PID "$KS" retrans --json --flows >"$KS_TMP/rt.json" 2>"$KS_TMP/rt.err"
-wait_for "$KS_TMP/bt.out" "Attaching" 10 || sleep 2
-wait_for "$KS_TMP/rt.err" "Tracing" 10
+ks_wait_for "$KS_TMP/bt.out" "Attaching" 10 || sleep 2
+ks_wait_for "$KS_TMP/rt.err" "Tracing" 10
 sleep 1
 t0=$(date +%s.%N)
-veth_load 9
+ks_bg LOAD "$KS" netbed load "$BED" -c $CPU -d 9 >/dev/null 2>"$KS_TMP/load.err"
 sleep 1.5
 "$KS" hog --mode kernel-bh -c $CPU --run 500ms --gap 1500ms -n 3 >"$KS_TMP/hog.out" 2>&1
-wait "$LOAD_TCP" "$LOAD_UDP" 2>/dev/null
+wait "$LOAD" 2>/dev/null
 t1=$(date +%s.%N)
 sleep 1
 kill -INT "$KS_PID" "$BT" "$KSP"
@@ -53,7 +53,7 @@ check_within "tracepoint total agrees with bpftrace" "$got" "$bt" 5
 rate_base_x10=$(( base * 10 / 4 )); [ "$rate_base_x10" -lt 10 ] && rate_base_x10=10
 rate_hog=$(echo "$got / $secs" | bc)
 check_ge "retransmits/s under the BH hog >= 10x baseline" "$rate_hog" "$rate_base_x10"
-records=$(jq -r 'select(.type=="retransmit" and .daddr=="'"$ADDR_B"'") | .dport' "$KS_TMP/rt.json" | sort -u | tr '\n' ' ')
+records=$(jq -r 'select(.type=="retransmit" and .daddr=="'"$ADDR_RX"'") | .dport' "$KS_TMP/rt.json" | sort -u | tr '\n' ' ')
 check "per-flow records name the receiver and its ports (5201/5202)" grep -q 5201 <<<"$records"
 segs=$(jq -r 'select(.type=="retrans_summary") | .retrans_segs' "$KS_TMP/netns.json")
 ns_tp=$(jq -r 'select(.type=="retrans_summary") | .tracepoint' "$KS_TMP/netns.json")

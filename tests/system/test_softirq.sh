@@ -1,27 +1,27 @@
 #!/bin/bash
-# test_softirq.sh — `ksleuth softirq` under veth load steered to one CPU:
+# test_softirq.sh — `ksleuth softirq` under netbed load (docs/netbed.md) steered to one CPU:
 #  A. a BH-disabled kernel hog (500 ms runs) there: NET_RX raise->entry
 #     delays >= 400 ms on that CPU, with the hog as the task that ran;
 #  B. a no-preemption hog with bottom halves enabled (syscall program):
 #     ksoftirqd there waits >= 400 ms, yet NET_RX delay stays < 50 ms and
 #     the backlog drops nothing (/proc) — the kernel's post-6.5 behaviour.
 . "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/veth.sh"
 require_root
 require_cmd iperf3
+require_cmd jq
 CPU=1; [ "$(nr_cpus)" -lt 2 ] && CPU=0
 
 check_exit "unknown vector exits 2" 2 "$KS" softirq --vector net_rx,bogus
 check_grep "the message names the bad vector" "bogus" "$KS_TMP/err"
 check_exit "bad --slower exits 2" 2 "$KS" softirq --slower fast
 
-veth_up $CPU || { fail "cannot create the veth test bed"; exit 1; }
-veth_load 13
+ks_netbed_up $CPU || exit 1
+ks_bg LOAD "$KS" netbed load "$BED" -c $CPU -d 13 >/dev/null 2>"$KS_TMP/load.err"
 sleep 1
 
 # A: bottom halves disabled for 500 ms
 ks_bg KS_PID "$KS" softirq --json --slower 100ms --vector net_rx -C $CPU >"$KS_TMP/a.json" 2>"$KS_TMP/a.err"
-wait_for "$KS_TMP/a.err" "Tracing" 10
+ks_wait_for "$KS_TMP/a.err" "Tracing" 10
 sleep 0.5
 "$KS" hog --mode kernel-bh -c $CPU --run 500ms --gap 1s -n 2 >"$KS_TMP/hog_a.out" 2>&1
 sleep 0.8
@@ -36,7 +36,7 @@ check_eq "A: the hog is the task that ran instead" "$ant" "$hog_pid"
 # B: no preemption, bottom halves enabled
 drop0=$(softnet_dropped $CPU)
 ks_bg KS_PID "$KS" softirq --json --slower 50ms --vector net_rx -C $CPU >"$KS_TMP/b.json" 2>"$KS_TMP/b.err"
-wait_for "$KS_TMP/b.err" "Tracing" 10
+ks_wait_for "$KS_TMP/b.err" "Tracing" 10
 sleep 0.5
 "$KS" hog --mode kernel -c $CPU --run 500ms --gap 1s -n 2 >"$KS_TMP/hog_b.out" 2>&1
 sleep 0.8
@@ -52,4 +52,4 @@ check_ge "B: NET_RX still ran (delays measured)" "$runs" 100
 check_le "B: NET_RX raise->entry delay stays < 50ms" "$maxb" 49999999
 check_eq "B: no NET_RX delay records >= 50ms" "$slow" 0
 check_eq "B: no backlog drops on cpu $CPU (/proc/net/softnet_stat)" "$((drop1 - drop0))" 0
-wait "$LOAD_TCP" "$LOAD_UDP" 2>/dev/null
+wait "$LOAD" 2>/dev/null
