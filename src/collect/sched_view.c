@@ -28,7 +28,9 @@ void sched_view_text(FILE *f, const struct sched_window *w, unsigned max_frames)
 		fprintf(f, "    (+%u more tasks)\n", w->left_out);
 	if (w->idle_ns)
 		fprintf(f, "    idle %s\n", fmt_duration(w->idle_ns, d, sizeof(d)));
-	if (w->covered_ns < w->t1_ns - w->t0_ns)
+	if (!w->covered_ns && !w->n)
+		fprintf(f, "    (no run history for this wait: it began before tracing, or the history was overwritten)\n");
+	else if (w->covered_ns < w->t1_ns - w->t0_ns)
 		fprintf(f, "    (run history covers only the last %s of this wait)\n",
 			fmt_duration(w->covered_ns, d, sizeof(d)));
 }
