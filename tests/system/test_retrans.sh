@@ -17,9 +17,11 @@ check_exit "unknown netns exits 2" 2 "$KS" retrans --netns no-such-ns-$$
 
 ks_netbed_up $CPU || exit 1
 
-# Baseline: load, no hog (4 s).
-ks_bg LOAD "$KS" netbed load "$BED" -c $CPU -d 5 >/dev/null 2>"$KS_TMP/load.err"
-sleep 0.5
+# Baseline: load, no hog (4 s), from 2 s after the load starts: the
+# flows' ramp-up (32 slow starts plus the UDP filler) retransmits, measured
+# 27 in the first 4 s, and is not what a steady load does (docs/netbed.md).
+ks_bg LOAD "$KS" netbed load "$BED" -c $CPU -d 7 >/dev/null 2>"$KS_TMP/load.err"
+sleep 2
 "$KS" retrans --json -d 4 >"$KS_TMP/base.json" 2>"$KS_TMP/base.err"
 wait "$LOAD" 2>/dev/null
 base=$(jq -r 'select(.type=="retrans_summary") | .tracepoint' "$KS_TMP/base.json")
