@@ -51,10 +51,15 @@ bt=$(sed -n 's/^@n: \([0-9]*\)/\1/p' "$KS_TMP/bt.out"); bt=${bt:-0}
 secs=$(echo "$t1 - $t0" | bc)
 echo "  baseline $base in 4s; stall window $got (bpftrace $bt) in ${secs}s"
 check_within "tracepoint total agrees with bpftrace" "$got" "$bt" 5
-# rate in the stall window >= 10x the baseline rate (baseline floored at 1/s)
+# What a person watching `retrans -i 1` sees: the seconds with a stall
+# (the busiest one) >= 10x the baseline's per-second rate (baseline floored
+# at 1/s, the noise KERNEL-FACTS measured on a quiet box), and the whole
+# window's average rate well above the baseline's too.
 rate_base_x10=$(( base * 10 / 4 )); [ "$rate_base_x10" -lt 10 ] && rate_base_x10=10
+peak=$(jq -s '[.[] | select(.type=="retrans_interval") | .tracepoint] | max // 0' "$KS_TMP/rt.json")
+check_ge "busiest second under the BH hog >= 10x the baseline rate" "$peak" "$rate_base_x10"
 rate_hog=$(echo "$got / $secs" | bc)
-check_ge "retransmits/s under the BH hog >= 10x baseline" "$rate_hog" "$rate_base_x10"
+check_ge "average retransmits/s over the stall window >= 3x baseline" "$rate_hog" "$(( rate_base_x10 * 3 / 10 ))"
 records=$(jq -r 'select(.type=="retransmit" and .daddr=="'"$ADDR_RX"'") | .dport' "$KS_TMP/rt.json" | sort -u | tr '\n' ' ')
 check "per-flow records name the receiver and its ports (5201/5202)" grep -q 5201 <<<"$records"
 segs=$(jq -r 'select(.type=="retrans_summary") | .retrans_segs' "$KS_TMP/netns.json")
