@@ -9,6 +9,8 @@
 # through BPF_ENABLE_STATS for the life of ksleuth's fd (the global
 # kernel.bpf_stats_enabled sysctl is not touched).
 # Usage: bench/runq.sh [REPS]  (root; holds the system-test lock).
+# PER_EVENT_ONLY=1 skips the throughput runs (per-event cost and the
+# sampler's idle cost only: ~20 s).
 # Prints a Markdown table for docs/PERFORMANCE.md.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -90,7 +92,11 @@ run_all() {
 
 exec 9>/tmp/ksleuth-systest.lock
 flock 9
-run_all
+if [ "${PER_EVENT_ONLY:-0}" != 1 ]; then
+	run_all
+else
+	for t in $TOOLS; do echo 0 > "$TMP/pipe.$t"; echo 0 > "$TMP/msg.$t"; done
+fi
 
 # per-event cost: our programs and an empty tp_btf program, same workload
 "$KS" runq --bpf-stats --with-empty -d 600 >"$TMP/stats.out" 2>"$TMP/stats.err" &

@@ -124,23 +124,49 @@ struct {
  * .data..percpu), set by the user side; pc_known false = unknown. */
 const volatile bool pc_known = false;
 const volatile __s64 pc_off_from_rq = 0;
+/* The same way to the softirq pending word: the per-CPU variable
+ * __softirq_pending on x86 since 6.15 (in pcpu_hot before, in irq_stat on
+ * most other architectures); its size (2 or 4 bytes) from BTF too. */
+const volatile __u32 pend_size = 0; /* 0: unknown */
+const volatile __s64 pend_off_from_rq = 0;
 
-static __always_inline bool read_preempt_count(__u32 cpu, __u32 *out)
+/* This CPU's struct rq, NULL when it cannot be told. */
+static __always_inline struct rq *this_rq(__u32 cpu)
 {
 	struct task_struct *t;
 	struct rq *rq;
-	int pc;
 
-	if (!pc_known || !bpf_core_field_exists(((struct cfs_rq *)0)->rq))
-		return false;
+	if (!bpf_core_field_exists(((struct cfs_rq *)0)->rq))
+		return NULL;
 	t = bpf_get_current_task_btf();
 	rq = BPF_CORE_READ(t, se.cfs_rq, rq);
 	if (!rq || BPF_CORE_READ(rq, cpu) != (int)cpu)
+		return NULL;
+	return rq;
+}
+
+static __always_inline bool read_preempt_count(struct rq *rq, __u32 *out)
+{
+	int pc;
+
+	if (!pc_known || !rq)
 		return false;
 	if (bpf_probe_read_kernel(&pc, sizeof(pc), (char *)rq + pc_off_from_rq))
 		return false;
 	*out = (__u32)pc;
 	return true;
+}
+
+/* Is NET_RX raised and not yet served on this CPU? */
+static __always_inline bool netrx_pending(struct rq *rq)
+{
+	__u32 w = 0;
+
+	if (!pend_size || pend_size > 4 || !rq)
+		return false;
+	if (bpf_probe_read_kernel(&w, pend_size == 2 ? 2 : 4, (char *)rq + pend_off_from_rq))
+		return false;
+	return (w >> NET_RX_SOFTIRQ) & 1;
 }
 
 static __always_inline void stat_inc(__u32 i)
@@ -520,20 +546,74 @@ static __always_inline bool head_seg_refresh(struct sched_cpu *c, __u32 cpu)
 	return true;
 }
 
-/* The stall sampler: a cpu-clock perf event on every CPU. Returns at once
- * unless a task on this CPU has waited longer than sample_after_ns. */
+/* Sample a lone kernel run? Called on ticks with no long waiter on a CPU
+ * that is not idle. User mode returns after one read (and a write at the
+ * first user tick after a kernel run). A kernel run counts from its
+ * segment's start, or from its first kernel tick after a user-mode one;
+ * past sample_after_ns it is sampled: on PREEMPT_NONE a long kernel run
+ * is the suspect even with no task waiting, and a softirq delayed by it
+ * has no task to wait for (the BH-disabled hog). NET_RX found pending on
+ * two ticks in a row (>= one period undone: bottom halves must be off)
+ * samples at once. */
+static __always_inline __u32 kernel_run_gate(struct bpf_perf_event_data *ctx, struct sched_cpu *c,
+					     __u32 cpu, __u64 *now)
+{
+	__u64 seg = c->seg_head + 1;
+	__u32 why = 0;
+	bool pend;
+
+	if (regs_user_mode(ctx)) {
+		if (c->kern_since_ns || c->kern_seg != seg) {
+			c->kern_seg = seg;
+			c->kern_since_ns = 0;
+			c->netrx_pending = 0;
+		}
+		return 0;
+	}
+	if (!*now)
+		*now = bpf_ktime_get_ns();
+	if (c->kern_seg != seg) {
+		c->kern_seg = seg;
+		c->kern_since_ns = c->cur_start_ns;
+		c->netrx_pending = 0;
+	} else if (!c->kern_since_ns) {
+		c->kern_since_ns = *now;
+		c->netrx_pending = 0;
+	}
+	if (*now >= c->kern_since_ns && *now - c->kern_since_ns >= sample_after_ns)
+		why |= SCHED_SAMPLE_BY_KERNEL;
+	if (pend_size) {
+		pend = netrx_pending(this_rq(cpu));
+		if (pend && c->netrx_pending)
+			why |= SCHED_SAMPLE_BY_NETRX;
+		c->netrx_pending = pend;
+	}
+	return why;
+}
+
+/* The stall sampler: a cpu-clock perf event on every CPU. Samples while a
+ * task on this CPU has waited longer than sample_after_ns, or while the
+ * running task has been in the kernel that long (kernel_run_gate). An
+ * idle CPU returns after one lookup, a user task alone after two reads. */
 SEC("perf_event")
 int ks_sched_sample(struct bpf_perf_event_data *ctx)
 {
 	__u32 cpu = bpf_get_smp_processor_id();
 	struct sched_cpu *c = bpf_map_lookup_elem(&cpus, &cpu);
-	__u64 now, since;
+	__u64 now = 0, since = 0;
+	__u32 why = 0;
 
-	if (!c || !c->waiter_tid)
+	if (!c)
 		return 0;
-	now = bpf_ktime_get_ns();
-	since = c->waiter_since_ns;
-	if (now < since || now - since < sample_after_ns)
+	if (c->waiter_tid) {
+		now = bpf_ktime_get_ns();
+		since = c->waiter_since_ns;
+		if (now >= since && now - since >= sample_after_ns)
+			why = SCHED_SAMPLE_BY_WAITER;
+	}
+	if (c->cur_tid)
+		why |= kernel_run_gate(ctx, c, cpu, &now);
+	if (!why)
 		return 0;
 
 	__u64 id = bpf_get_current_pid_tgid();
@@ -546,7 +626,7 @@ int ks_sched_sample(struct bpf_perf_event_data *ctx)
 		s->ts_ns = now;
 		s->pid = id >> 32;
 		s->tid = (__u32)id;
-		s->flags = user ? SCHED_SAMPLE_USER : 0;
+		s->flags = (user ? SCHED_SAMPLE_USER : 0) | why;
 		if (user) {
 			s->kstack_id = -1;
 			s->ustack_id = bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK);
@@ -557,7 +637,7 @@ int ks_sched_sample(struct bpf_perf_event_data *ctx)
 		if (s->kstack_id < 0 && s->ustack_id < 0)
 			stat_inc(SCHED_STAT_STACK_ERRS);
 		s->preempt_count = 0;
-		if (read_preempt_count(cpu, &s->preempt_count))
+		if (read_preempt_count(pc_known ? this_rq(cpu) : NULL, &s->preempt_count))
 			s->flags |= SCHED_SAMPLE_PC_VALID;
 		s->seq = head + 1;
 		c->sample_head = head + 1;
@@ -568,7 +648,7 @@ int ks_sched_sample(struct bpf_perf_event_data *ctx)
 	head_seg_refresh(c, cpu);
 
 	/* Once per wait: an "ongoing" record while it still lasts. */
-	if (ongoing_ns && now - since >= ongoing_ns && c->waiter_reported != since) {
+	if (ongoing_ns && (why & SCHED_SAMPLE_BY_WAITER) && now - since >= ongoing_ns && c->waiter_reported != since) {
 		c->waiter_reported = since;
 		struct sched_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 		if (!e) {

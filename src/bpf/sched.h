@@ -61,6 +61,10 @@ struct sched_seg {
 /* One sampler record: what ran on a CPU at ts_ns while a wait was long. */
 #define SCHED_SAMPLE_USER 0x1    /* interrupted in user mode */
 #define SCHED_SAMPLE_PC_VALID 0x2 /* preempt_count was read */
+/* why the sample was taken (one or more) */
+#define SCHED_SAMPLE_BY_WAITER 0x4 /* a task waited on this CPU longer than sample_after_ns */
+#define SCHED_SAMPLE_BY_KERNEL 0x8 /* the running task was in the kernel that long, alone */
+#define SCHED_SAMPLE_BY_NETRX 0x10 /* NET_RX pending on two ticks in a row of a kernel run */
 struct sched_sample {
 	__u64 ts_ns;
 	__u64 seq;          /* index in the CPU's sample ring plus one, written last */
@@ -88,7 +92,14 @@ struct sched_cpu {
 	__u32 waiter_kind;
 	char waiter_comm[TASK_COMM_LEN];
 	__u64 waiter_reported; /* waiter_since_ns of the last ongoing report */
-	__u64 _pad[2];
+	/* the sampler's kernel-run tracking (written only by the sampler):
+	 * the segment (seg_head + 1) the run belongs to, when the task was
+	 * first seen in the kernel without a user-mode tick since (0: its
+	 * last tick was in user mode), NET_RX pending at its last tick */
+	__u64 kern_seg;
+	__u64 kern_since_ns;
+	__u32 netrx_pending;
+	__u32 _pad;
 };
 
 /* Ring-buffer record types */

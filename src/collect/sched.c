@@ -78,13 +78,15 @@ static void *map_mmap(struct bpf_map *m, size_t *len)
 
 /* Offset of __preempt_count from runqueues in the per-CPU section, from
  * vmlinux BTF; false when either is missing (see sched.bpf.c). */
-static bool preempt_count_offset(int64_t *off)
+static bool preempt_count_offset(int64_t *off, int64_t *pend_off, uint32_t *pend_size)
 {
 	struct btf *btf = btf__load_vmlinux_btf();
 	bool have_rq = false, have_pc = false;
-	int64_t rq = 0, pc = 0;
+	int64_t rq = 0, pc = 0, pend = 0, irqs = 0;
+	uint32_t psz = 0, irqs_type = 0;
 	int id;
 
+	*pend_size = 0;
 	if (!btf)
 		return false;
 	id = btf__find_by_name_kind(btf, ".data..percpu", BTF_KIND_DATASEC);
@@ -101,11 +103,40 @@ static bool preempt_count_offset(int64_t *off)
 			} else if (!strcmp(name, "__preempt_count")) {
 				pc = v->offset;
 				have_pc = true;
+			} else if (!strcmp(name, "__softirq_pending")) {
+				/* x86 since 6.15: a per-CPU variable of its own */
+				pend = v->offset;
+				psz = v->size;
+			} else if (!strcmp(name, "irq_stat")) {
+				irqs = v->offset;
+				irqs_type = btf__type_by_id(btf, v->type)->type;
+			}
+		}
+	}
+	/* elsewhere: irq_stat.__softirq_pending (irq_cpustat_t) */
+	if (!psz && irqs_type) {
+		const struct btf_type *t = btf__type_by_id(btf, irqs_type);
+		while (t && (btf_is_typedef(t) || btf_is_mod(t)))
+			t = btf__type_by_id(btf, t->type);
+		if (t && btf_is_struct(t)) {
+			const struct btf_member *m = btf_members(t);
+			for (unsigned i = 0; i < btf_vlen(t); i++, m++) {
+				const char *n = btf__name_by_offset(btf, m->name_off);
+				if (n && !strcmp(n, "__softirq_pending") && !btf_member_bitfield_size(t, i)) {
+					__s64 sz = btf__resolve_size(btf, m->type);
+					pend = irqs + btf_member_bit_offset(t, i) / 8;
+					psz = sz > 0 ? (uint32_t)sz : 0;
+					break;
+				}
 			}
 		}
 	}
 	btf__free(btf);
 	*off = pc - rq;
+	if (have_rq && (psz == 2 || psz == 4)) {
+		*pend_off = pend - rq;
+		*pend_size = psz;
+	}
 	return have_rq && have_pc;
 }
 
@@ -131,12 +162,18 @@ static int configure(struct sched_collector *c, struct sched_bpf *s)
 	memcpy((char *)r->class_comm, o->class_comm, TASK_COMM_LEN);
 	r->hist_by = o->hist_by;
 	if (o->sampler) {
-		int64_t off = 0;
-		r->pc_known = preempt_count_offset(&off);
+		int64_t off = 0, pend_off = 0;
+		uint32_t pend_size = 0;
+		r->pc_known = preempt_count_offset(&off, &pend_off, &pend_size);
 		r->pc_off_from_rq = off;
+		r->pend_size = pend_size;
+		r->pend_off_from_rq = pend_off;
 		if (!r->pc_known)
 			dbg("sched sampler: no __preempt_count/runqueues in vmlinux BTF: "
 			    "BH/preemption state unknown");
+		if (!pend_size)
+			dbg("sched sampler: no softirq pending word in vmlinux BTF: "
+			    "sampling on long kernel runs only");
 	}
 	r->filter_cpus = o->cpus_set;
 	if (o->cpus_set)

@@ -7,6 +7,8 @@
 # bottom halves seen disabled; FIFO hog: user mode, policy fifo; fixed hog:
 # no wait > 20 ms attributed to it; histogram count = victim's own count
 # +-5 %; bad arguments, unknown comm/pid (exit 2) and no privileges (exit 1).
+# And the sampler with no task waiting: a kernel-bh hog alone on the CPU
+# under a small veth load still yields samples for the NET_RX delay.
 . "$(dirname "$0")/lib.sh"
 require_root
 require_cmd python3
@@ -109,6 +111,31 @@ echo go > "$KS_TMP/gate"
 wait "$G_PID"
 sleep 0.2
 stop_runq
+
+# --- 5. the sampler with nobody waiting: a BH-off hog alone on CPU under a
+# small veth load (receive processing on CPU, load processes elsewhere):
+# NET_RX waits on no task, yet the delay's antagonist must come with
+# samples (mode kernel, BH off, the test-run stack). Before the sampler
+# also gated on long kernel runs these samples were missing.
+if [ "$CPU" != 0 ] && command -v iperf3 >/dev/null; then
+	"$KS" netbed up -c "$CPU" --owner $$ --json >"$KS_TMP/bed.json" 2>"$KS_TMP/bed.err" ||
+		fail "netbed up: $(head -c 300 "$KS_TMP/bed.err")"
+	BED=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["id"])' "$KS_TMP/bed.json" 2>/dev/null)
+	if [ -n "$BED" ]; then
+		ks_on_exit "'$KS' netbed down '$BED'"
+		ks_bg LOAD_PID "$KS" netbed load "$BED" -c "$CPU" -d 4 -P 4 --tcp-rate 5M --udp 20M
+		ks_bg SQ_PID "${PIN[@]}" "$KS" softirq --slower 100ms -C "$CPU" -d 4 --json \
+			>"$KS_TMP/sq-alone.json" 2>"$KS_TMP/sq-alone.err"
+		sleep 1.5
+		"$KS" hog --mode kernel-bh -c "$CPU" --run 500ms -n 1 --json >"$KS_TMP/hog-alone.json" 2>"$KS_TMP/hog.err" \
+			|| fail "hog kernel-bh alone: $(head -c 300 "$KS_TMP/hog.err")"
+		wait "$SQ_PID"
+		wait "$LOAD_PID" 2>/dev/null
+		"$KS" netbed down "$BED" >/dev/null 2>&1
+	fi
+else
+	skip "sampler with nobody waiting: needs 2 CPUs and iperf3"
+fi
 
 python3 - "$KS_TMP" <<'PY' > "$KS_TMP/verdicts"
 import json, sys, os
@@ -216,6 +243,31 @@ if v and h:
     say(want > 100 and abs(n - want) <= 0.05 * want, f"histogram: {n} waits vs the victim's {want} wake-ups (within 5%)")
 else:
     say(False, f"histogram: missing output (victim {v is not None}, hist lines {len(h)})")
+
+# 5. sampler with nobody waiting (only when section 5 ran)
+runs = [r for r in lines('hog-alone.json') if r.get('type') == 'hog_run']
+if os.path.exists(os.path.join(tmp, 'sq-alone.json')):
+    if not runs:
+        say(False, "alone: the kernel-bh hog did not run")
+    else:
+        run = runs[0]
+        ks, ke = run['kstart_ns'], run['kend_ns']
+        d = [r for r in lines('sq-alone.json') if r.get('type') == 'softirq_delay' and r['vector'] == 'net_rx'
+             and r['start_ns'] < ke and r['entry_ns'] > ks]
+        if not d:
+            say(False, f"alone: no NET_RX delay reported over the hog's run ({len(lines('sq-alone.json'))} lines)")
+        else:
+            r = max(d, key=lambda r: r['delay_ns'])
+            a = r['antagonists'][0] if r.get('antagonists') else {}
+            say(r['delay_ns'] >= 400_000_000, f"alone: NET_RX delay {r['delay_ns'] // 1_000_000} ms >= 400 (hog ran {(ke - ks) // 1_000_000} ms)")
+            say(a.get('pid') == run['pid'], f"alone: top antagonist pid {a.get('pid')} is the hog {run['pid']}")
+            # 499 Hz over the delay: ~2 ms a sample; at least half of them
+            want = r['delay_ns'] // 4_000_000
+            say(a.get('samples', 0) >= want, f"alone: {a.get('samples', 0)} samples of the hog >= {want} (half the ticks)")
+            say(a.get('mode') == 'kernel', f"alone: hog mode {a.get('mode')} is kernel")
+            say(a.get('bh_disabled') is True, f"alone: bottom halves seen disabled ({a.get('bh_disabled')})")
+            st = a.get('stack', [])
+            say(any('bpf_test_run' in f for f in st), f"alone: stack has a bpf_test_run frame ({st[:8] if st else 'none'})")
 PY
 while read -r verdict msg; do
 	if [ "$verdict" = PASS ]; then pass "$msg"; else fail "$msg"; fi
