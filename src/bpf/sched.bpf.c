@@ -268,10 +268,9 @@ static __always_inline struct wstamp *stamp_get(struct task_struct *p, bool btf,
 
 /* Remember p as the CPU's oldest known waiter (for the sampler and the
  * ongoing reports) unless one is already there. */
-static __always_inline void waiter_set(struct task_struct *p, __u32 cpu, __u64 ts, __u32 kind,
-				       bool btf)
+static __always_inline void waiter_set(struct sched_cpu *c, struct task_struct *p, __u64 ts,
+				       __u32 kind, bool btf)
 {
-	struct sched_cpu *c = bpf_map_lookup_elem(&cpus, &cpu);
 
 	/* An idle CPU runs the woken task at once: no need to remember it
 	 * (and no cross-CPU write on the wakeup fast path). */
@@ -307,7 +306,7 @@ static __always_inline int on_wakeup(struct task_struct *p, bool btf)
 	s->cpu = cpu;
 	s->kind = SCHED_WAIT_WOKEN;
 	stat_inc(SCHED_STAT_WAKEUPS);
-	waiter_set(p, cpu, now, SCHED_WAIT_WOKEN, btf);
+	waiter_set(bpf_map_lookup_elem(&cpus, &cpu), p, now, SCHED_WAIT_WOKEN, btf);
 	return 0;
 }
 
@@ -403,7 +402,7 @@ static __always_inline int on_switch(struct task_struct *prev, struct task_struc
 			s->ts = now;
 			s->cpu = cpu;
 			s->kind = SCHED_WAIT_PREEMPTED;
-			waiter_set(prev, cpu, now, SCHED_WAIT_PREEMPTED, btf);
+			waiter_set(c, prev, now, SCHED_WAIT_PREEMPTED, btf); /* this CPU: no lookup */
 		}
 	}
 
