@@ -26,6 +26,8 @@
  * ~500 timer interrupts a second that return after one map lookup). */
 #define SAMPLE_HZ_DEFAULT 499
 #define STACKS_MAX 4096
+/* how often the loop looks for new sampler records (see stall_watch) */
+#define STALL_WATCH_NS ((uint64_t)KSYMS_BPF_REFRESH_MS * 1000000ULL)
 
 struct sched_collector {
 	struct sched_bpf *skel;
@@ -46,6 +48,7 @@ struct sched_collector {
 	void *cb_arg;
 	struct ksyms *ksyms;
 	bool ksyms_failed;
+	uint64_t *seen_sample_head; /* per CPU: sampler records seen by stall_watch() */
 };
 
 void sched_opts_default(struct sched_opts *o)
@@ -265,6 +268,43 @@ static int attach_sampler(struct sched_collector *c)
 	return attached ? 0 : -ENODEV;
 }
 
+static struct ksyms *get_ksyms(struct sched_collector *c)
+{
+	if (!c->ksyms && !c->ksyms_failed) {
+		c->ksyms = ksyms_load();
+		c->ksyms_failed = !c->ksyms;
+	}
+	return c->ksyms;
+}
+
+/* The sampler writes records only while a CPU stalls (a long waiter or a
+ * long kernel run): when a CPU's sample head moves, look at the BPF
+ * programs loaded now (rate-limited, BPF syscall only), so a short-lived
+ * program running in the stall is named in its stack even after it
+ * unloads — kallsyms is read too late for that when the stall is queried. */
+static void stall_watch(struct sched_collector *c)
+{
+	bool moved = false;
+
+	if (!c->o.sampler || !c->cpus || !c->seen_sample_head)
+		return;
+	for (unsigned cpu = 0; cpu < c->ncpu; cpu++) {
+		uint64_t head = c->cpus[cpu].sample_head;
+		if (head != c->seen_sample_head[cpu]) {
+			c->seen_sample_head[cpu] = head;
+			moved = true;
+		}
+	}
+	if (moved && get_ksyms(c))
+		ksyms_refresh_bpf(c->ksyms);
+}
+
+static void on_stall_timer(struct loop *l, void *arg)
+{
+	(void)l;
+	stall_watch(arg);
+}
+
 static int on_event(void *ctx, void *data, size_t len)
 {
 	struct sched_collector *c = ctx;
@@ -274,6 +314,8 @@ static int on_event(void *ctx, void *data, size_t len)
 	if (len < sizeof(*e) || !c->cb)
 		return 0;
 	w.ongoing = e->type == SCHED_EV_ONGOING;
+	if (w.ongoing)
+		stall_watch(c);
 	w.cpu = e->cpu;
 	w.run_cpu = e->run_cpu;
 	w.kind = (enum sched_wait_kind)e->kind;
@@ -365,6 +407,10 @@ int sched_open(struct sched_collector **out, const struct sched_opts *o)
 		err("cannot map the sched collector's rings into memory (%s)", strerror(-rc));
 		goto fail;
 	}
+	/* NULL on ENOMEM: stacks are then symbolized only when queried */
+	c->seen_sample_head = calloc(c->ncpu, sizeof(*c->seen_sample_head));
+	for (unsigned cpu = 0; c->seen_sample_head && cpu < c->ncpu; cpu++)
+		c->seen_sample_head[cpu] = c->cpus[cpu].sample_head;
 	c->rb = ring_buffer__new(bpf_map__fd(c->skel->maps.events), on_event, c, NULL);
 	if (!c->rb) {
 		rc = -errno;
@@ -400,6 +446,7 @@ void sched_close(struct sched_collector *c)
 		munmap((void *)c->cpus, c->cpus_len);
 	sched_bpf__destroy(c->skel);
 	ksyms_free(c->ksyms);
+	free(c->seen_sample_head);
 	free(c);
 }
 
@@ -424,11 +471,17 @@ static void on_ring_ready(struct loop *l, int fd, uint32_t events, void *arg)
 
 int sched_add_to_loop(struct sched_collector *c, struct loop *l)
 {
-	return loop_add_fd(l, sched_ring_fd(c), EPOLLIN, on_ring_ready, c);
+	int rc = loop_add_fd(l, sched_ring_fd(c), EPOLLIN, on_ring_ready, c);
+
+	if (rc < 0 || !c->o.sampler)
+		return rc;
+	rc = loop_add_timer(l, STALL_WATCH_NS, STALL_WATCH_NS, on_stall_timer, c);
+	return rc < 0 ? rc : 0;
 }
 
 int sched_poll(struct sched_collector *c, int timeout_ms)
 {
+	stall_watch(c);
 	return ring_buffer__poll(c->rb, timeout_ms);
 }
 
@@ -515,10 +568,7 @@ static void add_samples(struct sched_collector *c, struct sched_window *w)
 		if (bpf_map_lookup_elem(bpf_map__fd(c->skel->maps.stacks), &ids[i][best], ips))
 			continue;
 		a->stack_samples = idn[i][best];
-		if (!c->ksyms && !c->ksyms_failed) {
-			c->ksyms = ksyms_load();
-			c->ksyms_failed = !c->ksyms;
-		}
+		get_ksyms(c);
 		for (unsigned f = 0; f < SCHED_STACK_DEPTH && ips[f]; f++) {
 			if (c->ksyms)
 				ksyms_format(c->ksyms, ips[f], a->frames[f], SCHED_FRAME_LEN);

@@ -26,6 +26,9 @@ TEST(symtab_kallsyms_lines)
 
 	CHECK_STR(symtab_format(&t, 0xffffffff81241010ULL, buf, sizeof(buf)), "bpf_test_run+0x10");
 	CHECK_STR(symtab_format(&t, 0xffffffff81240800ULL, buf, sizeof(buf)), "bpf_prog_test_run_skb+0x0");
+	/* a BPF image's size is not in kallsyms: named only with its extent */
+	CHECK_STR(symtab_format(&t, 0xffffffffa0001042ULL, buf, sizeof(buf)), "[bpf] 0xffffffffa0001042");
+	CHECK_EQ(symtab_add_range(&t, 0xffffffffa0001000ULL, 0x80, "bpf_prog_6deef7357e7b4530_ks_spin"), 1);
 	CHECK_STR(symtab_format(&t, 0xffffffffa0001042ULL, buf, sizeof(buf)),
 		  "bpf_prog_6deef7357e7b4530_ks_spin+0x42");
 	CHECK_STR(symtab_format(&t, 0x1000, buf, sizeof(buf)), "0x1000");
@@ -64,4 +67,102 @@ TEST(symtab_sort_dedups_and_searches)
 	symtab_free(&t);
 	symtab_sort(&t); /* empty is fine */
 	CHECK(symtab_lookup(&t, 0x1000, &off) == NULL);
+}
+
+/* A BPF symbol from kallsyms has no size: an address past it is unknown,
+ * never the neighbouring program's; kernel text stops at _etext. */
+TEST(symtab_bpf_without_extent_is_unknown)
+{
+	struct symtab t;
+	char buf[128];
+	uint64_t off;
+
+	symtab_init(&t);
+	CHECK_EQ(symtab_add_kallsyms_line(&t, "ffffffff81000000 T _stext"), 1);
+	CHECK_EQ(symtab_add_kallsyms_line(&t, "ffffffff81fff000 T last_text"), 1);
+	CHECK_EQ(symtab_add_kallsyms_line(&t, "ffffffff82000000 T _etext"), 1);
+	CHECK_EQ(symtab_add_kallsyms_line(&t, "ffffffffc0026830 t bpf_prog_3ac2415ebd18008b_ks_sched_sample\t[bpf]"), 1);
+	CHECK_EQ(symtab_add_kallsyms_line(&t, "ffffffffc0203000 t ftrace_trampoline\t[__builtin__ftrace]"), 1);
+	symtab_sort(&t);
+	CHECK_STR(symtab_format(&t, 0xffffffff81fff010ULL, buf, sizeof(buf)), "last_text+0x10");
+	/* _etext itself is a symbol, but nothing past it belongs to the text */
+	CHECK(symtab_lookup(&t, 0xffffffff82000010ULL, &off) == NULL);
+	CHECK_STR(symtab_format(&t, 0xffffffffc0026900ULL, buf, sizeof(buf)), "[bpf] 0xffffffffc0026900");
+	CHECK_STR(symtab_format(&t, 0xffffffffc0203010ULL, buf, sizeof(buf)), "ftrace_trampoline+0x10");
+	CHECK(symtab_lookup(&t, 0xffffffffc0213000ULL, &off) == NULL);
+	CHECK_STR(symtab_format(&t, 0xffffffffc0213000ULL, buf, sizeof(buf)), "0xffffffffc0213000");
+	/* with its exact extent it is named, and only inside it */
+	CHECK_EQ(symtab_add_range(&t, 0xffffffffc0026830ULL, 0x640,
+				  "bpf_prog_3ac2415ebd18008b_ks_sched_sample"), 1);
+	CHECK_STR(symtab_format(&t, 0xffffffffc0026900ULL, buf, sizeof(buf)),
+		  "bpf_prog_3ac2415ebd18008b_ks_sched_sample+0xd0");
+	CHECK(symtab_lookup(&t, 0xffffffffc0026830ULL + 0x640, &off) == NULL);
+	CHECK_STR(symtab_format(&t, 0xffffffffc0026e80ULL, buf, sizeof(buf)), "[bpf] 0xffffffffc0026e80");
+	/* an address below the first BPF image, above the text: still "[bpf]" */
+	CHECK_STR(symtab_format(&t, 0xffffffffc0021000ULL, buf, sizeof(buf)), "[bpf] 0xffffffffc0021000");
+	symtab_free(&t);
+}
+
+/* Merging: the same range twice is no change; a program that unloaded
+ * keeps its name; a newer one overlapping it wins for the overlap only. */
+TEST(symtab_range_merge)
+{
+	struct symtab t;
+	char buf[128];
+	uint64_t off;
+
+	symtab_init(&t);
+	CHECK_EQ(symtab_add_range(&t, 0x1000, 0x100, "bpf_prog_a_old"), 1);
+	CHECK_EQ(symtab_add_range(&t, 0x1200, 0x80, "bpf_prog_b_next"), 1);
+	CHECK_EQ(symtab_add_range(&t, 0x1000, 0x100, "bpf_prog_a_old"), 0);
+	CHECK_EQ(symtab_add_range(&t, 0x1000, 0, "x"), -EINVAL);
+	CHECK_EQ(t.nr, 2);
+	CHECK_STR(symtab_format(&t, 0x10ff, buf, sizeof(buf)), "bpf_prog_a_old+0xff");
+	CHECK(symtab_lookup(&t, 0x1100, &off) == NULL); /* the gap */
+	CHECK(symtab_lookup(&t, 0x0fff, &off) == NULL);
+
+	/* newer program inside the old one: head and tail keep the old name
+	 * with their true offsets */
+	CHECK_EQ(symtab_add_range(&t, 0x1040, 0x40, "bpf_prog_c_new"), 1);
+	CHECK_EQ(t.nr, 4);
+	CHECK_STR(symtab_format(&t, 0x103f, buf, sizeof(buf)), "bpf_prog_a_old+0x3f");
+	CHECK_STR(symtab_format(&t, 0x1040, buf, sizeof(buf)), "bpf_prog_c_new+0x0");
+	CHECK_STR(symtab_format(&t, 0x107f, buf, sizeof(buf)), "bpf_prog_c_new+0x3f");
+	CHECK_STR(symtab_format(&t, 0x1080, buf, sizeof(buf)), "bpf_prog_a_old+0x80");
+	CHECK_STR(symtab_format(&t, 0x10ff, buf, sizeof(buf)), "bpf_prog_a_old+0xff");
+
+	/* newer program across the end of one and the start of the next */
+	CHECK_EQ(symtab_add_range(&t, 0x10f0, 0x120, "bpf_prog_d_wide"), 1);
+	CHECK_STR(symtab_format(&t, 0x10ef, buf, sizeof(buf)), "bpf_prog_a_old+0xef");
+	CHECK_STR(symtab_format(&t, 0x10f0, buf, sizeof(buf)), "bpf_prog_d_wide+0x0");
+	CHECK_STR(symtab_format(&t, 0x120f, buf, sizeof(buf)), "bpf_prog_d_wide+0x11f");
+	CHECK_STR(symtab_format(&t, 0x1210, buf, sizeof(buf)), "bpf_prog_b_next+0x10");
+	CHECK_STR(symtab_format(&t, 0x1040, buf, sizeof(buf)), "bpf_prog_c_new+0x0");
+
+	/* a newer one covering everything replaces all of them */
+	CHECK_EQ(symtab_add_range(&t, 0x0800, 0x1000, "bpf_prog_e_all"), 1);
+	CHECK_EQ(t.nr, 1);
+	CHECK_STR(symtab_format(&t, 0x1280, buf, sizeof(buf)), "bpf_prog_e_all+0xa80");
+
+	/* ranges stay sorted and disjoint whatever the insertion order */
+	symtab_free(&t);
+	for (int i = 9; i >= 0; i--) {
+		char name[32];
+		snprintf(name, sizeof(name), "bpf_prog_f%d", i);
+		CHECK_EQ(symtab_add_range(&t, 0x10000 + (uint64_t)i * 0x100, 0x80, name), 1);
+	}
+	for (size_t i = 1; i < t.nr; i++)
+		CHECK(t.ranges[i - 1].addr + t.ranges[i - 1].len <= t.ranges[i].addr);
+	CHECK_STR(symtab_format(&t, 0x10510, buf, sizeof(buf)), "bpf_prog_f5+0x10");
+	CHECK_STR(symtab_format(&t, 0x10590, buf, sizeof(buf)), "0x10590"); /* no _etext: may be text */
+	CHECK_EQ(symtab_add_kallsyms_line(&t, "0000000000000800 T _etext"), 1);
+	CHECK_STR(symtab_format(&t, 0x10590, buf, sizeof(buf)), "[bpf] 0x10590");
+
+	/* a kallsyms reload keeps the ranges */
+	CHECK_EQ(symtab_add_kallsyms_line(&t, "0000000000000100 T _stext"), 1);
+	symtab_sort(&t);
+	symtab_free_text(&t);
+	CHECK_EQ(t.n, 0);
+	CHECK_STR(symtab_format(&t, 0x10510, buf, sizeof(buf)), "bpf_prog_f5+0x10");
+	symtab_free(&t);
 }
