@@ -141,7 +141,9 @@ static int add_prog(struct ksyms *k, int fd)
 		btf = NULL;
 	for (uint32_t f = 0; f < nf; f++) {
 		char name[256];
-		const unsigned char *tag = f < nt ? tags + (size_t)f * BPF_TAG_SIZE : info.tag;
+		/* kallsyms names the main function with the whole program's
+		 * tag, each subprogram with its own */
+		const unsigned char *tag = f && f < nt ? tags + (size_t)f * BPF_TAG_SIZE : info.tag;
 		if (!addrs[f] || !lens[f])
 			continue;
 		func_name(name, sizeof(name), tag, btf, fi, btf ? nfi : 0, fisz, f, info.name);
