@@ -31,11 +31,14 @@ const volatile __u32 hist_by = SCHED_BY_NONE;
 const volatile bool filter_cpus = false;
 const volatile __u64 targ_cpus[16] = {}; /* bitmap of 1024 CPUs */
 
-/* When a task became runnable: 0 = not waiting. */
+/* When a task became runnable: 0 = not waiting. nsw is the task's
+ * context-switch count (nvcsw + nivcsw) when stamped: a wait is only
+ * valid while the task has not switched since (see stamp_valid). */
 struct wstamp {
 	__u64 ts;
 	__u32 cpu;
 	__u32 kind;
+	__u64 nsw;
 };
 
 struct {
@@ -266,6 +269,26 @@ static __always_inline struct wstamp *stamp_get(struct task_struct *p, bool btf,
 	return s;
 }
 
+/* The task's context switches so far. __schedule() counts a switch
+ * (nvcsw or nivcsw) before it fires sched_switch, so a preempted stamp
+ * taken there already includes it; a task's next switch-out changes it. */
+static __always_inline __u64 task_nsw(struct task_struct *p, bool btf)
+{
+	return TREAD(btf, p, nvcsw) + TREAD(btf, p, nivcsw);
+}
+
+/* A stamp belongs to the task's current runnable period only if the task
+ * has not switched out since it was taken. A stamp taken while the task
+ * was still on a CPU (measured: wakeups from another CPU that read
+ * p->on_cpu 0 while the task ran, then went to sleep without a switch-in
+ * between) or one whose switch-in was not seen would otherwise survive
+ * its sleep, be kept by the next wakeup, and turn the next wait into one
+ * as long as the sleep: the false 100 ms - 1 s waits on idle CPUs. */
+static __always_inline bool stamp_valid(const struct wstamp *s, struct task_struct *p, bool btf)
+{
+	return s->ts && s->nsw == task_nsw(p, btf);
+}
+
 /* Remember p as the CPU's oldest known waiter (for the sampler and the
  * ongoing reports) unless one is already there. */
 static __always_inline void waiter_set(struct sched_cpu *c, struct task_struct *p, __u64 ts,
@@ -298,13 +321,15 @@ static __always_inline int on_wakeup(struct task_struct *p, bool btf)
 	if (!s)
 		return 0;
 	/* A wakeup of a task that is already runnable (ttwu_runnable) must
-	 * not restart its wait: keep the older stamp. */
-	if (s->ts)
+	 * not restart its wait: keep the older stamp, if it is still the
+	 * current one (the task has not switched since). */
+	if (stamp_valid(s, p, btf))
 		return 0;
 	__u64 now = bpf_ktime_get_ns();
 	s->ts = now;
 	s->cpu = cpu;
 	s->kind = SCHED_WAIT_WOKEN;
+	s->nsw = task_nsw(p, btf);
 	stat_inc(SCHED_STAT_WAKEUPS);
 	waiter_set(bpf_map_lookup_elem(&cpus, &cpu), p, now, SCHED_WAIT_WOKEN, btf);
 	return 0;
@@ -393,15 +418,21 @@ static __always_inline int on_switch(struct task_struct *prev, struct task_struc
 		return 0;
 
 	/* prev: still runnable means preempted, its wait starts now. A
-	 * task going to sleep has no stamp to void: wakeups of a task still
-	 * on its CPU are not stamped, and switch-in consumes the stamp. */
-	if (task_state(prev, btf) == 0 /* TASK_RUNNING */ && TREAD(btf, prev, pid) &&
+	 * task going to sleep keeps whatever stamp it has: instead of a
+	 * lookup per switch here, the stamp carries the task's switch count
+	 * and is ignored once that moved on (stamp_valid). A task that ran
+	 * here was not waiting: drop it from the waiter slot. */
+	__u32 prev_tid = TREAD(btf, prev, pid);
+	if (c->waiter_tid == prev_tid)
+		c->waiter_tid = 0;
+	if (task_state(prev, btf) == 0 /* TASK_RUNNING */ && prev_tid &&
 	    task_passes(prev, btf) && cpu_passes(cpu)) {
 		s = stamp_get(prev, btf, true);
 		if (s) {
 			s->ts = now;
 			s->cpu = cpu;
 			s->kind = SCHED_WAIT_PREEMPTED;
+			s->nsw = task_nsw(prev, btf);
 			waiter_set(c, prev, now, SCHED_WAIT_PREEMPTED, btf); /* this CPU: no lookup */
 		}
 	}
@@ -444,6 +475,12 @@ static __always_inline int on_switch(struct task_struct *prev, struct task_struc
 	s = stamp_get(next, btf, false);
 	if (!s || !s->ts) {
 		stat_inc(SCHED_STAT_NOSTAMP);
+		return 0;
+	}
+	if (!stamp_valid(s, next, btf)) {
+		/* stale: the task switched out since (see stamp_valid) */
+		s->ts = 0;
+		stat_inc(SCHED_STAT_STALE);
 		return 0;
 	}
 	__u64 wait_ns = now - s->ts;

@@ -134,6 +134,7 @@ enum sched_stat {
 	SCHED_STAT_SAMPLES,       /* sampler records written */
 	SCHED_STAT_STACK_ERRS,    /* bpf_get_stackid failures */
 	SCHED_STAT_NOSTAMP,       /* switch-ins with no known runnable time */
+	SCHED_STAT_STALE,         /* stamps dropped at switch-in: taken before the task's last switch-out */
 	SCHED_NR_STATS,
 };
 
