@@ -34,7 +34,7 @@ HELPER_SRCS := $(wildcard tests/system/helpers/*.c)
 HELPERS   := $(patsubst tests/system/helpers/%.c,$(BUILD)/helpers/%,$(HELPER_SRCS))
 
 .DEFAULT_GOAL := all
-.PHONY: all deps test-deps test unit system install clean
+.PHONY: all deps test-deps test unit system install clean demo
 all: $(BUILD)/ksleuth
 
 # Named outside a pattern rule, so that make neither deletes the skeletons
@@ -82,6 +82,11 @@ $(BUILD)/helpers/%: tests/system/helpers/%.c
 
 unit: $(UNIT_BIN)
 	$(UNIT_BIN)
+
+# The README's main command: the incident reproduced and explained.
+demo: all
+	@scripts/deps.sh --demo
+	$(BUILD)/ksleuth demo
 
 # The whole suite: installs test packages, builds, runs unit + system tests.
 test: test-deps

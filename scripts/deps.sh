@@ -1,14 +1,16 @@
 #!/bin/bash
 # Install (with apt-get) what ksleuth needs to build, and with --test what
 # its tests need. Says what it installs; does nothing when all is present.
-# Usage: scripts/deps.sh [--test] [--check]
+# Usage: scripts/deps.sh [--test] [--demo] [--check]
 set -euo pipefail
 
 want_test=0
+want_demo=0
 check_only=0
 for a in "$@"; do
 	case "$a" in
 	--test) want_test=1 ;;
+	--demo) want_demo=1 ;;
 	--check) check_only=1 ;;
 	*) echo "deps.sh: unknown option '$a'" >&2; exit 2 ;;
 	esac
@@ -43,6 +45,12 @@ test_pkgs=(
 	"gzip:/usr/bin/zcat"
 )
 
+# what `ksleuth demo` runs: the network test bed's tools
+demo_pkgs=(
+	"iproute2:/usr/sbin/ip"
+	"iperf3:/usr/bin/iperf3"
+)
+
 missing=()
 check() {
 	local p
@@ -53,6 +61,7 @@ check() {
 }
 check "${build_pkgs[@]}"
 [ $want_test = 1 ] && check "${test_pkgs[@]}"
+[ $want_demo = 1 ] && check "${demo_pkgs[@]}"
 
 [ ${#missing[@]} = 0 ] && exit 0
 if [ $check_only = 1 ]; then
