@@ -196,9 +196,11 @@ int prom_counter(struct prom *p, const struct prom_label *labels, unsigned nlabe
 	return 0;
 }
 
-int prom_counter_f(struct prom *p, const struct prom_label *labels, unsigned nlabels, double v)
+/* One sample with a floating-point value, for a counter or a gauge. */
+static int sample_double(struct prom *p, enum prom_type type, const struct prom_label *labels,
+			 unsigned nlabels, double v)
 {
-	int e = sample_ok(p, PROM_COUNTER, labels, nlabels);
+	int e = sample_ok(p, type, labels, nlabels);
 	if (e)
 		return e;
 	write_series(p, "", labels, nlabels, NULL);
@@ -208,16 +210,14 @@ int prom_counter_f(struct prom *p, const struct prom_label *labels, unsigned nla
 	return 0;
 }
 
+int prom_counter_f(struct prom *p, const struct prom_label *labels, unsigned nlabels, double v)
+{
+	return sample_double(p, PROM_COUNTER, labels, nlabels, v);
+}
+
 int prom_gauge(struct prom *p, const struct prom_label *labels, unsigned nlabels, double v)
 {
-	int e = sample_ok(p, PROM_GAUGE, labels, nlabels);
-	if (e)
-		return e;
-	write_series(p, "", labels, nlabels, NULL);
-	fputc(' ', p->f);
-	prom_write_double(p->f, v);
-	fputc('\n', p->f);
-	return 0;
+	return sample_double(p, PROM_GAUGE, labels, nlabels, v);
 }
 
 /* us microseconds as exact decimal seconds: 2 -> "0.000002", 67108864 -> "67.108864". */
