@@ -302,33 +302,27 @@ static int write_metrics(void *arg, FILE *f)
 
 	write_collector_metrics(a, &p);
 
-	prom_family(&p, "ksleuth_agent_uptime_seconds", PROM_GAUGE, "Seconds since the agent started collecting.");
-	prom_gauge(&p, NULL, 0, (double)(now_ns() - a->start_ns) / 1e9);
-	prom_family(&p, "ksleuth_agent_ticks_total", PROM_COUNTER,
-		    "1-second collection intervals completed (stops growing if collection stops).");
-	prom_counter(&p, NULL, 0, a->ticks);
-	prom_family(&p, "ksleuth_agent_collect_errors_total", PROM_COUNTER,
-		    "Intervals in which a collector could not be read.");
-	prom_counter(&p, NULL, 0, a->collect_errors);
-	prom_family(&p, "ksleuth_agent_scrapes_total", PROM_COUNTER,
-		    "Requests for /metrics answered, this one included.");
-	prom_counter(&p, NULL, 0, a->scrapes);
+	prom_gauge1(&p, "ksleuth_agent_uptime_seconds",
+		"Seconds since the agent started collecting.", (double)(now_ns() - a->start_ns) / 1e9);
+	prom_counter1(&p, "ksleuth_agent_ticks_total",
+		"1-second collection intervals completed (stops growing if collection stops).", a->ticks);
+	prom_counter1(&p, "ksleuth_agent_collect_errors_total",
+		"Intervals in which a collector could not be read.", a->collect_errors);
+	prom_counter1(&p, "ksleuth_agent_scrapes_total",
+		"Requests for /metrics answered, this one included.", a->scrapes);
 	prom_family(&p, "ksleuth_agent_http_responses_total", PROM_COUNTER, "HTTP responses sent, by status code.");
 	for (int i = 0; i < HTTP_CODES && hs->codes[i]; i++) {
 		snprintf(code, sizeof(code), "%d", hs->codes[i]);
 		prom_counter(&p, (struct prom_label[]){ { "code", code } }, 1, hs->answered[i]);
 	}
-	prom_family(&p, "ksleuth_agent_http_connections_total", PROM_COUNTER, "HTTP connections accepted.");
-	prom_counter(&p, NULL, 0, hs->accepted);
-	prom_family(&p, "ksleuth_agent_http_evicted_total", PROM_COUNTER,
-		    "HTTP connections closed to make room (connection cap reached).");
-	prom_counter(&p, NULL, 0, hs->evicted);
-	prom_family(&p, "ksleuth_agent_http_timeouts_total", PROM_COUNTER,
-		    "HTTP connections closed by the read or write timeout.");
-	prom_counter(&p, NULL, 0, hs->timeouts);
-	prom_family(&p, "ksleuth_agent_http_open_connections", PROM_GAUGE,
-		    "HTTP connections open now (this one included).");
-	prom_gauge(&p, NULL, 0, (double)hs->open);
+	prom_counter1(&p, "ksleuth_agent_http_connections_total",
+		"HTTP connections accepted.", hs->accepted);
+	prom_counter1(&p, "ksleuth_agent_http_evicted_total",
+		"HTTP connections closed to make room (connection cap reached).", hs->evicted);
+	prom_counter1(&p, "ksleuth_agent_http_timeouts_total",
+		"HTTP connections closed by the read or write timeout.", hs->timeouts);
+	prom_gauge1(&p, "ksleuth_agent_http_open_connections",
+		"HTTP connections open now (this one included).", (double)hs->open);
 
 	if (prom_finish(&p) != 0) {
 		err("internal error while writing metrics: %s", p.errmsg);

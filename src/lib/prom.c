@@ -262,3 +262,15 @@ int prom_histogram(struct prom *p, const struct prom_label *labels, unsigned nla
 	fprintf(p->f, " %llu\n", cum);
 	return 0;
 }
+
+int prom_counter1(struct prom *p, const char *name, const char *help, uint64_t v)
+{
+	int e = prom_family(p, name, PROM_COUNTER, help);
+	return e ? e : prom_counter(p, NULL, 0, v);
+}
+
+int prom_gauge1(struct prom *p, const char *name, const char *help, double v)
+{
+	int e = prom_family(p, name, PROM_GAUGE, help);
+	return e ? e : prom_gauge(p, NULL, 0, v);
+}

@@ -42,6 +42,9 @@ int prom_family(struct prom *p, const char *name, enum prom_type type, const cha
 
 /* Samples of the current family. labels may be NULL when nlabels == 0. */
 int prom_counter(struct prom *p, const struct prom_label *labels, unsigned nlabels, uint64_t v);
+/* A family with one unlabelled sample: HELP/TYPE lines and the value. */
+int prom_counter1(struct prom *p, const char *name, const char *help, uint64_t v);
+int prom_gauge1(struct prom *p, const char *name, const char *help, double v);
 /* A counter with a fractional value (e.g. seconds accumulated). */
 int prom_counter_f(struct prom *p, const struct prom_label *labels, unsigned nlabels, double v);
 int prom_gauge(struct prom *p, const struct prom_label *labels, unsigned nlabels, double v);
