@@ -5,12 +5,12 @@
 # with the sampler), with a bpftrace runqlat-equivalent, and with
 # `perf sched record`; median of REPS runs each, interleaved. Then the
 # per-event cost of our sched_switch program against an empty tp_btf
-# program on the same tracepoint, from BPF run-time statistics enabled
+# program alone on the same tracepoint (separate runs), from BPF run-time statistics enabled
 # through BPF_ENABLE_STATS for the life of ksleuth's fd (the global
 # kernel.bpf_stats_enabled sysctl is not touched).
 # Usage: bench/runq.sh [REPS]  (root; holds the system-test lock).
 # PER_EVENT_ONLY=1 skips the throughput runs (per-event cost and the
-# sampler's idle cost only: ~20 s).
+# sampler's idle cost only: ~1 min with REPS 5).
 # Prints a Markdown table for docs/PERFORMANCE.md.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -25,7 +25,7 @@ RESULTS=bench/results/runq-$(date -u +%Y%m%dT%H%M%S)
 cleanup() {
 	[ -n "$TOOL_PID" ] && kill -INT "$TOOL_PID" 2>/dev/null && wait "$TOOL_PID" 2>/dev/null
 	# keep the raw numbers (bench/results/ is not committed)
-	mkdir -p "$RESULTS" && cp "$TMP"/pipe.* "$TMP"/msg.* "$TMP"/*.err "$RESULTS"/ 2>/dev/null
+	mkdir -p "$RESULTS" && cp "$TMP"/pipe.* "$TMP"/msg.* "$TMP"/*.err "$TMP"/stats.all "$RESULTS"/ 2>/dev/null
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
@@ -98,12 +98,26 @@ else
 	for t in $TOOLS; do echo 0 > "$TMP/pipe.$t"; echo 0 > "$TMP/msg.$t"; done
 fi
 
-# per-event cost: our programs and an empty tp_btf program, same workload
-"$KS" runq --bpf-stats --with-empty -d 600 >"$TMP/stats.out" 2>"$TMP/stats.err" &
-TOOL_PID=$!
-sleep 1.5
-for _ in $(seq "$REPS"); do bench_pipe >/dev/null; done
-stop_tool
+# per-event cost: our programs, then each reference program alone on the
+# tracepoint (a program's cost depends on its place among the programs
+# attached there: measured ~100 ns more for the first), interleaved, one
+# pipe run each, REPS times; the median ns per run of each program
+STATS_CFGS="ours empty count ktime tstore"
+for _ in $(seq "$REPS"); do
+	for cfg in $STATS_CFGS; do
+		if [ "$cfg" = ours ]; then
+			"$KS" runq --bpf-stats -d 600 >"$TMP/stats.out" 2>"$TMP/stats.err" &
+		else
+			"$KS" runq --bpf-stats --reference "$cfg" -d 600 >"$TMP/stats.out" 2>"$TMP/stats.err" &
+		fi
+		TOOL_PID=$!
+		for _ in $(seq 100); do grep -q Tracing "$TMP/stats.out" 2>/dev/null && break; sleep 0.1; done
+		sleep 0.5
+		bench_pipe >/dev/null
+		stop_tool
+		grep '^bpf-stats' "$TMP/stats.err" | awk '$4 > 0 {print $2, $4, $8}' >> "$TMP/stats.all"
+	done
+done
 "$KS" runq --slower 10ms --bpf-stats -d 600 >"$TMP/stats2.out" 2>"$TMP/stats2.err" &
 TOOL_PID=$!
 sleep 10.5   # the sampler's cost on a mostly idle machine
@@ -131,11 +145,18 @@ row() {
 row "perf bench sched pipe -l $PIPE_LOOPS" "ops/s, median of $REPS" "$base_pipe" 1 pipe
 row "perf bench sched messaging $MSG_ARGS" "s, median of $REPS" "$base_msg" 0 msg
 echo
-echo "BPF run-time statistics (perf bench sched pipe x $REPS, histogram mode):"
+echo "BPF run-time statistics (perf bench sched pipe -l $PIPE_LOOPS; each program alone on its"
+echo "tracepoint, histogram mode; median of $REPS runs, min-max in brackets):"
 echo
-echo "| program | runs | ns per run |"
+echo "| program | runs per bench | ns per run |"
 echo "|---|---|---|"
-grep '^bpf-stats' "$TMP/stats.err" | awk '{printf "| %s | %s | %s |\n", $2, $4, $8}'
+for prog in $(awk '{print $1}' "$TMP/stats.all" | awk '!seen[$0]++'); do
+	runs=$(awk -v p="$prog" '$1 == p {print $2}' "$TMP/stats.all" | median)
+	ns=$(awk -v p="$prog" '$1 == p {print $3}' "$TMP/stats.all" | median)
+	lo=$(awk -v p="$prog" '$1 == p {print $3}' "$TMP/stats.all" | sort -g | head -1)
+	hi=$(awk -v p="$prog" '$1 == p {print $3}' "$TMP/stats.all" | sort -g | tail -1)
+	echo "| $prog | $runs | $ns [$lo-$hi] |"
+done
 echo
 echo "Sampler on a mostly idle machine, 10 s, slow mode:"
 echo

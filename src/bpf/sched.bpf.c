@@ -10,6 +10,8 @@
 #include "hist.bpf.h"
 #include "sched.h"
 
+#define barrier() asm volatile("" ::: "memory")
+
 char LICENSE[] SEC("license") = "GPL";
 
 /* Parameters, set by collect/sched.c before load (the verifier prunes
@@ -30,6 +32,11 @@ const volatile char class_comm[TASK_COMM_LEN] = {};
 const volatile __u32 hist_by = SCHED_BY_NONE;
 const volatile bool filter_cpus = false;
 const volatile __u64 targ_cpus[16] = {}; /* bitmap of 1024 CPUs */
+/* Waits from the kernel's own run-delay bookkeeping (CONFIG_SCHED_INFO:
+ * task_struct::sched_info.last_queued, on the runqueue clock) instead of
+ * stamps of our own in task storage; set by the user side when vmlinux
+ * BTF has the fields and the tp_btf programs load. */
+const volatile bool sched_info_ok = false;
 
 /* When a task became runnable: 0 = not waiting. nsw is the task's
  * context-switch count (nvcsw + nivcsw) when stamped: a wait is only
@@ -64,6 +71,20 @@ struct {
 	__type(key, __u32);
 	__type(value, struct sched_seg);
 } segs SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, SCHED_COMM_SLOTS);
+	__type(key, __u32);
+	__type(value, struct sched_comm);
+} comms SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, SCHED_KIND_SLOTS);
+	__type(key, __u32);
+	__type(value, __u64);
+} kinds SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -290,20 +311,70 @@ static __always_inline bool stamp_valid(const struct wstamp *s, struct task_stru
 }
 
 /* Remember p as the CPU's oldest known waiter (for the sampler and the
- * ongoing reports) unless one is already there. */
-static __always_inline void waiter_set(struct sched_cpu *c, struct task_struct *p, __u64 ts,
+ * ongoing reports) unless one is already there. Returns true when p took
+ * the slot. Callers skip idle CPUs: they run the woken task at once (and
+ * a wakeup then makes no cross-CPU write). */
+static __always_inline bool waiter_set(struct sched_cpu *c, struct task_struct *p, __u64 since,
 				       __u32 kind, bool btf)
 {
-
-	/* An idle CPU runs the woken task at once: no need to remember it
-	 * (and no cross-CPU write on the wakeup fast path). */
-	if (!c || c->waiter_tid || !c->cur_tid)
-		return;
-	c->waiter_since_ns = ts;
+	if (!c || c->waiter_tid)
+		return false;
+	c->waiter_since_ns = since;
 	c->waiter_pid = TREAD(btf, p, tgid);
 	c->waiter_kind = kind;
 	read_comm(p, c->waiter_comm, btf);
 	c->waiter_tid = TREAD(btf, p, pid);
+	return true;
+}
+
+/* The kernel's run-delay bookkeeping: enqueue_task() stamps
+ * p->sched_info.last_queued with the runqueue clock unless it is set,
+ * __schedule() fires sched_switch before sched_info_switch() reads and
+ * clears it for next (and stamps prev if still runnable); a migration
+ * restarts it on the new runqueue. The runqueue itself is reached from
+ * the running task (se.cfs_rq->rq, CONFIG_FAIR_GROUP_SCHED). */
+static __always_inline bool fast_path(bool btf)
+{
+	return btf && sched_info_ok &&
+	       bpf_core_field_exists(((struct task_struct *)0)->sched_info.last_queued) &&
+	       bpf_core_field_exists(((struct cfs_rq *)0)->rq);
+}
+
+/* Record how tid left its CPU (see SCHED_KIND_SLOTS). Written only when
+ * it changes: a task that always blocks the same way only reads. */
+static __always_inline void kind_note(__u32 tid, __u64 v)
+{
+	__u32 k = tid & (SCHED_KIND_SLOTS - 1);
+	__u64 *e = bpf_map_lookup_elem(&kinds, &k);
+
+	v |= tid;
+	if (e && *e != v)
+		*e = v;
+}
+
+/* The kind of next's wait from its slot; clears the waiter slot of the
+ * CPU it was remembered on if that is not this one (it migrated). */
+static __always_inline __u32 kind_take(__u32 tid, __u32 cpu)
+{
+	__u32 k = tid & (SCHED_KIND_SLOTS - 1);
+	__u64 *e = bpf_map_lookup_elem(&kinds, &k);
+	__u64 v;
+
+	if (!e)
+		return SCHED_WAIT_WOKEN;
+	v = *e;
+	if ((__u32)v != tid) {
+		stat_inc(SCHED_STAT_KIND_MISS);
+		return SCHED_WAIT_WOKEN;
+	}
+	__u32 w = (v >> SCHED_KIND_WCPU_SHIFT) & 0xffff;
+	if (w && w - 1 != cpu) {
+		w--;
+		struct sched_cpu *wc = bpf_map_lookup_elem(&cpus, &w);
+		if (wc && wc->waiter_tid == tid)
+			wc->waiter_tid = 0;
+	}
+	return (v & SCHED_KIND_PREEMPTED) ? SCHED_WAIT_PREEMPTED : SCHED_WAIT_WOKEN;
 }
 
 static __always_inline int on_wakeup(struct task_struct *p, bool btf)
@@ -317,6 +388,22 @@ static __always_inline int on_wakeup(struct task_struct *p, bool btf)
 	__u32 cpu = task_cpu(p, btf);
 	if (!cpu_passes(cpu))
 		return 0;
+	stat_inc(SCHED_STAT_WAKEUPS);
+	if (fast_path(btf)) {
+		/* The wait itself needs nothing here: only the waiter slot. */
+		struct sched_cpu *c = bpf_map_lookup_elem(&cpus, &cpu);
+		if (!c || c->waiter_tid)
+			return 0;
+		/* idle target: ttwu just read these lines of its runqueue */
+		struct rq *rq = p->se.cfs_rq->rq;
+		if (!rq || rq->curr == rq->idle)
+			return 0;
+		__u64 lq = p->sched_info.last_queued;
+		__u64 since = lq && c->clk_at ? lq + c->clk_off : bpf_ktime_get_ns();
+		if (waiter_set(c, p, since, SCHED_WAIT_WOKEN, btf))
+			kind_note(p->pid, (__u64)(cpu + 1) << SCHED_KIND_WCPU_SHIFT);
+		return 0;
+	}
 	struct wstamp *s = stamp_get(p, btf, true);
 	if (!s)
 		return 0;
@@ -330,8 +417,9 @@ static __always_inline int on_wakeup(struct task_struct *p, bool btf)
 	s->cpu = cpu;
 	s->kind = SCHED_WAIT_WOKEN;
 	s->nsw = task_nsw(p, btf);
-	stat_inc(SCHED_STAT_WAKEUPS);
-	waiter_set(bpf_map_lookup_elem(&cpus, &cpu), p, now, SCHED_WAIT_WOKEN, btf);
+	struct sched_cpu *c = bpf_map_lookup_elem(&cpus, &cpu);
+	if (c && c->cur_tid)
+		waiter_set(c, p, now, SCHED_WAIT_WOKEN, btf);
 	return 0;
 }
 
@@ -366,8 +454,8 @@ static __always_inline void keyed_update(struct task_struct *p, const char *comm
 	hist_add(h, wait_ns);
 }
 
-static __always_inline void emit_wait(struct task_struct *p, const char *comm, struct wstamp *s,
-				      __u32 cpu, __u64 wait_ns, bool btf)
+static __always_inline void emit_wait(struct task_struct *p, const char *comm, __u32 wcpu,
+				      __u32 kind, __u64 start_ns, __u32 cpu, __u64 wait_ns, bool btf)
 {
 	struct sched_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 
@@ -376,10 +464,10 @@ static __always_inline void emit_wait(struct task_struct *p, const char *comm, s
 		return;
 	}
 	e->type = SCHED_EV_WAIT;
-	e->cpu = s->cpu;
+	e->cpu = wcpu;
 	e->run_cpu = cpu;
-	e->kind = s->kind;
-	e->start_ns = s->ts;
+	e->kind = kind;
+	e->start_ns = start_ns;
 	e->wait_ns = wait_ns;
 	e->pid = TREAD(btf, p, tgid);
 	e->tid = TREAD(btf, p, pid);
@@ -389,6 +477,26 @@ static __always_inline void emit_wait(struct task_struct *p, const char *comm, s
 	__builtin_memset(e->cur_comm, 0, TASK_COMM_LEN);
 	bpf_ringbuf_submit(e, 0);
 	stat_inc(SCHED_STAT_RECORDS);
+}
+
+/* A wait ended: histograms, and a record past the threshold. The comm is
+ * read only when a filter or a record needs it (pruned otherwise). */
+static __always_inline void wait_done(struct task_struct *next, __u32 wcpu, __u32 kind,
+				      __u64 start_ns, __u32 cpu, __u64 wait_ns, bool btf)
+{
+	char comm[TASK_COMM_LEN];
+
+	kind &= 1; /* counted by the histogram (SCHED_STAT_WAITS: its count) */
+	hist_update(SCHED_HIST_IDX(cpu, SCHED_CLASS_ALL, kind), wait_ns);
+	if (!class_comm_len && hist_by == SCHED_BY_NONE && !threshold_ns)
+		return;
+	read_comm(next, comm, btf);
+	if (class_comm_len && comm_has_prefix(comm, class_comm, class_comm_len))
+		hist_update(SCHED_HIST_IDX(cpu, SCHED_CLASS_COMM, kind), wait_ns);
+	if (hist_by != SCHED_BY_NONE)
+		keyed_update(next, comm, wait_ns, btf);
+	if (threshold_ns && wait_ns > threshold_ns)
+		emit_wait(next, comm, wcpu, kind, start_ns, cpu, wait_ns, btf);
 }
 
 /* sched_setscheduler() on a running task (a FIFO busy loop that set
@@ -406,13 +514,135 @@ static __always_inline void seg_policy_seen(struct sched_seg *g, __u32 policy, i
 	}
 }
 
-static __always_inline int on_switch(struct task_struct *prev, struct task_struct *next, bool btf)
+/* prev leaves the CPU: if its policy changed while it ran, let its
+ * segment know (one compare when it did not). */
+static __always_inline void seg_close(struct sched_cpu *c, __u32 cpu, struct task_struct *prev,
+				      __u32 prev_tid, bool btf)
+{
+	__u32 policy = TREAD(btf, prev, policy);
+	int prio = TREAD(btf, prev, prio);
+	__u64 head = c->seg_head;
+
+	if ((policy == c->cur_policy && prio == c->cur_prio) || !head)
+		return;
+	__u32 idx = cpu * seg_ring + ((head - 1) & seg_mask);
+	struct sched_seg *g = bpf_map_lookup_elem(&segs, &idx);
+	if (g && g->tid == prev_tid)
+		seg_policy_seen(g, policy, prio);
+}
+
+/* next takes the CPU at now: a new run segment (it closes the previous
+ * one), and its comm in the comm cache if the slot does not have it. */
+static __always_inline void seg_open(struct sched_cpu *c, __u32 cpu, struct task_struct *next,
+				     __u32 next_tid, __u64 now, bool btf)
+{
+	__u64 head = c->seg_head;
+	__u32 idx = cpu * seg_ring + (head & seg_mask);
+	struct sched_seg *g = bpf_map_lookup_elem(&segs, &idx);
+	__u32 policy = TREAD(btf, next, policy);
+	int prio = TREAD(btf, next, prio);
+
+	c->cur_start_ns = now;
+	c->cur_tid = next_tid;
+	c->cur_policy = policy;
+	c->cur_prio = prio;
+	if (g) {
+		g->seq = 0; /* being rewritten */
+		barrier();
+		g->start_ns = now;
+		g->tid = next_tid;
+		g->pid = TREAD(btf, next, tgid);
+		g->policy = policy;
+		g->prio = prio;
+		barrier();
+		g->seq = (__u32)(head + 1);
+		c->seg_head = head + 1;
+	}
+	if (!next_tid)
+		return;
+	__u32 k = next_tid & (SCHED_COMM_SLOTS - 1);
+	struct sched_comm *e = bpf_map_lookup_elem(&comms, &k);
+	__u64 cm[2];
+	if (!e)
+		return;
+	read_comm(next, (char *)cm, btf);
+	__u64 *ec = (__u64 *)e->comm;
+	if (e->tid == next_tid && ec[0] == cm[0] && ec[1] == cm[1])
+		return;
+	e->tid = next_tid;
+	e->pid = TREAD(btf, next, tgid);
+	ec[0] = cm[0];
+	ec[1] = cm[1];
+}
+
+/* The hot path: sched_switch on a kernel with sched_info and tp_btf. No
+ * clock call (the runqueue clock was just updated), no task storage (the
+ * wait is the kernel's own), plain array slots for the rest. */
+static __always_inline int on_switch_fast(struct task_struct *prev, struct task_struct *next)
+{
+	__u32 cpu = bpf_get_smp_processor_id();
+	struct sched_cpu *c = bpf_map_lookup_elem(&cpus, &cpu);
+	struct rq *rq;
+
+	if (!c)
+		return 0;
+	rq = prev->se.cfs_rq->rq;
+	if (!rq || rq->cpu != (int)cpu) {
+		stat_inc(SCHED_STAT_NORQ);
+		return 0;
+	}
+	__u64 clk = rq->clock;
+	if (clk - c->clk_at >= SCHED_CLK_CALIB_NS || !c->clk_at) {
+		c->clk_off = bpf_ktime_get_ns() - clk;
+		c->clk_at = clk;
+	}
+	__u64 off = c->clk_off, now = clk + off;
+
+	/* prev: still runnable means preempted (or yielded); the kernel
+	 * stamps its sched_info with this very clock value after us. */
+	__u32 prev_tid = prev->pid;
+	if (c->waiter_tid == prev_tid)
+		c->waiter_tid = 0;
+	if (prev_tid) {
+		__u64 v = 0;
+		if (task_state(prev, true) == 0 /* TASK_RUNNING */) {
+			v = SCHED_KIND_PREEMPTED;
+			if (task_passes(prev, true) && cpu_passes(cpu) &&
+			    waiter_set(c, prev, now, SCHED_WAIT_PREEMPTED, true))
+				v |= (__u64)(cpu + 1) << SCHED_KIND_WCPU_SHIFT;
+		}
+		kind_note(prev_tid, v);
+		seg_close(c, cpu, prev, prev_tid, true);
+	}
+
+	__u32 next_tid = next->pid;
+	seg_open(c, cpu, next, next_tid, now, true);
+
+	/* next: the end of its wait. */
+	if (!next_tid)
+		return 0;
+	if (c->waiter_tid == next_tid)
+		c->waiter_tid = 0;
+	if (!task_passes(next, true) || !cpu_passes(cpu))
+		return 0;
+	__u64 lq = next->sched_info.last_queued;
+	if (!lq || lq > clk) {
+		stat_inc(SCHED_STAT_NOSTAMP);
+		return 0;
+	}
+	wait_done(next, cpu, kind_take(next_tid, cpu), lq + off, cpu, clk - lq, true);
+	return 0;
+}
+
+/* sched_switch elsewhere (raw_tp, or no sched_info): our own stamps in
+ * task storage (a hash by tid for raw_tp) and bpf_ktime_get_ns(). */
+static __always_inline int on_switch_stamps(struct task_struct *prev, struct task_struct *next,
+					    bool btf)
 {
 	__u64 now = bpf_ktime_get_ns();
 	__u32 cpu = bpf_get_smp_processor_id();
 	struct sched_cpu *c = bpf_map_lookup_elem(&cpus, &cpu);
 	struct wstamp *s;
-	__u32 next_tid;
 
 	if (!c)
 		return 0;
@@ -433,39 +663,14 @@ static __always_inline int on_switch(struct task_struct *prev, struct task_struc
 			s->cpu = cpu;
 			s->kind = SCHED_WAIT_PREEMPTED;
 			s->nsw = task_nsw(prev, btf);
-			waiter_set(c, prev, now, SCHED_WAIT_PREEMPTED, btf); /* this CPU: no lookup */
+			waiter_set(c, prev, now, SCHED_WAIT_PREEMPTED, btf);
 		}
 	}
+	if (prev_tid)
+		seg_close(c, cpu, prev, prev_tid, btf);
 
-	/* Run segments: close the running one, open one for next. */
-	__u64 head = c->seg_head;
-	__u32 idx;
-	struct sched_seg *g;
-	if (head) {
-		idx = cpu * seg_ring + ((head - 1) & seg_mask);
-		g = bpf_map_lookup_elem(&segs, &idx);
-		if (g) {
-			seg_policy_seen(g, TREAD(btf, prev, policy), TREAD(btf, prev, prio));
-			g->end_ns = now;
-		}
-	}
-	idx = cpu * seg_ring + (head & seg_mask);
-	g = bpf_map_lookup_elem(&segs, &idx);
-	next_tid = TREAD(btf, next, pid);
-	if (g) {
-		g->seq = 0; /* being rewritten */
-		g->start_ns = now;
-		g->end_ns = 0;
-		g->pid = TREAD(btf, next, tgid);
-		g->tid = next_tid;
-		g->policy = TREAD(btf, next, policy);
-		g->prio = TREAD(btf, next, prio);
-		read_comm(next, g->comm, btf);
-		g->seq = head + 1;
-		c->seg_head = head + 1;
-	}
-	c->cur_start_ns = now;
-	c->cur_tid = next_tid;
+	__u32 next_tid = TREAD(btf, next, pid);
+	seg_open(c, cpu, next, next_tid, now, btf);
 
 	/* next: the end of its wait. */
 	if (!next_tid)
@@ -483,26 +688,20 @@ static __always_inline int on_switch(struct task_struct *prev, struct task_struc
 		stat_inc(SCHED_STAT_STALE);
 		return 0;
 	}
-	__u64 wait_ns = now - s->ts;
 	__u32 wcpu = s->cpu;
 	struct sched_cpu *wc = wcpu == cpu ? c : bpf_map_lookup_elem(&cpus, &wcpu);
 	if (wc && wc->waiter_tid == next_tid)
 		wc->waiter_tid = 0;
-	stat_inc(SCHED_STAT_WAITS);
-
-	__u32 kind = s->kind & 1;
-	hist_update(SCHED_HIST_IDX(cpu, SCHED_CLASS_ALL, kind), wait_ns);
-	/* the comm was just copied into the segment: no second read */
-	if (g) {
-		if (class_comm_len && comm_has_prefix(g->comm, class_comm, class_comm_len))
-			hist_update(SCHED_HIST_IDX(cpu, SCHED_CLASS_COMM, kind), wait_ns);
-		if (hist_by != SCHED_BY_NONE)
-			keyed_update(next, g->comm, wait_ns, btf);
-		if (threshold_ns && wait_ns > threshold_ns)
-			emit_wait(next, g->comm, s, cpu, wait_ns, btf);
-	}
+	wait_done(next, wcpu, s->kind, s->ts, cpu, now - s->ts, btf);
 	s->ts = 0;
 	return 0;
+}
+
+static __always_inline int on_switch(struct task_struct *prev, struct task_struct *next, bool btf)
+{
+	if (fast_path(btf))
+		return on_switch_fast(prev, next);
+	return on_switch_stamps(prev, next, btf);
 }
 
 /* TP_PROTO(struct task_struct *p) */
@@ -575,7 +774,7 @@ static __always_inline bool head_seg_refresh(struct sched_cpu *c, __u32 cpu)
 		return false;
 	idx = cpu * seg_ring + ((head - 1) & seg_mask);
 	g = bpf_map_lookup_elem(&segs, &idx);
-	if (!g || g->end_ns)
+	if (!g || g->tid != c->cur_tid)
 		return false;
 	t = bpf_get_current_task_btf();
 	seg_policy_seen(g, t->policy, t->prio);
@@ -644,8 +843,17 @@ int ks_sched_sample(struct bpf_perf_event_data *ctx)
 	if (c->waiter_tid) {
 		now = bpf_ktime_get_ns();
 		since = c->waiter_since_ns;
-		if (now >= since && now - since >= sample_after_ns)
-			why = SCHED_SAMPLE_BY_WAITER;
+		if (now >= since && now - since >= sample_after_ns) {
+			/* A slot whose task left without us seeing it (its
+			 * kind slot was taken by another tid) would sample and
+			 * report forever: nobody waits when the running task
+			 * is alone on the runqueue. */
+			struct rq *rq = this_rq(cpu);
+			if (rq && BPF_CORE_READ(rq, nr_running) < 2)
+				c->waiter_tid = 0;
+			else
+				why = SCHED_SAMPLE_BY_WAITER;
+		}
 	}
 	if (c->cur_tid)
 		why |= kernel_run_gate(ctx, c, cpu, &now);

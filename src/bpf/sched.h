@@ -8,7 +8,7 @@
 /* Sizes of the per-CPU rings kept in BPF_F_MMAPABLE arrays; the user side
  * chooses the real length (a power of two) before load and passes the
  * mask in a const volatile. These are the defaults. */
-#define SCHED_SEG_RING_DEFAULT    16384 /* run segments per CPU (64 B each) */
+#define SCHED_SEG_RING_DEFAULT    16384 /* run segments per CPU (24 B each) */
 #define SCHED_SAMPLE_RING_DEFAULT 4096  /* sampler records per CPU (40 B each) */
 #define SCHED_STACK_DEPTH         64    /* frames kept per stack */
 
@@ -42,21 +42,40 @@ struct sched_hkey {
 };
 #define SCHED_HKEYS_MAX 10240
 
-/* One run segment: a task on a CPU from start_ns to end_ns (0: still
- * running). Written at switch-in, closed at the next switch. seq is
- * the segment's index in its CPU's ring plus one, written last, so the
- * reader can tell an entry that is being overwritten. */
+/* One run segment: a task on a CPU from start_ns until the start of the
+ * CPU's next segment (the newest one is still running). Written at
+ * switch-in; seq is the low 32 bits of the segment's index in its CPU's
+ * ring plus one, written last, so the reader can tell an entry that is
+ * being overwritten. The comm is not here (see struct sched_comm). */
 struct sched_seg {
 	__u64 start_ns;
-	__u64 end_ns;
-	__u64 seq;
-	__u32 pid;    /* tgid */
+	__u32 seq;
 	__u32 tid;
-	__u32 policy; /* SCHED_NORMAL 0, FIFO 1, RR 2, BATCH 3, IDLE 5, DEADLINE 6 */
-	__s32 prio;   /* kernel prio: 0-99 RT (lower is higher), 100-139 CFS */
-	char comm[TASK_COMM_LEN];
-	__u64 _pad;
+	__u32 pid;    /* tgid */
+	__u16 policy; /* SCHED_NORMAL 0, FIFO 1, RR 2, BATCH 3, IDLE 5, DEADLINE 6 */
+	__s16 prio;   /* kernel prio: 0-99 RT (lower is higher), 100-139 CFS */
 };
+
+/* Per-CPU comm cache, a direct-mapped table indexed by tid: rewritten at
+ * switch-in only when the slot holds another tid or another comm, so the
+ * hot path mostly reads one cache line. The reader takes an antagonist's
+ * comm from its CPU's slot and falls back to /proc. */
+#define SCHED_COMM_SLOTS 1024
+struct sched_comm {
+	__u32 tid;
+	__u32 pid;
+	char comm[TASK_COMM_LEN];
+};
+
+/* How each task last left a CPU, a direct-mapped table indexed by tid
+ * (SCHED_KIND_SLOTS entries of a __u64): bits 0-31 the tid, bit 32 set
+ * when it was still runnable (preempted, yielded), bits 40-55 the CPU
+ * whose waiter slot holds the task, plus one (0: none). A switch-in
+ * reads it to label its wait woken or preempted; a slot held by
+ * another tid (a collision) labels the wait woken and is counted. */
+#define SCHED_KIND_SLOTS 65536
+#define SCHED_KIND_PREEMPTED (1ULL << 32)
+#define SCHED_KIND_WCPU_SHIFT 40
 
 /* One sampler record: what ran on a CPU at ts_ns while a wait was long. */
 #define SCHED_SAMPLE_USER 0x1    /* interrupted in user mode */
@@ -80,27 +99,46 @@ struct sched_sample {
 #define KS_SOFTIRQ_MASK 0x0000ff00U
 #define KS_HARDIRQ_MASK 0x000f0000U
 
-/* Per-CPU state, one entry per CPU in an mmapable array. */
+/* Clock calibration period (see struct sched_cpu::clk_off): the offset
+ * drifts by the NTP slew (at most 500 ppm) between refreshes: <= 2 us. */
+#define SCHED_CLK_CALIB_NS 4000000ULL
+
+/* Per-CPU state, one entry per CPU in an mmapable array: two cache
+ * lines, one written by the CPU itself on every switch and tick, one
+ * read by the wakeups on other CPUs and written rarely, so that a wakeup
+ * does not pull a line the target CPU keeps writing. */
 struct sched_cpu {
+	/* line 1: this CPU's own, written by sched_switch and the sampler */
 	__u64 seg_head;     /* segments written on this CPU so far */
 	__u64 sample_head;  /* samples written on this CPU so far */
 	__u64 cur_start_ns; /* when the running task was switched in */
 	__u32 cur_tid;
-	__u32 waiter_tid;   /* the oldest task known to wait for this CPU (0: none) */
-	__u64 waiter_since_ns;
-	__u32 waiter_pid;
-	__u32 waiter_kind;
-	char waiter_comm[TASK_COMM_LEN];
-	__u64 waiter_reported; /* waiter_since_ns of the last ongoing report */
+	__u32 cur_policy;   /* of the running segment's task, as written */
+	__s32 cur_prio;
 	/* the sampler's kernel-run tracking (written only by the sampler):
 	 * the segment (seg_head + 1) the run belongs to, when the task was
 	 * first seen in the kernel without a user-mode tick since (0: its
 	 * last tick was in user mode), NET_RX pending at its last tick */
+	__u32 netrx_pending;
 	__u64 kern_seg;
 	__u64 kern_since_ns;
-	__u32 netrx_pending;
-	__u32 _pad;
+	__u64 _pad0;
+	/* line 2: read by other CPUs */
+	__u32 waiter_tid;   /* the oldest task known to wait for this CPU (0: none) */
+	__u32 waiter_pid;
+	__u64 waiter_since_ns;
+	__u32 waiter_kind;
+	__u32 _pad1;
+	char waiter_comm[TASK_COMM_LEN];
+	__u64 waiter_reported; /* waiter_since_ns of the last ongoing report */
+	/* the clock: sched_switch reads the runqueue clock (sched_clock,
+	 * just updated by __schedule) instead of calling bpf_ktime_get_ns();
+	 * CLOCK_MONOTONIC = rq clock + clk_off, refreshed every
+	 * SCHED_CLK_CALIB_NS of rq clock (clk_at: when) */
+	__u64 clk_off;
+	__u64 clk_at;
 };
+#define SCHED_CPU_SIZE 128 /* checked on the user side */
 
 /* Ring-buffer record types */
 enum sched_event_type {
@@ -126,8 +164,8 @@ struct sched_event {
 /* Counters, one per-CPU array entry; summed by the user side. */
 enum sched_stat {
 	SCHED_STAT_WAKEUPS = 0,   /* wakeups seen (after filters) */
-	SCHED_STAT_SWITCHES,      /* unused: a lookup per switch; BPF run-time stats count them */
-	SCHED_STAT_WAITS,         /* waits measured (after filters) */
+	SCHED_STAT_NORQ,          /* switches skipped: this CPU's runqueue could not be read */
+	SCHED_STAT_WAITS,         /* waits measured (after filters): summed from the histograms */
 	SCHED_STAT_RECORDS,       /* records sent through the ring buffer */
 	SCHED_STAT_RB_DROPS,      /* records lost: ring buffer full */
 	SCHED_STAT_HKEY_DROPS,    /* waits not in keyed histograms: hash full */
@@ -135,6 +173,7 @@ enum sched_stat {
 	SCHED_STAT_STACK_ERRS,    /* bpf_get_stackid failures */
 	SCHED_STAT_NOSTAMP,       /* switch-ins with no known runnable time */
 	SCHED_STAT_STALE,         /* stamps dropped at switch-in: taken before the task's last switch-out */
+	SCHED_STAT_KIND_MISS,     /* waits labelled woken because the kind slot held another tid */
 	SCHED_NR_STATS,
 };
 

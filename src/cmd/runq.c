@@ -53,7 +53,7 @@ static const char usage_text[] =
 	"including a -p PID that does not exist or a --comm no running task has.\n";
 
 enum { OPT_BY = 256, OPT_COMM, OPT_SLOWER, OPT_ONGOING, OPT_JSON, OPT_NO_SAMPLER,
-       OPT_BPF_STATS, OPT_WITH_EMPTY };
+       OPT_BPF_STATS, OPT_REFERENCE };
 
 struct runq {
 	struct sched_collector *sc;
@@ -67,7 +67,11 @@ struct runq {
 	struct sched_window *w;
 	struct hist *last;        /* per CPU, for interval diffs */
 	unsigned long slow_waits, ongoing;
-	bool bpf_stats, with_empty;  /* benchmark aids (bench/runq.sh), not in --help */
+	/* benchmark aids (bench/runq.sh), not in --help: BPF run-time
+	 * statistics, and --reference NAME: instead of the collector, only
+	 * the reference program(s) NAME of bench_empty.bpf.c */
+	bool bpf_stats;
+	const char *reference;
 	int stats_fd;
 	struct bench_empty_bpf *empty;
 };
@@ -335,8 +339,10 @@ static void print_stats(struct runq *r)
 }
 
 /* Benchmark aids: BPF run-time statistics enabled through
- * BPF_ENABLE_STATS for as long as our fd lives (not the global sysctl),
- * and an empty tp_btf sched_switch program as the baseline. */
+ * BPF_ENABLE_STATS for as long as our fd lives (not the global sysctl).
+ * A program's cost depends on its place among the programs on the same
+ * tracepoint (measured: the first one pays ~100 ns more), so a reference
+ * program is measured alone, in a run of its own, never next to ours. */
 static int bench_setup(struct runq *r)
 {
 	if (r->bpf_stats) {
@@ -346,42 +352,77 @@ static int bench_setup(struct runq *r)
 			return -1;
 		}
 	}
-	if (r->with_empty) {
-		r->empty = bench_empty_bpf__open_and_load();
-		if (!r->empty || bench_empty_bpf__attach(r->empty)) {
-			err("cannot load the empty sched_switch program: %s", strerror(errno));
-			return -1;
-		}
-	}
 	return 0;
 }
 
-static void bench_report(struct runq *r)
+static void print_prog_stats(const struct sched_prog_stat *st, int n)
 {
-	struct sched_prog_stat st[16];
-	int n;
-
-	if (!r->bpf_stats)
-		return;
-	n = sched_prog_stats(r->sc, st, 16);
-	if (r->empty) {
-		struct bpf_program *p;
-		bpf_object__for_each_program(p, r->empty->obj) {
-			struct bpf_prog_info info = {};
-			__u32 len = sizeof(info);
-			if (n >= 16 || bpf_obj_get_info_by_fd(bpf_program__fd(p), &info, &len))
-				continue;
-			strlcpy_k(st[n].name, bpf_program__name(p), sizeof(st[n].name));
-			st[n].run_cnt = info.run_cnt;
-			st[n].run_time_ns = info.run_time_ns;
-			n++;
-		}
-	}
 	for (int i = 0; i < n; i++)
 		fprintf(stderr, "bpf-stats %s run_cnt %llu run_time_ns %llu ns_per_run %.1f\n",
 			st[i].name, (unsigned long long)st[i].run_cnt,
 			(unsigned long long)st[i].run_time_ns,
 			st[i].run_cnt ? (double)st[i].run_time_ns / (double)st[i].run_cnt : 0.0);
+}
+
+static void bench_report(struct runq *r)
+{
+	struct sched_prog_stat st[16];
+
+	if (r->bpf_stats)
+		print_prog_stats(st, sched_prog_stats(r->sc, st, 16));
+}
+
+/* --reference empty|count|ktime|tstore: the programs of bench_empty.bpf.c whose
+ * names start with ks_NAME_, alone on their tracepoints until the end. */
+static int run_reference(struct runq *r)
+{
+	struct sched_prog_stat st[8];
+	struct bpf_program *p;
+	char pfx[32];
+	int n = 0, picked = 0;
+
+	snprintf(pfx, sizeof(pfx), "ks_%s_", r->reference);
+	r->empty = bench_empty_bpf__open();
+	if (!r->empty) {
+		err("cannot open the reference programs: %s", strerror(errno));
+		return EXIT_RUNTIME;
+	}
+	bpf_object__for_each_program(p, r->empty->obj) {
+		bool on = strncmp(bpf_program__name(p), pfx, strlen(pfx)) == 0;
+		bpf_program__set_autoload(p, on);
+		picked += on;
+	}
+	if (!picked) {
+		err("no reference program '%s' (try empty, count, ktime or tstore)", r->reference);
+		return EXIT_USAGE;
+	}
+	if (bench_setup(r) < 0)
+		return EXIT_RUNTIME;
+	if (bench_empty_bpf__load(r->empty) || bench_empty_bpf__attach(r->empty)) {
+		err("cannot load the reference programs: %s", strerror(errno));
+		return EXIT_RUNTIME;
+	}
+	if ((r->duration_ns && loop_add_timer(r->loop, r->duration_ns, 0, on_duration, r) < 0)) {
+		err("cannot set up the event loop: %s", strerror(errno));
+		return EXIT_RUNTIME;
+	}
+	printf("Tracing with the reference programs %s*... Ctrl-C to end.\n", pfx);
+	fflush(stdout);
+	if (loop_run(r->loop) < 0)
+		return EXIT_RUNTIME;
+	bpf_object__for_each_program(p, r->empty->obj) {
+		struct bpf_prog_info info = {};
+		__u32 len = sizeof(info);
+		if (n >= 8 || bpf_program__fd(p) < 0 ||
+		    bpf_obj_get_info_by_fd(bpf_program__fd(p), &info, &len))
+			continue;
+		strlcpy_k(st[n].name, bpf_program__name(p), sizeof(st[n].name));
+		st[n].run_cnt = info.run_cnt;
+		st[n].run_time_ns = info.run_time_ns;
+		n++;
+	}
+	print_prog_stats(st, n);
+	return EXIT_OK;
 }
 
 int cmd_runq(int argc, char **argv)
@@ -398,7 +439,7 @@ int cmd_runq(int argc, char **argv)
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "no-sampler", no_argument, NULL, OPT_NO_SAMPLER },
 		{ "bpf-stats", no_argument, NULL, OPT_BPF_STATS },
-		{ "with-empty", no_argument, NULL, OPT_WITH_EMPTY },
+		{ "reference", required_argument, NULL, OPT_REFERENCE },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -469,8 +510,8 @@ int cmd_runq(int argc, char **argv)
 		case OPT_BPF_STATS:
 			r.bpf_stats = true;
 			break;
-		case OPT_WITH_EMPTY:
-			r.with_empty = true;
+		case OPT_REFERENCE:
+			r.reference = optarg;
 			break;
 		case 'h':
 			fputs(usage_text, stdout);
@@ -512,6 +553,10 @@ int cmd_runq(int argc, char **argv)
 	if (!r.w || !r.loop) {
 		err("out of memory");
 		rc = EXIT_RUNTIME;
+		goto out;
+	}
+	if (r.reference) {
+		rc = run_reference(&r);
 		goto out;
 	}
 	if (sched_open(&r.sc, &r.o) < 0) {

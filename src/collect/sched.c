@@ -2,6 +2,7 @@
  * sched.bpf.c, deliver its ring-buffer records, and answer "who ran on CPU
  * c between t0 and t1" from the mmapped run-segment and sample rings. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -25,6 +26,8 @@
 /* Why 499 Hz: see docs/sampler.md (2 ms resolution; an idle CPU pays
  * ~500 timer interrupts a second that return after one map lookup). */
 #define SAMPLE_HZ_DEFAULT 499
+_Static_assert(sizeof(struct sched_cpu) == SCHED_CPU_SIZE, "struct sched_cpu: two cache lines");
+_Static_assert(__builtin_offsetof(struct sched_cpu, waiter_tid) == 64, "struct sched_cpu: line 2");
 #define STACKS_MAX 4096
 /* how often the loop looks for new sampler records (see stall_watch) */
 #define STALL_WATCH_NS ((uint64_t)KSYMS_BPF_REFRESH_MS * 1000000ULL)
@@ -34,6 +37,7 @@ struct sched_collector {
 	struct ring_buffer *rb;
 	unsigned ncpu;
 	bool btf;                  /* tp_btf programs (else raw_tp) */
+	bool sched_info;           /* waits from the kernel's sched_info (else our stamps) */
 	struct sched_opts o;
 	unsigned seg_ring, sample_ring;
 	const struct sched_seg *segs;
@@ -81,6 +85,41 @@ static void *map_mmap(struct bpf_map *m, size_t *len)
 
 /* Offset of __preempt_count from runqueues in the per-CPU section, from
  * vmlinux BTF; false when either is missing (see sched.bpf.c). */
+/* The member named name of struct type id in btf, or NULL. */
+static const struct btf_member *btf_member_named(const struct btf *btf, int id, const char *name)
+{
+	const struct btf_type *t = id > 0 ? btf__type_by_id(btf, (__u32)id) : NULL;
+
+	if (!t || !btf_is_composite(t))
+		return NULL;
+	const struct btf_member *m = btf_members(t);
+	for (unsigned i = 0; i < btf_vlen(t); i++, m++)
+		if (strcmp(btf__name_by_offset(btf, m->name_off), name) == 0)
+			return m;
+	return NULL;
+}
+
+/* Does this kernel keep run delays itself where sched_switch can read
+ * them (task_struct::sched_info.last_queued, CONFIG_SCHED_INFO) and reach
+ * the runqueue clock (cfs_rq::rq, CONFIG_FAIR_GROUP_SCHED)? The BPF side
+ * checks the same through CO-RE; this is for saying which path runs. */
+static bool kernel_has_sched_info(void)
+{
+	struct btf *btf = btf__load_vmlinux_btf();
+	bool ok = false;
+
+	if (!btf)
+		return false;
+	const struct btf_member *si = btf_member_named(btf, btf__find_by_name_kind(btf, "task_struct", BTF_KIND_STRUCT), "sched_info");
+	if (si) {
+		int id = (int)btf__resolve_type(btf, si->type);
+		ok = btf_member_named(btf, id, "last_queued") &&
+		     btf_member_named(btf, btf__find_by_name_kind(btf, "cfs_rq", BTF_KIND_STRUCT), "rq");
+	}
+	btf__free(btf);
+	return ok;
+}
+
 static bool preempt_count_offset(int64_t *off, int64_t *pend_off, uint32_t *pend_size)
 {
 	struct btf *btf = btf__load_vmlinux_btf();
@@ -164,6 +203,11 @@ static int configure(struct sched_collector *c, struct sched_bpf *s)
 	r->class_comm_len = (__u32)strnlen(o->class_comm, TASK_COMM_LEN);
 	memcpy((char *)r->class_comm, o->class_comm, TASK_COMM_LEN);
 	r->hist_by = o->hist_by;
+	/* KSLEUTH_SCHED_STAMPS=1 keeps our own stamps even where the
+	 * kernel's sched_info would do: lets tests run that path here. */
+	const char *stamps = getenv("KSLEUTH_SCHED_STAMPS");
+	r->sched_info_ok = btf && !(stamps && *stamps == '1') && kernel_has_sched_info();
+	c->sched_info = r->sched_info_ok;
 	if (o->sampler) {
 		int64_t off = 0, pend_off = 0;
 		uint32_t pend_size = 0;
@@ -223,7 +267,8 @@ static int open_load(struct sched_collector *c)
 		rc = sched_bpf__load(s);
 		if (rc == 0) {
 			c->skel = s;
-			dbg("sched collector: %s programs loaded", c->btf ? "tp_btf" : "raw_tp");
+			dbg("sched collector: %s programs loaded; waits from %s", c->btf ? "tp_btf" : "raw_tp",
+			    c->sched_info ? "the kernel's sched_info (runqueue clock)" : "our own stamps");
 			return 0;
 		}
 		dbg("sched collector: loading the %s programs failed: %s",
@@ -579,6 +624,36 @@ static void add_samples(struct sched_collector *c, struct sched_window *w)
 	}
 }
 
+/* The comm of a task that ran on cpu: from that CPU's comm cache (see
+ * SCHED_COMM_SLOTS), else from /proc while it lives, else "?". */
+static void comm_of(struct sched_collector *c, unsigned cpu, uint32_t pid, uint32_t tid,
+		    char out[TASK_COMM_LEN])
+{
+	struct sched_comm *v = calloc(c->ncpu, sizeof(*v));
+	__u32 key = tid & (SCHED_COMM_SLOTS - 1);
+	char path[64];
+
+	strlcpy_k(out, "?", TASK_COMM_LEN);
+	if (v && bpf_map_lookup_elem(bpf_map__fd(c->skel->maps.comms), &key, v) == 0 &&
+	    v[cpu].tid == tid && v[cpu].comm[0]) {
+		memcpy(out, v[cpu].comm, TASK_COMM_LEN);
+		out[TASK_COMM_LEN - 1] = 0;
+		free(v);
+		return;
+	}
+	free(v);
+	snprintf(path, sizeof(path), "/proc/%u/task/%u/comm", pid, tid);
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return;
+	if (fgets(path, sizeof(path), f)) {
+		path[strcspn(path, "\n")] = 0;
+		if (path[0])
+			strlcpy_k(out, path, TASK_COMM_LEN);
+	}
+	fclose(f);
+}
+
 int sched_who_ran(struct sched_collector *c, unsigned cpu, uint64_t t0_ns, uint64_t t1_ns,
 		  unsigned max, struct sched_window *w)
 {
@@ -610,7 +685,7 @@ int sched_who_ran(struct sched_collector *c, unsigned cpu, uint64_t t0_ns, uint6
 		struct sched_antagonist *a = &w->a[w->n++];
 		a->pid = rw.t[k].pid;
 		a->tid = rw.t[k].tid;
-		memcpy(a->comm, rw.t[k].comm, TASK_COMM_LEN);
+		comm_of(c, cpu, a->pid, a->tid, a->comm);
 		a->policy = rw.t[k].policy;
 		a->prio = rw.t[k].prio;
 		a->run_ns = rw.t[k].run_ns;
@@ -700,6 +775,13 @@ int sched_stats(struct sched_collector *c, uint64_t out[SCHED_NR_STATS])
 				out[i] += v[k];
 	}
 	free(v);
+	/* not counted in the hot path: every wait lands in one class-ALL histogram */
+	out[SCHED_STAT_WAITS] = 0;
+	for (unsigned cpu = 0; cpu < c->ncpu; cpu++) {
+		struct hist h;
+		if (sched_hist_cpu(c, cpu, SCHED_CLASS_ALL, -1, &h) == 0)
+			out[SCHED_STAT_WAITS] += h.count;
+	}
 	return 0;
 }
 

@@ -28,9 +28,9 @@ void runwin_tally(const struct sched_seg *ring, unsigned ring_len, uint64_t head
 
 		memcpy(&g, &ring[i & (ring_len - 1)], sizeof(g));
 		__sync_synchronize();
-		if (g.seq != i + 1)
+		if (g.seq != (uint32_t)(i + 1))
 			break; /* being overwritten: the usable ring ends here */
-		uint64_t end = g.end_ns ? g.end_ns : next_start;
+		uint64_t end = next_start; /* a segment lasts until the next one starts */
 		next_start = g.start_ns;
 		oldest = g.start_ns;
 		uint64_t a = g.start_ns > t0_ns ? g.start_ns : t0_ns;
@@ -49,8 +49,6 @@ void runwin_tally(const struct sched_seg *ring, unsigned ring_len, uint64_t head
 					}
 					w->t[k] = (struct runwin_task){ .tid = g.tid, .pid = g.pid,
 									.policy = g.policy, .prio = g.prio };
-					memcpy(w->t[k].comm, g.comm, TASK_COMM_LEN);
-					w->t[k].comm[TASK_COMM_LEN - 1] = 0;
 					w->n++;
 				}
 				w->t[k].run_ns += b - a;

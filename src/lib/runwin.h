@@ -11,7 +11,6 @@
 struct runwin_task {
 	uint32_t tid, pid, policy;
 	int32_t prio;
-	char comm[TASK_COMM_LEN];
 	uint64_t run_ns;
 };
 
@@ -25,8 +24,9 @@ struct runwin {
 };
 
 /* ring_len: a power of two; head: segments written so far (entry i is at
- * ring[i & (ring_len - 1)] and valid when its seq == i + 1; the newest
- * may still be open, end_ns 0, ending at now_ns). */
+ * ring[i & (ring_len - 1)] and valid when its seq == (uint32_t)(i + 1));
+ * a segment ends where the next one starts, the newest at now_ns. Comms
+ * are not in the ring: the caller names the tasks. */
 void runwin_tally(const struct sched_seg *ring, unsigned ring_len, uint64_t head,
 		  uint64_t now_ns, uint64_t t0_ns, uint64_t t1_ns, struct runwin *w);
 

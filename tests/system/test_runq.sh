@@ -39,6 +39,11 @@ KSLEUTH_SCHED_RAW_TP=1 "$KS" -v runq -d 1 --json >"$KS_TMP/raw.json" 2>"$KS_TMP/
 check_grep "raw_tp fallback loads" "raw_tp programs loaded" "$KS_TMP/raw.err"
 raw_count=$(python3 -c 'import json,sys; print(json.loads(open(sys.argv[1]).readline())["count"])' "$KS_TMP/raw.json" 2>/dev/null)
 check_ge "raw_tp fallback measures waits" "${raw_count:-0}" 1
+# --- tp_btf with our own stamps (the path of kernels without sched_info)
+KSLEUTH_SCHED_STAMPS=1 "$KS" -v runq -d 1 --json >"$KS_TMP/stamps.json" 2>"$KS_TMP/stamps.err"
+check_grep "stamps path loads" "waits from our own stamps" "$KS_TMP/stamps.err"
+st_count=$(python3 -c 'import json,sys; print(json.loads(open(sys.argv[1]).readline())["count"])' "$KS_TMP/stamps.json" 2>/dev/null)
+check_ge "stamps path measures waits" "${st_count:-0}" 1
 
 # --- histogram layouts: bcc text per CPU; JSON per pid for a comm prefix
 "$KS" runq --by cpu -d 1 >"$KS_TMP/bycpu.txt" 2>"$KS_TMP/bycpu.err"
@@ -86,11 +91,16 @@ stop_runq
 # --- 2. FIFO hog (1 x 400 ms)
 start_runq "$KS_TMP/rq-fifo.json" --slower 100ms -C "$CPU" --json || exit 1
 ks_bg V_PID "$VICTIM" -c "$CPU" -d 1.5 -t 50 -o "$KS_TMP/victim-fifo.json"
+# and a busy loop (normal policy, never sleeps): the hog preempts it, so
+# its wait is labelled preempted where the sleeping victim's is woken
+ks_bg B_PID taskset -c "$CPU" timeout 1.5 sh -c 'while :; do :; done'
 sleep 0.3
 "$KS" hog --mode fifo -c "$CPU" --run 400ms -n 1 --json >"$KS_TMP/hog-fifo.json" 2>"$KS_TMP/hog.err" \
 	|| fail "hog fifo: $(head -c 300 "$KS_TMP/hog.err")"
 wait "$V_PID"
+wait "$B_PID"
 stop_runq
+echo "$B_PID" > "$KS_TMP/busy.pid"
 
 # --- 3. fixed hog (500 ms of 1 ms slices)
 start_runq "$KS_TMP/rq-fixed.json" --slower 20ms -C "$CPU" --json || exit 1
@@ -181,6 +191,7 @@ if v:
         a = top(w)
         say(w['wait_ns'] >= 450_000_000, f"{tag}: victim waited {w['wait_ns'] // 1_000_000} ms >= 450")
         say(a.get('pid') == run['pid'], f"{tag}: top antagonist pid {a.get('pid')} is the hog {run['pid']}")
+        say(a.get('comm') == 'ksleuth', f"{tag}: top antagonist comm {a.get('comm')!r} is the hog's ('ksleuth')")
         say(a.get('share', 0) >= 0.9, f"{tag}: hog share {a.get('share', 0):.3f} >= 0.90")
         say(a.get('mode') == 'kernel', f"{tag}: hog mode {a.get('mode')} is kernel")
         st = a.get('stack', [])
@@ -220,8 +231,20 @@ if v and runs:
         say(a.get('pid') == run['pid'], f"fifo: top antagonist pid {a.get('pid')} is the hog {run['pid']}")
         say(a.get('policy') == 'fifo', f"fifo: policy {a.get('policy')} is fifo")
         say(a.get('mode') == 'user', f"fifo: mode {a.get('mode')} is user")
+        w = max(done, key=lambda w: w['wait_ns'])
+        say(w['kind'] == 'woken', f"fifo: the sleeping victim's wait is labelled {w['kind']} (woken)")
     else:
         say(False, f"fifo: no victim wait >= 200 ms ({len(rq)} records)")
+    # the busy loop: timeout forks sh, so its tid is a child of B_PID
+    bp = int(open(os.path.join(tmp, 'busy.pid')).read())
+    busy = [w for w in rq if not w['ongoing'] and w['wait_ns'] >= 300_000_000 and w['victim']['comm'] == 'sh'
+            and run['start_ns'] - 50_000_000 <= w['start_ns'] <= run['end_ns']]
+    if busy:
+        w = max(busy, key=lambda w: w['wait_ns'])
+        say(w['kind'] == 'preempted', f"fifo: the busy loop's {w['wait_ns'] // 1_000_000} ms wait is labelled {w['kind']} (preempted)")
+        say(top(w).get('pid') == run['pid'], f"fifo: the busy loop's top antagonist {top(w).get('pid')} is the hog {run['pid']}")
+    else:
+        say(False, f"fifo: no wait >= 300 ms of the busy loop (timeout pid {bp}; waits {[(w['victim']['comm'], w['wait_ns'] // 1_000_000, w['kind']) for w in rq]})")
 else:
     say(False, "fifo: victim or hog did not run")
 
