@@ -1,9 +1,9 @@
 #!/bin/bash
 # bench/doctor.sh — what `ksleuth doctor` costs and how fast it speaks:
 #  - overhead on perf bench sched messaging and on loopback TCP (iperf3),
-#    medians of N runs without it, with it, and with a bpftrace script doing
+#    medians of N runs without it, with it, with a bpftrace script doing
 #    comparable collection (sched wakeup/switch waits, softirq raise->entry,
-#    tcp_retransmit_skb counts);
+#    tcp_retransmit_skb counts) and with perf sched record, interleaved;
 #  - time from the end of a 500 ms kernel hold (the hog's own clock) to the
 #    doctor's stall record, and from the start of a wait behind the hold
 #    (not before the hold's start) to the first "ongoing" record;
@@ -50,18 +50,34 @@ with() { # with CMD...: start a collector, wait until it is attached
 	"$@" >"$TMP/bg.out" 2>"$TMP/bg.err" & BG=$!
 	sleep 4
 }
-without() { kill -INT "$BG" 2>/dev/null; wait "$BG" 2>/dev/null || true; BG=; }
+without() { kill -INT "$BG" 2>/dev/null; wait "$BG" 2>/dev/null || true; BG=; rm -f "$TMP"/perf.data*; }
+start_cfg() {
+	case $1 in
+	none) ;;
+	doctor) with "$KS" doctor --json ;;
+	bpftrace) with bpftrace "$TMP/cmp.bt" ;;
+	perf-sched) with perf sched record -o "$TMP/perf.data" -- sleep 600 ;;
+	esac
+}
+stop_cfg() { [ -n "$BG" ] && without; return 0; }
 
-echo "baseline..." >&2
-M0=$(runs msg_s); I0=$(runs iperf_gbps)
-echo "with the doctor..." >&2
-with "$KS" doctor --json
-M1=$(runs msg_s); I1=$(runs iperf_gbps)
-without
-echo "with bpftrace..." >&2
-with bpftrace "$TMP/cmp.bt"
-M2=$(runs msg_s); I2=$(runs iperf_gbps)
-without
+# Interleaved: every repetition runs each configuration once, so a drift
+# of the (shared, virtual) machine hits all columns alike.
+CFGS="none doctor bpftrace perf-sched"
+for r in $(seq 1 "$N"); do
+	for c in $CFGS; do
+		start_cfg "$c"
+		msg_s >> "$TMP/msg.$c"
+		iperf_gbps >> "$TMP/tcp.$c"
+		stop_cfg
+	done
+	echo "rep $r of $N done" >&2
+done
+M0=$(median < "$TMP/msg.none"); I0=$(median < "$TMP/tcp.none")
+M1=$(median < "$TMP/msg.doctor"); I1=$(median < "$TMP/tcp.doctor")
+M2=$(median < "$TMP/msg.bpftrace"); I2=$(median < "$TMP/tcp.bpftrace")
+M3=$(median < "$TMP/msg.perf-sched"); I3=$(median < "$TMP/tcp.perf-sched")
+spread() { sort -g "$TMP/$1" | awk 'NR==1{lo=$1} {hi=$1} END{printf "%s-%s", lo, hi}'; }
 
 echo "latency and memory..." >&2
 "$KS" doctor --json -d 12 >"$TMP/lat.json" 2>/dev/null & BG=$!
@@ -91,10 +107,12 @@ pct() { awk -v a="$1" -v b="$2" -v dir="$3" 'BEGIN{ if (dir == "time") printf "%
 echo
 echo "### ksleuth doctor ($(date -u +%F), $(nproc) CPUs, $(uname -r), median of $N)"
 echo
-echo "| measurement | without | doctor | bpftrace (comparable) |"
-echo "|---|---|---|---|"
-echo "| perf bench sched messaging -g 10 -l 400 (s) | $M0 | $M1 ($(pct "$M1" "$M0" time)) | $M2 ($(pct "$M2" "$M0" time)) |"
-echo "| iperf3 loopback TCP 4 s (Gbit/s) | $I0 | $I1 ($(pct "$I1" "$I0" tput)) | $I2 ($(pct "$I2" "$I0" tput)) |"
+echo "| measurement | without | doctor | bpftrace (comparable) | perf sched record |"
+echo "|---|---|---|---|---|"
+echo "| perf bench sched messaging -g 10 -l 400 (s) | $M0 | $M1 ($(pct "$M1" "$M0" time)) | $M2 ($(pct "$M2" "$M0" time)) | $M3 ($(pct "$M3" "$M0" time)) |"
+echo "| (min-max) | $(spread msg.none) | $(spread msg.doctor) | $(spread msg.bpftrace) | $(spread msg.perf-sched) |"
+echo "| iperf3 loopback TCP 4 s (Gbit/s) | $I0 | $I1 ($(pct "$I1" "$I0" tput)) | $I2 ($(pct "$I2" "$I0" tput)) | $I3 ($(pct "$I3" "$I0" tput)) |"
+echo "| (min-max) | $(spread tcp.none) | $(spread tcp.doctor) | $(spread tcp.bpftrace) | $(spread tcp.perf-sched) |"
 echo "| end of a 500 ms hold -> stall record (ms, median / max) | | $DONE_MED / $DONE_MAX | |"
 echo "| start of a wait behind the hold -> first ongoing record (ms, median / max; threshold 100 ms) | | $ONG_MED / $ONG_MAX | |"
 echo "| doctor peak RSS (KiB) | | $RSS | |"

@@ -13,6 +13,7 @@ char LICENSE[] SEC("license") = "GPL";
 
 const volatile __u32 vec_mask = 0x3ff; /* vectors to measure */
 const volatile __u64 slower_ns = 0;    /* 0: no records */
+const volatile bool measure_run = true; /* run times too (softirq_exit attached) */
 
 __u32 gen = 0; /* written by the user side: which half of hists to fill */
 
@@ -84,7 +85,8 @@ static __always_inline int on_entry(unsigned int vec)
 	if (!s || vec >= KS_NR_SOFTIRQS)
 		return 0;
 	now = bpf_ktime_get_ns();
-	s->entry_ns[vec] = now;
+	if (measure_run)
+		s->entry_ns[vec] = now;
 	raised = s->raise_ns[vec];
 	if (!raised) /* raised before we attached, or without a tracepoint */
 		return 0;

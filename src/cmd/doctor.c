@@ -345,6 +345,7 @@ int doctor_run(const struct doctor_opts *o, struct doctor_result *res)
 	po.cpus = o->cpus;
 	po.netns = o->netns;
 	po.softirq_vec_mask = 1u << SOFTIRQ_NET_RX;
+	po.softirq_no_run_time = true; /* the timeline has NET_RX delays, not run times */
 	po.ongoing = true;
 	po.on_event = on_engine;
 	po.on_stall = on_stall;

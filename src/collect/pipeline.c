@@ -288,7 +288,8 @@ int pipeline_open(struct pipeline **out, struct loop *l, const struct pipeline_o
 {
 	struct pipeline *p;
 	struct sched_opts so;
-	struct softirq_opts sio = { .vec_mask = o->softirq_vec_mask, .slower_ns = o->threshold_ns };
+	struct softirq_opts sio = { .vec_mask = o->softirq_vec_mask, .slower_ns = o->threshold_ns,
+				    .no_run_time = o->softirq_no_run_time };
 	struct retrans_opts ro = { .records = false };
 	struct eng_cfg cfg;
 	int n;

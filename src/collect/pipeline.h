@@ -42,6 +42,7 @@ struct pipeline_opts {
 	struct cpuset cpus;
 	const char *netns;           /* TCP counters of this namespace (NULL: ours) */
 	uint32_t softirq_vec_mask;   /* softirq histograms kept (0: all vectors) */
+	bool softirq_no_run_time;    /* softirq delays only, no run times (one tracepoint less) */
 	bool ongoing;                /* report waits still in progress */
 	bool ksoftirqd_hist;         /* keep ksoftirqd wait histograms (SCHED_CLASS_COMM) */
 	/* all optional; arg is passed to each */

@@ -39,12 +39,17 @@ static void *load(void *arg, bool raw)
 		return NULL;
 	s->rodata->vec_mask = o->vec_mask ? o->vec_mask : 0x3ff;
 	s->rodata->slower_ns = o->slower_ns;
+	s->rodata->measure_run = !o->no_run_time;
 	const struct attach_pair p[] = {
 		{ s->progs.ks_sirq_raise, s->progs.ks_sirq_raise_raw },
 		{ s->progs.ks_sirq_entry, s->progs.ks_sirq_entry_raw },
-		{ s->progs.ks_sirq_exit, s->progs.ks_sirq_exit_raw },
+		{ s->progs.ks_sirq_exit, s->progs.ks_sirq_exit_raw }, /* last: optional */
 	};
-	int e = attach_load(s->skeleton, p, 3, raw);
+	if (o->no_run_time) {
+		bpf_program__set_autoload(s->progs.ks_sirq_exit, false);
+		bpf_program__set_autoload(s->progs.ks_sirq_exit_raw, false);
+	}
+	int e = attach_load(s->skeleton, p, o->no_run_time ? 2 : 3, raw);
 	if (e) {
 		softirq_bpf__destroy(s);
 		errno = -e;

@@ -17,6 +17,7 @@ struct softirq_collector;
 struct softirq_opts {
 	uint32_t vec_mask;   /* vectors to measure (bit = vector number; 0: all) */
 	uint64_t slower_ns;  /* delays at least this long become records (0: none) */
+	bool no_run_time;    /* raise->entry delays only: softirq_exit is not traced */
 };
 
 typedef void (*softirq_event_cb)(const struct softirq_event *e, void *arg);
