@@ -78,6 +78,12 @@ M1=$(median < "$TMP/msg.doctor"); I1=$(median < "$TMP/tcp.doctor")
 M2=$(median < "$TMP/msg.bpftrace"); I2=$(median < "$TMP/tcp.bpftrace")
 M3=$(median < "$TMP/msg.perf-sched"); I3=$(median < "$TMP/tcp.perf-sched")
 spread() { sort -g "$TMP/$1" | awk 'NR==1{lo=$1} {hi=$1} END{printf "%s-%s", lo, hi}'; }
+# paired: each repetition's cost against the baseline run next to it,
+# median over repetitions (less exposed to the machine's drift)
+paired() { # paired WORKLOAD CFG time|tput
+	paste "$TMP/$1.$2" "$TMP/$1.none" | awk -v dir="$3" '{ if (dir == "time") print ($1-$2)/$2*100; else print ($2-$1)/$2*100 }' |
+		median | awk '{printf "%+.1f%%", $1}'
+}
 
 echo "latency and memory..." >&2
 "$KS" doctor --json -d 12 >"$TMP/lat.json" 2>/dev/null & BG=$!
@@ -86,6 +92,9 @@ sleep 3
 "$KS" hog --mode kernel -c 1 --run 500ms --gap 1500ms -n 4 --json >"$TMP/hog.json" 2>/dev/null
 sleep 1
 RSS=$(awk '/^VmHWM/{print $2}' "/proc/$BG/status")
+# BPF maps the doctor holds: count and kernel memory (fdinfo memlock)
+MAPS=$(for f in /proc/"$BG"/fdinfo/*; do grep -q '^map_type' "$f" 2>/dev/null && awk '/^memlock/{print $2}' "$f"; done |
+	awk '{n++; s+=$1} END{printf "%d maps, %.1f MiB", n, s/1048576}')
 wait "$BG" || true; BG=
 HP=$(jq -r 'select(.type=="hog_start") | .pid' "$TMP/hog.json")
 # per hog run: first finished stall record of the hog emitted after kend,
@@ -111,8 +120,11 @@ echo "| measurement | without | doctor | bpftrace (comparable) | perf sched reco
 echo "|---|---|---|---|---|"
 echo "| perf bench sched messaging -g 10 -l 400 (s) | $M0 | $M1 ($(pct "$M1" "$M0" time)) | $M2 ($(pct "$M2" "$M0" time)) | $M3 ($(pct "$M3" "$M0" time)) |"
 echo "| (min-max) | $(spread msg.none) | $(spread msg.doctor) | $(spread msg.bpftrace) | $(spread msg.perf-sched) |"
+echo "| messaging, paired (median of per-repetition costs) | | $(paired msg doctor time) | $(paired msg bpftrace time) | $(paired msg perf-sched time) |"
 echo "| iperf3 loopback TCP 4 s (Gbit/s) | $I0 | $I1 ($(pct "$I1" "$I0" tput)) | $I2 ($(pct "$I2" "$I0" tput)) | $I3 ($(pct "$I3" "$I0" tput)) |"
 echo "| (min-max) | $(spread tcp.none) | $(spread tcp.doctor) | $(spread tcp.bpftrace) | $(spread tcp.perf-sched) |"
+echo "| iperf3, paired (median of per-repetition costs) | | $(paired tcp doctor tput) | $(paired tcp bpftrace tput) | $(paired tcp perf-sched tput) |"
 echo "| end of a 500 ms hold -> stall record (ms, median / max) | | $DONE_MED / $DONE_MAX | |"
 echo "| start of a wait behind the hold -> first ongoing record (ms, median / max; threshold 100 ms) | | $ONG_MED / $ONG_MAX | |"
 echo "| doctor peak RSS (KiB) | | $RSS | |"
+echo "| BPF maps of the doctor (kernel memory, memlock) | | $MAPS | |"

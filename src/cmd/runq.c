@@ -331,11 +331,16 @@ static void print_stats(struct runq *r)
 		warn("%llu waits missing from the per-%s histograms (more than %d keys)",
 		     (unsigned long long)st[SCHED_STAT_HKEY_DROPS], r->by == BY_PID ? "pid" : "comm",
 		     SCHED_HKEYS_MAX);
+	if (st[SCHED_STAT_NORQ])
+		warn("%llu context switches were not traced: the CPU's runqueue could not be read",
+		     (unsigned long long)st[SCHED_STAT_NORQ]);
 	dbg("sched: %llu wakeups, %llu waits, %llu records, %llu samples, "
-	    "%llu stack errors", (unsigned long long)st[SCHED_STAT_WAKEUPS],
-	    (unsigned long long)st[SCHED_STAT_WAITS],
+	    "%llu stack errors, %llu switch-ins without a runnable time, %llu stale stamps, "
+	    "%llu waits labelled woken for want of a kind slot",
+	    (unsigned long long)st[SCHED_STAT_WAKEUPS], (unsigned long long)st[SCHED_STAT_WAITS],
 	    (unsigned long long)st[SCHED_STAT_RECORDS], (unsigned long long)st[SCHED_STAT_SAMPLES],
-	    (unsigned long long)st[SCHED_STAT_STACK_ERRS]);
+	    (unsigned long long)st[SCHED_STAT_STACK_ERRS], (unsigned long long)st[SCHED_STAT_NOSTAMP],
+	    (unsigned long long)st[SCHED_STAT_STALE], (unsigned long long)st[SCHED_STAT_KIND_MISS]);
 }
 
 /* Benchmark aids: BPF run-time statistics enabled through

@@ -554,12 +554,19 @@ static void add_samples(struct sched_collector *c, struct sched_window *w)
 		w->a[i].bh_disabled = -1;
 		w->a[i].preempt_disabled = -1;
 	}
-	for (uint64_t q = first; q < head; q++) {
-		const struct sched_sample *p = &c->samples[w->cpu * c->sample_ring + (q & (c->sample_ring - 1))];
+	/* newest first: a CPU's samples are in time order, so the scan ends
+	 * at the first one older than the window */
+	for (uint64_t q = head; q > first; q--) {
+		const struct sched_sample *p = &c->samples[w->cpu * c->sample_ring + ((q - 1) & (c->sample_ring - 1))];
 		struct sched_sample s;
+		uint64_t s1 = __atomic_load_n(&p->seq, __ATOMIC_ACQUIRE);
 		memcpy(&s, p, sizeof(s));
-		__sync_synchronize();
-		if (s.seq != q + 1 || s.ts_ns < w->t0_ns || s.ts_ns > w->t1_ns)
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		if (s1 != q || __atomic_load_n(&p->seq, __ATOMIC_RELAXED) != s1)
+			continue; /* being rewritten */
+		if (s.ts_ns < w->t0_ns)
+			break;
+		if (s.ts_ns > w->t1_ns)
 			continue;
 		for (unsigned i = 0; i < w->n; i++) {
 			struct sched_antagonist *a = &w->a[i];

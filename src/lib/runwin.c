@@ -10,11 +10,29 @@ static int cmp_run(const void *a, const void *b)
 	return x->run_ns < y->run_ns ? 1 : x->run_ns > y->run_ns ? -1 : 0;
 }
 
+/* Open-addressed index tid -> slot in w->t, so that a window of many
+ * thousand segments (a busy CPU: ~100k switches/s) costs one probe per
+ * segment, not a scan of the tasks seen so far. Tasks that did not fit
+ * are indexed too (IDX_OUT), so each is counted once; the table is never
+ * filled past 3/4, which keeps every probe sequence finite. */
+#define IDX_BITS 11
+#define IDX_SIZE (1u << IDX_BITS)
+#define IDX_EMPTY 0xffffu
+#define IDX_OUT 0xfffeu
+
+static unsigned idx_home(uint32_t tid)
+{
+	return (tid * 2654435761u) >> (32 - IDX_BITS);
+}
+
 void runwin_tally(const struct sched_seg *ring, unsigned ring_len, uint64_t head,
 		  uint64_t now_ns, uint64_t t0_ns, uint64_t t1_ns, struct runwin *w)
 {
 	uint64_t first = head > ring_len ? head - ring_len : 0;
 	uint64_t next_start = now_ns, oldest = UINT64_MAX;
+	uint16_t idx[IDX_SIZE];
+	uint32_t key[IDX_SIZE];
+	unsigned used = 0, cap = w->cap < IDX_SIZE / 2 ? w->cap : IDX_SIZE / 2;
 
 	w->n = 0;
 	w->dropped = 0;
@@ -22,13 +40,17 @@ void runwin_tally(const struct sched_seg *ring, unsigned ring_len, uint64_t head
 	w->covered_ns = 0;
 	if (t1_ns <= t0_ns || !ring_len)
 		return;
+	memset(idx, 0xff, sizeof(idx));
 	for (uint64_t q = head; q > first; q--) {
 		uint64_t i = q - 1;
 		struct sched_seg g;
 
-		memcpy(&g, &ring[i & (ring_len - 1)], sizeof(g));
-		__sync_synchronize();
-		if (g.seq != (uint32_t)(i + 1))
+		/* seqlock read: the writer zeroes seq, writes, then sets it */
+		const struct sched_seg *e = &ring[i & (ring_len - 1)];
+		uint32_t s1 = __atomic_load_n(&e->seq, __ATOMIC_ACQUIRE);
+		memcpy(&g, e, sizeof(g));
+		__atomic_thread_fence(__ATOMIC_ACQUIRE); /* x86: a compiler barrier only */
+		if (s1 != (uint32_t)(i + 1) || __atomic_load_n(&e->seq, __ATOMIC_RELAXED) != s1)
 			break; /* being overwritten: the usable ring ends here */
 		uint64_t end = next_start; /* a segment lasts until the next one starts */
 		next_start = g.start_ns;
@@ -39,17 +61,28 @@ void runwin_tally(const struct sched_seg *ring, unsigned ring_len, uint64_t head
 			if (g.tid == 0) {
 				w->idle_ns += b - a;
 			} else {
-				unsigned k;
-				for (k = 0; k < w->n && w->t[k].tid != g.tid; k++)
-					;
-				if (k == w->n) {
-					if (w->n == w->cap) {
+				unsigned h = idx_home(g.tid);
+				while (idx[h] != IDX_EMPTY && key[h] != g.tid)
+					h = (h + 1) & (IDX_SIZE - 1);
+				unsigned k = idx[h];
+				if (k == IDX_OUT)
+					goto next;
+				if (k == IDX_EMPTY) {
+					if (w->n == cap) {
 						w->dropped++;
+						if (used < IDX_SIZE * 3 / 4) {
+							key[h] = g.tid;
+							idx[h] = IDX_OUT;
+							used++;
+						}
 						goto next;
 					}
+					k = w->n++;
+					key[h] = g.tid;
+					idx[h] = (uint16_t)k;
+					used++;
 					w->t[k] = (struct runwin_task){ .tid = g.tid, .pid = g.pid,
 									.policy = g.policy, .prio = g.prio };
-					w->n++;
 				}
 				w->t[k].run_ns += b - a;
 			}

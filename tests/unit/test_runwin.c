@@ -94,3 +94,26 @@ TEST(runwin_seq_is_32_bits)
 	CHECK_EQ(w.n, 4);
 	CHECK_U64(w.covered_ns, 40);
 }
+
+TEST(runwin_many_tasks_index)
+{
+	enum { N = 3000, CAP = 512 };
+	static struct sched_seg ring[4096];
+	static struct runwin_task t[CAP];
+	struct runwin w = { .t = t, .cap = CAP };
+
+	/* 3000 segments of 600 tids (each runs 5 times, 10 ns each); tids
+	 * chosen to collide in any small table: multiples of 2048 */
+	for (uint64_t i = 0; i < N; i++)
+		put(ring, 4096, i, (uint32_t)((i % 600 + 1) * 2048), i * 10);
+	runwin_tally(ring, 4096, N, N * 10, 0, N * 10, &w);
+	CHECK_EQ(w.n, CAP);
+	unsigned long total = 0;
+	for (unsigned k = 0; k < w.n; k++) {
+		CHECK_U64(t[k].run_ns, 50);
+		total += t[k].run_ns;
+	}
+	CHECK_U64(total, CAP * 50);
+	/* the 88 tasks that did not fit are counted once each */
+	CHECK_EQ(w.dropped, 600 - CAP);
+}
