@@ -93,7 +93,9 @@ sleep 3
 sleep 1
 RSS=$(awk '/^VmHWM/{print $2}' "/proc/$BG/status")
 # BPF maps the doctor holds: count and kernel memory (fdinfo memlock)
-MAPS=$(for f in /proc/"$BG"/fdinfo/*; do grep -q '^map_type' "$f" 2>/dev/null && awk '/^memlock/{print $2}' "$f"; done |
+MAPS=$(for f in /proc/"$BG"/fdinfo/*; do
+		if grep -q '^map_type' "$f" 2>/dev/null; then awk '/^memlock/{print $2}' "$f"; fi
+	done |
 	awk '{n++; s+=$1} END{printf "%d maps, %.1f MiB", n, s/1048576}')
 wait "$BG" || true; BG=
 HP=$(jq -r 'select(.type=="hog_start") | .pid' "$TMP/hog.json")

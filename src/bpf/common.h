@@ -13,11 +13,14 @@
 #define HIST_SLOTS 27
 
 struct hist {
-	__u64 slots[HIST_SLOTS];
+	/* first, so that an update of a short duration (slots 0-3) dirties
+	 * one cache line when the struct is 64-byte aligned (256 bytes) */
 	__u64 count;
 	__u64 sum_ns;
 	__u64 min_ns; /* valid when count > 0 */
 	__u64 max_ns;
+	__u64 slots[HIST_SLOTS];
+	__u64 _pad;
 };
 
 #endif

@@ -103,9 +103,11 @@ struct {
 } cpus SEC(".maps");
 
 /* Indexed by SCHED_HIST_IDX(run cpu, class, kind): only the CPU itself
- * writes its entries, so a plain array is race-free. */
+ * writes its entries, so a plain array is race-free. Mmapable only for
+ * its page-aligned values: 256-byte entries then start on a cache line. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
 	__uint(max_entries, 1); /* nr_cpus * classes * kinds */
 	__type(key, __u32);
 	__type(value, struct hist);
@@ -388,7 +390,6 @@ static __always_inline int on_wakeup(struct task_struct *p, bool btf)
 	__u32 cpu = task_cpu(p, btf);
 	if (!cpu_passes(cpu))
 		return 0;
-	stat_inc(SCHED_STAT_WAKEUPS);
 	if (fast_path(btf)) {
 		/* The wait itself needs nothing here: only the waiter slot. */
 		struct sched_cpu *c = bpf_map_lookup_elem(&cpus, &cpu);
@@ -404,6 +405,7 @@ static __always_inline int on_wakeup(struct task_struct *p, bool btf)
 			kind_note(p->pid, (__u64)(cpu + 1) << SCHED_KIND_WCPU_SHIFT);
 		return 0;
 	}
+	stat_inc(SCHED_STAT_WAKEUPS);
 	struct wstamp *s = stamp_get(p, btf, true);
 	if (!s)
 		return 0;

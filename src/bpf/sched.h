@@ -163,7 +163,7 @@ struct sched_event {
 
 /* Counters, one per-CPU array entry; summed by the user side. */
 enum sched_stat {
-	SCHED_STAT_WAKEUPS = 0,   /* wakeups seen (after filters) */
+	SCHED_STAT_WAKEUPS = 0,   /* wakeups stamped (after filters; our own stamps only) */
 	SCHED_STAT_NORQ,          /* switches skipped: this CPU's runqueue could not be read */
 	SCHED_STAT_WAITS,         /* waits measured (after filters): summed from the histograms */
 	SCHED_STAT_RECORDS,       /* records sent through the ring buffer */

@@ -334,7 +334,7 @@ static void print_stats(struct runq *r)
 	if (st[SCHED_STAT_NORQ])
 		warn("%llu context switches were not traced: the CPU's runqueue could not be read",
 		     (unsigned long long)st[SCHED_STAT_NORQ]);
-	dbg("sched: %llu wakeups, %llu waits, %llu records, %llu samples, "
+	dbg("sched: %llu wakeups stamped, %llu waits, %llu records, %llu samples, "
 	    "%llu stack errors, %llu switch-ins without a runnable time, %llu stale stamps, "
 	    "%llu waits labelled woken for want of a kind slot",
 	    (unsigned long long)st[SCHED_STAT_WAKEUPS], (unsigned long long)st[SCHED_STAT_WAITS],

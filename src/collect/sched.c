@@ -28,6 +28,7 @@
 #define SAMPLE_HZ_DEFAULT 499
 _Static_assert(sizeof(struct sched_cpu) == SCHED_CPU_SIZE, "struct sched_cpu: two cache lines");
 _Static_assert(__builtin_offsetof(struct sched_cpu, waiter_tid) == 64, "struct sched_cpu: line 2");
+_Static_assert(sizeof(struct hist) == 256, "struct hist: four cache lines, counters with the first slots");
 #define STACKS_MAX 4096
 /* how often the loop looks for new sampler records (see stall_watch) */
 #define STALL_WATCH_NS ((uint64_t)KSYMS_BPF_REFRESH_MS * 1000000ULL)

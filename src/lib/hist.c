@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "lib/hist.h"
+#include "bpf/hist_slot.h"
 #include "lib/parse.h"
 
 void hist_clear(struct hist *h)
@@ -9,16 +10,9 @@ void hist_clear(struct hist *h)
 	memset(h, 0, sizeof(*h));
 }
 
-static unsigned slot_of(__u64 ns)
-{
-	__u64 us = ns / 1000;
-	unsigned s = us ? 63 - (unsigned)__builtin_clzll(us) : 0;
-	return s >= HIST_SLOTS ? HIST_SLOTS - 1 : s;
-}
-
 void hist_add_ns(struct hist *h, __u64 ns)
 {
-	h->slots[slot_of(ns)]++;
+	h->slots[hist_slot_ns(ns)]++;
 	if (h->count == 0 || ns < h->min_ns)
 		h->min_ns = ns;
 	if (ns > h->max_ns)

@@ -4,6 +4,7 @@
 #include "test.h"
 #include "lib/json.h"
 #include "lib/hist.h"
+#include "bpf/hist_slot.h"
 
 TEST(json_nested_record)
 {
@@ -111,4 +112,34 @@ TEST(hist_bcc_layout)
 	CHECK(strstr(buf, "min 1.0us") == NULL); /* fmt: 1000ns prints as 1us */
 	CHECK(strstr(buf, "min 1us  avg 4us") != NULL);
 	free(buf);
+}
+
+/* The slot as the definition says: floor(log2(ns / 1000)), 0 for 0-1 us. */
+static unsigned slot_by_division(__u64 ns)
+{
+	__u64 us = ns / 1000;
+	unsigned s = us ? 63 - (unsigned)__builtin_clzll(us) : 0;
+	return s >= HIST_SLOTS ? HIST_SLOTS - 1 : s;
+}
+
+TEST(hist_slot_without_division)
+{
+	unsigned bad = 0;
+
+	for (__u64 ns = 0; ns < 5000000; ns++) /* every value up to 5 ms */
+		bad += hist_slot_ns(ns) != slot_by_division(ns);
+	for (unsigned k = 0; k < 40; k++) { /* around every bucket edge */
+		__u64 edge = 1000ULL << k;
+		for (__u64 d = 0; d < 3; d++) {
+			bad += hist_slot_ns(edge - d) != slot_by_division(edge - d);
+			bad += hist_slot_ns(edge + d) != slot_by_division(edge + d);
+		}
+	}
+	for (unsigned b = 0; b < 64; b++) { /* and every power of two */
+		__u64 v = 1ULL << b;
+		bad += hist_slot_ns(v) != slot_by_division(v);
+		bad += hist_slot_ns(v - 1) != slot_by_division(v - 1);
+	}
+	bad += hist_slot_ns(~0ULL) != slot_by_division(~0ULL);
+	CHECK_EQ(bad, 0);
 }

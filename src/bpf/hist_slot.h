@@ -1,0 +1,43 @@
+/* hist_slot.h — the slot of a duration in a struct hist (common.h), shared
+ * by the BPF side (hist.bpf.h) and the user side (lib/hist.c) so both
+ * bucket alike. Pure arithmetic; include <linux/types.h> or vmlinux.h
+ * first.
+ *
+ * Slot k holds microseconds us with 2^k <= us < 2^(k+1), slot 0 also 0
+ * and 1 us: k = floor(log2(ns / 1000)). Computed without the division
+ * (a 64-bit `div` on the hottest path is 20-40 cycles): with L =
+ * floor(log2(ns)), 2^(L-10) < ns/1000 < 2^(L-9), so k is L-9 when
+ * 1000 << (L-9) <= ns and L-10 otherwise. */
+#ifndef KS_BPF_HIST_SLOT_H
+#define KS_BPF_HIST_SLOT_H
+#include "common.h"
+
+#ifndef __always_inline
+#define __always_inline inline __attribute__((always_inline))
+#endif
+
+static __always_inline __u32 ks_log2_u64(__u64 v)
+{
+	__u32 r = 0, shift;
+
+	shift = (v > 0xFFFFFFFFULL) << 5; v >>= shift; r |= shift;
+	shift = (v > 0xFFFF) << 4; v >>= shift; r |= shift;
+	shift = (v > 0xFF) << 3; v >>= shift; r |= shift;
+	shift = (v > 0xF) << 2; v >>= shift; r |= shift;
+	shift = (v > 0x3) << 1; v >>= shift; r |= shift;
+	r |= (__u32)(v >> 1);
+	return r;
+}
+
+static __always_inline __u32 hist_slot_ns(__u64 ns)
+{
+	__u32 k;
+
+	if (ns < 2000) /* 0 or 1 us */
+		return 0;
+	k = ks_log2_u64(ns) - 9; /* ns >= 2000: L >= 10 */
+	if (ns < (1000ULL << k))
+		k--;
+	return k < HIST_SLOTS ? k : HIST_SLOTS - 1;
+}
+#endif
