@@ -828,40 +828,11 @@ static __always_inline __u32 kernel_run_gate(struct bpf_perf_event_data *ctx, st
 	return why;
 }
 
-/* The stall sampler: a cpu-clock perf event on every CPU. Samples while a
- * task on this CPU has waited longer than sample_after_ns, or while the
- * running task has been in the kernel that long (kernel_run_gate). An
- * idle CPU returns after one lookup, a user task alone after two reads. */
-SEC("perf_event")
-int ks_sched_sample(struct bpf_perf_event_data *ctx)
+/* One sampler record: who runs, user or kernel mode, its stack, the
+ * preempt count; why says which gate asked for it. */
+static __always_inline void take_sample(struct bpf_perf_event_data *ctx, struct sched_cpu *c,
+					__u32 cpu, __u64 now, __u32 why)
 {
-	__u32 cpu = bpf_get_smp_processor_id();
-	struct sched_cpu *c = bpf_map_lookup_elem(&cpus, &cpu);
-	__u64 now = 0, since = 0;
-	__u32 why = 0;
-
-	if (!c)
-		return 0;
-	if (c->waiter_tid) {
-		now = bpf_ktime_get_ns();
-		since = c->waiter_since_ns;
-		if (now >= since && now - since >= sample_after_ns) {
-			/* A slot whose task left without us seeing it (its
-			 * kind slot was taken by another tid) would sample and
-			 * report forever: nobody waits when the running task
-			 * is alone on the runqueue. */
-			struct rq *rq = this_rq(cpu);
-			if (rq && BPF_CORE_READ(rq, nr_running) < 2)
-				c->waiter_tid = 0;
-			else
-				why = SCHED_SAMPLE_BY_WAITER;
-		}
-	}
-	if (c->cur_tid)
-		why |= kernel_run_gate(ctx, c, cpu, &now);
-	if (!why)
-		return 0;
-
 	__u64 id = bpf_get_current_pid_tgid();
 	__u64 head = c->sample_head;
 	__u32 idx = cpu * sample_ring + (head & sample_mask);
@@ -892,9 +863,55 @@ int ks_sched_sample(struct bpf_perf_event_data *ctx)
 
 	/* Keep the open segment's policy current (see on_switch). */
 	head_seg_refresh(c, cpu);
+}
+
+/* The stall sampler: a cpu-clock perf event on every CPU. Samples while a
+ * task on this CPU has waited longer than sample_after_ns while the running
+ * one held the CPU for half that, or while the
+ * running task has been in the kernel that long (kernel_run_gate). An
+ * idle CPU returns after one lookup, a user task alone after two reads. */
+SEC("perf_event")
+int ks_sched_sample(struct bpf_perf_event_data *ctx)
+{
+	__u32 cpu = bpf_get_smp_processor_id();
+	struct sched_cpu *c = bpf_map_lookup_elem(&cpus, &cpu);
+	__u64 now = 0, since = 0;
+	bool waiter_long = false;
+	__u32 why = 0;
+
+	if (!c)
+		return 0;
+	if (c->waiter_tid) {
+		now = bpf_ktime_get_ns();
+		since = c->waiter_since_ns;
+		if (now >= since && now - since >= sample_after_ns) {
+			/* A slot whose task left without us seeing it (its
+			 * kind slot was taken by another tid) would sample and
+			 * report forever: nobody waits when the running task
+			 * is alone on the runqueue. */
+			struct rq *rq = this_rq(cpu);
+			if (rq && BPF_CORE_READ(rq, nr_running) < 2)
+				c->waiter_tid = 0;
+			else
+				waiter_long = true;
+		}
+	}
+	/* A long waiter is sampled for only while the running task holds
+	 * the CPU (half of sample_after_ns so far): on an oversubscribed CPU
+	 * tasks take turns in slices of a few ms and someone always waits
+	 * long; a stack walk per tick there would name no culprit (measured:
+	 * sampling on every tick under `perf bench sched messaging`). */
+	if (waiter_long && now - c->cur_start_ns >= sample_after_ns / 2)
+		why = SCHED_SAMPLE_BY_WAITER;
+	if (c->cur_tid)
+		why |= kernel_run_gate(ctx, c, cpu, &now);
+	if (why)
+		take_sample(ctx, c, cpu, now, why);
 
 	/* Once per wait: an "ongoing" record while it still lasts. */
-	if (ongoing_ns && (why & SCHED_SAMPLE_BY_WAITER) && now - since >= ongoing_ns && c->waiter_reported != since) {
+	if (ongoing_ns && waiter_long && now - since >= ongoing_ns && c->waiter_reported != since) {
+		__u64 id = bpf_get_current_pid_tgid();
+
 		c->waiter_reported = since;
 		struct sched_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 		if (!e) {
