@@ -117,3 +117,24 @@ TEST(runwin_many_tasks_index)
 	/* the 88 tasks that did not fit are counted once each */
 	CHECK_EQ(w.dropped, 600 - CAP);
 }
+
+TEST(runwin_strongest_policy_of_a_task)
+{
+	struct sched_seg ring[8] = {};
+	struct runwin_task t[4];
+	struct runwin w = { .t = t, .cap = 4 };
+
+	/* tid 7 (put() makes it FIFO, prio 49) then tid 9 normal; then
+	 * tid 7 again as a normal task, newest: still reported FIFO */
+	put(ring, 8, 0, 7, 0);
+	put(ring, 8, 1, 9, 400);
+	put(ring, 8, 2, 7, 500);
+	ring[2].policy = 0;
+	ring[2].prio = 120;
+	runwin_tally(ring, 8, 3, 600, 0, 600, &w);
+	CHECK_EQ(w.n, 2);
+	CHECK_EQ(t[0].tid, 7);
+	CHECK_U64(t[0].run_ns, 500);
+	CHECK_EQ(t[0].policy, 1);
+	CHECK_EQ(t[0].prio, 49);
+}
