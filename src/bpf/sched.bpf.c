@@ -481,18 +481,13 @@ static __always_inline void emit_wait(struct task_struct *p, const char *comm, _
 	stat_inc(SCHED_STAT_RECORDS);
 }
 
-/* A wait ended: histograms, and a record past the threshold. The comm is
- * read only when a filter or a record needs it (pruned otherwise). */
-static __always_inline void wait_done(struct task_struct *next, __u32 wcpu, __u32 kind,
-				      __u64 start_ns, __u32 cpu, __u64 wait_ns, bool btf)
+/* A wait ended: histograms, and a record past the threshold. comm is
+ * next's, read once at switch-in. */
+static __always_inline void wait_done(struct task_struct *next, const char *comm, __u32 wcpu,
+				      __u32 kind, __u64 start_ns, __u32 cpu, __u64 wait_ns, bool btf)
 {
-	char comm[TASK_COMM_LEN];
-
 	kind &= 1; /* counted by the histogram (SCHED_STAT_WAITS: its count) */
 	hist_update(SCHED_HIST_IDX(cpu, SCHED_CLASS_ALL, kind), wait_ns);
-	if (!class_comm_len && hist_by == SCHED_BY_NONE && !threshold_ns)
-		return;
-	read_comm(next, comm, btf);
 	if (class_comm_len && comm_has_prefix(comm, class_comm, class_comm_len))
 		hist_update(SCHED_HIST_IDX(cpu, SCHED_CLASS_COMM, kind), wait_ns);
 	if (hist_by != SCHED_BY_NONE)
@@ -501,16 +496,12 @@ static __always_inline void wait_done(struct task_struct *next, __u32 wcpu, __u3
 		emit_wait(next, comm, wcpu, kind, start_ns, cpu, wait_ns, btf);
 }
 
-/* sched_setscheduler() on a running task (a FIFO busy loop that set
- * its policy, ran, and set it back) changes the policy without a switch:
- * a segment keeps the strongest policy seen in it (RT or deadline over
- * normal), looked at on switch-in, by the sampler and on switch-out. */
+/* A policy change without a switch (see sched_policy_stronger): a
+ * segment keeps the strongest policy seen in it, looked at on switch-in,
+ * by the sampler and on switch-out. */
 static __always_inline void seg_policy_seen(struct sched_seg *g, __u32 policy, int prio)
 {
-	bool rt = policy == 1 || policy == 2 || policy == 6;
-	bool was_rt = g->policy == 1 || g->policy == 2 || g->policy == 6;
-
-	if (rt && (!was_rt || prio < g->prio)) {
+	if (sched_policy_stronger(policy, prio, g->policy, g->prio)) {
 		g->policy = policy;
 		g->prio = prio;
 	}
@@ -534,7 +525,7 @@ static __always_inline void seg_close(struct sched_cpu *c, __u32 cpu, struct tas
 }
 
 /* next takes the CPU at now: a new run segment (it closes the previous
- * one), and its comm in the comm cache if the slot does not have it. */
+ * one). */
 static __always_inline void seg_open(struct sched_cpu *c, __u32 cpu, struct task_struct *next,
 				     __u32 next_tid, __u64 now, bool btf)
 {
@@ -560,14 +551,18 @@ static __always_inline void seg_open(struct sched_cpu *c, __u32 cpu, struct task
 		g->seq = (__u32)(head + 1);
 		c->seg_head = head + 1;
 	}
-	if (!next_tid)
-		return;
+}
+
+/* next's comm (cm, as read at switch-in) into the comm cache, unless its
+ * slot has it: mostly one read of a line. */
+static __always_inline void comm_note(struct task_struct *next, __u32 next_tid, const __u64 cm[2],
+				      bool btf)
+{
 	__u32 k = next_tid & (SCHED_COMM_SLOTS - 1);
 	struct sched_comm *e = bpf_map_lookup_elem(&comms, &k);
-	__u64 cm[2];
+
 	if (!e)
 		return;
-	read_comm(next, (char *)cm, btf);
 	__u64 *ec = (__u64 *)e->comm;
 	if (e->tid == next_tid && ec[0] == cm[0] && ec[1] == cm[1])
 		return;
@@ -620,9 +615,12 @@ static __always_inline int on_switch_fast(struct task_struct *prev, struct task_
 	__u32 next_tid = next->pid;
 	seg_open(c, cpu, next, next_tid, now, true);
 
-	/* next: the end of its wait. */
+	/* next: its comm (read once: cache, filters, records), the end of its wait */
 	if (!next_tid)
 		return 0;
+	__u64 cm[2];
+	read_comm(next, (char *)cm, true);
+	comm_note(next, next_tid, cm, true);
 	if (c->waiter_tid == next_tid)
 		c->waiter_tid = 0;
 	if (!task_passes(next, true) || !cpu_passes(cpu))
@@ -632,7 +630,7 @@ static __always_inline int on_switch_fast(struct task_struct *prev, struct task_
 		stat_inc(SCHED_STAT_NOSTAMP);
 		return 0;
 	}
-	wait_done(next, cpu, kind_take(next_tid, cpu), lq + off, cpu, clk - lq, true);
+	wait_done(next, (const char *)cm, cpu, kind_take(next_tid, cpu), lq + off, cpu, clk - lq, true);
 	return 0;
 }
 
@@ -674,9 +672,12 @@ static __always_inline int on_switch_stamps(struct task_struct *prev, struct tas
 	__u32 next_tid = TREAD(btf, next, pid);
 	seg_open(c, cpu, next, next_tid, now, btf);
 
-	/* next: the end of its wait. */
+	/* next: its comm (read once: cache, filters, records), the end of its wait */
 	if (!next_tid)
 		return 0;
+	__u64 cm[2];
+	read_comm(next, (char *)cm, btf);
+	comm_note(next, next_tid, cm, btf);
 	if (c->waiter_tid == next_tid)
 		c->waiter_tid = 0;
 	s = stamp_get(next, btf, false);
@@ -694,7 +695,7 @@ static __always_inline int on_switch_stamps(struct task_struct *prev, struct tas
 	struct sched_cpu *wc = wcpu == cpu ? c : bpf_map_lookup_elem(&cpus, &wcpu);
 	if (wc && wc->waiter_tid == next_tid)
 		wc->waiter_tid = 0;
-	wait_done(next, wcpu, s->kind, s->ts, cpu, now - s->ts, btf);
+	wait_done(next, (const char *)cm, wcpu, s->kind, s->ts, cpu, now - s->ts, btf);
 	s->ts = 0;
 	return 0;
 }

@@ -1,6 +1,8 @@
 /* sched.h — the contract between the sched collector's BPF side
- * (sched.bpf.c) and its user side (collect/sched.c). Structs and
- * constants only, no logic. Include <linux/types.h> or vmlinux.h first. */
+ * (sched.bpf.c) and its user side (collect/sched.c, lib/runwin.c).
+ * Structs and constants, and the one rule both sides apply (which of two
+ * policies a task is reported with). Include <linux/types.h> or vmlinux.h
+ * first. */
 #ifndef KS_BPF_SCHED_H
 #define KS_BPF_SCHED_H
 #include "common.h"
@@ -55,6 +57,21 @@ struct sched_seg {
 	__u16 policy; /* SCHED_NORMAL 0, FIFO 1, RR 2, BATCH 3, IDLE 5, DEADLINE 6 */
 	__s16 prio;   /* kernel prio: 0-99 RT (lower is higher), 100-139 CFS */
 };
+
+/* A task whose policy changed while it ran (sched_setscheduler() on a
+ * running FIFO busy loop that sets it back later) is reported with the
+ * strongest policy seen: RT or deadline over the others, among those the
+ * higher priority (the lower kernel prio). The BPF side applies it within
+ * a segment, runwin over a task's segments in a window. */
+static inline int sched_policy_is_rt(__u32 policy)
+{
+	return policy == 1 || policy == 2 || policy == 6; /* FIFO, RR, DEADLINE */
+}
+
+static inline int sched_policy_stronger(__u32 policy, __s32 prio, __u32 than, __s32 than_prio)
+{
+	return sched_policy_is_rt(policy) && (!sched_policy_is_rt(than) || prio < than_prio);
+}
 
 /* Per-CPU comm cache, a direct-mapped table indexed by tid: rewritten at
  * switch-in only when the slot holds another tid or another comm, so the

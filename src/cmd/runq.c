@@ -15,6 +15,7 @@
 #include <bpf/bpf.h>
 
 #include "bench_empty.skel.h"
+#include "collect/attach.h"
 #include "collect/sched.h"
 #include "collect/sched_view.h"
 #include "ksleuth.h"
@@ -360,7 +361,7 @@ static int bench_setup(struct runq *r)
 	return 0;
 }
 
-static void print_prog_stats(const struct sched_prog_stat *st, int n)
+static void print_prog_stats(const struct prog_stat *st, int n)
 {
 	for (int i = 0; i < n; i++)
 		fprintf(stderr, "bpf-stats %s run_cnt %llu run_time_ns %llu ns_per_run %.1f\n",
@@ -371,7 +372,7 @@ static void print_prog_stats(const struct sched_prog_stat *st, int n)
 
 static void bench_report(struct runq *r)
 {
-	struct sched_prog_stat st[16];
+	struct prog_stat st[16];
 
 	if (r->bpf_stats)
 		print_prog_stats(st, sched_prog_stats(r->sc, st, 16));
@@ -381,10 +382,10 @@ static void bench_report(struct runq *r)
  * names start with ks_NAME_, alone on their tracepoints until the end. */
 static int run_reference(struct runq *r)
 {
-	struct sched_prog_stat st[8];
+	struct prog_stat st[8];
 	struct bpf_program *p;
 	char pfx[32];
-	int n = 0, picked = 0;
+	int picked = 0;
 
 	snprintf(pfx, sizeof(pfx), "ks_%s_", r->reference);
 	r->empty = bench_empty_bpf__open();
@@ -415,18 +416,7 @@ static int run_reference(struct runq *r)
 	fflush(stdout);
 	if (loop_run(r->loop) < 0)
 		return EXIT_RUNTIME;
-	bpf_object__for_each_program(p, r->empty->obj) {
-		struct bpf_prog_info info = {};
-		__u32 len = sizeof(info);
-		if (n >= 8 || bpf_program__fd(p) < 0 ||
-		    bpf_obj_get_info_by_fd(bpf_program__fd(p), &info, &len))
-			continue;
-		strlcpy_k(st[n].name, bpf_program__name(p), sizeof(st[n].name));
-		st[n].run_cnt = info.run_cnt;
-		st[n].run_time_ns = info.run_time_ns;
-		n++;
-	}
-	print_prog_stats(st, n);
+	print_prog_stats(st, attach_prog_stats(r->empty->obj, st, 8));
 	return EXIT_OK;
 }
 

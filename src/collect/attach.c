@@ -7,6 +7,7 @@
 #include <bpf/libbpf.h>
 
 #include "collect/attach.h"
+#include "lib/strutil.h"
 #include "sys/log.h"
 
 int attach_load(struct bpf_object_skeleton *skel, const struct attach_pair *pairs, unsigned n, bool raw)
@@ -61,4 +62,24 @@ int attach_sum_percpu(int fd, unsigned nr_cpus, uint64_t *out, unsigned n)
 	}
 	free(v);
 	return 0;
+}
+
+int attach_prog_stats(const struct bpf_object *obj, struct prog_stat *out, int max)
+{
+	struct bpf_program *p;
+	int n = 0;
+
+	bpf_object__for_each_program(p, obj) {
+		struct bpf_prog_info info = {};
+		__u32 len = sizeof(info);
+		int fd = bpf_program__fd(p);
+
+		if (n >= max || fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len))
+			continue;
+		strlcpy_k(out[n].name, bpf_program__name(p), sizeof(out[n].name));
+		out[n].run_cnt = info.run_cnt;
+		out[n].run_time_ns = info.run_time_ns;
+		n++;
+	}
+	return n;
 }

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 struct bpf_program;
+struct bpf_object;
 struct bpf_object_skeleton;
 
 /* One tracepoint: the tp_btf program and its raw_tp twin. */
@@ -31,5 +32,14 @@ void *attach_btf_or_raw(void *(*load)(void *arg, bool raw), void *arg, const cha
 /* out[k] = sum over nr_cpus of per-CPU array map fd's element k, for k <
  * n. Missing elements read as 0. Returns 0 or -ENOMEM. */
 int attach_sum_percpu(int fd, unsigned nr_cpus, uint64_t *out, unsigned n);
+
+/* Run-time statistics of an object's loaded programs (counted only while
+ * BPF stats are enabled, e.g. by bpf_enable_stats()). Fills at most max,
+ * returns how many. */
+struct prog_stat {
+	char name[32];
+	uint64_t run_cnt, run_time_ns;
+};
+int attach_prog_stats(const struct bpf_object *obj, struct prog_stat *out, int max);
 
 #endif

@@ -492,21 +492,13 @@ static void task_json(struct json *j, const char *key, const struct eng_task *t,
 	json_obj_end(j);
 }
 
-static void frames_json(struct json *j, const char (*frames)[ENG_FRAME_LEN], unsigned n)
+/* key: [rows of a char[n][stride] table] (stacks, advice) */
+static void rows_json(struct json *j, const char *key, const char *rows, size_t stride, unsigned n)
 {
-	json_key(j, "stack");
+	json_key(j, key);
 	json_arr_begin(j);
 	for (unsigned i = 0; i < n; i++)
-		json_str(j, frames[i]);
-	json_arr_end(j);
-}
-
-static void advice_json(struct json *j, const char (*adv)[ENG_ADVICE_LEN], unsigned n)
-{
-	json_key(j, "advice");
-	json_arr_begin(j);
-	for (unsigned i = 0; i < n; i++)
-		json_str(j, adv[i]);
+		json_str(j, rows + i * stride);
 	json_arr_end(j);
 }
 
@@ -569,8 +561,8 @@ void pipeline_json_incident(struct json *j, const struct eng_incident *inc)
 	json_kuint(j, "netrx_max_delay_ns", inc->netrx_max_ns);
 	json_kuint(j, "ksoftirqd_max_wait_ns", inc->ksoftirqd_wait_ns);
 	json_kuint(j, "time_squeeze", inc->squeezes);
-	frames_json(j, inc->frames, inc->n_frames);
-	advice_json(j, inc->advice, inc->n_advice);
+	rows_json(j, "stack", inc->frames[0], sizeof(inc->frames[0]), inc->n_frames);
+	rows_json(j, "advice", inc->advice[0], sizeof(inc->advice[0]), inc->n_advice);
 	json_kstr(j, "summary", inc->summary);
 	json_key(j, "seconds");
 	json_arr_begin(j);
@@ -630,8 +622,8 @@ void pipeline_json_finding(struct json *j, const struct eng_finding *f)
 	json_kstr(j, "waiting", f->victim_comm);
 	json_kuint(j, "netrx_max_delay_ns", f->netrx_max_ns);
 	json_kuint(j, "ksoftirqd_max_wait_ns", f->ksoftirqd_wait_ns);
-	frames_json(j, f->frames, f->n_frames);
-	advice_json(j, f->advice, f->n_advice);
+	rows_json(j, "stack", f->frames[0], sizeof(f->frames[0]), f->n_frames);
+	rows_json(j, "advice", f->advice[0], sizeof(f->advice[0]), f->n_advice);
 	json_kstr(j, "summary", f->summary);
 	json_obj_end(j);
 	json_line_end(j);

@@ -2,7 +2,6 @@
  * sched.bpf.c, deliver its ring-buffer records, and answer "who ran on CPU
  * c between t0 and t1" from the mmapped run-segment and sample rings. */
 #include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -13,6 +12,7 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
+#include "collect/attach.h"
 #include "collect/sched.h"
 #include "ksleuth.h"
 #include "lib/hist.h"
@@ -21,6 +21,7 @@
 #include "sched.skel.h"
 #include "sys/ksyms.h"
 #include "sys/log.h"
+#include "sys/procnet.h"
 #include "sys/loop.h"
 
 /* Why 499 Hz: see docs/sampler.md (2 ms resolution; an idle CPU pays
@@ -54,6 +55,7 @@ struct sched_collector {
 	struct ksyms *ksyms;
 	bool ksyms_failed;
 	uint64_t *seen_sample_head; /* per CPU: sampler records seen by stall_watch() */
+	struct sched_comm *comm_vals; /* scratch: one comm-cache slot of every CPU */
 };
 
 void sched_opts_default(struct sched_opts *o)
@@ -86,17 +88,26 @@ static void *map_mmap(struct bpf_map *m, size_t *len)
 
 /* Offset of __preempt_count from runqueues in the per-CPU section, from
  * vmlinux BTF; false when either is missing (see sched.bpf.c). */
-/* The member named name of struct type id in btf, or NULL. */
-static const struct btf_member *btf_member_named(const struct btf *btf, int id, const char *name)
+/* The member named name of the struct or union type id in btf (through
+ * typedefs and modifiers), or NULL; *owner (if asked) is that type. */
+static const struct btf_member *btf_member_named(const struct btf *btf, int id, const char *name,
+						 const struct btf_type **owner)
 {
 	const struct btf_type *t = id > 0 ? btf__type_by_id(btf, (__u32)id) : NULL;
 
+	while (t && (btf_is_typedef(t) || btf_is_mod(t)))
+		t = btf__type_by_id(btf, t->type);
 	if (!t || !btf_is_composite(t))
 		return NULL;
 	const struct btf_member *m = btf_members(t);
-	for (unsigned i = 0; i < btf_vlen(t); i++, m++)
-		if (strcmp(btf__name_by_offset(btf, m->name_off), name) == 0)
+	for (unsigned i = 0; i < btf_vlen(t); i++, m++) {
+		const char *n = btf__name_by_offset(btf, m->name_off);
+		if (n && strcmp(n, name) == 0) {
+			if (owner)
+				*owner = t;
 			return m;
+		}
+	}
 	return NULL;
 }
 
@@ -111,12 +122,10 @@ static bool kernel_has_sched_info(void)
 
 	if (!btf)
 		return false;
-	const struct btf_member *si = btf_member_named(btf, btf__find_by_name_kind(btf, "task_struct", BTF_KIND_STRUCT), "sched_info");
-	if (si) {
-		int id = (int)btf__resolve_type(btf, si->type);
-		ok = btf_member_named(btf, id, "last_queued") &&
-		     btf_member_named(btf, btf__find_by_name_kind(btf, "cfs_rq", BTF_KIND_STRUCT), "rq");
-	}
+	const struct btf_member *si = btf_member_named(btf, btf__find_by_name_kind(btf, "task_struct", BTF_KIND_STRUCT),
+						       "sched_info", NULL);
+	ok = si && btf_member_named(btf, (int)si->type, "last_queued", NULL) &&
+	     btf_member_named(btf, btf__find_by_name_kind(btf, "cfs_rq", BTF_KIND_STRUCT), "rq", NULL);
 	btf__free(btf);
 	return ok;
 }
@@ -158,20 +167,13 @@ static bool preempt_count_offset(int64_t *off, int64_t *pend_off, uint32_t *pend
 	}
 	/* elsewhere: irq_stat.__softirq_pending (irq_cpustat_t) */
 	if (!psz && irqs_type) {
-		const struct btf_type *t = btf__type_by_id(btf, irqs_type);
-		while (t && (btf_is_typedef(t) || btf_is_mod(t)))
-			t = btf__type_by_id(btf, t->type);
-		if (t && btf_is_struct(t)) {
-			const struct btf_member *m = btf_members(t);
-			for (unsigned i = 0; i < btf_vlen(t); i++, m++) {
-				const char *n = btf__name_by_offset(btf, m->name_off);
-				if (n && !strcmp(n, "__softirq_pending") && !btf_member_bitfield_size(t, i)) {
-					__s64 sz = btf__resolve_size(btf, m->type);
-					pend = irqs + btf_member_bit_offset(t, i) / 8;
-					psz = sz > 0 ? (uint32_t)sz : 0;
-					break;
-				}
-			}
+		const struct btf_type *t;
+		const struct btf_member *m = btf_member_named(btf, (int)irqs_type, "__softirq_pending", &t);
+		unsigned i = m ? (unsigned)(m - btf_members(t)) : 0;
+		if (m && !btf_member_bitfield_size(t, i)) {
+			__s64 sz = btf__resolve_size(btf, m->type);
+			pend = irqs + btf_member_bit_offset(t, i) / 8;
+			psz = sz > 0 ? (uint32_t)sz : 0;
 		}
 	}
 	btf__free(btf);
@@ -455,6 +457,7 @@ int sched_open(struct sched_collector **out, const struct sched_opts *o)
 	}
 	/* NULL on ENOMEM: stacks are then symbolized only when queried */
 	c->seen_sample_head = calloc(c->ncpu, sizeof(*c->seen_sample_head));
+	c->comm_vals = calloc(c->ncpu, sizeof(*c->comm_vals)); /* NULL: comms from /proc only */
 	for (unsigned cpu = 0; c->seen_sample_head && cpu < c->ncpu; cpu++)
 		c->seen_sample_head[cpu] = c->cpus[cpu].sample_head;
 	c->rb = ring_buffer__new(bpf_map__fd(c->skel->maps.events), on_event, c, NULL);
@@ -493,6 +496,7 @@ void sched_close(struct sched_collector *c)
 	sched_bpf__destroy(c->skel);
 	ksyms_free(c->ksyms);
 	free(c->seen_sample_head);
+	free(c->comm_vals);
 	free(c);
 }
 
@@ -637,29 +641,23 @@ static void add_samples(struct sched_collector *c, struct sched_window *w)
 static void comm_of(struct sched_collector *c, unsigned cpu, uint32_t pid, uint32_t tid,
 		    char out[TASK_COMM_LEN])
 {
-	struct sched_comm *v = calloc(c->ncpu, sizeof(*v));
+	struct sched_comm *v = c->comm_vals;
 	__u32 key = tid & (SCHED_COMM_SLOTS - 1);
-	char path[64];
+	char path[64], buf[64];
 
 	strlcpy_k(out, "?", TASK_COMM_LEN);
 	if (v && bpf_map_lookup_elem(bpf_map__fd(c->skel->maps.comms), &key, v) == 0 &&
 	    v[cpu].tid == tid && v[cpu].comm[0]) {
 		memcpy(out, v[cpu].comm, TASK_COMM_LEN);
 		out[TASK_COMM_LEN - 1] = 0;
-		free(v);
 		return;
 	}
-	free(v);
 	snprintf(path, sizeof(path), "/proc/%u/task/%u/comm", pid, tid);
-	FILE *f = fopen(path, "re");
-	if (!f)
-		return;
-	if (fgets(path, sizeof(path), f)) {
-		path[strcspn(path, "\n")] = 0;
-		if (path[0])
-			strlcpy_k(out, path, TASK_COMM_LEN);
+	if (proc_read_text(path, buf, sizeof(buf)) > 0) {
+		buf[strcspn(buf, "\n")] = 0;
+		if (buf[0])
+			strlcpy_k(out, buf, TASK_COMM_LEN);
 	}
-	fclose(f);
 }
 
 int sched_who_ran(struct sched_collector *c, unsigned cpu, uint64_t t0_ns, uint64_t t1_ns,
@@ -814,22 +812,7 @@ const char *sched_kind_name(enum sched_wait_kind k)
 	return k == SCHED_WAIT_PREEMPTED ? "preempted" : "woken";
 }
 
-int sched_prog_stats(struct sched_collector *c, struct sched_prog_stat *out, int max)
+int sched_prog_stats(struct sched_collector *c, struct prog_stat *out, int max)
 {
-	struct bpf_program *p;
-	int n = 0;
-
-	bpf_object__for_each_program(p, c->skel->obj) {
-		struct bpf_prog_info info = {};
-		__u32 len = sizeof(info);
-		int fd = bpf_program__fd(p);
-
-		if (n >= max || fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len))
-			continue;
-		strlcpy_k(out[n].name, bpf_program__name(p), sizeof(out[n].name));
-		out[n].run_cnt = info.run_cnt;
-		out[n].run_time_ns = info.run_time_ns;
-		n++;
-	}
-	return n;
+	return attach_prog_stats(c->skel->obj, out, max);
 }

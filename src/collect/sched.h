@@ -104,14 +104,10 @@ typedef void (*sched_hkey_cb)(const struct sched_hkey *k, const struct hist *h, 
 int sched_hist_keyed(struct sched_collector *c, sched_hkey_cb cb, void *arg);
 int sched_hist_reset(struct sched_collector *c);
 
-/* Run-time statistics of the collector's loaded programs (counted only
- * while BPF stats are enabled, e.g. by bpf_enable_stats()). Returns the
- * number filled, at most max. */
-struct sched_prog_stat {
-	char name[32];
-	uint64_t run_cnt, run_time_ns;
-};
-int sched_prog_stats(struct sched_collector *c, struct sched_prog_stat *out, int max);
+/* Run-time statistics of the collector's loaded programs (see
+ * attach_prog_stats). Returns the number filled, at most max. */
+struct prog_stat;
+int sched_prog_stats(struct sched_collector *c, struct prog_stat *out, int max);
 
 /* Counters summed over CPUs (enum sched_stat). */
 int sched_stats(struct sched_collector *c, uint64_t out[SCHED_NR_STATS]);

@@ -25,20 +25,6 @@ static unsigned idx_home(uint32_t tid)
 	return (tid * 2654435761u) >> (32 - IDX_BITS);
 }
 
-/* A task that switched to SCHED_FIFO for a while (and back) has segments
- * of both policies in a window: it reports the strongest one seen, as a
- * segment does (RT or deadline over normal; among RT the higher, that is
- * the lower kernel prio). */
-static int is_rt(uint32_t policy)
-{
-	return policy == 1 || policy == 2 || policy == 6;
-}
-
-static int stronger_policy(uint32_t p, int32_t prio, uint32_t than_p, int32_t than_prio)
-{
-	return is_rt(p) && (!is_rt(than_p) || prio < than_prio);
-}
-
 void runwin_tally(const struct sched_seg *ring, unsigned ring_len, uint64_t head,
 		  uint64_t now_ns, uint64_t t0_ns, uint64_t t1_ns, struct runwin *w)
 {
@@ -99,7 +85,9 @@ void runwin_tally(const struct sched_seg *ring, unsigned ring_len, uint64_t head
 									.policy = g.policy, .prio = g.prio };
 				}
 				w->t[k].run_ns += b - a;
-				if (stronger_policy(g.policy, g.prio, w->t[k].policy, w->t[k].prio)) {
+				/* a task that switched to FIFO for a while and back has
+				 * segments of both policies: the strongest one counts */
+				if (sched_policy_stronger(g.policy, g.prio, w->t[k].policy, w->t[k].prio)) {
 					w->t[k].policy = g.policy;
 					w->t[k].prio = g.prio;
 				}
