@@ -572,6 +572,22 @@ static __always_inline void comm_note(struct task_struct *next, __u32 next_tid, 
 	ec[1] = cm[1];
 }
 
+/* next takes the CPU at now: its segment, its comm (read once into cm:
+ * the cache, the filters and the records use it), and it no longer waits
+ * here. False for the idle task. */
+static __always_inline bool next_in(struct sched_cpu *c, __u32 cpu, struct task_struct *next,
+				    __u32 next_tid, __u64 now, __u64 cm[2], bool btf)
+{
+	seg_open(c, cpu, next, next_tid, now, btf);
+	if (!next_tid)
+		return false;
+	read_comm(next, (char *)cm, btf);
+	comm_note(next, next_tid, cm, btf);
+	if (c->waiter_tid == next_tid)
+		c->waiter_tid = 0;
+	return true;
+}
+
 /* The hot path: sched_switch on a kernel with sched_info and tp_btf. No
  * clock call (the runqueue clock was just updated), no task storage (the
  * wait is the kernel's own), plain array slots for the rest. */
@@ -613,16 +629,11 @@ static __always_inline int on_switch_fast(struct task_struct *prev, struct task_
 	}
 
 	__u32 next_tid = next->pid;
-	seg_open(c, cpu, next, next_tid, now, true);
-
-	/* next: its comm (read once: cache, filters, records), the end of its wait */
-	if (!next_tid)
-		return 0;
 	__u64 cm[2];
-	read_comm(next, (char *)cm, true);
-	comm_note(next, next_tid, cm, true);
-	if (c->waiter_tid == next_tid)
-		c->waiter_tid = 0;
+	if (!next_in(c, cpu, next, next_tid, now, cm, true))
+		return 0;
+
+	/* next: the end of its wait */
 	if (!task_passes(next, true) || !cpu_passes(cpu))
 		return 0;
 	__u64 lq = next->sched_info.last_queued;
@@ -670,16 +681,11 @@ static __always_inline int on_switch_stamps(struct task_struct *prev, struct tas
 		seg_close(c, cpu, prev, prev_tid, btf);
 
 	__u32 next_tid = TREAD(btf, next, pid);
-	seg_open(c, cpu, next, next_tid, now, btf);
-
-	/* next: its comm (read once: cache, filters, records), the end of its wait */
-	if (!next_tid)
-		return 0;
 	__u64 cm[2];
-	read_comm(next, (char *)cm, btf);
-	comm_note(next, next_tid, cm, btf);
-	if (c->waiter_tid == next_tid)
-		c->waiter_tid = 0;
+	if (!next_in(c, cpu, next, next_tid, now, cm, btf))
+		return 0;
+
+	/* next: the end of its wait */
 	s = stamp_get(next, btf, false);
 	if (!s || !s->ts) {
 		stat_inc(SCHED_STAT_NOSTAMP);
