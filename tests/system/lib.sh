@@ -47,6 +47,38 @@ ks_bg() {
 	printf -v "$__var" '%s' "$pid"
 }
 
+# ks_wait PID TIMEOUT_S [DESC]: wait for a background child, at most
+# TIMEOUT_S seconds; returns its exit status. One still running then is a
+# failed check naming DESC, and is killed (status 124): a test never hangs
+# on a process that should have ended.
+ks_wait() {
+	local pid=$1 t=$2 d=${3:-process $1} i
+	for ((i = 0; i < t * 10; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+	if kill -0 "$pid" 2>/dev/null; then
+		fail "$d still running after ${t}s (killed)"
+		kill -TERM "$pid" 2>/dev/null; sleep 1; kill -KILL "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+		return 124
+	fi
+	wait "$pid"
+}
+# ks_stop PID DESC: SIGINT, then ks_wait 15 s — for ksleuth itself, where
+# not ending on SIGINT is a bug.
+ks_stop() { kill -INT "$1" 2>/dev/null; ks_wait "$1" 15 "$2 after SIGINT"; }
+# ks_stop_ref PID DESC: stop a reference tool (bpftrace). bpftrace 0.17
+# now and then misses a SIGINT under load (seen here: test_napi hung until
+# the runner's timeout); SIGTERM ends it the same way, maps printed.
+ks_stop_ref() {
+	local pid=$1 i
+	kill -INT "$pid" 2>/dev/null
+	for ((i = 0; i < 50; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+	if kill -0 "$pid" 2>/dev/null; then
+		echo "  note: $2 still running 5 s after SIGINT; sent SIGTERM"
+		kill -TERM "$pid" 2>/dev/null
+	fi
+	ks_wait "$pid" 15 "$2 after SIGTERM"
+}
+
 pass() { echo "PASS $KS_TEST: $*" | tee -a "$KS_RESULTS" >/dev/null; echo "  ok   $*"; }
 fail() { echo "FAIL $KS_TEST: $*" | tee -a "$KS_RESULTS" >/dev/null; echo "  FAIL $*"; }
 skip() { echo "SKIP $KS_TEST: $*" | tee -a "$KS_RESULTS" >/dev/null; echo "  skip $*"; }

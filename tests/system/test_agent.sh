@@ -115,7 +115,7 @@ if [ $ready = 1 ]; then pass "Prometheus scrapes the agent (up == 1)"; else
 ks_bg VIC "$KS_HELPERS/victim" -c "$CPU" -d 3 -p 5 -t 100 -o "$KS_TMP/victim1.json" >/dev/null
 sleep 0.5
 "$KS" hog --mode kernel -c "$CPU" --run 500ms -n 1 >"$KS_TMP/hog1.out" 2>&1
-wait "$VIC"
+ks_wait "$VIC" 15 victim
 VIC_NS=$(jq -r '.max_late_ns' "$KS_TMP/victim1.json" 2>/dev/null)
 HOG_PID=$(sed -n 's/^run 1 .* pid \([0-9]*\) .*/\1/p' "$KS_TMP/hog1.out")
 HOG_NS=$(awk '/^run 1 /{for(i=1;i<NF;i++){if($i=="kstart_ns")s=$(i+1); if($i=="kend_ns")e=$(i+1)}; print e-s}' "$KS_TMP/hog1.out")
@@ -165,7 +165,7 @@ ks_bg VIC2 "$KS_HELPERS/victim" -c "$CPU" -d 7 -p 5 -t 100 -o "$KS_TMP/victim2.j
 HOG2=$!
 ks_track_pid "$HOG2"
 timeout 60 python3 "$KS_ROOT/tests/system/http_abuse.py" "$PORT" >"$KS_TMP/abuse.out" 2>&1
-wait "$HOG2"
+ks_wait "$HOG2" 30 "kernel-bh hog"
 val() { awk -v k="$1" '$1==k{print $2}' "$KS_TMP/abuse.out"; }
 check_ge "100 concurrent scrapes answered 200" "$(val concurrent_ok)" 100
 check_le "a scrape beside a one-byte-a-second client takes < 1 s (ms)" "$(val slow_scrape_ms)" 1000
@@ -194,9 +194,7 @@ done
 # --- SIGTERM: exit 0 quickly, no BPF program of the agent's left
 kill -TERM "$PROM" 2>/dev/null
 kill -TERM "$AGENT"
-rc=
-for _ in $(seq 1 50); do kill -0 "$AGENT" 2>/dev/null || break; sleep 0.1; done
-wait "$AGENT"; rc=$?
+ks_wait "$AGENT" 5 "agent after SIGTERM"; rc=$?
 check_eq "agent exits 0 on SIGTERM" "$rc" 0
 left=0
 for id in $PROGS; do bpftool prog show id "$id" >/dev/null 2>&1 && left=$((left + 1)); done
@@ -234,7 +232,7 @@ if grep -q "cannot read /dev/kmsg" "$KS_TMP/nobody.err"; then
 else
 	pass "as uid 65534 with CAP_SYSLOG: /dev/kmsg readable"
 fi
-kill -TERM "$NB"; wait "$NB"
+kill -TERM "$NB"; ks_wait "$NB" 5 "uid 65534 agent after SIGTERM"
 check_eq "uid 65534 agent exits 0 on SIGTERM" "$?" 0
 check "uid 65534 agent said it stopped" grep -q stopping "$KS_TMP/nobody.err"
 # without CAP_PERFMON it must refuse with one sentence, exit 1

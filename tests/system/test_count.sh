@@ -35,10 +35,9 @@ traced_run() {
 		fail "$name: ksleuth did not start: $(head -c 300 "$KS_TMP/$name.err")"
 	fi
 	touch "$go"
-	wait "$hpid"
+	ks_wait "$hpid" 30 "$name: the load"
 	sleep 0.2
-	kill -INT "$kpid"
-	wait "$kpid"
+	ks_stop "$kpid" "$name: ksleuth count"
 	echo $? >"$KS_TMP/$name.rc"
 }
 
@@ -98,7 +97,7 @@ if command -v bpftrace >/dev/null; then
 		>"$KS_TMP/bt.out" 2>/dev/null &
 	btpid=$!; ks_track_pid $btpid
 	"$KS" count t:sched:sched_switch -d 3 --json >"$KS_TMP/ks.out" 2>/dev/null
-	wait $btpid
+	ks_wait "$btpid" 15 "bpftrace (interval exit)"
 	bt=$(sed -n 's/^@n: //p' "$KS_TMP/bt.out")
 	ks=$(jq -r 'select(.type=="summary") | .counts["sched:sched_switch"]' "$KS_TMP/ks.out")
 	# Not the same window (start-up times differ) and bpftrace's own

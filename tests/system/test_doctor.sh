@@ -24,7 +24,7 @@ check_eq "idle: summary says 0 incidents" "$(jq -r 'select(.type=="summary") | .
 check_eq "idle: no incident record" "$(jq -c 'select(.type=="incident")' "$KS_TMP/idle.json" | wc -l)" 0
 
 # ---- 2. demo, broken: softirq_blocked naming the hog -----------------------
-"$KS" demo --broken --duration 14s --json >"$KS_TMP/broken.json" 2>"$KS_TMP/broken.err"
+timeout 90 "$KS" demo --broken --duration 14s --json >"$KS_TMP/broken.json" 2>"$KS_TMP/broken.err"
 rc=$?
 check_eq "demo --broken: exit 3 (incident found)" "$rc" 3
 B=$KS_TMP/broken.json
@@ -56,7 +56,7 @@ else
 fi
 
 # ---- 3. demo, fixed: no incident --------------------------------------------
-"$KS" demo --fixed --duration 12s --json >"$KS_TMP/fixed.json" 2>"$KS_TMP/fixed.err"
+timeout 90 "$KS" demo --fixed --duration 12s --json >"$KS_TMP/fixed.json" 2>"$KS_TMP/fixed.err"
 rc=$?
 check_eq "demo --fixed: exit 0" "$rc" 0
 check_eq "fixed: no incident" "$(jq -c 'select(.type=="incident")' "$KS_TMP/fixed.json" | wc -l)" 0
@@ -91,8 +91,8 @@ ks_bg LOAD "$KS" netbed load "$BED" -c $RX -d 15s >/dev/null
 ks_bg DOC "$KS" doctor -d 14 --json --netns "$NS_TX" >"$KS_TMP/sys.json" 2>"$KS_TMP/sys.err"
 sleep 3
 "$KS" hog --mode kernel -c $RX --run 500ms --gap 1500ms -d 7s --json >"$KS_TMP/sys-hog.json" 2>&1
-wait "$DOC"
-wait "$LOAD" 2>/dev/null
+ks_wait "$DOC" 30 "doctor -d 14"
+ks_wait "$LOAD" 30 "netbed load"
 hp=$(jq -r 'select(.type=="hog_start") | .pid' "$KS_TMP/sys-hog.json")
 check_ge "kernel hog: a cpu_stall_no_network_impact finding names it" \
 	"$(jq -c --argjson p "${hp:-0}" 'select(.type=="finding" and .mechanism=="cpu_stall_no_network_impact" and .culprit.pid==$p)' "$KS_TMP/sys.json" | wc -l)" 1
@@ -108,14 +108,14 @@ ks_bg DOC "$KS" doctor --once -C $RX -d 25 --json --netns "$NS_TX" >"$KS_TMP/onc
 t0=$(date +%s)
 sleep 3
 "$KS" hog --mode kernel-bh -c $RX --run 500ms --gap 1500ms -n 3 --json >"$KS_TMP/once-hog.json" 2>&1
-wait "$DOC"; rc=$?
+ks_wait "$DOC" 40 "doctor --once -d 25"; rc=$?
 check_eq "doctor --once: exit 3" "$rc" 3
 check_le "doctor --once: ends after the first incident, not at -d 25" $(( $(date +%s) - t0 )) 18
 op=$(jq -r 'select(.type=="hog_start") | .pid' "$KS_TMP/once-hog.json")
 check_eq "doctor --once: one incident, softirq_blocked, naming the hog" \
 	"$(jq -r --argjson p "${op:-0}" 'select(.type=="incident") | "\(.mechanism) \(.culprit.pid == $p)"' "$KS_TMP/once.json")" \
 	"softirq_blocked true"
-kill -TERM "$LOAD" 2>/dev/null; wait "$LOAD" 2>/dev/null
+kill -TERM "$LOAD" 2>/dev/null; ks_wait "$LOAD" 15 "netbed load after SIGTERM"
 
 # ---- 5. SCHED_FIFO user hog: culprit with policy and user mode --------------
 make -s -C "$KS_ROOT" "$KS_BUILD/helpers/victim" >/dev/null 2>&1
@@ -123,7 +123,7 @@ ks_bg DOC "$KS" doctor -d 7 --json >"$KS_TMP/fifo.json" 2>"$KS_TMP/fifo.err"
 ks_bg VIC "$KS_HELPERS/victim" -c $RX -d 6 -p 5 -t 50 -o "$KS_TMP/victim.json" >/dev/null
 sleep 1.5
 "$KS" hog --mode fifo -c $RX --run 700ms --gap 1s -d 3s --json >"$KS_TMP/fifo-hog.json" 2>&1
-wait "$DOC"; wait "$VIC"
+ks_wait "$DOC" 25 "doctor -d 7"; ks_wait "$VIC" 25 victim
 fp=$(jq -r 'select(.type=="hog_start") | .pid' "$KS_TMP/fifo-hog.json")
 rec=$(jq -c --argjson p "${fp:-0}" 'select((.type=="finding" or .type=="incident") and .culprit != null and .culprit.pid==$p)' "$KS_TMP/fifo.json" | head -1)
 if [ -z "$rec" ]; then
@@ -139,7 +139,7 @@ fi
 ip netns exec "$NS_TX" tc qdisc replace dev ksl-tx root tbf rate 2mbit burst 4kb latency 20ms
 ks_bg LOAD "$KS" netbed load "$BED" -c $RX -d 11s -P 16 --no-udp >/dev/null
 ks_bg DOC "$KS" doctor -d 10 --json --netns "$NS_TX" >"$KS_TMP/tbf.json" 2>"$KS_TMP/tbf.err"
-wait "$DOC"; wait "$LOAD" 2>/dev/null
+ks_wait "$DOC" 30 "doctor -d 10"; ks_wait "$LOAD" 30 "netbed load"
 qd=$(ip netns exec "$NS_TX" tc -s qdisc show dev ksl-tx | sed -n 's/.*dropped \([0-9]*\).*/\1/p' | head -1)
 check_ge "tbf: the qdisc dropped packets (tc -s)" "${qd:-0}" 1
 inc=$(jq -c 'select(.type=="incident")' "$KS_TMP/tbf.json" | head -1)
@@ -165,7 +165,7 @@ ks_bg DEMO "$KS" demo --broken --duration 30s --json >"$KS_TMP/int.json" 2>"$KS_
 sleep 6
 kill -INT "$DEMO"
 t0=$(date +%s)
-wait "$DEMO"
+ks_wait "$DEMO" 30 "demo after SIGINT"
 rc=$?
 check_le "demo ends within 8s of SIGINT" $(( $(date +%s) - t0 )) 8
 check_eq "demo after SIGINT: no namespace of it left" "$(ip netns list | grep -c "^ksl-$DEMO-")" 0

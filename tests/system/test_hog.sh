@@ -52,7 +52,7 @@ for mode in kernel kernel-bh kernel-fixed fifo; do
 	sleep 0.2
 done
 sleep 0.3
-kill -INT "$BT_PID"; wait "$BT_PID" 2>/dev/null
+ks_stop_ref "$BT_PID" bpftrace
 
 python3 - "$KS_TMP" "$RUN_MS" <<'PY' > "$KS_TMP/verdicts"
 import json, sys

@@ -30,10 +30,10 @@ while kill -0 "$H_PID" 2>/dev/null; do
 	"${PIN[@]}" grep -F '[bpf]' /proc/kallsyms >>"$KS_TMP/kallsyms-bpf"
 	sleep 0.05
 done
-wait "$H_PID"; check_eq "hog exit status" "$?" 0
-wait "$V_PID"
+ks_wait "$H_PID" 20 hog; check_eq "hog exit status" "$?" 0
+ks_wait "$V_PID" 20 victim
 sleep 0.3
-kill -INT "$RQ_PID"; wait "$RQ_PID"; check_eq "runq exit status" "$?" 0
+ks_stop "$RQ_PID" "ksleuth runq"; check_eq "runq exit status" "$?" 0
 
 awk '{print $3}' "$KS_TMP/kallsyms-bpf" | grep -E '_(ks_hog_spin|spin_outer|spin_inner)$' | sort -u >"$KS_TMP/hog-syms"
 check_ge "hog's programs seen in kallsyms" "$(wc -l <"$KS_TMP/hog-syms")" 3

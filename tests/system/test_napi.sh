@@ -23,12 +23,12 @@ sleep 0.5
 drop0=$(softnet_dropped $CPU)
 ks_bg LOAD "$KS" netbed load "$BED" -c $CPU -d 5 >/dev/null 2>"$KS_TMP/load.err"
 sleep 1.5
-"$KS" hog --mode kernel-bh -c $CPU --run 500ms --gap 1s -n 2 >/dev/null 2>&1
-wait "$LOAD" 2>/dev/null
+timeout 30 "$KS" hog --mode kernel-bh -c $CPU --run 500ms --gap 1s -n 2 >/dev/null 2>&1
+ks_wait "$LOAD" 30 "netbed load"
 drop1=$(softnet_dropped $CPU)
 sleep 0.5
-kill -INT "$KS_PID" "$BT"
-wait "$KS_PID" "$BT" 2>/dev/null
+ks_stop "$KS_PID" "ksleuth napi"
+ks_stop_ref "$BT" bpftrace
 
 got=$(jq -r 'select(.type=="napi_summary") | .polls_all_cpus' "$KS_TMP/napi.json")
 bt=$(sed -n 's/^@n: \([0-9]*\)/\1/p' "$KS_TMP/bt.out")

@@ -88,8 +88,8 @@ mark base0; sleep 5; mark base1
 sleep 0.5; mark bh1
 "$KS" hog --mode kernel-fixed -c "$CPU" --run 500ms --gap 1500ms -n 4 > "$KS_TMP/hog-fixed.txt"
 sleep 0.5; mark fixed1
-wait "$LOAD_PID"
-kill -INT "$BT_PID"; wait "$BT_PID" 2>/dev/null
+ks_wait "$LOAD_PID" 30 "netbed load"
+ks_stop_ref "$BT_PID" bpftrace
 
 python3 - "$KS_TMP" <<'PY' > "$KS_TMP/verdicts"
 import sys

@@ -22,8 +22,8 @@ ks_netbed_up $CPU || exit 1
 # 27 in the first 4 s, and is not what a steady load does (docs/netbed.md).
 ks_bg LOAD "$KS" netbed load "$BED" -c $CPU -d 7 >/dev/null 2>"$KS_TMP/load.err"
 sleep 2
-"$KS" retrans --json -d 4 >"$KS_TMP/base.json" 2>"$KS_TMP/base.err"
-wait "$LOAD" 2>/dev/null
+timeout 30 "$KS" retrans --json -d 4 >"$KS_TMP/base.json" 2>"$KS_TMP/base.err"
+ks_wait "$LOAD" 30 "netbed load"
 base=$(jq -r 'select(.type=="retrans_summary") | .tracepoint' "$KS_TMP/base.json")
 check "baseline run reported a summary" test -n "$base"
 
@@ -39,12 +39,13 @@ sleep 1
 t0=$(date +%s.%N)
 ks_bg LOAD "$KS" netbed load "$BED" -c $CPU -d 9 >/dev/null 2>"$KS_TMP/load.err"
 sleep 1.5
-"$KS" hog --mode kernel-bh -c $CPU --run 500ms --gap 1500ms -n 3 >"$KS_TMP/hog.out" 2>&1
-wait "$LOAD" 2>/dev/null
+timeout 30 "$KS" hog --mode kernel-bh -c $CPU --run 500ms --gap 1500ms -n 3 >"$KS_TMP/hog.out" 2>&1
+ks_wait "$LOAD" 30 "netbed load"
 t1=$(date +%s.%N)
 sleep 1
-kill -INT "$KS_PID" "$BT" "$KSP"
-wait "$KS_PID" "$BT" "$KSP" 2>/dev/null
+ks_stop "$KS_PID" "ksleuth retrans"
+ks_stop "$KSP" "ksleuth retrans --netns"
+ks_stop_ref "$BT" bpftrace
 
 got=$(jq -r 'select(.type=="retrans_summary") | .tracepoint' "$KS_TMP/rt.json")
 bt=$(sed -n 's/^@n: \([0-9]*\)/\1/p' "$KS_TMP/bt.out"); bt=${bt:-0}

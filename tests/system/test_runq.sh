@@ -73,7 +73,7 @@ start_runq() {
 	sleep 1
 	kill -0 "$RQ_PID" 2>/dev/null || { fail "runq did not start: $(head -c 300 "$out.err")"; return 1; }
 }
-stop_runq() { kill -INT "$RQ_PID" 2>/dev/null; wait "$RQ_PID" 2>/dev/null; }
+stop_runq() { ks_stop "$RQ_PID" "ksleuth runq"; }
 
 # --- 1. kernel hog (2 x 500 ms) then kernel-bh (1 x 500 ms) on CPU with the victim there
 start_runq "$KS_TMP/rq-kernel.json" --slower 100ms --ongoing 200ms -C "$CPU" --json || exit 1
@@ -84,7 +84,7 @@ sleep 0.3
 sleep 0.4
 "$KS" hog --mode kernel-bh -c "$CPU" --run 500ms -n 1 --json >"$KS_TMP/hog-bh.json" 2>"$KS_TMP/hog.err" \
 	|| fail "hog kernel-bh: $(head -c 300 "$KS_TMP/hog.err")"
-wait "$V_PID"
+ks_wait "$V_PID" 20 victim
 sleep 0.3
 stop_runq
 
@@ -97,8 +97,8 @@ ks_bg B_PID taskset -c "$CPU" timeout 1.5 sh -c 'while :; do :; done'
 sleep 0.3
 "$KS" hog --mode fifo -c "$CPU" --run 400ms -n 1 --json >"$KS_TMP/hog-fifo.json" 2>"$KS_TMP/hog.err" \
 	|| fail "hog fifo: $(head -c 300 "$KS_TMP/hog.err")"
-wait "$V_PID"
-wait "$B_PID"
+ks_wait "$V_PID" 20 victim
+ks_wait "$B_PID" 20 "busy loop"
 stop_runq
 echo "$B_PID" > "$KS_TMP/busy.pid"
 
@@ -108,7 +108,7 @@ ks_bg V_PID "$VICTIM" -c "$CPU" -d 1.5 -t 50 -o "$KS_TMP/victim-fixed.json"
 sleep 0.3
 "$KS" hog --mode kernel-fixed -c "$CPU" --run 500ms -n 1 --json >"$KS_TMP/hog-fixed.json" 2>"$KS_TMP/hog.err" \
 	|| fail "hog kernel-fixed: $(head -c 300 "$KS_TMP/hog.err")"
-wait "$V_PID"
+ks_wait "$V_PID" 20 victim
 stop_runq
 
 # --- 4. histogram: the victim's own count of wake-ups. The victim execs
@@ -118,7 +118,7 @@ mkfifo "$KS_TMP/gate"
 ks_bg G_PID bash -c "read -r _ < '$KS_TMP/gate'; exec '$VICTIM' -c $CPU -d 2 -o '$KS_TMP/victim-hist.json'"
 start_runq "$KS_TMP/rq-hist.json" -p "$G_PID" --json || exit 1
 echo go > "$KS_TMP/gate"
-wait "$G_PID"
+ks_wait "$G_PID" 20 "gated victim"
 sleep 0.2
 stop_runq
 
@@ -139,8 +139,8 @@ if [ "$CPU" != 0 ] && command -v iperf3 >/dev/null; then
 		sleep 1.5
 		"$KS" hog --mode kernel-bh -c "$CPU" --run 500ms -n 1 --json >"$KS_TMP/hog-alone.json" 2>"$KS_TMP/hog.err" \
 			|| fail "hog kernel-bh alone: $(head -c 300 "$KS_TMP/hog.err")"
-		wait "$SQ_PID"
-		wait "$LOAD_PID" 2>/dev/null
+		ks_wait "$SQ_PID" 20 "ksleuth softirq -d 4"
+		ks_wait "$LOAD_PID" 20 "netbed load"
 		"$KS" netbed down "$BED" >/dev/null 2>&1
 	fi
 else

@@ -55,9 +55,9 @@ sleep 1
 "$KS" hog --mode kernel-fixed -c "$CPU" --run 500ms --gap 1500ms -n 4 --json >"$KS_TMP/hog.json" 2>"$KS_TMP/hog.err" \
 	|| fail "hog kernel-fixed: $(head -c 300 "$KS_TMP/hog.err")"
 sleep 0.5
-kill -INT "$RQ_PID" 2>/dev/null; wait "$RQ_PID" 2>/dev/null; rq_rc=$?
+ks_stop "$RQ_PID" "ksleuth runq"; rq_rc=$?
 sleep 0.2
-kill -INT "$BT_PID" 2>/dev/null; wait "$BT_PID" 2>/dev/null
+ks_stop_ref "$BT_PID" bpftrace
 kill "$LOAD_PID" 2>/dev/null; wait "$LOAD_PID" 2>/dev/null
 
 check_ge "the hog ran (own records)" "$(jq -s '[.[] | select(.type=="hog_run")] | length' "$KS_TMP/hog.json" 2>/dev/null || echo 0)" 4

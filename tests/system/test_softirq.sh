@@ -25,7 +25,7 @@ ks_wait_for "$KS_TMP/a.err" "Tracing" 10
 sleep 0.5
 "$KS" hog --mode kernel-bh -c $CPU --run 500ms --gap 1s -n 2 >"$KS_TMP/hog_a.out" 2>&1
 sleep 0.8
-kill -INT "$KS_PID"; wait "$KS_PID" 2>/dev/null
+ks_stop "$KS_PID" "ksleuth softirq"
 hog_pid=$(sed -n 's/.* pid \([0-9]*\) .*/\1/p' "$KS_TMP/hog_a.out" | head -1)
 maxd=$(jq -s '[.[] | select(.type=="softirq_delay" and .vector=="net_rx" and .cpu=='$CPU') | .delay_ns] | max // 0' "$KS_TMP/a.json")
 echo "  A: longest NET_RX delay on cpu $CPU: $((maxd / 1000000)) ms; hog pid $hog_pid"
@@ -40,7 +40,7 @@ ks_wait_for "$KS_TMP/b.err" "Tracing" 10
 sleep 0.5
 "$KS" hog --mode kernel -c $CPU --run 500ms --gap 1s -n 2 >"$KS_TMP/hog_b.out" 2>&1
 sleep 0.8
-kill -INT "$KS_PID"; wait "$KS_PID" 2>/dev/null
+ks_stop "$KS_PID" "ksleuth softirq"
 drop1=$(softnet_dropped $CPU)
 kw=$(jq -s '[.[] | select(.type=="ksoftirqd_wait" and .cpu=='$CPU') | .wait_ns] | max // 0' "$KS_TMP/b.json")
 slow=$(jq -s '[.[] | select(.type=="softirq_delay")] | length' "$KS_TMP/b.json")
@@ -52,4 +52,4 @@ check_ge "B: NET_RX still ran (delays measured)" "$runs" 100
 check_le "B: NET_RX raise->entry delay stays < 50ms" "$maxb" 49999999
 check_eq "B: no NET_RX delay records >= 50ms" "$slow" 0
 check_eq "B: no backlog drops on cpu $CPU (/proc/net/softnet_stat)" "$((drop1 - drop0))" 0
-wait "$LOAD" 2>/dev/null
+ks_wait "$LOAD" 20 "netbed load"
