@@ -314,8 +314,8 @@ static __always_inline bool stamp_valid(const struct wstamp *s, struct task_stru
 
 /* Remember p as the CPU's oldest known waiter (for the sampler and the
  * ongoing reports) unless one is already there. Returns true when p took
- * the slot. Callers skip idle CPUs: they run the woken task at once (and
- * a wakeup then makes no cross-CPU write). */
+ * the slot. Callers skip a task alone on its runqueue (rq_crowded): it
+ * runs at once, and the wakeup then makes no cross-CPU write. */
 static __always_inline bool waiter_set(struct sched_cpu *c, struct task_struct *p, __u64 since,
 				       __u32 kind, bool btf)
 {
@@ -327,6 +327,22 @@ static __always_inline bool waiter_set(struct sched_cpu *c, struct task_struct *
 	read_comm(p, c->waiter_comm, btf);
 	c->waiter_tid = TREAD(btf, p, pid);
 	return true;
+}
+
+/* Will p, just woken onto its runqueue, wait there? Not if it is alone
+ * on it: nr_running counts p and the running task, so an idle CPU with
+ * only p runs it at once. Checking "the CPU is idle" instead missed a
+ * victim woken onto an idle CPU where a hog had just been queued and
+ * then ran first for 500 ms (CI: no ongoing report for that stall).
+ * Without cfs_rq->rq: whether we saw a task switch in here. */
+static __always_inline bool rq_crowded(struct task_struct *p, const struct sched_cpu *c, bool btf)
+{
+	if (!bpf_core_field_exists(((struct cfs_rq *)0)->rq))
+		return c->cur_tid != 0;
+	struct rq *rq = btf ? p->se.cfs_rq->rq : BPF_CORE_READ(p, se.cfs_rq, rq);
+	if (!rq)
+		return false;
+	return (btf ? rq->nr_running : BPF_CORE_READ(rq, nr_running)) >= 2;
 }
 
 /* The kernel's run-delay bookkeeping: enqueue_task() stamps
@@ -393,11 +409,7 @@ static __always_inline int on_wakeup(struct task_struct *p, bool btf)
 	if (fast_path(btf)) {
 		/* The wait itself needs nothing here: only the waiter slot. */
 		struct sched_cpu *c = bpf_map_lookup_elem(&cpus, &cpu);
-		if (!c || c->waiter_tid)
-			return 0;
-		/* idle target: ttwu just read these lines of its runqueue */
-		struct rq *rq = p->se.cfs_rq->rq;
-		if (!rq || rq->curr == rq->idle)
+		if (!c || c->waiter_tid || !rq_crowded(p, c, true))
 			return 0;
 		__u64 lq = p->sched_info.last_queued;
 		__u64 since = lq && c->clk_at ? lq + c->clk_off : bpf_ktime_get_ns();
@@ -420,7 +432,7 @@ static __always_inline int on_wakeup(struct task_struct *p, bool btf)
 	s->kind = SCHED_WAIT_WOKEN;
 	s->nsw = task_nsw(p, btf);
 	struct sched_cpu *c = bpf_map_lookup_elem(&cpus, &cpu);
-	if (c && c->cur_tid)
+	if (c && !c->waiter_tid && rq_crowded(p, c, btf))
 		waiter_set(c, p, now, SCHED_WAIT_WOKEN, btf);
 	return 0;
 }
