@@ -1,24 +1,36 @@
 #!/bin/bash
 # bench/doctor.sh — what `ksleuth doctor` costs and how fast it speaks:
-#  - overhead on perf bench sched messaging and on loopback TCP (iperf3),
-#    medians of N runs without it, with it, with a bpftrace script doing
+#  - overhead on perf bench sched messaging and on veth TCP throughput
+#    (iperf3, 4 flows, between two namespaces this script creates),
+#    N repetitions without it, with it, with a bpftrace script doing
 #    comparable collection (sched wakeup/switch waits, softirq raise->entry,
-#    tcp_retransmit_skb counts) and with perf sched record, interleaved;
+#    tcp_retransmit_skb counts) and with perf sched record, interleaved
+#    (each repetition starts at another column); medians, min-max, and the
+#    median of per-repetition (paired) costs;
+#  - CPU accounting, a measurement that does not drown in the machine's
+#    noise: the CPU time of the tool's process and of all BPF programs
+#    (BPF_ENABLE_STATS held while it runs) during the same workloads, as a
+#    share of the machine (wall time x CPUs), minus what runs without it;
 #  - time from the end of a 500 ms kernel hold (the hog's own clock) to the
 #    doctor's stall record, and from the start of a wait behind the hold
 #    (not before the hold's start) to the first "ongoing" record;
-#  - the doctor's peak RSS.
+#  - the doctor's peak RSS and BPF map memory.
 # Prints a Markdown table for docs/PERFORMANCE.md. Not a test.
-# Usage: bench/doctor.sh [N]   (default 5). Runs under the systest lock.
+# Usage: bench/doctor.sh [N]   (default 7). Runs under the systest lock.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 KS=${KS:-build/ksleuth}
-N=${1:-5}
+N=${1:-7}
 TMP=$(mktemp -d /tmp/ksleuth-bench.XXXXXX)
 BG=
+STATS=
+NSA=ksbd-a-$$ NSB=ksbd-b-$$
 
 cleanup() {
 	[ -n "$BG" ] && kill -TERM "$BG" 2>/dev/null && wait "$BG" 2>/dev/null
+	[ -n "$STATS" ] && kill -TERM "$STATS" 2>/dev/null && wait "$STATS" 2>/dev/null
+	ip netns del "$NSA" 2>/dev/null || true
+	ip netns del "$NSB" 2>/dev/null || true
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
@@ -26,11 +38,21 @@ trap 'exit 130' INT TERM
 exec 9>/tmp/ksleuth-systest.lock
 flock 9
 
+# a veth pair between two namespaces of our own, addresses only there
+ip netns add "$NSA" && ip netns add "$NSB"
+ip link add va netns "$NSA" type veth peer name vb netns "$NSB"
+ip -n "$NSA" addr add 10.203.0.1/24 dev va
+ip -n "$NSB" addr add 10.203.0.2/24 dev vb
+for n in "$NSA" "$NSB"; do ip -n "$n" link set lo up; done
+ip -n "$NSA" link set va up
+ip -n "$NSB" link set vb up
+
 msg_s() { perf bench sched messaging -g 10 -l 400 2>/dev/null | awk '/Total time/{print $3}'; }
-iperf_gbps() {
-	iperf3 -s -1 -B 127.0.0.1 -p 5298 >/dev/null 2>&1 & local s=$!
+veth_gbps() {
+	ip netns exec "$NSB" iperf3 -s -1 -p 5302 >/dev/null 2>&1 & local s=$!
 	sleep 0.3
-	iperf3 -c 127.0.0.1 -p 5298 -t 4 -J 2>/dev/null | jq '.end.sum_received.bits_per_second / 1e7 | round / 100'
+	ip netns exec "$NSA" iperf3 -c 10.203.0.2 -p 5302 -P 4 -t 4 -J 2>/dev/null |
+		jq '.end.sum_received.bits_per_second / 1e7 | round / 100'
 	wait "$s" 2>/dev/null || true
 }
 median() { sort -g | awk '{v[NR]=$1} END{print v[int((NR+1)/2)]}'; }
@@ -63,16 +85,57 @@ stop_cfg() { [ -n "$BG" ] && without; return 0; }
 
 # Interleaved: every repetition runs each configuration once, so a drift
 # of the (shared, virtual) machine hits all columns alike.
-CFGS="none doctor bpftrace perf-sched"
+CFGS=(none doctor bpftrace perf-sched)
 for r in $(seq 1 "$N"); do
-	for c in $CFGS; do
+	for k in 0 1 2 3; do
+		c=${CFGS[$(( (r + k) % 4 ))]}
 		start_cfg "$c"
 		msg_s >> "$TMP/msg.$c"
-		iperf_gbps >> "$TMP/tcp.$c"
+		veth_gbps >> "$TMP/tcp.$c"
 		stop_cfg
 	done
 	echo "rep $r of $N done" >&2
 done
+
+# CPU accounting: BPF run time of every program (stats on for the whole
+# pass, in every column alike) and the tool's own CPU time, over each
+# workload; a share of wall time x CPUs. The none column's BPF time (other
+# programs on the machine) is subtracted from the others'.
+echo "CPU accounting..." >&2
+python3 -c 'import ctypes, time
+libc = ctypes.CDLL(None, use_errno=True)
+attr = (ctypes.c_uint32 * 4)()  # BPF_STATS_RUN_TIME
+fd = libc.syscall(321, 32, ctypes.byref(attr), 16)  # bpf(BPF_ENABLE_STATS)
+if fd < 0: raise SystemExit("BPF_ENABLE_STATS failed")
+time.sleep(3600)' & STATS=$!
+sleep 0.5
+bpf_ns() { bpftool prog show -j 2>/dev/null | jq '[.[] | .run_time_ns // 0] | add // 0'; }
+task_ns() { if [ -n "$BG" ]; then awk '{print $1}' "/proc/$BG/schedstat"; else echo 0; fi; }
+account() { # account CFG WORKLOAD -> "wall_s bpf_ns task_ns" appended to acct.CFG.WORKLOAD
+	local b0 t0 w0 b1 t1 w1
+	b0=$(bpf_ns); t0=$(task_ns); w0=$(date +%s%N)
+	"$2" >/dev/null
+	b1=$(bpf_ns); t1=$(task_ns); w1=$(date +%s%N)
+	echo "$(( w1 - w0 )) $(( b1 - b0 )) $(( t1 - t0 ))" >> "$TMP/acct.$1.$2"
+}
+for r in 1 2 3; do
+	for c in none doctor bpftrace; do
+		start_cfg "$c"
+		account "$c" msg_s
+		account "$c" veth_gbps
+		stop_cfg
+	done
+done
+kill -TERM "$STATS"; wait "$STATS" 2>/dev/null || true; STATS=
+NCPU=$(nproc)
+# acct CFG WORKLOAD -> "BPF% task% total%" (medians over the 3 passes)
+acct() {
+	paste "$TMP/acct.$1.$2" "$TMP/acct.none.$2" |
+		awk -v n="$NCPU" '{ w = $1 * n; printf "%.3f %.3f\n", ($2 - $5) / w * 100, $3 / w * 100 }' > "$TMP/acct.pct"
+	local b t
+	b=$(cut -d' ' -f1 "$TMP/acct.pct" | median); t=$(cut -d' ' -f2 "$TMP/acct.pct" | median)
+	awk -v b="$b" -v t="$t" 'BEGIN { printf "%.2f%% + %.2f%% = %.2f%%", b, t, b + t }'
+}
 M0=$(median < "$TMP/msg.none"); I0=$(median < "$TMP/tcp.none")
 M1=$(median < "$TMP/msg.doctor"); I1=$(median < "$TMP/tcp.doctor")
 M2=$(median < "$TMP/msg.bpftrace"); I2=$(median < "$TMP/tcp.bpftrace")
@@ -123,9 +186,11 @@ echo "|---|---|---|---|---|"
 echo "| perf bench sched messaging -g 10 -l 400 (s) | $M0 | $M1 ($(pct "$M1" "$M0" time)) | $M2 ($(pct "$M2" "$M0" time)) | $M3 ($(pct "$M3" "$M0" time)) |"
 echo "| (min-max) | $(spread msg.none) | $(spread msg.doctor) | $(spread msg.bpftrace) | $(spread msg.perf-sched) |"
 echo "| messaging, paired (median of per-repetition costs) | | $(paired msg doctor time) | $(paired msg bpftrace time) | $(paired msg perf-sched time) |"
-echo "| iperf3 loopback TCP 4 s (Gbit/s) | $I0 | $I1 ($(pct "$I1" "$I0" tput)) | $I2 ($(pct "$I2" "$I0" tput)) | $I3 ($(pct "$I3" "$I0" tput)) |"
+echo "| iperf3 over veth, 4 flows, 4 s (Gbit/s) | $I0 | $I1 ($(pct "$I1" "$I0" tput)) | $I2 ($(pct "$I2" "$I0" tput)) | $I3 ($(pct "$I3" "$I0" tput)) |"
 echo "| (min-max) | $(spread tcp.none) | $(spread tcp.doctor) | $(spread tcp.bpftrace) | $(spread tcp.perf-sched) |"
 echo "| iperf3, paired (median of per-repetition costs) | | $(paired tcp doctor tput) | $(paired tcp bpftrace tput) | $(paired tcp perf-sched tput) |"
+echo "| CPU during messaging, share of the machine: BPF + process (median of 3) | | $(acct doctor msg_s) | $(acct bpftrace msg_s) | |"
+echo "| CPU during veth iperf3, share of the machine: BPF + process (median of 3) | | $(acct doctor veth_gbps) | $(acct bpftrace veth_gbps) | |"
 echo "| end of a 500 ms hold -> stall record (ms, median / max) | | $DONE_MED / $DONE_MAX | |"
 echo "| start of a wait behind the hold -> first ongoing record (ms, median / max; threshold 100 ms) | | $ONG_MED / $ONG_MAX | |"
 echo "| doctor peak RSS (KiB) | | $RSS | |"

@@ -370,8 +370,10 @@ static __always_inline void kind_note(__u32 tid, __u64 v)
 		*e = v;
 }
 
-/* The kind of next's wait from its slot; clears the waiter slot of the
- * CPU it was remembered on if that is not this one (it migrated). */
+/* The kind of next's wait from its slot (KIND_UNKNOWN added when the
+ * slot holds another tid); clears the waiter slot of the CPU it was
+ * remembered on if that is not this one (it migrated). */
+#define KIND_UNKNOWN 2u
 static __always_inline __u32 kind_take(__u32 tid, __u32 cpu)
 {
 	__u32 k = tid & (SCHED_KIND_SLOTS - 1);
@@ -381,10 +383,8 @@ static __always_inline __u32 kind_take(__u32 tid, __u32 cpu)
 	if (!e)
 		return SCHED_WAIT_WOKEN;
 	v = *e;
-	if ((__u32)v != tid) {
-		stat_inc(SCHED_STAT_KIND_MISS);
-		return SCHED_WAIT_WOKEN;
-	}
+	if ((__u32)v != tid)
+		return SCHED_WAIT_WOKEN | KIND_UNKNOWN;
 	__u32 w = (v >> SCHED_KIND_WCPU_SHIFT) & 0xffff;
 	if (w && w - 1 != cpu) {
 		w--;
@@ -489,7 +489,15 @@ static __always_inline void emit_wait(struct task_struct *p, const char *comm, _
 	e->cur_pid = 0;
 	e->cur_tid = 0;
 	__builtin_memset(e->cur_comm, 0, TASK_COMM_LEN);
-	bpf_ringbuf_submit(e, 0);
+	/* see SCHED_RB_WAKE_NS: this CPU's line, written here and by switch */
+	__u32 me = cpu;
+	struct sched_cpu *c = bpf_map_lookup_elem(&cpus, &me);
+	__u64 now = start_ns + wait_ns, flags = BPF_RB_NO_WAKEUP;
+	if (c && now - c->rb_woke_ns >= SCHED_RB_WAKE_NS) {
+		c->rb_woke_ns = now;
+		flags = 0;
+	}
+	bpf_ringbuf_submit(e, flags);
 	stat_inc(SCHED_STAT_RECORDS);
 }
 
@@ -645,7 +653,12 @@ static __always_inline int on_switch_fast(struct task_struct *prev, struct task_
 	if (!next_in(c, cpu, next, next_tid, now, cm, true))
 		return 0;
 
-	/* next: the end of its wait */
+	/* next: the end of its wait. Its kind slot is taken before the
+	 * filters: a task remembered as the waiter of a watched CPU that
+	 * migrated and runs on an unwatched one must leave that CPU's slot
+	 * (-C 1: a stale slot there, already reported, kept every later
+	 * wait on CPU 1 from being reported while it lasted). */
+	__u32 kind = kind_take(next_tid, cpu);
 	if (!task_passes(next, true) || !cpu_passes(cpu))
 		return 0;
 	__u64 lq = next->sched_info.last_queued;
@@ -653,7 +666,9 @@ static __always_inline int on_switch_fast(struct task_struct *prev, struct task_
 		stat_inc(SCHED_STAT_NOSTAMP);
 		return 0;
 	}
-	wait_done(next, (const char *)cm, cpu, kind_take(next_tid, cpu), lq + off, cpu, clk - lq, true);
+	if (kind & KIND_UNKNOWN)
+		stat_inc(SCHED_STAT_KIND_MISS);
+	wait_done(next, (const char *)cm, cpu, kind, lq + off, cpu, clk - lq, true);
 	return 0;
 }
 
@@ -909,8 +924,8 @@ int ks_sched_sample(struct bpf_perf_event_data *ctx)
 			 * report forever: nobody waits when the running task
 			 * is alone on the runqueue. */
 			struct rq *rq = this_rq(cpu);
-			if (rq && BPF_CORE_READ(rq, nr_running) < 2)
-				c->waiter_tid = 0;
+			if (rq ? BPF_CORE_READ(rq, nr_running) < 2 : !c->cur_tid)
+				c->waiter_tid = 0; /* (idle: its runqueue is empty) */
 			else
 				waiter_long = true;
 		}
@@ -949,7 +964,9 @@ int ks_sched_sample(struct bpf_perf_event_data *ctx)
 		e->cur_pid = id >> 32;
 		e->cur_tid = (__u32)id;
 		bpf_get_current_comm(e->cur_comm, TASK_COMM_LEN);
-		bpf_ringbuf_submit(e, 0);
+		/* records held back by SCHED_RB_WAKE_NS leave the consumer
+		 * behind, and then no plain submit wakes it */
+		bpf_ringbuf_submit(e, BPF_RB_FORCE_WAKEUP);
 		stat_inc(SCHED_STAT_RECORDS);
 	}
 	return 0;

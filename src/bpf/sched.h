@@ -139,7 +139,7 @@ struct sched_cpu {
 	__u32 netrx_pending;
 	__u64 kern_seg;
 	__u64 kern_since_ns;
-	__u64 _pad0;
+	__u64 rb_woke_ns;   /* when a record from this CPU last woke the consumer */
 	/* line 2: read by other CPUs */
 	__u32 waiter_tid;   /* the oldest task known to wait for this CPU (0: none) */
 	__u32 waiter_pid;
@@ -156,6 +156,11 @@ struct sched_cpu {
 	__u64 clk_at;
 };
 #define SCHED_CPU_SIZE 128 /* checked on the user side */
+
+/* A slow-wait record wakes the consumer only if none from this CPU did in
+ * the last SCHED_RB_WAKE_NS; the others wait for its periodic drain
+ * (collect/sched.c: SCHED_TICK_NS). Ongoing reports always wake it. */
+#define SCHED_RB_WAKE_NS 50000000ULL
 
 /* Ring-buffer record types */
 enum sched_event_type {

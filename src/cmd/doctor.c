@@ -9,9 +9,11 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <bpf/bpf.h>
 
 #include "ksleuth.h"
 #include "cmd/doctor.h"
+#include "collect/attach.h"
 #include "collect/pipeline.h"
 #include "collect/softirq.h"
 #include "lib/procnet.h"
@@ -321,7 +323,7 @@ int doctor_run(const struct doctor_opts *o, struct doctor_result *res)
 {
 	struct doctor *d;
 	struct pipeline_opts po = { 0 };
-	int rc = EXIT_RUNTIME;
+	int rc = EXIT_RUNTIME, stats_fd = -1;
 
 	d = calloc(1, sizeof(*d));
 	if (!d) {
@@ -356,6 +358,11 @@ int doctor_run(const struct doctor_opts *o, struct doctor_result *res)
 	clock_gettime(CLOCK_REALTIME, &rt);
 	clock_gettime(CLOCK_MONOTONIC, &mo);
 	d->wall_off_ns = ((int64_t)rt.tv_sec - mo.tv_sec) * (int64_t)NS_PER_SEC + (rt.tv_nsec - mo.tv_nsec);
+	/* BPF_ENABLE_STATS lasts as long as this fd, not a global sysctl */
+	if (o->bpf_stats && (stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME)) < 0) {
+		err("cannot enable BPF run-time statistics: %s", strerror(errno));
+		goto out;
+	}
 	if (pipeline_open(&d->pl, d->loop, &po) < 0)
 		goto out;
 	d->eng = pipeline_engine(d->pl);
@@ -398,7 +405,13 @@ int doctor_run(const struct doctor_opts *o, struct doctor_result *res)
 		res->interrupted = loop_stop_signal(d->loop) != 0;
 		res->sampler = pipeline_sampler(d->pl);
 	}
+	if (o->bpf_stats) {
+		struct prog_stat st[16];
+		attach_print_prog_stats(stderr, st, pipeline_prog_stats(d->pl, st, 16));
+	}
 out:
+	if (stats_fd >= 0)
+		close(stats_fd);
 	pipeline_close(d->pl);
 	loop_free(d->loop);
 	free(d);
@@ -424,6 +437,8 @@ static void usage(FILE *f)
 "  --json              JSON Lines: stall, spike, kmsg, incident, finding, summary\n"
 "  -C, --cpus CPUS     watch only these CPUs for stalls (e.g. 0-3,6)\n"
 "  --netns NAME        read TCP counters (TcpRetransSegs) of this network namespace\n"
+"  --bpf-stats         benchmark aid: count the BPF programs' run time while this\n"
+"                      runs, print it at the end (bpftool prog show shows it too)\n"
 "\n"
 "A second is a spike when it has at least 25 retransmits (the tracepoint; noise on\n"
 "an idle VM reaches ~15) and 10x the median of the last 10 quiet seconds, or\n"
@@ -445,6 +460,7 @@ int cmd_doctor(int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{ "cpus", required_argument, NULL, 'C' },
 		{ "netns", required_argument, NULL, 'n' },
+		{ "bpf-stats", no_argument, NULL, 'B' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -484,6 +500,9 @@ int cmd_doctor(int argc, char **argv)
 			break;
 		case 'n':
 			o.netns = optarg;
+			break;
+		case 'B':
+			o.bpf_stats = true;
 			break;
 		case 'h':
 			usage(stdout);

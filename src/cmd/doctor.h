@@ -25,6 +25,7 @@ struct doctor_opts {
 	bool cpus_set;
 	struct cpuset cpus;
 	const char *netns;        /* TCP counters of this namespace (ip netns name) */
+	bool bpf_stats;           /* benchmark aid: BPF run-time statistics on, printed at the end */
 	FILE *out;
 	/* Called once the collectors are attached and the loop exists, before
 	 * it runs (the demo starts its load and hog from here). */

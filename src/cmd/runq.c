@@ -361,21 +361,12 @@ static int bench_setup(struct runq *r)
 	return 0;
 }
 
-static void print_prog_stats(const struct prog_stat *st, int n)
-{
-	for (int i = 0; i < n; i++)
-		fprintf(stderr, "bpf-stats %s run_cnt %llu run_time_ns %llu ns_per_run %.1f\n",
-			st[i].name, (unsigned long long)st[i].run_cnt,
-			(unsigned long long)st[i].run_time_ns,
-			st[i].run_cnt ? (double)st[i].run_time_ns / (double)st[i].run_cnt : 0.0);
-}
-
 static void bench_report(struct runq *r)
 {
 	struct prog_stat st[16];
 
 	if (r->bpf_stats)
-		print_prog_stats(st, sched_prog_stats(r->sc, st, 16));
+		attach_print_prog_stats(stderr, st, sched_prog_stats(r->sc, st, 16));
 }
 
 /* --reference empty|count|ktime|tstore: the programs of bench_empty.bpf.c whose
@@ -416,7 +407,7 @@ static int run_reference(struct runq *r)
 	fflush(stdout);
 	if (loop_run(r->loop) < 0)
 		return EXIT_RUNTIME;
-	print_prog_stats(st, attach_prog_stats(r->empty->obj, st, 8));
+	attach_print_prog_stats(stderr, st, attach_prog_stats(r->empty->obj, st, 8));
 	return EXIT_OK;
 }
 

@@ -83,3 +83,11 @@ int attach_prog_stats(const struct bpf_object *obj, struct prog_stat *out, int m
 	}
 	return n;
 }
+
+void attach_print_prog_stats(FILE *f, const struct prog_stat *st, int n)
+{
+	for (int i = 0; i < n; i++)
+		fprintf(f, "bpf-stats %s run_cnt %llu run_time_ns %llu ns_per_run %.1f\n", st[i].name,
+			(unsigned long long)st[i].run_cnt, (unsigned long long)st[i].run_time_ns,
+			st[i].run_cnt ? (double)st[i].run_time_ns / (double)st[i].run_cnt : 0.0);
+}

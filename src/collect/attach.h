@@ -5,6 +5,7 @@
 #ifndef COLLECT_ATTACH_H
 #define COLLECT_ATTACH_H
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdint.h>
 
 struct bpf_program;
@@ -41,5 +42,8 @@ struct prog_stat {
 	uint64_t run_cnt, run_time_ns;
 };
 int attach_prog_stats(const struct bpf_object *obj, struct prog_stat *out, int max);
+/* One "bpf-stats NAME run_cnt N run_time_ns N ns_per_run X" line per
+ * program, to f (the benchmarks read these). */
+void attach_print_prog_stats(FILE *f, const struct prog_stat *st, int n);
 
 #endif

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "ksleuth.h"
+#include "collect/attach.h"
 #include "collect/pipeline.h"
 #include "collect/retrans.h"
 #include "collect/sched.h"
@@ -470,6 +471,15 @@ uint64_t pipeline_lost_records(struct pipeline *p)
 	if (softirq_stats(p->sirq, ss) == 0)
 		lost += ss[SOFTIRQ_STAT_RB_DROPS];
 	return lost;
+}
+
+int pipeline_prog_stats(struct pipeline *p, struct prog_stat *out, int max)
+{
+	int n = sched_prog_stats(p->sched, out, max);
+
+	n += softirq_prog_stats(p->sirq, out + n, max - n);
+	n += retrans_prog_stats(p->rt, out + n, max - n);
+	return n;
 }
 
 /* ---- JSON records --------------------------------------------------------- */

@@ -77,6 +77,9 @@ unsigned long pipeline_kmsg_lost(const struct pipeline *p);
 void pipeline_retrans_totals(const struct pipeline *p, uint64_t *out, unsigned n);
 /* Records lost in the sched and softirq ring buffers so far. */
 uint64_t pipeline_lost_records(struct pipeline *p);
+/* Run-time statistics of every loaded program (attach_prog_stats). */
+struct prog_stat;
+int pipeline_prog_stats(struct pipeline *p, struct prog_stat *out, int max);
 
 /* ---- JSON Lines records (one object a line; `"type"` first) ----------- */
 void pipeline_json_stall(struct json *j, const struct pipeline_stall *ps, uint64_t emitted_ns);

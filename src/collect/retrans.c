@@ -181,3 +181,8 @@ const char *tcp_state_name(unsigned state)
 	};
 	return state < sizeof(names) / sizeof(names[0]) ? names[state] : "?";
 }
+
+int retrans_prog_stats(struct retrans_collector *c, struct prog_stat *out, int max)
+{
+	return attach_prog_stats(c->skel->obj, out, max);
+}

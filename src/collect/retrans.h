@@ -27,6 +27,9 @@ int retrans_add_to_loop(struct retrans_collector *c, struct loop *l);
 int retrans_drain(struct retrans_collector *c);
 /* Cumulative counters since open, summed over CPUs (enum retrans_stat). */
 int retrans_stats(struct retrans_collector *c, uint64_t out[RETRANS_NR_STATS]);
+/* Run-time statistics of the loaded programs (see attach_prog_stats). */
+struct prog_stat;
+int retrans_prog_stats(struct retrans_collector *c, struct prog_stat *out, int max);
 /* Whether this kernel's tracepoint reports the result (err). */
 bool retrans_has_err(const struct retrans_collector *c);
 const char *retrans_attach_kind(const struct retrans_collector *c);

@@ -32,7 +32,9 @@ _Static_assert(__builtin_offsetof(struct sched_cpu, waiter_tid) == 64, "struct s
 _Static_assert(sizeof(struct hist) == 256, "struct hist: four cache lines, counters with the first slots");
 #define STACKS_MAX 4096
 /* how often the loop looks for new sampler records (see stall_watch) */
-#define STALL_WATCH_NS ((uint64_t)KSYMS_BPF_REFRESH_MS * 1000000ULL)
+/* the stall watch's period and the ring's drain backstop (SCHED_RB_WAKE_NS) */
+#define SCHED_TICK_NS ((uint64_t)KSYMS_BPF_REFRESH_MS * 1000000ULL)
+_Static_assert(SCHED_TICK_NS <= SCHED_RB_WAKE_NS, "records wait at most one tick");
 
 struct sched_collector {
 	struct sched_bpf *skel;
@@ -56,6 +58,7 @@ struct sched_collector {
 	bool ksyms_failed;
 	uint64_t *seen_sample_head; /* per CPU: sampler records seen by stall_watch() */
 	struct sched_comm *comm_vals; /* scratch: one comm-cache slot of every CPU */
+	struct runwin_task *tally;    /* scratch for sched_who_ran: TALLY_MAX tasks */
 };
 
 void sched_opts_default(struct sched_opts *o)
@@ -347,10 +350,17 @@ static void stall_watch(struct sched_collector *c)
 		ksyms_refresh_bpf(c->ksyms);
 }
 
-static void on_stall_timer(struct loop *l, void *arg)
+/* Every 50 ms: the stall watch, and the records the BPF side submitted
+ * without waking us (SCHED_RB_WAKE_NS: at most one wakeup per CPU per
+ * interval, so an oversubscribed CPU's hundreds of slow waits a second
+ * do not each wake the consumer, preempting the very tasks that wait). */
+static void on_tick(struct loop *l, void *arg)
 {
+	struct sched_collector *c = arg;
+
 	(void)l;
-	stall_watch(arg);
+	stall_watch(c);
+	ring_buffer__consume(c->rb);
 }
 
 static int on_event(void *ctx, void *data, size_t len)
@@ -497,6 +507,7 @@ void sched_close(struct sched_collector *c)
 	ksyms_free(c->ksyms);
 	free(c->seen_sample_head);
 	free(c->comm_vals);
+	free(c->tally);
 	free(c);
 }
 
@@ -523,16 +534,19 @@ int sched_add_to_loop(struct sched_collector *c, struct loop *l)
 {
 	int rc = loop_add_fd(l, sched_ring_fd(c), EPOLLIN, on_ring_ready, c);
 
-	if (rc < 0 || !c->o.sampler)
+	if (rc < 0)
 		return rc;
-	rc = loop_add_timer(l, STALL_WATCH_NS, STALL_WATCH_NS, on_stall_timer, c);
+	rc = loop_add_timer(l, SCHED_TICK_NS, SCHED_TICK_NS, on_tick, c);
 	return rc < 0 ? rc : 0;
 }
 
 int sched_poll(struct sched_collector *c, int timeout_ms)
 {
 	stall_watch(c);
-	return ring_buffer__poll(c->rb, timeout_ms);
+	int n = ring_buffer__poll(c->rb, timeout_ms);
+	/* records submitted without a wakeup do not make the ring ready */
+	int m = n < 0 ? 0 : ring_buffer__consume(c->rb);
+	return n < 0 ? n : m < 0 ? m : n + m;
 }
 
 unsigned sched_nr_cpus(const struct sched_collector *c)
@@ -673,10 +687,11 @@ int sched_who_ran(struct sched_collector *c, unsigned cpu, uint64_t t0_ns, uint6
 	w->cpu = cpu;
 	w->t0_ns = t0_ns;
 	w->t1_ns = t1_ns;
-	rw.cap = TALLY_MAX;
-	rw.t = calloc(TALLY_MAX, sizeof(*rw.t));
-	if (!rw.t)
+	if (!c->tally && !(c->tally = calloc(TALLY_MAX, sizeof(*c->tally))))
 		return -ENOMEM;
+	rw.cap = TALLY_MAX;
+	rw.top = max;
+	rw.t = c->tally;
 	runwin_tally(&c->segs[(size_t)cpu * c->seg_ring], c->seg_ring, c->cpus[cpu].seg_head,
 		     now_ns(), t0_ns, t1_ns, &rw);
 	w->covered_ns = rw.covered_ns;
@@ -699,7 +714,6 @@ int sched_who_ran(struct sched_collector *c, unsigned cpu, uint64_t t0_ns, uint6
 		a->bh_disabled = -1;
 		a->preempt_disabled = -1;
 	}
-	free(rw.t);
 	add_samples(c, w);
 	return 0;
 }

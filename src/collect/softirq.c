@@ -146,3 +146,8 @@ int softirq_stats(struct softirq_collector *c, uint64_t out[SOFTIRQ_NR_STATS])
 {
 	return attach_sum_percpu(bpf_map__fd(c->skel->maps.stats), c->nr_cpus, out, SOFTIRQ_NR_STATS);
 }
+
+int softirq_prog_stats(struct softirq_collector *c, struct prog_stat *out, int max)
+{
+	return attach_prog_stats(c->skel->obj, out, max);
+}

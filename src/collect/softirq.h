@@ -39,6 +39,9 @@ unsigned softirq_nr_cpus(const struct softirq_collector *c);
 int softirq_take(struct softirq_collector *c, struct softirq_hists *out);
 /* Counters summed over CPUs (enum softirq_stat). */
 int softirq_stats(struct softirq_collector *c, uint64_t out[SOFTIRQ_NR_STATS]);
+/* Run-time statistics of the loaded programs (see attach_prog_stats). */
+struct prog_stat;
+int softirq_prog_stats(struct softirq_collector *c, struct prog_stat *out, int max);
 /* "tp_btf" or "raw_tp": how the programs are attached. */
 const char *softirq_attach_kind(const struct softirq_collector *c);
 

@@ -101,5 +101,20 @@ next:
 		w->covered_ns = t1_ns - t0_ns;
 	else if (oldest < t1_ns)
 		w->covered_ns = t1_ns - oldest;
-	qsort(w->t, w->n, sizeof(*w->t), cmp_run);
+	if (!w->top || w->top >= w->n) {
+		qsort(w->t, w->n, sizeof(*w->t), cmp_run);
+		return;
+	}
+	/* Callers name a handful of tasks out of up to hundreds (an
+	 * oversubscribed CPU): select those instead of sorting them all
+	 * (measured: qsort was 16 % of the doctor's CPU under messaging). */
+	for (unsigned i = 0; i < w->top; i++) {
+		unsigned m = i;
+		for (unsigned k = i + 1; k < w->n; k++)
+			if (w->t[k].run_ns > w->t[m].run_ns)
+				m = k;
+		struct runwin_task tmp = w->t[i];
+		w->t[i] = w->t[m];
+		w->t[m] = tmp;
+	}
 }

@@ -17,7 +17,9 @@ struct runwin_task {
 struct runwin {
 	struct runwin_task *t; /* caller's array of cap entries */
 	unsigned cap;
-	unsigned n;            /* tasks in t[], largest run_ns first (idle excluded) */
+	unsigned top;          /* in: order only the top largest (0: all of them) */
+	unsigned n;            /* tasks in t[], largest run_ns first (idle excluded);
+				* with top set, only the first top are in order */
 	unsigned dropped;      /* tasks that ran but did not fit in t[] */
 	uint64_t idle_ns;      /* time the idle task (tid 0) ran in the window */
 	uint64_t covered_ns;   /* part of [t0, t1] the ring still covers */

@@ -118,6 +118,36 @@ TEST(runwin_many_tasks_index)
 	CHECK_EQ(w.dropped, 600 - CAP);
 }
 
+TEST(runwin_top_only_orders_the_largest)
+{
+	enum { N = 400, CAP = 64, TOP = 8 };
+	static struct sched_seg ring[512];
+	static struct runwin_task full[CAP], part[CAP];
+	struct runwin wf = { .t = full, .cap = CAP }, wp = { .t = part, .cap = CAP, .top = TOP };
+
+	/* 40 tids, uneven run times: tid k's segments last (k * 37) % 101 + 1 */
+	uint64_t start = 0;
+	for (uint64_t i = 0; i < N; i++) {
+		uint32_t tid = (uint32_t)(i % 40 + 1);
+		put(ring, 512, i, tid, start);
+		start += (tid * 37) % 101 + 1;
+	}
+	runwin_tally(ring, 512, N, start, 0, start, &wf);
+	runwin_tally(ring, 512, N, start, 0, start, &wp);
+	CHECK_EQ(wp.n, wf.n);
+	for (unsigned k = 0; k < TOP; k++)
+		CHECK_U64(part[k].run_ns, full[k].run_ns);
+	/* the rest is all there, unordered: same total */
+	uint64_t sf = 0, sp = 0;
+	for (unsigned k = 0; k < wf.n; k++) {
+		sf += full[k].run_ns;
+		sp += part[k].run_ns;
+	}
+	CHECK_U64(sp, sf);
+	for (unsigned k = 1; k < wf.n; k++)
+		CHECK(full[k - 1].run_ns >= full[k].run_ns);
+}
+
 TEST(runwin_strongest_policy_of_a_task)
 {
 	struct sched_seg ring[8] = {};
