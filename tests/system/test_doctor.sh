@@ -150,6 +150,12 @@ else
 	check_eq "tbf: no culprit task" "$(jq -r .culprit <<<"$inc")" null
 fi
 
+# ---- 6b. --bpf-stats (benchmark aid): run time of every program -------------
+check_exit "doctor --bpf-stats -d 2: exit 0" 0 "$KS" doctor --bpf-stats -d 2 --json
+check_grep "doctor --bpf-stats: sched_switch ran and was timed" \
+	"^bpf-stats ks_sched_switch run_cnt [1-9][0-9]* run_time_ns [1-9]" "$KS_TMP/err"
+check_grep "doctor --bpf-stats: the softirq programs are listed too" "^bpf-stats ks_sirq_raise " "$KS_TMP/err"
+
 # ---- 7. bad input: one sentence, exit 2 ------------------------------------
 check_exit "doctor --threshold bad: exit 2" 2 "$KS" doctor --threshold 5parsecs
 check_exit "doctor stray argument: exit 2" 2 "$KS" doctor now
