@@ -468,8 +468,9 @@ static __always_inline void keyed_update(struct task_struct *p, const char *comm
 	hist_add(h, wait_ns);
 }
 
-static __always_inline void emit_wait(struct task_struct *p, const char *comm, __u32 wcpu,
-				      __u32 kind, __u64 start_ns, __u32 cpu, __u64 wait_ns, bool btf)
+static __always_inline void emit_wait(struct sched_cpu *c, struct task_struct *p, const char *comm,
+				      __u32 wcpu, __u32 kind, __u64 start_ns, __u32 cpu, __u64 wait_ns,
+				      bool btf)
 {
 	struct sched_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 
@@ -489,11 +490,9 @@ static __always_inline void emit_wait(struct task_struct *p, const char *comm, _
 	e->cur_pid = 0;
 	e->cur_tid = 0;
 	__builtin_memset(e->cur_comm, 0, TASK_COMM_LEN);
-	/* see SCHED_RB_WAKE_NS: this CPU's line, written here and by switch */
-	__u32 me = cpu;
-	struct sched_cpu *c = bpf_map_lookup_elem(&cpus, &me);
+	/* see SCHED_RB_WAKE_NS (c: this CPU's, the one switching) */
 	__u64 now = start_ns + wait_ns, flags = BPF_RB_NO_WAKEUP;
-	if (c && now - c->rb_woke_ns >= SCHED_RB_WAKE_NS) {
+	if (now - c->rb_woke_ns >= SCHED_RB_WAKE_NS) {
 		c->rb_woke_ns = now;
 		flags = 0;
 	}
@@ -502,9 +501,10 @@ static __always_inline void emit_wait(struct task_struct *p, const char *comm, _
 }
 
 /* A wait ended: histograms, and a record past the threshold. comm is
- * next's, read once at switch-in. */
-static __always_inline void wait_done(struct task_struct *next, const char *comm, __u32 wcpu,
-				      __u32 kind, __u64 start_ns, __u32 cpu, __u64 wait_ns, bool btf)
+ * next's, read once at switch-in; c is the switching CPU's state. */
+static __always_inline void wait_done(struct sched_cpu *c, struct task_struct *next, const char *comm,
+				      __u32 wcpu, __u32 kind, __u64 start_ns, __u32 cpu, __u64 wait_ns,
+				      bool btf)
 {
 	kind &= 1; /* counted by the histogram (SCHED_STAT_WAITS: its count) */
 	hist_update(SCHED_HIST_IDX(cpu, SCHED_CLASS_ALL, kind), wait_ns);
@@ -513,7 +513,7 @@ static __always_inline void wait_done(struct task_struct *next, const char *comm
 	if (hist_by != SCHED_BY_NONE)
 		keyed_update(next, comm, wait_ns, btf);
 	if (threshold_ns && wait_ns > threshold_ns)
-		emit_wait(next, comm, wcpu, kind, start_ns, cpu, wait_ns, btf);
+		emit_wait(c, next, comm, wcpu, kind, start_ns, cpu, wait_ns, btf);
 }
 
 /* A policy change without a switch (see sched_policy_stronger): a
@@ -668,7 +668,7 @@ static __always_inline int on_switch_fast(struct task_struct *prev, struct task_
 	}
 	if (kind & KIND_UNKNOWN)
 		stat_inc(SCHED_STAT_KIND_MISS);
-	wait_done(next, (const char *)cm, cpu, kind, lq + off, cpu, clk - lq, true);
+	wait_done(c, next, (const char *)cm, cpu, kind, lq + off, cpu, clk - lq, true);
 	return 0;
 }
 
@@ -728,7 +728,7 @@ static __always_inline int on_switch_stamps(struct task_struct *prev, struct tas
 	struct sched_cpu *wc = wcpu == cpu ? c : bpf_map_lookup_elem(&cpus, &wcpu);
 	if (wc && wc->waiter_tid == next_tid)
 		wc->waiter_tid = 0;
-	wait_done(next, (const char *)cm, wcpu, s->kind, s->ts, cpu, now - s->ts, btf);
+	wait_done(c, next, (const char *)cm, wcpu, s->kind, s->ts, cpu, now - s->ts, btf);
 	s->ts = 0;
 	return 0;
 }

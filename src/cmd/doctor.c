@@ -9,7 +9,6 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <bpf/bpf.h>
 
 #include "ksleuth.h"
 #include "cmd/doctor.h"
@@ -358,11 +357,8 @@ int doctor_run(const struct doctor_opts *o, struct doctor_result *res)
 	clock_gettime(CLOCK_REALTIME, &rt);
 	clock_gettime(CLOCK_MONOTONIC, &mo);
 	d->wall_off_ns = ((int64_t)rt.tv_sec - mo.tv_sec) * (int64_t)NS_PER_SEC + (rt.tv_nsec - mo.tv_nsec);
-	/* BPF_ENABLE_STATS lasts as long as this fd, not a global sysctl */
-	if (o->bpf_stats && (stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME)) < 0) {
-		err("cannot enable BPF run-time statistics: %s", strerror(errno));
+	if (o->bpf_stats && (stats_fd = attach_enable_stats()) < 0)
 		goto out;
-	}
 	if (pipeline_open(&d->pl, d->loop, &po) < 0)
 		goto out;
 	d->eng = pipeline_engine(d->pl);

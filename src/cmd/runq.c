@@ -344,20 +344,14 @@ static void print_stats(struct runq *r)
 	    (unsigned long long)st[SCHED_STAT_STALE], (unsigned long long)st[SCHED_STAT_KIND_MISS]);
 }
 
-/* Benchmark aids: BPF run-time statistics enabled through
- * BPF_ENABLE_STATS for as long as our fd lives (not the global sysctl).
+/* Benchmark aids: BPF run-time statistics (attach_enable_stats).
  * A program's cost depends on its place among the programs on the same
  * tracepoint (measured: the first one pays ~100 ns more), so a reference
  * program is measured alone, in a run of its own, never next to ours. */
 static int bench_setup(struct runq *r)
 {
-	if (r->bpf_stats) {
-		r->stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
-		if (r->stats_fd < 0) {
-			err("cannot enable BPF run-time statistics: %s", strerror(errno));
-			return -1;
-		}
-	}
+	if (r->bpf_stats && (r->stats_fd = attach_enable_stats()) < 0)
+		return -1;
 	return 0;
 }
 
@@ -578,7 +572,7 @@ int cmd_runq(int argc, char **argv)
 		rc = EXIT_RUNTIME;
 	}
 	/* records still queued when we stop */
-	sched_poll(r.sc, 0);
+	sched_drain(r.sc);
 	if (!r.slow)
 		print_hists(&r);
 	else if (r.slow && !r.json)

@@ -197,7 +197,7 @@ static void flush_pending(struct sq *s, bool all)
 	unsigned keep = 0;
 
 	if (s->sc)
-		sched_poll(s->sc, 0);
+		sched_drain(s->sc);
 	for (unsigned i = 0; i < s->npending; i++) {
 		if (all || s->pending[i].entry_ns + SETTLE_NS <= now)
 			report_delay(s, &s->pending[i]);
@@ -286,7 +286,7 @@ static void on_tick(struct loop *l, void *arg)
 			hist_merge(&s->total[c].run[v], &s->cur[c].run[v]);
 		}
 	if (s->sc)
-		sched_poll(s->sc, 0);
+		sched_drain(s->sc);
 	print_table(s, s->cur, s->proc_now, s->proc_prev, ts, "softirq");
 	memcpy(s->proc_prev, s->proc_now, sizeof(*s->proc_now));
 	memset(s->kw_max, 0, sizeof(*s->kw_max) * s->ncpu);

@@ -84,6 +84,15 @@ int attach_prog_stats(const struct bpf_object *obj, struct prog_stat *out, int m
 	return n;
 }
 
+int attach_enable_stats(void)
+{
+	int fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
+
+	if (fd < 0)
+		err("cannot enable BPF run-time statistics: %s", strerror(errno));
+	return fd < 0 ? -1 : fd;
+}
+
 void attach_print_prog_stats(FILE *f, const struct prog_stat *st, int n)
 {
 	for (int i = 0; i < n; i++)

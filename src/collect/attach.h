@@ -42,6 +42,10 @@ struct prog_stat {
 	uint64_t run_cnt, run_time_ns;
 };
 int attach_prog_stats(const struct bpf_object *obj, struct prog_stat *out, int max);
+/* Benchmark aid: BPF run-time statistics on for as long as the returned
+ * fd lives (BPF_ENABLE_STATS, not the global sysctl). On failure says so
+ * in one sentence and returns -1. */
+int attach_enable_stats(void);
 /* One "bpf-stats NAME run_cnt N run_time_ns N ns_per_run X" line per
  * program, to f (the benchmarks read these). */
 void attach_print_prog_stats(FILE *f, const struct prog_stat *st, int n);

@@ -257,7 +257,7 @@ static void tick(struct loop *l, void *arg)
 
 	memset(p->cpu, 0, sizeof(*p->cpu) * p->ncpus);
 	/* pending ring-buffer records first, so this second's stalls are in */
-	sched_poll(p->sched, 0);
+	sched_drain(p->sched);
 	softirq_poll(p->sirq, 0);
 	retrans_drain(p->rt);
 
@@ -418,7 +418,7 @@ int pipeline_open(struct pipeline **out, struct loop *l, const struct pipeline_o
 
 void pipeline_drain(struct pipeline *p, uint64_t now)
 {
-	sched_poll(p->sched, 0);
+	sched_drain(p->sched);
 	softirq_poll(p->sirq, 0);
 	engine_step(p->eng, now);
 }

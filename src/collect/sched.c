@@ -350,17 +350,14 @@ static void stall_watch(struct sched_collector *c)
 		ksyms_refresh_bpf(c->ksyms);
 }
 
-/* Every 50 ms: the stall watch, and the records the BPF side submitted
- * without waking us (SCHED_RB_WAKE_NS: at most one wakeup per CPU per
- * interval, so an oversubscribed CPU's hundreds of slow waits a second
- * do not each wake the consumer, preempting the very tasks that wait). */
+/* Every 50 ms: the records the BPF side submitted without waking us
+ * (SCHED_RB_WAKE_NS: at most one wakeup per CPU per interval, so an
+ * oversubscribed CPU's hundreds of slow waits a second do not each wake
+ * the consumer, preempting the very tasks that wait). */
 static void on_tick(struct loop *l, void *arg)
 {
-	struct sched_collector *c = arg;
-
 	(void)l;
-	stall_watch(c);
-	ring_buffer__consume(c->rb);
+	sched_drain(arg);
 }
 
 static int on_event(void *ctx, void *data, size_t len)
@@ -540,13 +537,12 @@ int sched_add_to_loop(struct sched_collector *c, struct loop *l)
 	return rc < 0 ? rc : 0;
 }
 
-int sched_poll(struct sched_collector *c, int timeout_ms)
+int sched_drain(struct sched_collector *c)
 {
 	stall_watch(c);
-	int n = ring_buffer__poll(c->rb, timeout_ms);
-	/* records submitted without a wakeup do not make the ring ready */
-	int m = n < 0 ? 0 : ring_buffer__consume(c->rb);
-	return n < 0 ? n : m < 0 ? m : n + m;
+	/* consume, not poll: records submitted without a wakeup do not make
+	 * the ring ready */
+	return ring_buffer__consume(c->rb);
 }
 
 unsigned sched_nr_cpus(const struct sched_collector *c)

@@ -5,7 +5,7 @@
  * state of whoever runs while something waits too long).
  *
  * Lifecycle: sched_opts_default() -> adjust -> sched_open() (open, size,
- * load, attach) -> sched_add_to_loop() or sched_poll() -> queries ->
+ * load, attach) -> sched_add_to_loop() or sched_drain() -> queries ->
  * sched_close(). One collector can serve several views. */
 #ifndef COLLECT_SCHED_H
 #define COLLECT_SCHED_H
@@ -61,7 +61,7 @@ void sched_close(struct sched_collector *c);
 void sched_set_wait_cb(struct sched_collector *c, sched_wait_cb cb, void *arg);
 int sched_ring_fd(const struct sched_collector *c);
 int sched_add_to_loop(struct sched_collector *c, struct loop *l);
-int sched_poll(struct sched_collector *c, int timeout_ms); /* records consumed or -errno */
+int sched_drain(struct sched_collector *c); /* records consumed now, or -errno */
 
 /* Who ran on a CPU between t0 and t1 (CLOCK_MONOTONIC ns). */
 #define SCHED_ANT_MAX 8

@@ -15,6 +15,13 @@ _ks_pids=()
 _ks_netns=()
 _ks_cleanups=()
 
+# _ks_gone PID SECONDS: true once PID has ended, false if it still runs then
+_ks_gone() {
+	local i
+	for ((i = 0; i < $2 * 10; i++)); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.1; done
+	! kill -0 "$1" 2>/dev/null
+}
+
 ks_cleanup() {
 	local p n c
 	for c in "${_ks_cleanups[@]}"; do eval "$c" >/dev/null 2>&1; done
@@ -22,8 +29,7 @@ ks_cleanup() {
 		kill -TERM "$p" 2>/dev/null
 	done
 	for p in "${_ks_pids[@]}"; do
-		for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$p" 2>/dev/null || break; sleep 0.2; done
-		kill -KILL "$p" 2>/dev/null
+		_ks_gone "$p" 2 || kill -KILL "$p" 2>/dev/null
 		wait "$p" 2>/dev/null
 	done
 	for n in "${_ks_netns[@]}"; do ip netns del "$n" 2>/dev/null; done
@@ -52,11 +58,11 @@ ks_bg() {
 # failed check naming DESC, and is killed (status 124): a test never hangs
 # on a process that should have ended.
 ks_wait() {
-	local pid=$1 t=$2 d=${3:-process $1} i
-	for ((i = 0; i < t * 10; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-	if kill -0 "$pid" 2>/dev/null; then
+	local pid=$1 t=$2 d=${3:-process $1}
+	if ! _ks_gone "$pid" "$t"; then
 		fail "$d still running after ${t}s (killed)"
-		kill -TERM "$pid" 2>/dev/null; sleep 1; kill -KILL "$pid" 2>/dev/null
+		kill -TERM "$pid" 2>/dev/null
+		_ks_gone "$pid" 1 || kill -KILL "$pid" 2>/dev/null
 		wait "$pid" 2>/dev/null
 		return 124
 	fi
@@ -69,14 +75,12 @@ ks_stop() { kill -INT "$1" 2>/dev/null; ks_wait "$1" 15 "$2 after SIGINT"; }
 # now and then misses a SIGINT under load (seen here: test_napi hung until
 # the runner's timeout); SIGTERM ends it the same way, maps printed.
 ks_stop_ref() {
-	local pid=$1 i
-	kill -INT "$pid" 2>/dev/null
-	for ((i = 0; i < 50; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-	if kill -0 "$pid" 2>/dev/null; then
+	kill -INT "$1" 2>/dev/null
+	if ! _ks_gone "$1" 5; then
 		echo "  note: $2 still running 5 s after SIGINT; sent SIGTERM"
-		kill -TERM "$pid" 2>/dev/null
+		kill -TERM "$1" 2>/dev/null
 	fi
-	ks_wait "$pid" 15 "$2 after SIGTERM"
+	ks_wait "$1" 15 "$2 after SIGTERM"
 }
 
 pass() { echo "PASS $KS_TEST: $*" | tee -a "$KS_RESULTS" >/dev/null; echo "  ok   $*"; }
