@@ -42,6 +42,11 @@ struct doctor {
 	unsigned n_inc, n_fnd;
 	struct eng_incident inc[MAX_KEPT];
 	struct eng_finding fnd[MAX_KEPT];
+	/* contention waits, folded per CPU and printed once a second */
+	unsigned ncpus;
+	struct stall_contention *cont;
+	uint64_t cont_waits;     /* all of them, for the report */
+	uint64_t cont_longest_ns;
 };
 
 void doctor_opts_default(struct doctor_opts *o)
@@ -82,6 +87,16 @@ static void on_stall(void *arg, const struct pipeline_stall *ps)
 	char c[16], b1[32], why[160];
 	const char *tag;
 
+	/* Contention is folded into one line a CPU a second (flush_contention);
+	 * a contention wait still in progress is not shown: its end is. */
+	if (ps->fill.kind == STALL_FILL_SHARED && d->cont && s->cpu >= 0 && (unsigned)s->cpu < d->ncpus) {
+		if (stall_contention_add(&d->cont[s->cpu], s, &ps->fill)) {
+			d->cont_waits++;
+			if (s->end_ns - s->start_ns > d->cont_longest_ns)
+				d->cont_longest_ns = s->end_ns - s->start_ns;
+		}
+		return;
+	}
 	if (d->o->json) {
 		pipeline_json_stall(&d->j, ps, now_ns());
 		return;
@@ -94,6 +109,40 @@ static void on_stall(void *arg, const struct pipeline_stall *ps)
 		dstr(s->end_ns - s->start_ns, b1, sizeof(b1)), s->ongoing ? " so far" : "", s->victim_comm, ps->what,
 		stall_fill_text(s, &ps->fill, why, sizeof(why)));
 	fflush(d->out);
+}
+
+/* One record (or live line) per CPU that had contention waits since the
+ * last call, then start over. */
+static void flush_contention(struct doctor *d)
+{
+	char c[16], text[200];
+
+	for (unsigned cpu = 0; d->cont && cpu < d->ncpus; cpu++) {
+		struct stall_contention *x = &d->cont[cpu];
+		if (!x->waits)
+			continue;
+		if (d->o->json) {
+			json_obj_begin(&d->j);
+			json_kstr(&d->j, "type", "contention");
+			json_kuint(&d->j, "cpu", cpu);
+			json_kuint(&d->j, "start_ns", x->start_ns);
+			json_kuint(&d->j, "end_ns", x->end_ns);
+			json_kuint(&d->j, "waits", x->waits);
+			json_kuint(&d->j, "wait_ns", x->total_ns);
+			json_kuint(&d->j, "longest_ns", x->longest_ns);
+			json_kstr(&d->j, "waiting", x->victim);
+			json_kuint(&d->j, "tasks", x->ntasks);
+			if (x->have_top)
+				pipeline_json_task(&d->j, "top_task", &x->top);
+			json_obj_end(&d->j);
+			json_line_end(&d->j);
+		} else if (d->o->live) {
+			fprintf(d->out, "%s WAIT     CPU %u  contention: %s\n", clock_str(d, x->end_ns, c, sizeof(c)),
+				cpu, stall_contention_text(x, text, sizeof(text)));
+			fflush(d->out);
+		}
+		memset(x, 0, sizeof(*x));
+	}
 }
 
 static void on_kmsg(void *arg, const struct kmsg_rec *r, enum kmsg_class cls)
@@ -193,6 +242,7 @@ static void on_second(void *arg, const struct eng_net_sample *s, const struct so
 	unsigned k = (unsigned)((s->ts_ns - d->t0_ns) / NS_PER_SEC);
 	(void)h; (void)nh;
 
+	flush_contention(d);
 	if (d->res && k >= 1 && k - 1 < DOCTOR_MAX_SECONDS) {
 		d->res->retrans[k - 1] = s->have_tp ? (int64_t)s->retrans_tp : (int64_t)s->retrans_segs;
 		if (k > d->res->nseconds)
@@ -288,6 +338,10 @@ static void report(struct doctor *d, uint64_t dur_ns)
 	fprintf(f, "Network: %" PRIu64 " retransmits (tcp_retransmit_skb, failed attempts included), %" PRIu64
 		" drops (softnet); longest stall %s.\n", engine_total_retrans(d->eng), engine_total_drops(d->eng),
 		dstr(engine_longest_stall_ns(d->eng), b1, sizeof(b1)));
+	if (d->cont_waits)
+		fprintf(f, "Contention: %" PRIu64 " wait%s over the threshold on CPUs no single task held (longest %s): "
+			"more runnable tasks than CPUs, not a stall.\n", d->cont_waits, d->cont_waits == 1 ? "" : "s",
+			dstr(d->cont_longest_ns, b1, sizeof(b1)));
 	if (!d->n_inc)
 		fprintf(f, "Verdict: the network looked healthy (exit 0).\n");
 }
@@ -303,6 +357,8 @@ static void summary_json(struct doctor *d, uint64_t dur_ns, int rc)
 	json_kuint(j, "findings", d->n_fnd);
 	json_kuint(j, "stalls", engine_stalls(d->eng));
 	json_kuint(j, "longest_stall_ns", engine_longest_stall_ns(d->eng));
+	json_kuint(j, "contention_waits", d->cont_waits);
+	json_kuint(j, "longest_contention_wait_ns", d->cont_longest_ns);
 	json_kuint(j, "retransmits", engine_total_retrans(d->eng));
 	json_kuint(j, "drops", engine_total_drops(d->eng));
 	json_kuint(j, "duration_ns", dur_ns);
@@ -365,6 +421,12 @@ int doctor_run(const struct doctor_opts *o, struct doctor_result *res)
 	d->kf = pipeline_facts(d->pl);
 	d->ek = pipeline_eng_kernel(d->pl);
 	d->t0_ns = pipeline_t0_ns(d->pl);
+	d->ncpus = pipeline_ncpus(d->pl);
+	d->cont = calloc(d->ncpus, sizeof(*d->cont));
+	if (!d->cont) {
+		err("out of memory");
+		goto out;
+	}
 	d->stop_after_incident = o->once;
 	if (o->duration_ns && loop_add_timer(d->loop, o->duration_ns, 0, on_duration, d) < 0) {
 		err("cannot set up the event loop: %s", strerror(errno));
@@ -386,6 +448,7 @@ int doctor_run(const struct doctor_opts *o, struct doctor_result *res)
 	/* drain what is pending and settle everything */
 	uint64_t end = now_ns();
 	pipeline_drain(d->pl, end);
+	flush_contention(d);
 	if (!(o->once && d->n_inc))
 		engine_finish(d->eng, end);
 	rc = d->n_inc ? EXIT_FOUND : EXIT_OK;
@@ -410,6 +473,7 @@ out:
 		close(stats_fd);
 	pipeline_close(d->pl);
 	loop_free(d->loop);
+	free(d->cont);
 	free(d);
 	return rc;
 }

@@ -502,6 +502,11 @@ static void task_json(struct json *j, const char *key, const struct eng_task *t,
 	json_obj_end(j);
 }
 
+void pipeline_json_task(struct json *j, const char *key, const struct eng_task *t)
+{
+	task_json(j, key, t, eng_task_mode(t), eng_task_bh_off(t));
+}
+
 /* key: [rows of a char[n][stride] table] (stacks, advice) */
 static void rows_json(struct json *j, const char *key, const char *rows, size_t stride, unsigned n)
 {
@@ -536,12 +541,12 @@ void pipeline_json_stall(struct json *j, const struct pipeline_stall *ps, uint64
 		json_kuint(j, "idle_ns", ps->win.idle_ns);
 	}
 	if (t && ps->fill.kind == STALL_FILL_HELD) {
-		task_json(j, "culprit", t, eng_task_mode(t), eng_task_bh_off(t));
+		pipeline_json_task(j, "culprit", t);
 	} else {
 		json_key(j, "culprit");
 		json_null(j);
 		if (t)
-			task_json(j, "top_task", t, eng_task_mode(t), eng_task_bh_off(t));
+			pipeline_json_task(j, "top_task", t);
 	}
 	json_obj_end(j);
 	json_line_end(j);

@@ -462,6 +462,11 @@ int sched_open(struct sched_collector **out, const struct sched_opts *o)
 		err("cannot map the sched collector's rings into memory (%s)", strerror(-rc));
 		goto fail;
 	}
+	/* Kernel symbols now, not at the first stall: reading /proc/kallsyms
+	 * costs ~0.1 s of CPU, which belongs to the start, not to the moment
+	 * the machine is in trouble and the first finding is due. */
+	if (o->sampler)
+		get_ksyms(c);
 	/* NULL on ENOMEM: stacks are then symbolized only when queried */
 	c->seen_sample_head = calloc(c->ncpu, sizeof(*c->seen_sample_head));
 	c->comm_vals = calloc(c->ncpu, sizeof(*c->comm_vals)); /* NULL: comms from /proc only */

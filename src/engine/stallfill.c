@@ -3,8 +3,10 @@
  * task ran for at least half of the stall; below that it is contention
  * and no task is named as the one that ran instead. Pure code. */
 #include <stdio.h>
+#include <string.h>
 
 #include "engine/stallfill.h"
+#include "lib/parse.h"
 
 static unsigned pct(uint64_t part, uint64_t whole)
 {
@@ -100,5 +102,41 @@ const char *stall_fill_text(const struct eng_stall *s, const struct stall_fill *
 		snprintf(buf, n, "who ran instead is unknown");
 		break;
 	}
+	return buf;
+}
+
+bool stall_contention_add(struct stall_contention *c, const struct eng_stall *s, const struct stall_fill *f)
+{
+	uint64_t len = s->end_ns > s->start_ns ? s->end_ns - s->start_ns : 0;
+
+	if (f->kind != STALL_FILL_SHARED || s->ongoing)
+		return false;
+	if (!c->waits || s->start_ns < c->start_ns)
+		c->start_ns = s->start_ns;
+	if (!c->waits || s->end_ns > c->end_ns)
+		c->end_ns = s->end_ns;
+	c->waits++;
+	c->total_ns += len;
+	if (c->waits == 1 || len > c->longest_ns) {
+		c->longest_ns = len;
+		snprintf(c->victim, sizeof(c->victim), "%s", s->victim_comm);
+		c->ntasks = f->ntasks;
+		c->have_top = s->n_tasks > 0;
+		if (c->have_top)
+			c->top = s->tasks[0];
+		c->top_pct = f->top_pct;
+	}
+	return true;
+}
+
+const char *stall_contention_text(const struct stall_contention *c, char *buf, size_t n)
+{
+	char d[32], top[48] = "";
+
+	if (c->have_top)
+		snprintf(top, sizeof(top), ", top %s %u%%", c->top.comm, c->top_pct);
+	snprintf(buf, n, "%u wait%s, longest %s (%s); no single task held the CPU: %u task%s%s", c->waits,
+		 c->waits == 1 ? "" : "s", fmt_duration(c->longest_ns, d, sizeof(d)), c->victim, c->ntasks,
+		 c->ntasks == 1 ? "" : "s", top);
 	return buf;
 }

@@ -44,4 +44,27 @@ const char *stall_fill_name(enum stall_fill_kind k);
  * 14 tasks, top X 12%". Returns buf. */
 const char *stall_fill_text(const struct eng_stall *s, const struct stall_fill *f, char *buf, size_t n);
 
+/* Contention waits of one CPU, folded (the doctor prints one line a CPU a
+ * second instead of one a wait): an oversubscribed CPU has hundreds of
+ * waits over the threshold a second (perf bench sched messaging -g 10 on
+ * 2 CPUs: ~600), none of them a stall anyone held. Zero it to start. */
+struct stall_contention {
+	unsigned waits;
+	uint64_t start_ns, end_ns;   /* earliest start and latest end of the waits */
+	uint64_t total_ns;           /* sum of the waits */
+	uint64_t longest_ns;
+	char victim[ENG_COMM_LEN];   /* who waited longest */
+	unsigned ntasks;             /* tasks that ran in the longest wait */
+	bool have_top;
+	struct eng_task top;         /* the largest share of the longest wait */
+	unsigned top_pct;
+};
+
+/* Folds a finished STALL_FILL_SHARED wait in; returns false (and leaves c
+ * alone) for anything else: those are reported one by one. */
+bool stall_contention_add(struct stall_contention *c, const struct eng_stall *s, const struct stall_fill *f);
+/* "612 waits, longest 2.04s (sched-messaging); no single task held the
+ * CPU: 95 tasks, top X 10%". Returns buf. */
+const char *stall_contention_text(const struct stall_contention *c, char *buf, size_t n);
+
 #endif

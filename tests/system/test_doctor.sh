@@ -156,6 +156,44 @@ check_grep "doctor --bpf-stats: sched_switch ran and was timed" \
 	"^bpf-stats ks_sched_switch run_cnt [1-9][0-9]* run_time_ns [1-9]" "$KS_TMP/err"
 check_grep "doctor --bpf-stats: the softirq programs are listed too" "^bpf-stats ks_sirq_raise " "$KS_TMP/err"
 
+# ---- 6c. an oversubscribed CPU: contention folded, one record a second -----
+# 60 busy loops pinned to one CPU (4 s each) wait ~60 slices per turn; none
+# holds the CPU. Each loop reads its own run delay from schedstat at the
+# end, an independent sum of the waits; a victim on the same CPU measures
+# its own lateness.
+make -s -C "$KS_ROOT" "$KS_BUILD/helpers/victim" >/dev/null 2>&1
+ks_bg DOC "$KS" doctor -d 9 --json >"$KS_TMP/busy.json" 2>"$KS_TMP/busy.err"
+sleep 1.5
+ks_bg VIC "$KS_HELPERS/victim" -c $RX -d 4 -p 5 -t 110 -o "$KS_TMP/busy-victim.json" >/dev/null
+spin_pids=()
+for i in $(seq 1 60); do
+	taskset -c $RX bash -c 'end=$((SECONDS + 4)); while [ $SECONDS -lt $end ]; do :; done
+		read -r _ delay runs < /proc/$BASHPID/schedstat; echo "$delay $runs"' >"$KS_TMP/spin.$i" &
+	spin_pids+=($!); ks_track_pid $!
+done
+for p in "${spin_pids[@]}"; do ks_wait "$p" 15 "busy loop $p"; done
+ks_wait "$VIC" 15 victim
+ks_wait "$DOC" 20 "doctor -d 9"
+BJ=$KS_TMP/busy.json
+cont() { jq -s --argjson c $RX "[.[] | select(.type==\"contention\" and .cpu==\$c)] | $1" "$BJ"; }
+check_ge "busy CPU: contention waits folded in" "$(cont 'map(.waits) | add // 0')" 60
+check_le "busy CPU: at most one contention record a second (9 s)" "$(cont 'length')" 11
+check_eq "busy CPU: no contention wait reported one by one" \
+	"$(jq -c 'select(.type=="stall" and .filled_by=="shared")' "$BJ" | wc -l)" 0
+check_eq "busy CPU: no finding or incident names a loop (none held the CPU)" \
+	"$(jq -c --argjson p "[$(IFS=,; echo "${spin_pids[*]}")]" \
+		'select((.type=="finding" or .type=="incident") and .culprit != null and (.culprit.pid as $c | $p | index($c)))' "$BJ" | wc -l)" 0
+spin_delay=$(cat "$KS_TMP"/spin.* | awk '{s += $1} END {printf "%.0f", s}')
+# the loops' waits are nearly all over the threshold (60 x a ~3 ms slice);
+# the doctor's sum also holds the victim's and other tasks' long waits
+check_within "busy CPU: folded wait time vs the loops' own run delay (schedstat)" \
+	"$(cont 'map(.wait_ns) | add // 0')" "$spin_delay" 25
+vl=$(jq -r .max_late_ns "$KS_TMP/busy-victim.json" 2>/dev/null)
+check_ge "busy CPU: the longest folded wait covers the victim's own longest lateness - 10ms" \
+	"$(cont 'map(.longest_ns) | max // 0')" "$(( ${vl:-0} - 10 * MS ))"
+check_eq "busy CPU: the summary counts the contention waits" \
+	"$(jq -r 'select(.type=="summary") | .contention_waits' "$BJ")" "$(jq -s '[.[] | select(.type=="contention") | .waits] | add // 0' "$BJ")"
+
 # ---- 7. bad input: one sentence, exit 2 ------------------------------------
 check_exit "doctor --threshold bad: exit 2" 2 "$KS" doctor --threshold 5parsecs
 check_exit "doctor stray argument: exit 2" 2 "$KS" doctor now

@@ -113,3 +113,44 @@ TEST(stallfill_exact_half_and_unknowns)
 	stall_fill_text(&s, &f, b, sizeof(b));
 	CHECK_STR(b, "who ran instead is unknown");
 }
+
+TEST(stallfill_contention_folds_shared_waits_only)
+{
+	struct stall_contention c = { 0 };
+	struct stall_window_info w = { .known = true, .covered_ns = 300 * MS, .idle_ns = 0, .left_out = 40 };
+	struct eng_stall s;
+	struct stall_fill f;
+	char b[200];
+
+	mk(&s, 120 * MS, 10 * MS, 2);         /* 42 tasks, top 8% */
+	snprintf(s.victim_comm, sizeof(s.victim_comm), "sched-messaging");
+	stall_fill_decide(&s, &w, &f);
+	CHECK(stall_contention_add(&c, &s, &f));
+	mk(&s, 300 * MS, 60 * MS, 2);         /* the longest: 20%, starts 5 ms earlier */
+	s.start_ns -= 5 * MS;
+	s.end_ns -= 5 * MS;
+	snprintf(s.victim_comm, sizeof(s.victim_comm), "sched-msg-long");
+	stall_fill_decide(&s, &w, &f);
+	CHECK(stall_contention_add(&c, &s, &f));
+	mk(&s, 110 * MS, 5 * MS, 2);
+	stall_fill_decide(&s, &w, &f);
+	s.ongoing = true;                     /* a wait still running: its end is folded later */
+	CHECK(!stall_contention_add(&c, &s, &f));
+	s.ongoing = false;
+	CHECK(stall_contention_add(&c, &s, &f));
+	mk(&s, 500 * MS, 480 * MS, 1);        /* held: a stall, reported on its own */
+	stall_fill_decide(&s, &w, &f);
+	CHECK(!stall_contention_add(&c, &s, &f));
+
+	CHECK_EQ(c.waits, 3);
+	CHECK_EQ(c.total_ns, 530 * MS);
+	CHECK_EQ(c.longest_ns, 300 * MS);
+	CHECK_EQ(c.start_ns, 995 * MS);
+	CHECK_EQ(c.end_ns, 1295 * MS);
+	CHECK_STR(c.victim, "sched-msg-long");
+	CHECK_EQ(c.ntasks, 42);
+	CHECK_EQ(c.top_pct, 20);
+	stall_contention_text(&c, b, sizeof(b));
+	CHECK_STR(b, "3 waits, longest 300ms (sched-msg-long); no single task held the CPU: 42 tasks, "
+		     "top tokio-rt-worker 20%");
+}

@@ -1,0 +1,192 @@
+#!/bin/bash
+# bench/paired.sh — the always-on cost of a collector on a workload, by
+# fast alternation: each cycle runs the workload once without the tool and
+# once with it (started for that run, attached before it, stopped after
+# it), so the two runs of a pair are ~5 s apart. This VM's speed drifts by
+# +-10 % in phases of 10-30 s (a pinned spin loop, measured), which swamps a
+# 2 % effect when the columns run minutes apart (bench/doctor.sh); a run's
+# cost here is taken against the mean of the baseline runs on either side
+# of it, which also cancels a linear drift across the pair.
+#
+# Usage: bench/paired.sh WORKLOAD TOOL [CYCLES]
+#   WORKLOAD  messaging  perf bench sched messaging -g 10 -l 150 (s, lower is better)
+#             veth       iperf3 over a veth pair in two namespaces of its own,
+#                        4 flows, 3 s (Gbit/s, higher is better)
+#             spin       a loop pinned to every CPU, 2 s (loops/s): what a
+#                        tool takes from work that neither switches nor sends
+#   TOOL      doctor | runq | runq-nosampler | bpftrace (sched waits, NET_RX delay, retransmits:
+#             the doctor's comparable collection) | perf-sched (perf sched
+#             record) | none (the method's own null result)
+#   CYCLES    default 30
+# Prints each cycle's cost, then the median with a 95 % bootstrap interval.
+# Not a test. Runs under the systest lock.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+KS=${KS:-build/ksleuth}
+WL=${1:?usage: bench/paired.sh messaging|veth|spin doctor|runq|bpftrace|perf-sched|none [CYCLES]}
+TOOL=${2:?usage: bench/paired.sh messaging|veth|spin doctor|runq|bpftrace|perf-sched|none [CYCLES]}
+CYCLES=${3:-30}
+TMP=$(mktemp -d /tmp/ksleuth-paired.XXXXXX)
+BG=
+NSA=ksbp-a-$$ NSB=ksbp-b-$$
+
+cleanup() {
+	if [ -n "$BG" ]; then
+		kill -TERM "$BG" 2>/dev/null || true
+		wait "$BG" 2>/dev/null || true
+	fi
+	ip netns del "$NSA" 2>/dev/null || true
+	ip netns del "$NSB" 2>/dev/null || true
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+exec 9>/tmp/ksleuth-systest.lock
+flock 9
+
+case $WL in
+messaging)
+	DIR=time
+	run_wl() { perf bench sched messaging -g 10 -l 150 2>/dev/null | awk '/Total time/{print $3}'; } ;;
+veth)
+	DIR=tput
+	ip netns add "$NSA" && ip netns add "$NSB"
+	ip link add va netns "$NSA" type veth peer name vb netns "$NSB"
+	ip -n "$NSA" addr add 10.204.0.1/24 dev va
+	ip -n "$NSB" addr add 10.204.0.2/24 dev vb
+	for n in "$NSA" "$NSB"; do ip -n "$n" link set lo up; done
+	ip -n "$NSA" link set va up
+	ip -n "$NSB" link set vb up
+	RCPU=$(( $(nproc) - 1 ))
+	run_wl() {
+		ip netns exec "$NSB" taskset -c "$RCPU" iperf3 -s -1 -p 5303 >/dev/null 2>&1 & local s=$!
+		sleep 0.3
+		ip netns exec "$NSA" taskset -c 0 iperf3 -c 10.204.0.2 -p 5303 -P 4 -t 3 -J 2>/dev/null |
+			jq '.end.sum_received.bits_per_second / 1e7 | round / 100'
+		wait "$s" 2>/dev/null || true
+	} ;;
+spin)
+	DIR=tput
+	cc -O2 -pthread -o "$TMP/spin" -x c - <<'C'
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <sched.h>
+#include <stdio.h>
+#include <time.h>
+#include <unistd.h>
+static double now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec + t.tv_nsec / 1e9; }
+static double rate[256];
+static void *spin(void *arg)
+{
+	long cpu = (long)arg;
+	cpu_set_t s;
+	CPU_ZERO(&s);
+	CPU_SET(cpu, &s);
+	pthread_setaffinity_np(pthread_self(), sizeof(s), &s);
+	volatile unsigned long n = 0;
+	unsigned long loops = 0;
+	double t0 = now(), t;
+	do {
+		for (int i = 0; i < 100000; i++)
+			n++;
+		loops++;
+	} while ((t = now()) < t0 + 2.0);
+	rate[cpu] = loops / (t - t0);
+	return NULL;
+}
+int main(void)
+{
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	pthread_t th[256];
+	double sum = 0;
+	if (ncpu > 256)
+		ncpu = 256;
+	for (long i = 0; i < ncpu; i++)
+		pthread_create(&th[i], NULL, spin, (void *)i);
+	for (long i = 0; i < ncpu; i++) {
+		pthread_join(th[i], NULL);
+		sum += rate[i];
+	}
+	printf("%.1f\n", sum);
+	return 0;
+}
+C
+	run_wl() { "$TMP/spin"; } ;;
+*) echo "bench/paired.sh: unknown workload '$WL' (messaging, veth or spin)" >&2; exit 2 ;;
+esac
+
+cat > "$TMP/cmp.bt" <<'BT'
+tracepoint:sched:sched_wakeup { @w[args->pid] = nsecs; }
+tracepoint:sched:sched_switch /@w[args->next_pid]/ {
+	@wait = hist((nsecs - @w[args->next_pid]) / 1000); delete(@w[args->next_pid]);
+}
+tracepoint:irq:softirq_raise /args->vec == 3/ { @r[cpu] = nsecs; }
+tracepoint:irq:softirq_entry /args->vec == 3 && @r[cpu]/ { @rx = hist((nsecs - @r[cpu]) / 1000); delete(@r[cpu]); }
+tracepoint:tcp:tcp_retransmit_skb { @retrans = count(); }
+BT
+
+# start TOOL in the background and return once it is attached (its own
+# "ready" line; perf sched record has none: 2 s), then 1 s to settle
+READY=
+case $TOOL in
+doctor) CMD=("$KS" doctor); READY='Watching for network stalls' ;;
+runq) CMD=("$KS" runq -i 1000s); READY='Tracing' ;;
+runq-nosampler) CMD=("$KS" runq -i 1000s --no-sampler); READY='Tracing' ;;
+bpftrace) CMD=(bpftrace "$TMP/cmp.bt"); READY='Attaching' ;;
+perf-sched) CMD=(perf sched record -o "$TMP/perf.data" -- sleep 600) ;;
+none) CMD=(sleep 600) ;;
+*) echo "bench/paired.sh: unknown tool '$TOOL'" >&2; exit 2 ;;
+esac
+start_tool() {
+	"${CMD[@]}" >"$TMP/tool.out" 2>"$TMP/tool.err" & BG=$!
+	if [ -n "$READY" ]; then
+		for _ in $(seq 1 300); do
+			grep -q "$READY" "$TMP/tool.out" "$TMP/tool.err" 2>/dev/null && break
+			kill -0 "$BG" 2>/dev/null || { echo "bench/paired.sh: $TOOL exited:" >&2; cat "$TMP/tool.err" >&2; exit 1; }
+			sleep 0.05
+		done
+	else
+		sleep 2
+	fi
+	sleep 1
+}
+stop_tool() {
+	kill -INT "$BG" 2>/dev/null || true
+	for _ in $(seq 1 100); do kill -0 "$BG" 2>/dev/null || break; sleep 0.1; done
+	kill -TERM "$BG" 2>/dev/null || true  # bpftrace 0.17 may ignore a SIGINT
+	wait "$BG" 2>/dev/null || true
+	BG=
+	rm -f "$TMP"/perf.data*
+}
+
+run_wl >/dev/null  # warm up
+for i in $(seq 1 "$CYCLES"); do
+	b=$(run_wl)
+	start_tool
+	t=$(run_wl)
+	stop_tool
+	echo "$b $t" >> "$TMP/pairs"
+	echo "cycle $i/$CYCLES: without $b, with $t" >&2
+done
+echo "$(run_wl) -" >> "$TMP/pairs"
+
+python3 - "$TMP/pairs" "$DIR" "$WL" "$TOOL" <<'PY'
+import random, statistics, sys
+rows = [l.split() for l in open(sys.argv[1])]
+direction, wl, tool = sys.argv[2], sys.argv[3], sys.argv[4]
+base = [float(r[0]) for r in rows]
+costs = []
+for i in range(len(rows) - 1):
+    with_ = float(rows[i][1])
+    ref = (base[i] + base[i + 1]) / 2  # the baseline runs on either side
+    cost = (with_ - ref) / ref if direction == "time" else (ref - with_) / ref
+    costs.append(100 * cost)
+med = statistics.median(costs)
+random.seed(1)
+boot = sorted(statistics.median(random.choices(costs, k=len(costs))) for _ in range(2000))
+lo, hi = boot[50], boot[1949]
+print(f"{wl} / {tool}: {len(costs)} cycles; cost median {med:+.2f}% "
+      f"(95% bootstrap {lo:+.2f}% .. {hi:+.2f}%), mean {statistics.mean(costs):+.2f}%, "
+      f"baseline median {statistics.median(base):g} ({min(base):g}-{max(base):g})")
+print("costs: " + " ".join(f"{c:+.1f}" for c in costs))
+PY
