@@ -14,7 +14,7 @@
 #                        4 flows, 3 s (Gbit/s, higher is better)
 #             spin       a loop pinned to every CPU, 2 s (loops/s): what a
 #                        tool takes from work that neither switches nor sends
-#   TOOL      doctor | runq | runq-nosampler | bpftrace (sched waits, NET_RX delay, retransmits:
+#   TOOL      doctor | runq | runq-nosampler | softirq (NET_RX) | bpftrace (sched waits, NET_RX delay, retransmits:
 #             the doctor's comparable collection) | perf-sched (perf sched
 #             record) | none (the method's own null result)
 #   CYCLES    default 30
@@ -130,8 +130,9 @@ BT
 READY=
 case $TOOL in
 doctor) CMD=("$KS" doctor); READY='Watching for network stalls' ;;
-runq) CMD=("$KS" runq -i 1000s); READY='Tracing' ;;
-runq-nosampler) CMD=("$KS" runq -i 1000s --no-sampler); READY='Tracing' ;;
+runq) CMD=("$KS" runq --slower 100ms --ongoing 100ms); READY='Tracing' ;;
+runq-nosampler) CMD=("$KS" runq --slower 100ms --no-sampler); READY='Tracing' ;;
+softirq) CMD=("$KS" softirq --vector net_rx -i 1000s); READY='Tracing softirq' ;;
 bpftrace) CMD=(bpftrace "$TMP/cmp.bt"); READY='Attaching' ;;
 perf-sched) CMD=(perf sched record -o "$TMP/perf.data" -- sleep 600) ;;
 none) CMD=(sleep 600) ;;

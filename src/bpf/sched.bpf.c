@@ -155,6 +155,11 @@ const volatile __s64 pc_off_from_rq = 0;
  * most other architectures); its size (2 or 4 bytes) from BTF too. */
 const volatile __u32 pend_size = 0; /* 0: unknown */
 const volatile __s64 pend_off_from_rq = 0;
+/* The tick sampler (ks_sched_tick): the scheduler tick's hrtimer function
+ * (tick_nohz_handler, from kallsyms) and the per-CPU __irq_regs (the
+ * interrupted registers) relative to runqueues; 0: not used. */
+const volatile __u64 tick_fn = 0;
+const volatile __s64 irq_regs_off_from_rq = 0;
 
 /* This CPU's struct rq, NULL when it cannot be told. */
 static __always_inline struct rq *this_rq(__u32 cpu)
@@ -826,14 +831,13 @@ static __always_inline bool head_seg_refresh(struct sched_cpu *c, __u32 cpu)
  * has no task to wait for (the BH-disabled hog). NET_RX found pending on
  * two ticks in a row (>= one period undone: bottom halves must be off)
  * samples at once. */
-static __always_inline __u32 kernel_run_gate(struct bpf_perf_event_data *ctx, struct sched_cpu *c,
-					     __u32 cpu, __u64 *now)
+static __always_inline __u32 kernel_run_gate(bool user, struct sched_cpu *c, __u32 cpu, __u64 *now)
 {
 	__u64 seg = c->seg_head + 1;
 	__u32 why = 0;
 	bool pend;
 
-	if (regs_user_mode(ctx)) {
+	if (user) {
 		if (c->kern_since_ns || c->kern_seg != seg) {
 			c->kern_seg = seg;
 			c->kern_since_ns = 0;
@@ -864,15 +868,14 @@ static __always_inline __u32 kernel_run_gate(struct bpf_perf_event_data *ctx, st
 
 /* One sampler record: who runs, user or kernel mode, its stack, the
  * preempt count; why says which gate asked for it. */
-static __always_inline void take_sample(struct bpf_perf_event_data *ctx, struct sched_cpu *c,
-					__u32 cpu, __u64 now, __u32 why)
+static __always_inline void take_sample(void *ctx, bool user, struct sched_cpu *c, __u32 cpu, __u64 now,
+					__u32 why)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	__u64 head = c->sample_head;
 	__u32 idx = cpu * sample_ring + (head & sample_mask);
 	struct sched_sample *s = bpf_map_lookup_elem(&samples, &idx);
 	if (s) {
-		bool user = regs_user_mode(ctx);
 		s->seq = 0;
 		s->ts_ns = now;
 		s->pid = id >> 32;
@@ -899,13 +902,14 @@ static __always_inline void take_sample(struct bpf_perf_event_data *ctx, struct 
 	head_seg_refresh(c, cpu);
 }
 
-/* The stall sampler: a cpu-clock perf event on every CPU. Samples while a
- * task on this CPU has waited longer than sample_after_ns while the running
- * one held the CPU for half that, or while the
- * running task has been in the kernel that long (kernel_run_gate). An
- * idle CPU returns after one lookup, a user task alone after two reads. */
-SEC("perf_event")
-int ks_sched_sample(struct bpf_perf_event_data *ctx)
+/* The stall sampler, on every scheduler tick of a busy CPU (or, where the
+ * tick cannot be traced, a cpu-clock perf event: ks_sched_sample). Samples
+ * while a task on this CPU has waited longer than sample_after_ns while the
+ * running one held the CPU for half that, or while the running task has
+ * been in the kernel that long (kernel_run_gate). An idle CPU returns after
+ * one lookup, a user task alone after two reads. user: the interrupted
+ * context was user mode. */
+static __always_inline int sample_tick(void *ctx, bool user)
 {
 	__u32 cpu = bpf_get_smp_processor_id();
 	struct sched_cpu *c = bpf_map_lookup_elem(&cpus, &cpu);
@@ -938,9 +942,9 @@ int ks_sched_sample(struct bpf_perf_event_data *ctx)
 	if (waiter_long && now - c->cur_start_ns >= sample_after_ns / 2)
 		why = SCHED_SAMPLE_BY_WAITER;
 	if (c->cur_tid)
-		why |= kernel_run_gate(ctx, c, cpu, &now);
+		why |= kernel_run_gate(user, c, cpu, &now);
 	if (why)
-		take_sample(ctx, c, cpu, now, why);
+		take_sample(ctx, user, c, cpu, now, why);
 
 	/* Once per wait: an "ongoing" record while it still lasts. */
 	if (ongoing_ns && waiter_long && now - since >= ongoing_ns && c->waiter_reported != since) {
@@ -970,4 +974,45 @@ int ks_sched_sample(struct bpf_perf_event_data *ctx)
 		stat_inc(SCHED_STAT_RECORDS);
 	}
 	return 0;
+}
+
+/* The scheduler tick, as the hrtimer_expire_entry of its hrtimer: it
+ * fires in the timer interrupt of every CPU that is not idle, HZ times a
+ * second. Riding it costs no interrupt of our own: on this project's VMs a
+ * timer interrupt costs the CPU it hits 30-50 us (docs/sampler.md), so a
+ * 499 Hz perf event took ~2.5 % of every busy CPU. The interrupted mode
+ * comes from the registers the interrupt saved (__irq_regs); the kernel
+ * stack starts with the interrupt's own frames, which the reader cuts
+ * (sched.c). Other hrtimers return after one compare. */
+SEC("tp_btf/hrtimer_expire_entry")
+int BPF_PROG(ks_sched_tick, struct hrtimer *timer, ktime_t *now)
+{
+	struct pt_regs *regs = NULL;
+	__u64 cs = 0;
+
+	if (!tick_fn || (__u64)timer->function != tick_fn)
+		return 0;
+	struct rq *rq = this_rq(bpf_get_smp_processor_id());
+	if (!rq || bpf_probe_read_kernel(&regs, sizeof(regs), (char *)rq + irq_regs_off_from_rq) || !regs)
+		return 0;
+	stat_inc(SCHED_STAT_TICKS);
+#if defined(__TARGET_ARCH_x86)
+	/* pt_regs::cs is a u16 in a union since 6.9 (FRED): read the slot */
+	if (bpf_probe_read_kernel(&cs, sizeof(cs), (char *)regs + __builtin_offsetof(struct pt_regs, cs)))
+		return 0;
+	return sample_tick(ctx, (cs & 3) != 0);
+#elif defined(__TARGET_ARCH_arm64)
+	if (bpf_probe_read_kernel(&cs, sizeof(cs), &regs->pstate))
+		return 0;
+	return sample_tick(ctx, (cs & 0xf) == 0);
+#else
+	return 0;
+#endif
+}
+
+/* The same on a cpu-clock perf event (kernels where fentry cannot attach). */
+SEC("perf_event")
+int ks_sched_sample(struct bpf_perf_event_data *ctx)
+{
+	return sample_tick(ctx, regs_user_mode(ctx));
 }

@@ -196,6 +196,7 @@ enum sched_stat {
 	SCHED_STAT_NOSTAMP,       /* switch-ins with no known runnable time */
 	SCHED_STAT_STALE,         /* stamps dropped at switch-in: taken before the task's last switch-out */
 	SCHED_STAT_KIND_MISS,     /* waits labelled woken because the kind slot held another tid */
+	SCHED_STAT_TICKS,         /* scheduler ticks seen by the tick sampler */
 	SCHED_NR_STATS,
 };
 

@@ -18,15 +18,25 @@
 #include "lib/hist.h"
 #include "lib/runwin.h"
 #include "lib/strutil.h"
+#include "lib/symtab.h"
 #include "sched.skel.h"
 #include "sys/ksyms.h"
 #include "sys/log.h"
 #include "sys/procnet.h"
 #include "sys/loop.h"
 
-/* Why 499 Hz: see docs/sampler.md (2 ms resolution; an idle CPU pays
- * ~500 timer interrupts a second that return after one map lookup). */
-#define SAMPLE_HZ_DEFAULT 499
+/* The perf-event sampler's rate where the tick cannot be traced, by
+ * threshold: about 10 samples in a threshold-long stall, at most 499 Hz
+ * (docs/sampler.md: each timer interrupt costs the CPU 30-50 us on our
+ * VMs). Prime rates do not beat with the scheduler tick. */
+static unsigned sample_hz_for(uint64_t threshold_ns)
+{
+	if (threshold_ns >= 100 * NS_PER_MS)
+		return 97;
+	if (threshold_ns >= 50 * NS_PER_MS)
+		return 197;
+	return 499;
+}
 _Static_assert(sizeof(struct sched_cpu) == SCHED_CPU_SIZE, "struct sched_cpu: two cache lines");
 _Static_assert(__builtin_offsetof(struct sched_cpu, waiter_tid) == 64, "struct sched_cpu: line 2");
 _Static_assert(sizeof(struct hist) == 256, "struct hist: four cache lines, counters with the first slots");
@@ -42,6 +52,8 @@ struct sched_collector {
 	unsigned ncpu;
 	bool btf;                  /* tp_btf programs (else raw_tp) */
 	bool sched_info;           /* waits from the kernel's sched_info (else our stamps) */
+	bool try_tick;             /* load the tick sampler (fentry) beside the perf one */
+	bool tick_sampler;         /* the sampler rides the scheduler tick (else perf events) */
 	struct sched_opts o;
 	unsigned seg_ring, sample_ring;
 	const struct sched_seg *segs;
@@ -133,15 +145,16 @@ static bool kernel_has_sched_info(void)
 	return ok;
 }
 
-static bool preempt_count_offset(int64_t *off, int64_t *pend_off, uint32_t *pend_size)
+static bool preempt_count_offset(int64_t *off, int64_t *pend_off, uint32_t *pend_size, int64_t *regs_off)
 {
 	struct btf *btf = btf__load_vmlinux_btf();
 	bool have_rq = false, have_pc = false;
-	int64_t rq = 0, pc = 0, pend = 0, irqs = 0;
+	int64_t rq = 0, pc = 0, pend = 0, irqs = 0, regs = 0;
 	uint32_t psz = 0, irqs_type = 0;
 	int id;
 
 	*pend_size = 0;
+	*regs_off = 0;
 	if (!btf)
 		return false;
 	id = btf__find_by_name_kind(btf, ".data..percpu", BTF_KIND_DATASEC);
@@ -162,6 +175,8 @@ static bool preempt_count_offset(int64_t *off, int64_t *pend_off, uint32_t *pend
 				/* x86 since 6.15: a per-CPU variable of its own */
 				pend = v->offset;
 				psz = v->size;
+			} else if (!strcmp(name, "__irq_regs")) {
+				regs = v->offset;
 			} else if (!strcmp(name, "irq_stat")) {
 				irqs = v->offset;
 				irqs_type = btf__type_by_id(btf, v->type)->type;
@@ -185,6 +200,8 @@ static bool preempt_count_offset(int64_t *off, int64_t *pend_off, uint32_t *pend
 		*pend_off = pend - rq;
 		*pend_size = psz;
 	}
+	if (have_rq && regs)
+		*regs_off = regs - rq; /* never at offset 0: runqueues is the anchor */
 	return have_rq && have_pc;
 }
 
@@ -215,12 +232,20 @@ static int configure(struct sched_collector *c, struct sched_bpf *s)
 	r->sched_info_ok = btf && !(stamps && *stamps == '1') && kernel_has_sched_info();
 	c->sched_info = r->sched_info_ok;
 	if (o->sampler) {
-		int64_t off = 0, pend_off = 0;
+		int64_t off = 0, pend_off = 0, regs_off = 0;
 		uint32_t pend_size = 0;
-		r->pc_known = preempt_count_offset(&off, &pend_off, &pend_size);
+		r->pc_known = preempt_count_offset(&off, &pend_off, &pend_size, &regs_off);
 		r->pc_off_from_rq = off;
 		r->pend_size = pend_size;
 		r->pend_off_from_rq = pend_off;
+		r->irq_regs_off_from_rq = regs_off;
+		/* the tick's hrtimer function: tick_nohz_handler since 6.10,
+		 * tick_sched_timer before */
+		uint64_t fn = 0;
+		if (c->try_tick && regs_off && c->ksyms && !(fn = ksyms_addr_of(c->ksyms, "tick_nohz_handler")))
+			fn = ksyms_addr_of(c->ksyms, "tick_sched_timer");
+		r->tick_fn = fn;
+		c->try_tick = c->try_tick && fn;
 		if (!r->pc_known)
 			dbg("sched sampler: no __preempt_count/runqueues in vmlinux BTF: "
 			    "BH/preemption state unknown");
@@ -242,6 +267,7 @@ static int configure(struct sched_collector *c, struct sched_bpf *s)
 	if (o->sampler)
 		bpf_map__set_max_entries(s->maps.stacks, STACKS_MAX);
 	bpf_program__set_autoload(s->progs.ks_sched_sample, o->sampler);
+	bpf_program__set_autoload(s->progs.ks_sched_tick, c->try_tick);
 
 	/* tp_btf where the kernel has it, else raw_tp: same code, one set
 	 * loaded. Task storage is only needed (and only created) for tp_btf. */
@@ -261,11 +287,18 @@ static int open_load(struct sched_collector *c)
 {
 	int rc = -EINVAL;
 
-	/* KSLEUTH_SCHED_RAW_TP=1 skips tp_btf: lets tests load the fallback
-	 * on kernels that have both. */
+	/* KSLEUTH_SCHED_RAW_TP=1 skips tp_btf, KSLEUTH_SAMPLER=perf the tick
+	 * sampler: lets tests load the fallbacks on kernels that have both.
+	 * Attempts: tp_btf with the tick sampler, tp_btf with perf events only,
+	 * raw_tp (perf events). */
 	const char *force_raw = getenv("KSLEUTH_SCHED_RAW_TP");
-	for (int attempt = force_raw && *force_raw == '1'; attempt < 2; attempt++) {
-		c->btf = attempt == 0;
+	const char *force_perf = getenv("KSLEUTH_SAMPLER");
+	int first = force_raw && *force_raw == '1' ? 2 : force_perf && !strcmp(force_perf, "perf") ? 1 : 0;
+	for (int attempt = first; attempt < 3; attempt++) {
+		c->btf = attempt < 2;
+		c->try_tick = attempt == 0;
+		if (c->try_tick && !c->o.sampler)
+			continue;
 		struct sched_bpf *s = sched_bpf__open();
 		if (!s)
 			return -errno;
@@ -277,17 +310,54 @@ static int open_load(struct sched_collector *c)
 			    c->sched_info ? "the kernel's sched_info (runqueue clock)" : "our own stamps");
 			return 0;
 		}
-		dbg("sched collector: loading the %s programs failed: %s",
-		    c->btf ? "tp_btf" : "raw_tp", strerror(-rc));
+		dbg("sched collector: loading the %s programs%s failed: %s", c->btf ? "tp_btf" : "raw_tp",
+		    c->try_tick ? " with the tick sampler" : "", strerror(-rc));
 		sched_bpf__destroy(s);
 	}
 	return rc;
 }
 
+static uint64_t stat_sum(struct sched_collector *c, __u32 idx)
+{
+	uint64_t out[SCHED_NR_STATS];
+
+	return sched_stats(c, out) == 0 ? out[idx] : 0;
+}
+
+/* Attach the tick sampler and see it run: spin here (up to 50 ms, the
+ * tick is 1-10 ms) so this CPU is busy and ticks. A kernel whose tick is
+ * not that hrtimer (no high-resolution timers, or another function name)
+ * shows no tick: detached, and the perf events take over. */
+static bool tick_attach(struct sched_collector *c)
+{
+	c->skel->links.ks_sched_tick = bpf_program__attach(c->skel->progs.ks_sched_tick);
+	if (!c->skel->links.ks_sched_tick) {
+		dbg("sched sampler: cannot attach to hrtimer_expire_entry: %s", strerror(errno));
+		return false;
+	}
+	uint64_t t0 = now_ns(), base = stat_sum(c, SCHED_STAT_TICKS);
+	while (now_ns() - t0 < 50 * NS_PER_MS)
+		if (stat_sum(c, SCHED_STAT_TICKS) > base)
+			return true;
+	bpf_link__destroy(c->skel->links.ks_sched_tick);
+	c->skel->links.ks_sched_tick = NULL;
+	return false;
+}
+
 static int attach_sampler(struct sched_collector *c)
 {
-	unsigned hz = c->o.sample_hz ? c->o.sample_hz : SAMPLE_HZ_DEFAULT;
+	unsigned hz = c->o.sample_hz ? c->o.sample_hz : sample_hz_for(c->o.threshold_ns);
 	int attached = 0;
+
+	/* the scheduler tick first: no interrupts of our own */
+	if (c->try_tick && !c->o.sample_hz) {
+		if (tick_attach(c)) {
+			c->tick_sampler = true;
+			dbg("sched sampler: on the scheduler tick (hrtimer_expire_entry of tick_nohz_handler)");
+			return 0;
+		}
+		dbg("sched sampler: the scheduler tick is not seen: perf events at %u Hz", hz);
+	}
 
 	c->perf_fds = calloc(c->ncpu, sizeof(int));
 	c->perf_links = calloc(c->ncpu, sizeof(*c->perf_links));
@@ -404,7 +474,8 @@ static int attach_ordered(struct sched_bpf *skel)
 			struct bpf_program *p = *s->progs[i].prog;
 			bool is_switch = strstr(bpf_program__name(p), "switch") != NULL;
 
-			if (is_switch != (pass == 0) || !bpf_program__autoload(p) ||
+			/* the samplers: attach_sampler() */
+			if (is_switch != (pass == 0) || !bpf_program__autoload(p) || p == skel->progs.ks_sched_tick ||
 			    bpf_program__type(p) == BPF_PROG_TYPE_PERF_EVENT || *s->progs[i].link)
 				continue;
 			struct bpf_link *l = bpf_program__attach(p);
@@ -434,6 +505,12 @@ int sched_open(struct sched_collector **out, const struct sched_opts *o)
 	c->seg_ring = pow2_at_least(o->seg_ring ? o->seg_ring : SCHED_SEG_RING_DEFAULT);
 	c->sample_ring = o->sampler ? pow2_at_least(o->sample_ring ? o->sample_ring :
 						    SCHED_SAMPLE_RING_DEFAULT) : 1;
+	/* Kernel symbols now, not at the first stall: reading /proc/kallsyms
+	 * costs ~0.1-0.2 s of CPU, which belongs to the start, not to the
+	 * moment the machine is in trouble and the first finding is due; and
+	 * the tick sampler needs the tick's function address to load. */
+	if (o->sampler)
+		get_ksyms(c);
 	rc = open_load(c);
 	if (rc < 0) {
 		err("cannot load the scheduler tracing programs (%s); 'ksleuth -v ...' shows the "
@@ -462,11 +539,6 @@ int sched_open(struct sched_collector **out, const struct sched_opts *o)
 		err("cannot map the sched collector's rings into memory (%s)", strerror(-rc));
 		goto fail;
 	}
-	/* Kernel symbols now, not at the first stall: reading /proc/kallsyms
-	 * costs ~0.1 s of CPU, which belongs to the start, not to the moment
-	 * the machine is in trouble and the first finding is due. */
-	if (o->sampler)
-		get_ksyms(c);
 	/* NULL on ENOMEM: stacks are then symbolized only when queried */
 	c->seen_sample_head = calloc(c->ncpu, sizeof(*c->seen_sample_head));
 	c->comm_vals = calloc(c->ncpu, sizeof(*c->comm_vals)); /* NULL: comms from /proc only */
@@ -647,6 +719,12 @@ static void add_samples(struct sched_collector *c, struct sched_window *w)
 			else
 				snprintf(a->frames[f], SCHED_FRAME_LEN, "0x%llx", (unsigned long long)ips[f]);
 			a->nframes = f + 1;
+		}
+		/* taken in the tick: the timer interrupt's frames lead */
+		unsigned cut = c->tick_sampler ? stack_irq_frames(a->frames[0], SCHED_FRAME_LEN, a->nframes) : 0;
+		if (cut && cut < a->nframes) {
+			memmove(a->frames[0], a->frames[cut], (size_t)(a->nframes - cut) * SCHED_FRAME_LEN);
+			a->nframes -= cut;
 		}
 	}
 }

@@ -275,3 +275,16 @@ bool sym_is_bpf_prog(const char *name)
 {
 	return strncmp(name, "bpf_prog_", 9) == 0;
 }
+
+unsigned stack_irq_frames(const char *frames, size_t stride, unsigned n)
+{
+	static const char *const stubs[] = { "asm_sysvec_", "asm_common_interrupt", "el1h_64_irq" };
+
+	for (unsigned i = 0; i < n; i++) {
+		const char *f = frames + i * stride;
+		for (size_t k = 0; k < sizeof(stubs) / sizeof(stubs[0]); k++)
+			if (!strncmp(f, stubs[k], strlen(stubs[k])))
+				return i + 1;
+	}
+	return 0;
+}

@@ -68,5 +68,12 @@ bool symtab_near_bpf(const struct symtab *t, uint64_t addr);
 const char *symtab_format(const struct symtab *t, uint64_t addr, char *buf, size_t size);
 /* True for the symbol of a JIT-compiled BPF program. */
 bool sym_is_bpf_prog(const char *name);
+/* A kernel stack taken inside a hardirq (the sampler on the scheduler
+ * tick), as formatted frames, leaf first, stride bytes apart: how many
+ * leading frames are the interrupt's own, up to and including its entry
+ * stub (x86 "asm_sysvec_*" and "asm_common_interrupt", arm64
+ * "el1h_64_irq"), so that the next frame is the interrupted code. 0 when
+ * there is no entry stub (the stack is not an interrupt's). */
+unsigned stack_irq_frames(const char *frames, size_t stride, unsigned n);
 
 #endif

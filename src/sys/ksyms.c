@@ -268,3 +268,11 @@ const char *ksyms_format(struct ksyms *k, uint64_t addr, char *buf, size_t size)
 	(void)s;
 	return symtab_format(&k->t, addr, buf, size);
 }
+
+uint64_t ksyms_addr_of(const struct ksyms *k, const char *name)
+{
+	for (size_t i = 0; k && i < k->t.n; i++)
+		if (k->t.syms[i].kind == SYM_TEXT && !strcmp(k->t.syms[i].name, name))
+			return k->t.syms[i].addr;
+	return 0;
+}

@@ -13,6 +13,8 @@ struct ksyms;
 /* Returns NULL after printing one sentence (unreadable, or addresses
  * hidden by kernel.kptr_restrict). */
 struct ksyms *ksyms_load(void);
+/* The address of a kernel text symbol by name, 0 if none (a linear scan). */
+uint64_t ksyms_addr_of(const struct ksyms *k, const char *name);
 void ksyms_free(struct ksyms *k);
 /* Picks up BPF programs loaded since the last look, through the BPF
  * syscall only (no kallsyms read; programs already known are skipped).

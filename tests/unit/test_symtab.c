@@ -166,3 +166,18 @@ TEST(symtab_range_merge)
 	CHECK_STR(symtab_format(&t, 0x10510, buf, sizeof(buf)), "bpf_prog_f5+0x10");
 	symtab_free(&t);
 }
+
+TEST(stack_irq_frames_cuts_the_timer_interrupt)
+{
+	char f[12][48] = { "bpf_prog_6deef7357e7b4530_ks_sched_tick+0x58", "bpf_trampoline_6442+0x4c",
+			   "update_process_times+0x5", "tick_nohz_handler+0x8f", "__hrtimer_run_queues+0x10e",
+			   "hrtimer_interrupt+0xfa", "__sysvec_apic_timer_interrupt+0x52",
+			   "sysvec_apic_timer_interrupt+0x6c", "asm_sysvec_apic_timer_interrupt+0x1a",
+			   "bpf_prog_0e2b6bb1bd2ac7d5_ks_hog+0x30", "bpf_test_run+0x231", "bpf_prog_test_run_skb+0x3a1" };
+	char g[3][48] = { "kallsyms_on_each_symbol+0x4a", "ks_livepatch_init+0x12", "do_one_initcall+0x5e" };
+
+	CHECK_EQ(stack_irq_frames(f[0], sizeof(f[0]), 12), 9);
+	CHECK_STR(f[9], "bpf_prog_0e2b6bb1bd2ac7d5_ks_hog+0x30");
+	CHECK_EQ(stack_irq_frames(g[0], sizeof(g[0]), 3), 0);  /* not an interrupt's stack */
+	CHECK_EQ(stack_irq_frames(f[0], sizeof(f[0]), 8), 0);  /* stub cut off by the depth */
+}
