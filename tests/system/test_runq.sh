@@ -88,6 +88,18 @@ ks_wait "$V_PID" 20 victim
 sleep 0.3
 stop_runq
 
+# --- 1b. the perf-event sampler (the fallback where the tick cannot be
+# traced; forced here): one kernel-bh run, same verdicts
+export KSLEUTH_SAMPLER=perf
+start_runq "$KS_TMP/rq-perf.json" --slower 100ms -C "$CPU" --json || exit 1
+unset KSLEUTH_SAMPLER
+ks_bg V_PID "$VICTIM" -c "$CPU" -d 1.5 -t 50 -o "$KS_TMP/victim-perf.json"
+sleep 0.3
+"$KS" hog --mode kernel-bh -c "$CPU" --run 500ms -n 1 --json >"$KS_TMP/hog-perf.json" 2>"$KS_TMP/hog.err" \
+	|| fail "hog kernel-bh (perf sampler): $(head -c 300 "$KS_TMP/hog.err")"
+ks_wait "$V_PID" 20 victim
+stop_runq
+
 # --- 2. FIFO hog (1 x 400 ms)
 start_runq "$KS_TMP/rq-fifo.json" --slower 100ms -C "$CPU" --json || exit 1
 ks_bg V_PID "$VICTIM" -c "$CPU" -d 1.5 -t 50 -o "$KS_TMP/victim-fifo.json"
@@ -147,7 +159,10 @@ else
 	skip "sampler with nobody waiting: needs 2 CPUs and iperf3"
 fi
 
-python3 - "$KS_TMP" <<'PY' > "$KS_TMP/verdicts"
+# the sampler rides the scheduler tick: CONFIG_HZ samples a second
+KS_HZ=$("$KS" info --json 2>/dev/null | jq -r '.hz // 250')
+[ -n "$KS_HZ" ] && [ "$KS_HZ" != null ] || KS_HZ=250
+KS_HZ=$KS_HZ python3 - "$KS_TMP" <<'PY' > "$KS_TMP/verdicts"
 import json, sys, os
 tmp = sys.argv[1]
 def lines(name):
@@ -169,6 +184,25 @@ def say(ok, msg):
 
 def top(w):
     return w['antagonists'][0] if w.get('antagonists') else {}
+
+# 1b. the perf-event sampler (97 Hz at --slower 100ms)
+v = victim('victim-perf.json')
+runs = [r for r in lines('hog-perf.json') if r.get('type') == 'hog_run']
+rq = [r for r in lines('rq-perf.json') if r.get('type') == 'wait' and not r['ongoing']]
+if not v or not runs:
+    say(False, f"perf sampler: victim or hog missing ({v is not None}, {len(runs)} runs)")
+else:
+    s, e = runs[0]['start_ns'], runs[0]['end_ns']
+    done = [w for w in rq if w['victim']['tid'] == v['tid'] and s <= w['start_ns'] + w['wait_ns'] and w['start_ns'] <= e]
+    if not done:
+        say(False, f"perf sampler: no victim wait reported ({len(rq)} waits)")
+    else:
+        a = top(max(done, key=lambda w: w['wait_ns']))
+        say(a.get('pid') == runs[0]['pid'] and a.get('mode') == 'kernel' and a.get('bh_disabled') is True,
+            f"perf sampler: hog {a.get('pid')} (want {runs[0]['pid']}), mode {a.get('mode')}, BH off {a.get('bh_disabled')}")
+        st = a.get('stack', [])
+        say(any('bpf_prog_test_run' in f for f in st), f"perf sampler: stack has a bpf_prog_test_run frame ({st[-4:] if st else 'none'})")
+        say(a.get('samples', 0) >= 10, f"perf sampler: {a.get('samples', 0)} samples of the hog >= 10")
 
 # 1. kernel hog
 v = victim('victim-kernel.json')
@@ -284,8 +318,8 @@ if os.path.exists(os.path.join(tmp, 'sq-alone.json')):
             a = r['antagonists'][0] if r.get('antagonists') else {}
             say(r['delay_ns'] >= 400_000_000, f"alone: NET_RX delay {r['delay_ns'] // 1_000_000} ms >= 400 (hog ran {(ke - ks) // 1_000_000} ms)")
             say(a.get('pid') == run['pid'], f"alone: top antagonist pid {a.get('pid')} is the hog {run['pid']}")
-            # 499 Hz over the delay: ~2 ms a sample; at least half of them
-            want = r['delay_ns'] // 4_000_000
+            # one sample a tick over the delay (HZ 250: 4 ms); at least half
+            want = r['delay_ns'] * int(os.environ.get('KS_HZ', '250')) // 2_000_000_000
             say(a.get('samples', 0) >= want, f"alone: {a.get('samples', 0)} samples of the hog >= {want} (half the ticks)")
             say(a.get('mode') == 'kernel', f"alone: hog mode {a.get('mode')} is kernel")
             say(a.get('bh_disabled') is True, f"alone: bottom halves seen disabled ({a.get('bh_disabled')})")
