@@ -47,7 +47,7 @@ static const char usage_text[] =
 	"  --ongoing DUR      report a wait still in progress after DUR (slow mode)\n"
 	"  -i, --interval SEC print and reset the histograms every SEC seconds\n"
 	"  -d, --duration DUR stop after DUR (default: until Ctrl-C)\n"
-	"  --no-sampler       no stacks or modes (no perf events)\n"
+	"  --no-sampler       no stacks or modes (nothing on the scheduler tick)\n"
 	"  --json             JSON Lines: {\"type\":\"hist\"...} or {\"type\":\"wait\"...}\n"
 	"\n"
 	"Exit: 0 ok; 1 runtime error (no privileges: run as root); 2 bad command line,\n"

@@ -525,9 +525,9 @@ int sched_open(struct sched_collector **out, const struct sched_opts *o)
 	if (o->sampler) {
 		rc = attach_sampler(c);
 		if (rc < 0) {
-			err("cannot start the stall sampler on the cpu-clock perf event (%s); "
-			    "kernel.perf_event_paranoid or a missing CAP_PERFMON may forbid it",
-			    strerror(-rc));
+			err("cannot start the stall sampler: the scheduler tick is not traceable here and the "
+			    "cpu-clock perf event failed (%s); kernel.perf_event_paranoid or a missing "
+			    "CAP_PERFMON may forbid it", strerror(-rc));
 			goto fail;
 		}
 	}

@@ -28,8 +28,9 @@ struct sched_opts {
 	char comm[TASK_COMM_LEN];       /* only tasks whose comm starts with this ("": all) */
 	char class_comm[TASK_COMM_LEN]; /* SCHED_CLASS_COMM histograms: comm prefix, e.g. "ksoftirqd" */
 	enum sched_hist_by hist_by;     /* keyed histograms besides the per-CPU ones */
-	bool sampler;            /* attach the stall sampler (perf cpu-clock per CPU) */
-	unsigned sample_hz;      /* sampler frequency (0: default, see docs/sampler.md) */
+	bool sampler;            /* attach the stall sampler (on the scheduler tick, else perf cpu-clock) */
+	unsigned sample_hz;      /* perf-event sampler at this rate instead of the tick (0: the tick,
+				  * or a rate from the threshold; docs/sampler.md) */
 	uint64_t sample_after_ns; /* sample once a wait/run passes this (0: threshold / 4) */
 	unsigned seg_ring;       /* run segments kept per CPU, power of two (0: default) */
 	unsigned sample_ring;    /* sampler records kept per CPU, power of two (0: default) */
