@@ -4,7 +4,8 @@
 #     delays >= 400 ms on that CPU, with the hog as the task that ran;
 #  B. a no-preemption hog with bottom halves enabled (syscall program):
 #     ksoftirqd there waits >= 400 ms, yet NET_RX delay stays < 50 ms and
-#     the backlog drops nothing (/proc) — the kernel's post-6.5 behaviour.
+#     the backlog drops far less than under the BH-off hog (/proc) — the
+#     kernel's post-6.5 behaviour.
 . "$(dirname "$0")/lib.sh"
 require_root
 require_cmd iperf3
@@ -20,12 +21,14 @@ ks_bg LOAD "$KS" netbed load "$BED" -c $CPU -d 13 >/dev/null 2>"$KS_TMP/load.err
 sleep 1
 
 # A: bottom halves disabled for 500 ms
+dropa0=$(softnet_dropped $CPU)
 ks_bg KS_PID "$KS" softirq --json --slower 100ms --vector net_rx -C $CPU >"$KS_TMP/a.json" 2>"$KS_TMP/a.err"
 ks_wait_for "$KS_TMP/a.err" "Tracing" 10
 sleep 0.5
 "$KS" hog --mode kernel-bh -c $CPU --run 500ms --gap 1s -n 2 >"$KS_TMP/hog_a.out" 2>&1
 sleep 0.8
 ks_stop "$KS_PID" "ksleuth softirq"
+dropa1=$(softnet_dropped $CPU)
 hog_pid=$(sed -n 's/.* pid \([0-9]*\) .*/\1/p' "$KS_TMP/hog_a.out" | head -1)
 maxd=$(jq -s '[.[] | select(.type=="softirq_delay" and .vector=="net_rx" and .cpu=='$CPU') | .delay_ns] | max // 0' "$KS_TMP/a.json")
 echo "  A: longest NET_RX delay on cpu $CPU: $((maxd / 1000000)) ms; hog pid $hog_pid"
@@ -51,5 +54,12 @@ check_ge "B: ksoftirqd/$CPU waited >= 400ms under the no-preemption hog" "$kw" 4
 check_ge "B: NET_RX still ran (delays measured)" "$runs" 100
 check_le "B: NET_RX raise->entry delay stays < 50ms" "$maxb" 49999999
 check_eq "B: no NET_RX delay records >= 50ms" "$slow" 0
-check_eq "B: no backlog drops on cpu $CPU (/proc/net/softnet_stat)" "$((drop1 - drop0))" 0
+# NET_RX runs at every hardirq exit, so how much of the load it keeps up
+# with depends on the interrupt rate: with the tick alone (250 Hz here) the
+# backlog can overflow now and then. It did not while our sampler added a
+# 499 Hz timer interrupt of its own, which served NET_RX too (an observer
+# effect, gone since the sampler rides the tick: docs/sampler.md).
+echo "  drops on cpu $CPU: A (BH off) $((dropa1 - dropa0)), B (BH on) $((drop1 - drop0))"
+check_le "B: backlog drops at most 1/4 of the BH-off hog's (/proc/net/softnet_stat)" \
+	"$(( 4 * (drop1 - drop0) ))" "$((dropa1 - dropa0))"
 ks_wait "$LOAD" 20 "netbed load"
