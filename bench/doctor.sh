@@ -19,6 +19,7 @@
 # Usage: bench/doctor.sh [N]   (default 7). Runs under the systest lock.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 KS=${KS:-build/ksleuth}
 N=${1:-7}
 TMP=$(mktemp -d /tmp/ksleuth-bench.XXXXXX)
@@ -38,38 +39,14 @@ trap 'exit 130' INT TERM
 exec 9>/tmp/ksleuth-systest.lock
 flock 9
 
-# a veth pair between two namespaces of our own, addresses only there
-ip netns add "$NSA" && ip netns add "$NSB"
-ip link add va netns "$NSA" type veth peer name vb netns "$NSB"
-ip -n "$NSA" addr add 10.203.0.1/24 dev va
-ip -n "$NSB" addr add 10.203.0.2/24 dev vb
-for n in "$NSA" "$NSB"; do ip -n "$n" link set lo up; done
-ip -n "$NSA" link set va up
-ip -n "$NSB" link set vb up
+veth_up "$NSA" "$NSB" 10.203.0
 
 msg_s() { perf bench sched messaging -g 10 -l 400 2>/dev/null | awk '/Total time/{print $3}'; }
-# receiver on the last CPU, sender on CPU 0: unpinned, where the two
-# land moved the throughput by +-25 % between runs (measured)
-RCPU=$(( $(nproc) - 1 ))
-veth_gbps() {
-	ip netns exec "$NSB" taskset -c "$RCPU" iperf3 -s -1 -p 5302 >/dev/null 2>&1 & local s=$!
-	sleep 0.3
-	ip netns exec "$NSA" taskset -c 0 iperf3 -c 10.203.0.2 -p 5302 -P 4 -t 4 -J 2>/dev/null |
-		jq '.end.sum_received.bits_per_second / 1e7 | round / 100'
-	wait "$s" 2>/dev/null || true
-}
+tcp_gbps() { veth_gbps "$NSA" "$NSB" 10.203.0 5302 4; }
 median() { sort -g | awk '{v[NR]=$1} END{print v[int((NR+1)/2)]}'; }
 runs() { for _ in $(seq 1 "$N"); do $1; done | median; }
 
-cat > "$TMP/cmp.bt" <<'BT'
-tracepoint:sched:sched_wakeup { @w[args->pid] = nsecs; }
-tracepoint:sched:sched_switch /@w[args->next_pid]/ {
-	@wait = hist((nsecs - @w[args->next_pid]) / 1000); delete(@w[args->next_pid]);
-}
-tracepoint:irq:softirq_raise /args->vec == 3/ { @r[cpu] = nsecs; }
-tracepoint:irq:softirq_entry /args->vec == 3 && @r[cpu]/ { @rx = hist((nsecs - @r[cpu]) / 1000); delete(@r[cpu]); }
-tracepoint:tcp:tcp_retransmit_skb { @retrans = count(); }
-BT
+cmp_bt "$TMP/cmp.bt"
 
 with() { # with CMD...: start a collector, wait until it is attached
 	"$@" >"$TMP/bg.out" 2>"$TMP/bg.err" & BG=$!
@@ -94,7 +71,7 @@ for r in $(seq 1 "$N"); do
 		c=${CFGS[$(( (r + k) % 4 ))]}
 		start_cfg "$c"
 		msg_s >> "$TMP/msg.$c"
-		veth_gbps >> "$TMP/tcp.$c"
+		tcp_gbps >> "$TMP/tcp.$c"
 		stop_cfg
 	done
 	echo "rep $r of $N done" >&2
@@ -125,7 +102,7 @@ for r in 1 2 3; do
 	for c in none doctor bpftrace; do
 		start_cfg "$c"
 		account "$c" msg_s
-		account "$c" veth_gbps
+		account "$c" tcp_gbps
 		stop_cfg
 	done
 done
@@ -193,7 +170,7 @@ echo "| iperf3 over veth, 4 flows, 4 s (Gbit/s) | $I0 | $I1 ($(pct "$I1" "$I0" t
 echo "| (min-max) | $(spread tcp.none) | $(spread tcp.doctor) | $(spread tcp.bpftrace) | $(spread tcp.perf-sched) |"
 echo "| iperf3, paired (median of per-repetition costs) | | $(paired tcp doctor tput) | $(paired tcp bpftrace tput) | $(paired tcp perf-sched tput) |"
 echo "| CPU during messaging, share of the machine: BPF + process (median of 3) | | $(acct doctor msg_s) | $(acct bpftrace msg_s) | |"
-echo "| CPU during veth iperf3, share of the machine: BPF + process (median of 3) | | $(acct doctor veth_gbps) | $(acct bpftrace veth_gbps) | |"
+echo "| CPU during veth iperf3, share of the machine: BPF + process (median of 3) | | $(acct doctor tcp_gbps) | $(acct bpftrace tcp_gbps) | |"
 echo "| end of a 500 ms hold -> stall record (ms, median / max) | | $DONE_MED / $DONE_MAX | |"
 echo "| start of a wait behind the hold -> first ongoing record (ms, median / max; threshold 100 ms) | | $ONG_MED / $ONG_MAX | |"
 echo "| doctor peak RSS (KiB) | | $RSS | |"

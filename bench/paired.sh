@@ -22,6 +22,7 @@
 # Not a test. Runs under the systest lock.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 KS=${KS:-build/ksleuth}
 WL=${1:?usage: bench/paired.sh messaging|veth|spin doctor|runq|bpftrace|perf-sched|none [CYCLES]}
 TOOL=${2:?usage: bench/paired.sh messaging|veth|spin doctor|runq|bpftrace|perf-sched|none [CYCLES]}
@@ -50,21 +51,8 @@ messaging)
 	run_wl() { perf bench sched messaging -g 10 -l 150 2>/dev/null | awk '/Total time/{print $3}'; } ;;
 veth)
 	DIR=tput
-	ip netns add "$NSA" && ip netns add "$NSB"
-	ip link add va netns "$NSA" type veth peer name vb netns "$NSB"
-	ip -n "$NSA" addr add 10.204.0.1/24 dev va
-	ip -n "$NSB" addr add 10.204.0.2/24 dev vb
-	for n in "$NSA" "$NSB"; do ip -n "$n" link set lo up; done
-	ip -n "$NSA" link set va up
-	ip -n "$NSB" link set vb up
-	RCPU=$(( $(nproc) - 1 ))
-	run_wl() {
-		ip netns exec "$NSB" taskset -c "$RCPU" iperf3 -s -1 -p 5303 >/dev/null 2>&1 & local s=$!
-		sleep 0.3
-		ip netns exec "$NSA" taskset -c 0 iperf3 -c 10.204.0.2 -p 5303 -P 4 -t 3 -J 2>/dev/null |
-			jq '.end.sum_received.bits_per_second / 1e7 | round / 100'
-		wait "$s" 2>/dev/null || true
-	} ;;
+	veth_up "$NSA" "$NSB" 10.204.0
+	run_wl() { veth_gbps "$NSA" "$NSB" 10.204.0 5303 3; } ;;
 spin)
 	DIR=tput
 	cc -O2 -pthread -o "$TMP/spin" -x c - <<'C'
@@ -115,15 +103,7 @@ C
 *) echo "bench/paired.sh: unknown workload '$WL' (messaging, veth or spin)" >&2; exit 2 ;;
 esac
 
-cat > "$TMP/cmp.bt" <<'BT'
-tracepoint:sched:sched_wakeup { @w[args->pid] = nsecs; }
-tracepoint:sched:sched_switch /@w[args->next_pid]/ {
-	@wait = hist((nsecs - @w[args->next_pid]) / 1000); delete(@w[args->next_pid]);
-}
-tracepoint:irq:softirq_raise /args->vec == 3/ { @r[cpu] = nsecs; }
-tracepoint:irq:softirq_entry /args->vec == 3 && @r[cpu]/ { @rx = hist((nsecs - @r[cpu]) / 1000); delete(@r[cpu]); }
-tracepoint:tcp:tcp_retransmit_skb { @retrans = count(); }
-BT
+cmp_bt "$TMP/cmp.bt"
 
 # start TOOL in the background and return once it is attached (its own
 # "ready" line; perf sched record has none: 2 s), then 1 s to settle
