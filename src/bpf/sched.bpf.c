@@ -155,11 +155,13 @@ const volatile __s64 pc_off_from_rq = 0;
  * most other architectures); its size (2 or 4 bytes) from BTF too. */
 const volatile __u32 pend_size = 0; /* 0: unknown */
 const volatile __s64 pend_off_from_rq = 0;
-/* The tick sampler (ks_sched_tick): the scheduler tick's hrtimer function
- * (tick_nohz_handler, from kallsyms) and the per-CPU __irq_regs (the
- * interrupted registers) relative to runqueues; 0: not used. */
-const volatile __u64 tick_fn = 0;
+/* The tick sampler (ks_sched_tick): the per-CPU __irq_regs (the
+ * interrupted registers) relative to runqueues, and the scheduler tick's
+ * hrtimer function (tick_nohz_handler, from kallsyms: written by the user
+ * side after load, so that kallsyms need not be read before it); 0: not
+ * used. */
 const volatile __s64 irq_regs_off_from_rq = 0;
+__u64 tick_fn = 0;
 
 /* This CPU's struct rq, NULL when it cannot be told. */
 static __always_inline struct rq *this_rq(__u32 cpu)

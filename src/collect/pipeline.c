@@ -350,6 +350,10 @@ int pipeline_open(struct pipeline **out, struct loop *l, const struct pipeline_o
 	so.cpus = o->cpus;
 	if (o->ksoftirqd_hist)
 		snprintf(so.class_comm, sizeof(so.class_comm), "ksoftirqd");
+	/* the sched collector last: it keeps the kernel symbols (~10 MB), the
+	 * others' loads each parse vmlinux BTF (~5 MB) and free it */
+	if (softirq_open(&p->sirq, &sio) < 0 || retrans_open(&p->rt, &ro) < 0)
+		return -1;
 	if (sched_open(&p->sched, &so) < 0) {
 		/* without the sampler: culprits and stalls, but no stacks/modes */
 		so.sampler = false;
@@ -359,8 +363,6 @@ int pipeline_open(struct pipeline **out, struct loop *l, const struct pipeline_o
 		     "or kernel/user mode");
 	}
 	p->sampler = so.sampler;
-	if (softirq_open(&p->sirq, &sio) < 0 || retrans_open(&p->rt, &ro) < 0)
-		return -1;
 	p->nsirq = softirq_nr_cpus(p->sirq);
 	p->ncpus = p->nsirq > sched_nr_cpus(p->sched) ? p->nsirq : sched_nr_cpus(p->sched);
 	p->hists = calloc(p->nsirq, sizeof(*p->hists));

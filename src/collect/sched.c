@@ -239,13 +239,7 @@ static int configure(struct sched_collector *c, struct sched_bpf *s)
 		r->pend_size = pend_size;
 		r->pend_off_from_rq = pend_off;
 		r->irq_regs_off_from_rq = regs_off;
-		/* the tick's hrtimer function: tick_nohz_handler since 6.10,
-		 * tick_sched_timer before */
-		uint64_t fn = 0;
-		if (c->try_tick && regs_off && c->ksyms && !(fn = ksyms_addr_of(c->ksyms, "tick_nohz_handler")))
-			fn = ksyms_addr_of(c->ksyms, "tick_sched_timer");
-		r->tick_fn = fn;
-		c->try_tick = c->try_tick && fn;
+		c->try_tick = c->try_tick && regs_off;
 		if (!r->pc_known)
 			dbg("sched sampler: no __preempt_count/runqueues in vmlinux BTF: "
 			    "BH/preemption state unknown");
@@ -330,6 +324,16 @@ static uint64_t stat_sum(struct sched_collector *c, __u32 idx)
  * shows no tick: detached, and the perf events take over. */
 static bool tick_attach(struct sched_collector *c)
 {
+	/* the tick's hrtimer function: tick_nohz_handler since 6.10,
+	 * tick_sched_timer before */
+	uint64_t fn = ksyms_addr_of(c->ksyms, "tick_nohz_handler");
+	if (!fn)
+		fn = ksyms_addr_of(c->ksyms, "tick_sched_timer");
+	if (!fn) {
+		dbg("sched sampler: no tick_nohz_handler or tick_sched_timer in kallsyms");
+		return false;
+	}
+	c->skel->bss->tick_fn = fn;
 	c->skel->links.ks_sched_tick = bpf_program__attach(c->skel->progs.ks_sched_tick);
 	if (!c->skel->links.ks_sched_tick) {
 		dbg("sched sampler: cannot attach to hrtimer_expire_entry: %s", strerror(errno));
@@ -505,12 +509,6 @@ int sched_open(struct sched_collector **out, const struct sched_opts *o)
 	c->seg_ring = pow2_at_least(o->seg_ring ? o->seg_ring : SCHED_SEG_RING_DEFAULT);
 	c->sample_ring = o->sampler ? pow2_at_least(o->sample_ring ? o->sample_ring :
 						    SCHED_SAMPLE_RING_DEFAULT) : 1;
-	/* Kernel symbols now, not at the first stall: reading /proc/kallsyms
-	 * costs ~0.1-0.2 s of CPU, which belongs to the start, not to the
-	 * moment the machine is in trouble and the first finding is due; and
-	 * the tick sampler needs the tick's function address to load. */
-	if (o->sampler)
-		get_ksyms(c);
 	rc = open_load(c);
 	if (rc < 0) {
 		err("cannot load the scheduler tracing programs (%s); 'ksleuth -v ...' shows the "
@@ -522,6 +520,13 @@ int sched_open(struct sched_collector **out, const struct sched_opts *o)
 		err("cannot attach to the sched tracepoints (%s)", strerror(-rc));
 		goto fail;
 	}
+	/* Kernel symbols now, not at the first stall: reading /proc/kallsyms
+	 * costs ~0.1-0.2 s of CPU, which belongs to the start, not to the
+	 * moment the machine is in trouble and the first finding is due; and
+	 * the tick sampler needs the tick's function address. After the load,
+	 * so that the symbols and vmlinux BTF are not in memory together. */
+	if (o->sampler)
+		get_ksyms(c);
 	if (o->sampler) {
 		rc = attach_sampler(c);
 		if (rc < 0) {
