@@ -224,7 +224,9 @@ if v:
         w = max(done, key=lambda w: w['wait_ns'])
         a = top(w)
         say(w['wait_ns'] >= 450_000_000, f"{tag}: victim waited {w['wait_ns'] // 1_000_000} ms >= 450")
-        say(a.get('pid') == run['pid'], f"{tag}: top antagonist pid {a.get('pid')} is the hog {run['pid']}")
+        others = [(x.get('pid'), x.get('comm'), round(x.get('share', 0), 3)) for x in w.get('antagonists', [])[:3]]
+        say(a.get('pid') == run['pid'], f"{tag}: top antagonist pid {a.get('pid')} is the hog {run['pid']}"
+            + ("" if a.get('pid') == run['pid'] else f" (the hog's own record: cpu {run.get('cpu')}; antagonists {others})"))
         say(a.get('comm') == 'ksleuth', f"{tag}: top antagonist comm {a.get('comm')!r} is the hog's ('ksleuth')")
         say(a.get('share', 0) >= 0.9, f"{tag}: hog share {a.get('share', 0):.3f} >= 0.90")
         say(a.get('mode') == 'kernel', f"{tag}: hog mode {a.get('mode')} is kernel")
