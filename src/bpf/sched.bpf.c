@@ -833,7 +833,7 @@ static __always_inline bool head_seg_refresh(struct sched_cpu *c, __u32 cpu)
  * has no task to wait for (the BH-disabled hog). NET_RX found pending on
  * two ticks in a row (>= one period undone: bottom halves must be off)
  * samples at once. */
-static __always_inline __u32 kernel_run_gate(bool user, struct sched_cpu *c, __u32 cpu, __u64 *now)
+static __always_inline __u32 kernel_run_gate(bool user, struct rq *rq, struct sched_cpu *c, __u64 *now)
 {
 	__u64 seg = c->seg_head + 1;
 	__u32 why = 0;
@@ -860,7 +860,7 @@ static __always_inline __u32 kernel_run_gate(bool user, struct sched_cpu *c, __u
 	if (*now >= c->kern_since_ns && *now - c->kern_since_ns >= sample_after_ns)
 		why |= SCHED_SAMPLE_BY_KERNEL;
 	if (pend_size) {
-		pend = netrx_pending(this_rq(cpu));
+		pend = netrx_pending(rq);
 		if (pend && c->netrx_pending)
 			why |= SCHED_SAMPLE_BY_NETRX;
 		c->netrx_pending = pend;
@@ -870,8 +870,8 @@ static __always_inline __u32 kernel_run_gate(bool user, struct sched_cpu *c, __u
 
 /* One sampler record: who runs, user or kernel mode, its stack, the
  * preempt count; why says which gate asked for it. */
-static __always_inline void take_sample(void *ctx, bool user, struct sched_cpu *c, __u32 cpu, __u64 now,
-					__u32 why)
+static __always_inline void take_sample(void *ctx, bool user, struct rq *rq, struct sched_cpu *c, __u32 cpu,
+					__u64 now, __u32 why)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	__u64 head = c->sample_head;
@@ -893,7 +893,7 @@ static __always_inline void take_sample(void *ctx, bool user, struct sched_cpu *
 		if (s->kstack_id < 0 && s->ustack_id < 0)
 			stat_inc(SCHED_STAT_STACK_ERRS);
 		s->preempt_count = 0;
-		if (read_preempt_count(pc_known ? this_rq(cpu) : NULL, &s->preempt_count))
+		if (read_preempt_count(rq, &s->preempt_count))
 			s->flags |= SCHED_SAMPLE_PC_VALID;
 		s->seq = head + 1;
 		c->sample_head = head + 1;
@@ -910,8 +910,9 @@ static __always_inline void take_sample(void *ctx, bool user, struct sched_cpu *
  * running one held the CPU for half that, or while the running task has
  * been in the kernel that long (kernel_run_gate). An idle CPU returns after
  * one lookup, a user task alone after two reads. user: the interrupted
- * context was user mode. */
-static __always_inline int sample_tick(void *ctx, bool user)
+ * context was user mode; rq: this CPU's runqueue if the caller has it
+ * (else looked up here once, unless the CPU is idle). */
+static __always_inline int sample_tick(void *ctx, bool user, struct rq *rq)
 {
 	__u32 cpu = bpf_get_smp_processor_id();
 	struct sched_cpu *c = bpf_map_lookup_elem(&cpus, &cpu);
@@ -921,6 +922,8 @@ static __always_inline int sample_tick(void *ctx, bool user)
 
 	if (!c)
 		return 0;
+	if (!rq && (c->waiter_tid || c->cur_tid))
+		rq = this_rq(cpu);
 	if (c->waiter_tid) {
 		now = bpf_ktime_get_ns();
 		since = c->waiter_since_ns;
@@ -929,7 +932,6 @@ static __always_inline int sample_tick(void *ctx, bool user)
 			 * kind slot was taken by another tid) would sample and
 			 * report forever: nobody waits when the running task
 			 * is alone on the runqueue. */
-			struct rq *rq = this_rq(cpu);
 			if (rq ? BPF_CORE_READ(rq, nr_running) < 2 : !c->cur_tid)
 				c->waiter_tid = 0; /* (idle: its runqueue is empty) */
 			else
@@ -944,9 +946,9 @@ static __always_inline int sample_tick(void *ctx, bool user)
 	if (waiter_long && now - c->cur_start_ns >= sample_after_ns / 2)
 		why = SCHED_SAMPLE_BY_WAITER;
 	if (c->cur_tid)
-		why |= kernel_run_gate(user, c, cpu, &now);
+		why |= kernel_run_gate(user, rq, c, &now);
 	if (why)
-		take_sample(ctx, user, c, cpu, now, why);
+		take_sample(ctx, user, rq, c, cpu, now, why);
 
 	/* Once per wait: an "ongoing" record while it still lasts. */
 	if (ongoing_ns && waiter_long && now - since >= ongoing_ns && c->waiter_reported != since) {
@@ -1002,19 +1004,19 @@ int BPF_PROG(ks_sched_tick, struct hrtimer *timer, ktime_t *now)
 	/* pt_regs::cs is a u16 in a union since 6.9 (FRED): read the slot */
 	if (bpf_probe_read_kernel(&cs, sizeof(cs), (char *)regs + __builtin_offsetof(struct pt_regs, cs)))
 		return 0;
-	return sample_tick(ctx, (cs & 3) != 0);
+	return sample_tick(ctx, (cs & 3) != 0, rq);
 #elif defined(__TARGET_ARCH_arm64)
 	if (bpf_probe_read_kernel(&cs, sizeof(cs), &regs->pstate))
 		return 0;
-	return sample_tick(ctx, (cs & 0xf) == 0);
+	return sample_tick(ctx, (cs & 0xf) == 0, rq);
 #else
 	return 0;
 #endif
 }
 
-/* The same on a cpu-clock perf event (kernels where fentry cannot attach). */
+/* The same on a cpu-clock perf event, where the tick is not seen. */
 SEC("perf_event")
 int ks_sched_sample(struct bpf_perf_event_data *ctx)
 {
-	return sample_tick(ctx, regs_user_mode(ctx));
+	return sample_tick(ctx, regs_user_mode(ctx), NULL);
 }

@@ -52,7 +52,7 @@ struct sched_collector {
 	unsigned ncpu;
 	bool btf;                  /* tp_btf programs (else raw_tp) */
 	bool sched_info;           /* waits from the kernel's sched_info (else our stamps) */
-	bool try_tick;             /* load the tick sampler (fentry) beside the perf one */
+	bool try_tick;             /* load the tick sampler beside the perf one */
 	bool tick_sampler;         /* the sampler rides the scheduler tick (else perf events) */
 	struct sched_opts o;
 	unsigned seg_ring, sample_ring;
@@ -291,7 +291,8 @@ static int open_load(struct sched_collector *c)
 	for (int attempt = first; attempt < 3; attempt++) {
 		c->btf = attempt < 2;
 		c->try_tick = attempt == 0;
-		if (c->try_tick && !c->o.sampler)
+		/* no sampler, or a perf rate asked for: nothing on the tick */
+		if (c->try_tick && (!c->o.sampler || c->o.sample_hz))
 			continue;
 		struct sched_bpf *s = sched_bpf__open();
 		if (!s)
@@ -354,7 +355,7 @@ static int attach_sampler(struct sched_collector *c)
 	int attached = 0;
 
 	/* the scheduler tick first: no interrupts of our own */
-	if (c->try_tick && !c->o.sample_hz) {
+	if (c->try_tick) {
 		if (tick_attach(c)) {
 			c->tick_sampler = true;
 			dbg("sched sampler: on the scheduler tick (hrtimer_expire_entry of tick_nohz_handler)");
@@ -525,9 +526,8 @@ int sched_open(struct sched_collector **out, const struct sched_opts *o)
 	 * moment the machine is in trouble and the first finding is due; and
 	 * the tick sampler needs the tick's function address. After the load,
 	 * so that the symbols and vmlinux BTF are not in memory together. */
-	if (o->sampler)
-		get_ksyms(c);
 	if (o->sampler) {
+		get_ksyms(c);
 		rc = attach_sampler(c);
 		if (rc < 0) {
 			err("cannot start the stall sampler: the scheduler tick is not traceable here and the "
