@@ -30,14 +30,12 @@ NSA=ksbd-a-$$ NSB=ksbd-b-$$
 cleanup() {
 	[ -n "$BG" ] && kill -TERM "$BG" 2>/dev/null && wait "$BG" 2>/dev/null
 	[ -n "$STATS" ] && kill -TERM "$STATS" 2>/dev/null && wait "$STATS" 2>/dev/null
-	ip netns del "$NSA" 2>/dev/null || true
-	ip netns del "$NSB" 2>/dev/null || true
+	veth_down "$NSA" "$NSB"
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-exec 9>/tmp/ksleuth-systest.lock
-flock 9
+bench_lock
 
 veth_up "$NSA" "$NSB" 10.203.0
 

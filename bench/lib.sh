@@ -5,8 +5,8 @@
 # shellcheck shell=bash
 
 # veth_up NSA NSB NET: namespaces NSA and NSB joined by a veth pair,
-# NET.1 in NSA and NET.2 in NSB (NET like 10.203.0). The caller deletes
-# the namespaces (ip netns del) on exit.
+# NET.1 in NSA and NET.2 in NSB (NET like 10.203.0). The caller removes
+# them on exit (veth_down).
 veth_up() {
 	ip netns add "$1" && ip netns add "$2"
 	ip link add va netns "$1" type veth peer name vb netns "$2"
@@ -16,6 +16,19 @@ veth_up() {
 	ip -n "$2" link set lo up
 	ip -n "$1" link set va up
 	ip -n "$2" link set vb up
+}
+
+# veth_down NSA NSB: the pair's namespaces gone (none of it left if absent)
+veth_down() {
+	ip netns del "$1" 2>/dev/null || true
+	ip netns del "$2" 2>/dev/null || true
+}
+
+# bench_lock: wait for the lock the system tests hold (fd 9), so that a
+# benchmark and a test never measure each other
+bench_lock() {
+	exec 9>/tmp/ksleuth-systest.lock
+	flock 9
 }
 
 # veth_gbps NSA NSB NET PORT SECS: iperf3, 4 flows NSA -> NSB for SECS,

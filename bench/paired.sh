@@ -36,14 +36,12 @@ cleanup() {
 		kill -TERM "$BG" 2>/dev/null || true
 		wait "$BG" 2>/dev/null || true
 	fi
-	ip netns del "$NSA" 2>/dev/null || true
-	ip netns del "$NSB" 2>/dev/null || true
+	veth_down "$NSA" "$NSB"
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-exec 9>/tmp/ksleuth-systest.lock
-flock 9
+bench_lock
 
 case $WL in
 messaging)
