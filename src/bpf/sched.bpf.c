@@ -162,6 +162,21 @@ const volatile __s64 pend_off_from_rq = 0;
  * used. */
 const volatile __s64 irq_regs_off_from_rq = 0;
 __u64 tick_fn = 0;
+/* The NET_RX hold watch (netrx_look): on, this CPU's NET_RX run count
+ * (kstat.softirqs[NET_RX_SOFTIRQ]) relative to runqueues as above, half
+ * the sampler's period (written after attach, 0: unknown) and which half
+ * of netrx_stats the holds go to (flipped by the user side). */
+const volatile bool netrx_holds = false;
+const volatile __s64 netrx_runs_off_from_rq = 0;
+__u64 netrx_pad_ns = 0;
+__u32 netrx_gen = 0;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 2);
+	__type(key, __u32);
+	__type(value, struct sched_netrx_stat);
+} netrx_stats SEC(".maps");
 
 /* This CPU's struct rq, NULL when it cannot be told. */
 static __always_inline struct rq *this_rq(__u32 cpu)
@@ -208,6 +223,84 @@ static __always_inline void stat_inc(__u32 i)
 
 	if (v)
 		(*v)++;
+}
+
+/* ---- NET_RX held off, watched at the tick ---------------------------------
+ * Tracing every NET_RX raise and entry costs two programs per packet
+ * burst (~130k each a second under veth TCP here, 2 % of the machine).
+ * The doctor needs only the holds that last: NET_RX pending at two looks
+ * (ticks, or a switch to idle) with no NET_RX run in between (the CPU's
+ * run count unchanged) was held off all that time: bottom halves or
+ * interrupts off, or ksoftirqd not run. A look costs one read of the
+ * pending word, and one more of the run count while it is pending. */
+
+/* A hold ends: NET_RX ran, or is no longer pending, between the last
+ * look that saw it held and now. It was raised after the look before
+ * hold_first_ns, so the report is [first - pad, last + pad] (pad: half
+ * the period between looks), clipped to now: too long or too short by
+ * at most a period, by nothing on average. A hold seen at one look only
+ * lasted less than about two periods and is not counted. */
+static __always_inline void netrx_hold_end(struct sched_cpu *c, __u32 cpu, __u64 now)
+{
+	__u64 first = c->hold_first_ns, last = c->hold_last_ns, pad = netrx_pad_ns;
+	__u64 start = first > pad ? first - pad : first, end = last + pad, dur;
+	__u32 idx = netrx_gen & 1;
+	struct sched_netrx_stat *st;
+	struct sched_event *e;
+
+	c->netrx &= ~SCHED_NETRX_HOLD;
+	if (last <= first)
+		return;
+	if (end > now)
+		end = now;
+	if (end <= start)
+		return;
+	dur = end - start;
+	st = bpf_map_lookup_elem(&netrx_stats, &idx);
+	if (st) {
+		st->holds++;
+		if (dur > st->max_ns)
+			st->max_ns = dur;
+	}
+	if (!threshold_ns || dur < threshold_ns)
+		return;
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		stat_inc(SCHED_STAT_RB_DROPS);
+		return;
+	}
+	__builtin_memset(e, 0, sizeof(*e));
+	e->type = SCHED_EV_NETRX;
+	e->cpu = cpu;
+	e->run_cpu = cpu;
+	e->start_ns = start;
+	e->wait_ns = dur;
+	/* rare (a hold past the threshold): no reason to keep it waiting */
+	bpf_ringbuf_submit(e, BPF_RB_FORCE_WAKEUP);
+	stat_inc(SCHED_STAT_RECORDS);
+}
+
+/* One look at NET_RX on this CPU at now; pend: its pending bit, just
+ * read. */
+static __always_inline void netrx_look(struct sched_cpu *c, struct rq *rq, __u32 cpu, bool pend, __u64 now)
+{
+	__u32 runs = 0;
+
+	if (pend && bpf_probe_read_kernel(&runs, sizeof(runs), (char *)rq + netrx_runs_off_from_rq))
+		pend = false;
+	if (c->netrx & SCHED_NETRX_HOLD) {
+		if (pend && runs == c->hold_runs) {
+			c->hold_last_ns = now;
+			return;
+		}
+		netrx_hold_end(c, cpu, now);
+	}
+	if (pend) {
+		c->hold_first_ns = now;
+		c->hold_last_ns = now;
+		c->hold_runs = runs;
+		c->netrx |= SCHED_NETRX_HOLD;
+	}
 }
 
 /* Field reads that work in both program kinds: tp_btf hands us trusted
@@ -657,6 +750,10 @@ static __always_inline int on_switch_fast(struct task_struct *prev, struct task_
 
 	__u32 next_tid = next->pid;
 	__u64 cm[2];
+	/* going idle with a NET_RX hold open: the tick may stop now, so look
+	 * here whether it ended (see netrx_look) */
+	if (!next_tid && (c->netrx & SCHED_NETRX_HOLD))
+		netrx_look(c, rq, cpu, netrx_pending(rq), now);
 	if (!next_in(c, cpu, next, next_tid, now, cm, true))
 		return 0;
 
@@ -716,6 +813,11 @@ static __always_inline int on_switch_stamps(struct task_struct *prev, struct tas
 
 	__u32 next_tid = TREAD(btf, next, pid);
 	__u64 cm[2];
+	if (!next_tid && (c->netrx & SCHED_NETRX_HOLD)) {
+		struct rq *rq = this_rq(cpu);
+		if (rq)
+			netrx_look(c, rq, cpu, netrx_pending(rq), now);
+	}
 	if (!next_in(c, cpu, next, next_tid, now, cm, btf))
 		return 0;
 
@@ -833,17 +935,16 @@ static __always_inline bool head_seg_refresh(struct sched_cpu *c, __u32 cpu)
  * has no task to wait for (the BH-disabled hog). NET_RX found pending on
  * two ticks in a row (>= one period undone: bottom halves must be off)
  * samples at once. */
-static __always_inline __u32 kernel_run_gate(bool user, struct rq *rq, struct sched_cpu *c, __u64 *now)
+static __always_inline __u32 kernel_run_gate(bool user, bool pend, struct sched_cpu *c, __u64 *now)
 {
 	__u64 seg = c->seg_head + 1;
 	__u32 why = 0;
-	bool pend;
 
 	if (user) {
 		if (c->kern_since_ns || c->kern_seg != seg) {
 			c->kern_seg = seg;
 			c->kern_since_ns = 0;
-			c->netrx_pending = 0;
+			c->netrx &= ~SCHED_NETRX_PEND_KERN;
 		}
 		return 0;
 	}
@@ -852,19 +953,16 @@ static __always_inline __u32 kernel_run_gate(bool user, struct rq *rq, struct sc
 	if (c->kern_seg != seg) {
 		c->kern_seg = seg;
 		c->kern_since_ns = c->cur_start_ns;
-		c->netrx_pending = 0;
+		c->netrx &= ~SCHED_NETRX_PEND_KERN;
 	} else if (!c->kern_since_ns) {
 		c->kern_since_ns = *now;
-		c->netrx_pending = 0;
+		c->netrx &= ~SCHED_NETRX_PEND_KERN;
 	}
 	if (*now >= c->kern_since_ns && *now - c->kern_since_ns >= sample_after_ns)
 		why |= SCHED_SAMPLE_BY_KERNEL;
-	if (pend_size) {
-		pend = netrx_pending(rq);
-		if (pend && c->netrx_pending)
-			why |= SCHED_SAMPLE_BY_NETRX;
-		c->netrx_pending = pend;
-	}
+	if (pend && (c->netrx & SCHED_NETRX_PEND_KERN))
+		why |= SCHED_SAMPLE_BY_NETRX;
+	c->netrx = pend ? c->netrx | SCHED_NETRX_PEND_KERN : c->netrx & ~SCHED_NETRX_PEND_KERN;
 	return why;
 }
 
@@ -920,10 +1018,20 @@ static __always_inline int sample_tick(void *ctx, bool user, struct rq *rq)
 	bool waiter_long = false;
 	__u32 why = 0;
 
+	bool pend = false;
+
 	if (!c)
 		return 0;
-	if (!rq && (c->waiter_tid || c->cur_tid))
+	if (!rq && (c->waiter_tid || c->cur_tid || (c->netrx & SCHED_NETRX_HOLD)))
 		rq = this_rq(cpu);
+	/* NET_RX pending: for the hold watch on every tick, for the kernel
+	 * run gate on a kernel-mode one */
+	if (rq && (netrx_holds || (!user && c->cur_tid)))
+		pend = netrx_pending(rq);
+	if (netrx_holds && rq && (pend || (c->netrx & SCHED_NETRX_HOLD))) {
+		now = bpf_ktime_get_ns();
+		netrx_look(c, rq, cpu, pend, now);
+	}
 	if (c->waiter_tid) {
 		now = bpf_ktime_get_ns();
 		since = c->waiter_since_ns;
@@ -946,7 +1054,7 @@ static __always_inline int sample_tick(void *ctx, bool user, struct rq *rq)
 	if (waiter_long && now - c->cur_start_ns >= sample_after_ns / 2)
 		why = SCHED_SAMPLE_BY_WAITER;
 	if (c->cur_tid)
-		why |= kernel_run_gate(user, rq, c, &now);
+		why |= kernel_run_gate(user, pend, c, &now);
 	if (why)
 		take_sample(ctx, user, rq, c, cpu, now, why);
 

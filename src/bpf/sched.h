@@ -120,10 +120,15 @@ struct sched_sample {
  * drifts by the NTP slew (at most 500 ppm) between refreshes: <= 2 us. */
 #define SCHED_CLK_CALIB_NS 4000000ULL
 
-/* Per-CPU state, one entry per CPU in an mmapable array: two cache
+/* struct sched_cpu::netrx bits */
+#define SCHED_NETRX_PEND_KERN 0x1 /* NET_RX pending at the last tick of this kernel run */
+#define SCHED_NETRX_HOLD      0x2 /* a NET_RX hold is open (line 3) */
+
+/* Per-CPU state, one entry per CPU in an mmapable array: three cache
  * lines, one written by the CPU itself on every switch and tick, one
  * read by the wakeups on other CPUs and written rarely, so that a wakeup
- * does not pull a line the target CPU keeps writing. */
+ * does not pull a line the target CPU keeps writing, and one for the
+ * NET_RX hold watch, touched only while NET_RX is seen pending. */
 struct sched_cpu {
 	/* line 1: this CPU's own, written by sched_switch and the sampler */
 	__u64 seg_head;     /* segments written on this CPU so far */
@@ -135,8 +140,8 @@ struct sched_cpu {
 	/* the sampler's kernel-run tracking (written only by the sampler):
 	 * the segment (seg_head + 1) the run belongs to, when the task was
 	 * first seen in the kernel without a user-mode tick since (0: its
-	 * last tick was in user mode), NET_RX pending at its last tick */
-	__u32 netrx_pending;
+	 * last tick was in user mode); SCHED_NETRX_* bits */
+	__u32 netrx;
 	__u64 kern_seg;
 	__u64 kern_since_ns;
 	__u64 rb_woke_ns;   /* when a record from this CPU last woke the consumer */
@@ -154,8 +159,25 @@ struct sched_cpu {
 	 * SCHED_CLK_CALIB_NS of rq clock (clk_at: when) */
 	__u64 clk_off;
 	__u64 clk_at;
+	/* line 3: NET_RX held off (netrx_holds), while SCHED_NETRX_HOLD:
+	 * NET_RX was pending, with the CPU's NET_RX run count at hold_runs,
+	 * at every look from hold_first_ns to hold_last_ns (ticks, and
+	 * switches to idle) */
+	__u64 hold_first_ns;
+	__u64 hold_last_ns;
+	__u32 hold_runs;
+	__u32 _pad2;
+	__u64 _pad3[5];
 };
-#define SCHED_CPU_SIZE 128 /* checked on the user side */
+#define SCHED_CPU_SIZE 192 /* checked on the user side */
+
+/* NET_RX holds that ended, per CPU and interval (double-buffered by the
+ * bss word netrx_gen): how many were seen at two looks or more, and the
+ * longest, as reported (see sched.bpf.c: netrx_hold_end). */
+struct sched_netrx_stat {
+	__u64 holds;
+	__u64 max_ns;
+};
 
 /* A slow-wait record wakes the consumer only if none from this CPU did in
  * the last SCHED_RB_WAKE_NS; the others wait for its periodic drain
@@ -166,6 +188,7 @@ struct sched_cpu {
 enum sched_event_type {
 	SCHED_EV_WAIT = 1,    /* a wait above the threshold ended */
 	SCHED_EV_ONGOING = 2, /* a wait passed ongoing_ns and still lasts */
+	SCHED_EV_NETRX = 3,   /* NET_RX was held off at least threshold_ns (no task: pid 0) */
 };
 
 struct sched_event {

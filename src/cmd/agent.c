@@ -374,6 +374,7 @@ static int agent_start(struct agent *a, uint64_t threshold_ns)
 {
 	struct pipeline_opts po = {
 		.threshold_ns = threshold_ns,
+		.softirq_trace = true,           /* every softirq's delay and run time histograms */
 		.softirq_vec_mask = 0,           /* all vectors: they are all exported */
 		.ksoftirqd_hist = true,          /* ksleuth_ksoftirqd_wakeup_delay_seconds */
 		.on_event = on_engine,

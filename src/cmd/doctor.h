@@ -26,6 +26,7 @@ struct doctor_opts {
 	struct cpuset cpus;
 	const char *netns;        /* TCP counters of this namespace (ip netns name) */
 	bool bpf_stats;           /* benchmark aid: BPF run-time statistics on, printed at the end */
+	bool netrx_trace;         /* trace every NET_RX raise and entry (pipeline_opts.softirq_trace) */
 	FILE *out;
 	/* Called once the collectors are attached and the loop exists, before
 	 * it runs (the demo starts its load and hog from here). */

@@ -64,6 +64,19 @@ int attach_sum_percpu(int fd, unsigned nr_cpus, uint64_t *out, unsigned n)
 	return 0;
 }
 
+int attach_take_half(int fd, uint32_t *gen, void *out, const void *zero)
+{
+	__u32 idx = __atomic_load_n(gen, __ATOMIC_RELAXED) & 1;
+
+	/* new updates go to the other half from now on */
+	__atomic_store_n(gen, idx ^ 1, __ATOMIC_SEQ_CST);
+	if (bpf_map_lookup_elem(fd, &idx, out) < 0)
+		return -errno;
+	if (bpf_map_update_elem(fd, &idx, zero, BPF_ANY) < 0)
+		return -errno;
+	return 0;
+}
+
 int attach_prog_stats(const struct bpf_object *obj, struct prog_stat *out, int max)
 {
 	struct bpf_program *p;

@@ -34,6 +34,13 @@ void *attach_btf_or_raw(void *(*load)(void *arg, bool raw), void *arg, const cha
  * n. Missing elements read as 0. Returns 0 or -ENOMEM. */
 int attach_sum_percpu(int fd, unsigned nr_cpus, uint64_t *out, unsigned n);
 
+/* Double-buffered per-CPU results: the BPF side adds to entry (*gen & 1)
+ * of a two-entry per-CPU array map. Switches it to the other entry, then
+ * reads this one into out (one value per possible CPU) and resets it from
+ * zero (as many zeroed values). An update racing with the switch (well
+ * under a microsecond) can be lost. Returns 0 or -errno. */
+int attach_take_half(int fd, uint32_t *gen, void *out, const void *zero);
+
 /* Run-time statistics of an object's loaded programs (counted only while
  * BPF stats are enabled, e.g. by bpf_enable_stats()). Fills at most max,
  * returns how many. */

@@ -35,7 +35,8 @@ struct pipeline {
 	unsigned ncpus, nsirq;
 	uint64_t t0_ns;
 	/* per-second scratch and previous readings */
-	struct softirq_hists *hists;
+	struct softirq_hists *hists;        /* softirq_trace: nsirq */
+	struct sched_netrx_stat *holds;     /* else NET_RX holds: sched_nr_cpus */
 	struct eng_cpu_sample *cpu;
 	uint64_t *ksw_rec;           /* longest ksoftirqd wait record this second, per CPU */
 	struct hist *ksw_prev;       /* ksoftirqd histograms at the last second (ksoftirqd_hist) */
@@ -160,6 +161,16 @@ static void hand_over(struct pipeline *p, const struct stall_window_info *wi, co
 	engine_add_stall(p->eng, &p->stall);
 }
 
+/* NET_RX could not run on cpu from t0 to t1: a stall with no task waiting. */
+static void netrx_stall(struct pipeline *p, unsigned cpu, uint64_t t0, uint64_t t1)
+{
+	struct stall_window_info wi;
+
+	fill_stall(p, &p->stall, &wi, cpu, t0, t1);
+	snprintf(p->stall.victim_comm, sizeof(p->stall.victim_comm), "NET_RX");
+	hand_over(p, &wi, "softirq waited to run");
+}
+
 static void on_wait(const struct sched_wait *w, void *arg)
 {
 	struct pipeline *p = arg;
@@ -168,6 +179,10 @@ static void on_wait(const struct sched_wait *w, void *arg)
 
 	if (w->cpu >= p->ncpus || !cpu_wanted(p, w->cpu))
 		return;
+	if (w->netrx) {
+		netrx_stall(p, w->cpu, w->start_ns, w->start_ns + w->wait_ns);
+		return;
+	}
 	if (!strncmp(w->comm, "ksoftirqd/", 10) && w->wait_ns > p->ksw_rec[w->cpu])
 		p->ksw_rec[w->cpu] = w->wait_ns;
 	uint64_t t0 = w->start_ns, t1 = w->start_ns + w->wait_ns;
@@ -207,13 +222,10 @@ static void on_wait(const struct sched_wait *w, void *arg)
 static void on_softirq(const struct softirq_event *e, void *arg)
 {
 	struct pipeline *p = arg;
-	struct stall_window_info wi;
 
 	if (e->vec != SOFTIRQ_NET_RX || e->cpu >= p->ncpus || !cpu_wanted(p, e->cpu) || e->entry_ns < e->raise_ns)
 		return;
-	fill_stall(p, &p->stall, &wi, e->cpu, e->raise_ns, e->entry_ns);
-	snprintf(p->stall.victim_comm, sizeof(p->stall.victim_comm), "NET_RX");
-	hand_over(p, &wi, "softirq waited to run");
+	netrx_stall(p, e->cpu, e->raise_ns, e->entry_ns);
 }
 
 static void on_kmsg_fd(struct loop *l, int fd, uint32_t events, void *arg)
@@ -258,10 +270,11 @@ static void tick(struct loop *l, void *arg)
 	memset(p->cpu, 0, sizeof(*p->cpu) * p->ncpus);
 	/* pending ring-buffer records first, so this second's stalls are in */
 	sched_drain(p->sched);
-	softirq_poll(p->sirq, 0);
+	if (p->sirq)
+		softirq_poll(p->sirq, 0);
 	retrans_drain(p->rt);
 
-	have_hists = softirq_take(p->sirq, p->hists) == 0;
+	have_hists = p->sirq && softirq_take(p->sirq, p->hists) == 0;
 	if (have_hists) {
 		for (unsigned c = 0; c < p->nsirq && c < p->ncpus; c++) {
 			const struct hist *h = &p->hists[c].delay[SOFTIRQ_NET_RX];
@@ -270,6 +283,11 @@ static void tick(struct loop *l, void *arg)
 			p->cpu[c].netrx_max_ns = h->max_ns;
 			p->cpu[c].netrx_p99_ns = hist_percentile_ns(h, 99);
 		}
+	} else if (p->holds && sched_netrx_take(p->sched, p->holds) == 0) {
+		/* at tick resolution, and no p99: the watch sees only the holds */
+		for (unsigned c = 0; c < p->ncpus; c++)
+			if (cpu_wanted(p, c))
+				p->cpu[c].netrx_max_ns = p->holds[c].max_ns;
 	}
 	for (unsigned c = 0; c < p->ncpus; c++) {
 		uint64_t w = p->ksw_rec[c];
@@ -348,11 +366,13 @@ int pipeline_open(struct pipeline **out, struct loop *l, const struct pipeline_o
 		so.ongoing_ns = o->threshold_ns;
 	so.cpus_set = o->cpus_set;
 	so.cpus = o->cpus;
+	so.netrx_holds = !o->softirq_trace;
+	so.tick_hz = p->kf.hz;
 	if (o->ksoftirqd_hist)
 		snprintf(so.class_comm, sizeof(so.class_comm), "ksoftirqd");
 	/* the sched collector last: it keeps the kernel symbols (~10 MB), the
 	 * others' loads each parse vmlinux BTF (~5 MB) and free it */
-	if (softirq_open(&p->sirq, &sio) < 0 || retrans_open(&p->rt, &ro) < 0)
+	if ((o->softirq_trace && softirq_open(&p->sirq, &sio) < 0) || retrans_open(&p->rt, &ro) < 0)
 		return -1;
 	if (sched_open(&p->sched, &so) < 0) {
 		/* without the sampler: culprits and stalls, but no stacks/modes */
@@ -363,16 +383,28 @@ int pipeline_open(struct pipeline **out, struct loop *l, const struct pipeline_o
 		     "or kernel/user mode");
 	}
 	p->sampler = so.sampler;
-	p->nsirq = softirq_nr_cpus(p->sirq);
-	p->ncpus = p->nsirq > sched_nr_cpus(p->sched) ? p->nsirq : sched_nr_cpus(p->sched);
-	p->hists = calloc(p->nsirq, sizeof(*p->hists));
+	if (!p->sirq && !sched_netrx_holds(p->sched)) {
+		dbg("NET_RX hold watch unavailable (no sampler, or no softirq pending word or kstat in "
+		    "vmlinux BTF): tracing softirq raise and entry instead");
+		if (softirq_open(&p->sirq, &sio) < 0)
+			return -1;
+	}
+	p->ncpus = sched_nr_cpus(p->sched);
+	if (p->sirq) {
+		p->nsirq = softirq_nr_cpus(p->sirq);
+		if (p->nsirq > p->ncpus)
+			p->ncpus = p->nsirq;
+		p->hists = calloc(p->nsirq, sizeof(*p->hists));
+	} else {
+		p->holds = calloc(sched_nr_cpus(p->sched), sizeof(*p->holds));
+	}
 	p->cpu = calloc(p->ncpus, sizeof(*p->cpu));
 	p->ksw_rec = calloc(p->ncpus, sizeof(*p->ksw_rec));
 	p->win = calloc(1, sizeof(*p->win));
 	p->wcache = calloc(p->ncpus, sizeof(*p->wcache)); /* NULL: every wait is filled */
 	if (o->ksoftirqd_hist)
 		p->ksw_prev = calloc(p->ncpus, sizeof(*p->ksw_prev));
-	if (!p->hists || !p->cpu || !p->ksw_rec || !p->win || (o->ksoftirqd_hist && !p->ksw_prev)) {
+	if ((!p->hists && !p->holds) || !p->cpu || !p->ksw_rec || !p->win || (o->ksoftirqd_hist && !p->ksw_prev)) {
 		err("out of memory");
 		return -1;
 	}
@@ -405,11 +437,16 @@ int pipeline_open(struct pipeline **out, struct loop *l, const struct pipeline_o
 		err("cannot create the doctor's engine (out of memory)");
 		return -1;
 	}
-	softirq_take(p->sirq, p->hists); /* start the first interval clean */
+	/* start the first interval clean */
+	if (p->sirq)
+		softirq_take(p->sirq, p->hists);
+	else
+		sched_netrx_take(p->sched, p->holds);
 	retrans_stats(p->rt, p->rt_prev);
 	sched_set_wait_cb(p->sched, on_wait, p);
-	softirq_set_event_cb(p->sirq, on_softirq, p);
-	if (sched_add_to_loop(p->sched, l) < 0 || softirq_add_to_loop(p->sirq, l) < 0 ||
+	if (p->sirq)
+		softirq_set_event_cb(p->sirq, on_softirq, p);
+	if (sched_add_to_loop(p->sched, l) < 0 || (p->sirq && softirq_add_to_loop(p->sirq, l) < 0) ||
 	    retrans_add_to_loop(p->rt, l) < 0 || loop_add_timer(l, NS_PER_SEC, NS_PER_SEC, tick, p) < 0 ||
 	    (p->km.fd >= 0 && loop_add_fd(l, p->km.fd, EPOLLIN, on_kmsg_fd, p) < 0)) {
 		err("cannot set up the event loop: %s", strerror(errno));
@@ -421,7 +458,8 @@ int pipeline_open(struct pipeline **out, struct loop *l, const struct pipeline_o
 void pipeline_drain(struct pipeline *p, uint64_t now)
 {
 	sched_drain(p->sched);
-	softirq_poll(p->sirq, 0);
+	if (p->sirq)
+		softirq_poll(p->sirq, 0);
 	engine_step(p->eng, now);
 }
 
@@ -440,6 +478,7 @@ void pipeline_close(struct pipeline *p)
 		sched_close(p->sched);
 	engine_free(p->eng);
 	free(p->hists);
+	free(p->holds);
 	free(p->cpu);
 	free(p->ksw_rec);
 	free(p->ksw_prev);
@@ -456,6 +495,7 @@ const struct eng_kernel *pipeline_eng_kernel(const struct pipeline *p) { return 
 unsigned pipeline_ncpus(const struct pipeline *p) { return p->ncpus; }
 uint64_t pipeline_t0_ns(const struct pipeline *p) { return p->t0_ns; }
 bool pipeline_sampler(const struct pipeline *p) { return p->sampler; }
+const char *pipeline_netrx_source(const struct pipeline *p) { return p->sirq ? "trace" : "tick"; }
 unsigned long pipeline_kmsg_lost(const struct pipeline *p) { return p->km.lost; }
 
 void pipeline_retrans_totals(const struct pipeline *p, uint64_t *out, unsigned n)
@@ -470,7 +510,7 @@ uint64_t pipeline_lost_records(struct pipeline *p)
 
 	if (sched_stats(p->sched, st) == 0)
 		lost += st[SCHED_STAT_RB_DROPS];
-	if (softirq_stats(p->sirq, ss) == 0)
+	if (p->sirq && softirq_stats(p->sirq, ss) == 0)
 		lost += ss[SOFTIRQ_STAT_RB_DROPS];
 	return lost;
 }
@@ -479,7 +519,8 @@ int pipeline_prog_stats(struct pipeline *p, struct prog_stat *out, int max)
 {
 	int n = sched_prog_stats(p->sched, out, max);
 
-	n += softirq_prog_stats(p->sirq, out + n, max - n);
+	if (p->sirq)
+		n += softirq_prog_stats(p->sirq, out + n, max - n);
 	n += retrans_prog_stats(p->rt, out + n, max - n);
 	return n;
 }

@@ -41,6 +41,12 @@ struct pipeline_opts {
 	bool cpus_set;               /* watch only these CPUs */
 	struct cpuset cpus;
 	const char *netns;           /* TCP counters of this namespace (NULL: ours) */
+	/* NET_RX delays: by default the stall sampler watches for NET_RX held
+	 * off between its ticks (nothing on the packet path; max per second at
+	 * tick resolution, no p99). softirq_trace traces every softirq raise
+	 * and entry instead (exact delays, p99, histograms for hists; ~300 ns a
+	 * packet burst); it is also the fallback where the watch cannot run. */
+	bool softirq_trace;
 	uint32_t softirq_vec_mask;   /* softirq histograms kept (0: all vectors) */
 	bool softirq_no_run_time;    /* softirq delays only, no run times (one tracepoint less) */
 	bool ongoing;                /* report waits still in progress */
@@ -50,7 +56,8 @@ struct pipeline_opts {
 	void (*on_stall)(void *arg, const struct pipeline_stall *ps);      /* before the engine sees it */
 	void (*on_kmsg)(void *arg, const struct kmsg_rec *r, enum kmsg_class cls); /* classified lines only */
 	/* each second, before the engine gets the sample; hists is this
-	 * second's softirq histograms (nhists entries) or NULL if unreadable */
+	 * second's softirq histograms (nhists entries), NULL when softirqs
+	 * are not traced or unreadable */
 	void (*on_second)(void *arg, const struct eng_net_sample *s, const struct softirq_hists *hists,
 			  unsigned nhists);
 	void *arg;
@@ -72,6 +79,10 @@ const struct eng_kernel *pipeline_eng_kernel(const struct pipeline *p);
 unsigned pipeline_ncpus(const struct pipeline *p);       /* engine CPUs */
 uint64_t pipeline_t0_ns(const struct pipeline *p);       /* when the engine started */
 bool pipeline_sampler(const struct pipeline *p);         /* stacks and modes sampled */
+/* How NET_RX delays are measured: "tick" (held off between the sampler's
+ * ticks) or "trace" (every raise and entry: the softirq collector, which
+ * pipeline_softirq returns; NULL with "tick"). */
+const char *pipeline_netrx_source(const struct pipeline *p);
 unsigned long pipeline_kmsg_lost(const struct pipeline *p);
 /* Retransmit counters at the last second (enum retrans_stat, cumulative). */
 void pipeline_retrans_totals(const struct pipeline *p, uint64_t *out, unsigned n);

@@ -16,6 +16,7 @@
 #include "collect/sched.h"
 #include "ksleuth.h"
 #include "lib/hist.h"
+#include "lib/procnet.h"
 #include "lib/runwin.h"
 #include "lib/strutil.h"
 #include "lib/symtab.h"
@@ -37,8 +38,9 @@ static unsigned sample_hz_for(uint64_t threshold_ns)
 		return 197;
 	return 499;
 }
-_Static_assert(sizeof(struct sched_cpu) == SCHED_CPU_SIZE, "struct sched_cpu: two cache lines");
+_Static_assert(sizeof(struct sched_cpu) == SCHED_CPU_SIZE, "struct sched_cpu: three cache lines");
 _Static_assert(__builtin_offsetof(struct sched_cpu, waiter_tid) == 64, "struct sched_cpu: line 2");
+_Static_assert(__builtin_offsetof(struct sched_cpu, hold_first_ns) == 128, "struct sched_cpu: line 3");
 _Static_assert(sizeof(struct hist) == 256, "struct hist: four cache lines, counters with the first slots");
 #define STACKS_MAX 4096
 /* how often the loop looks for new sampler records (see stall_watch) */
@@ -54,6 +56,9 @@ struct sched_collector {
 	bool sched_info;           /* waits from the kernel's sched_info (else our stamps) */
 	bool try_tick;             /* load the tick sampler beside the perf one */
 	bool tick_sampler;         /* the sampler rides the scheduler tick (else perf events) */
+	bool netrx_holds;          /* the NET_RX hold watch is loaded (o.netrx_holds and BTF) */
+	bool sampler_on;           /* the sampler is attached */
+	struct sched_netrx_stat *netrx_zero; /* ncpu zeroed values, to reset a half */
 	struct sched_opts o;
 	unsigned seg_ring, sample_ring;
 	const struct sched_seg *segs;
@@ -101,8 +106,6 @@ static void *map_mmap(struct bpf_map *m, size_t *len)
 	return p;
 }
 
-/* Offset of __preempt_count from runqueues in the per-CPU section, from
- * vmlinux BTF; false when either is missing (see sched.bpf.c). */
 /* The member named name of the struct or union type id in btf (through
  * typedefs and modifiers), or NULL; *owner (if asked) is that type. */
 static const struct btf_member *btf_member_named(const struct btf *btf, int id, const char *name,
@@ -145,24 +148,51 @@ static bool kernel_has_sched_info(void)
 	return ok;
 }
 
-static bool preempt_count_offset(int64_t *off, int64_t *pend_off, uint32_t *pend_size, int64_t *regs_off)
+/* Where the sampler's per-CPU reads are, as offsets from runqueues in
+ * the per-CPU section (vmlinux BTF, DATASEC .data..percpu; see
+ * sched.bpf.c). A field is 0 (size 0) when this kernel does not say. */
+struct percpu_offs {
+	bool pc_known;         /* __preempt_count */
+	int64_t pc;
+	uint32_t pend_size;    /* the softirq pending word: 2 or 4 bytes */
+	int64_t pend;
+	int64_t regs;          /* __irq_regs */
+	int64_t netrx_runs;    /* kstat.softirqs[NET_RX] */
+};
+
+/* The byte offset of member name of struct/union type id (not a
+ * bitfield), and its size; false when there is none. */
+static bool btf_member_at(const struct btf *btf, int id, const char *name, int64_t *off, int64_t *size)
+{
+	const struct btf_type *t;
+	const struct btf_member *m = btf_member_named(btf, id, name, &t);
+	unsigned i = m ? (unsigned)(m - btf_members(t)) : 0;
+
+	if (!m || btf_member_bitfield_size(t, i))
+		return false;
+	*off = btf_member_bit_offset(t, i) / 8;
+	*size = btf__resolve_size(btf, m->type);
+	return *size > 0;
+}
+
+static void percpu_offsets(struct percpu_offs *o)
 {
 	struct btf *btf = btf__load_vmlinux_btf();
 	bool have_rq = false, have_pc = false;
-	int64_t rq = 0, pc = 0, pend = 0, irqs = 0, regs = 0;
-	uint32_t psz = 0, irqs_type = 0;
+	int64_t rq = 0, pc = 0, pend = 0, irqs = 0, regs = 0, kstat = 0, off, size;
+	uint32_t psz = 0, irqs_type = 0, kstat_type = 0;
 	int id;
 
-	*pend_size = 0;
-	*regs_off = 0;
+	memset(o, 0, sizeof(*o));
 	if (!btf)
-		return false;
+		return;
 	id = btf__find_by_name_kind(btf, ".data..percpu", BTF_KIND_DATASEC);
 	if (id > 0) {
 		const struct btf_type *t = btf__type_by_id(btf, (__u32)id);
 		const struct btf_var_secinfo *v = btf_var_secinfos(t);
 		for (unsigned i = 0; i < btf_vlen(t); i++, v++) {
-			const char *name = btf__name_by_offset(btf, btf__type_by_id(btf, v->type)->name_off);
+			const struct btf_type *var = btf__type_by_id(btf, v->type);
+			const char *name = btf__name_by_offset(btf, var->name_off);
 			if (!name)
 				continue;
 			if (!strcmp(name, "runqueues")) {
@@ -179,30 +209,30 @@ static bool preempt_count_offset(int64_t *off, int64_t *pend_off, uint32_t *pend
 				regs = v->offset;
 			} else if (!strcmp(name, "irq_stat")) {
 				irqs = v->offset;
-				irqs_type = btf__type_by_id(btf, v->type)->type;
+				irqs_type = var->type;
+			} else if (!strcmp(name, "kstat")) {
+				kstat = v->offset;
+				kstat_type = var->type;
 			}
 		}
 	}
 	/* elsewhere: irq_stat.__softirq_pending (irq_cpustat_t) */
-	if (!psz && irqs_type) {
-		const struct btf_type *t;
-		const struct btf_member *m = btf_member_named(btf, (int)irqs_type, "__softirq_pending", &t);
-		unsigned i = m ? (unsigned)(m - btf_members(t)) : 0;
-		if (m && !btf_member_bitfield_size(t, i)) {
-			__s64 sz = btf__resolve_size(btf, m->type);
-			pend = irqs + btf_member_bit_offset(t, i) / 8;
-			psz = sz > 0 ? (uint32_t)sz : 0;
-		}
+	if (!psz && irqs_type && btf_member_at(btf, (int)irqs_type, "__softirq_pending", &off, &size)) {
+		pend = irqs + off;
+		psz = (uint32_t)size;
 	}
+	if (have_rq && kstat_type && btf_member_at(btf, (int)kstat_type, "softirqs", &off, &size) &&
+	    size >= (int64_t)((SOFTIRQ_NET_RX + 1) * sizeof(__u32)))
+		o->netrx_runs = kstat + off + SOFTIRQ_NET_RX * (int64_t)sizeof(__u32) - rq;
 	btf__free(btf);
-	*off = pc - rq;
+	o->pc_known = have_rq && have_pc;
+	o->pc = pc - rq;
 	if (have_rq && (psz == 2 || psz == 4)) {
-		*pend_off = pend - rq;
-		*pend_size = psz;
+		o->pend = pend - rq;
+		o->pend_size = psz;
 	}
 	if (have_rq && regs)
-		*regs_off = regs - rq; /* never at offset 0: runqueues is the anchor */
-	return have_rq && have_pc;
+		o->regs = regs - rq; /* never at offset 0: runqueues is the anchor */
 }
 
 static int configure(struct sched_collector *c, struct sched_bpf *s)
@@ -231,21 +261,27 @@ static int configure(struct sched_collector *c, struct sched_bpf *s)
 	const char *stamps = getenv("KSLEUTH_SCHED_STAMPS");
 	r->sched_info_ok = btf && !(stamps && *stamps == '1') && kernel_has_sched_info();
 	c->sched_info = r->sched_info_ok;
+	c->netrx_holds = false;
 	if (o->sampler) {
-		int64_t off = 0, pend_off = 0, regs_off = 0;
-		uint32_t pend_size = 0;
-		r->pc_known = preempt_count_offset(&off, &pend_off, &pend_size, &regs_off);
-		r->pc_off_from_rq = off;
-		r->pend_size = pend_size;
-		r->pend_off_from_rq = pend_off;
-		r->irq_regs_off_from_rq = regs_off;
-		c->try_tick = c->try_tick && regs_off;
+		struct percpu_offs po;
+		percpu_offsets(&po);
+		r->pc_known = po.pc_known;
+		r->pc_off_from_rq = po.pc;
+		r->pend_size = po.pend_size;
+		r->pend_off_from_rq = po.pend;
+		r->irq_regs_off_from_rq = po.regs;
+		r->netrx_runs_off_from_rq = po.netrx_runs;
+		c->netrx_holds = r->netrx_holds = o->netrx_holds && po.pend_size && po.netrx_runs;
+		c->try_tick = c->try_tick && po.regs;
 		if (!r->pc_known)
 			dbg("sched sampler: no __preempt_count/runqueues in vmlinux BTF: "
 			    "BH/preemption state unknown");
-		if (!pend_size)
+		if (!po.pend_size)
 			dbg("sched sampler: no softirq pending word in vmlinux BTF: "
 			    "sampling on long kernel runs only");
+		if (o->netrx_holds && !c->netrx_holds)
+			dbg("sched sampler: no softirq pending word or kstat.softirqs in vmlinux BTF: "
+			    "no NET_RX hold watch");
 	}
 	r->filter_cpus = o->cpus_set;
 	if (o->cpus_set)
@@ -358,12 +394,15 @@ static int attach_sampler(struct sched_collector *c)
 	if (c->try_tick) {
 		if (tick_attach(c)) {
 			c->tick_sampler = true;
+			/* the NET_RX hold watch looks once a tick */
+			c->skel->bss->netrx_pad_ns = c->o.tick_hz > 0 ? NS_PER_SEC / 2 / (unsigned)c->o.tick_hz : 0;
 			dbg("sched sampler: on the scheduler tick (hrtimer_expire_entry of tick_nohz_handler)");
 			return 0;
 		}
 		dbg("sched sampler: the scheduler tick is not seen: perf events at %u Hz", hz);
 	}
 
+	c->skel->bss->netrx_pad_ns = NS_PER_SEC / 2 / hz;
 	c->perf_fds = calloc(c->ncpu, sizeof(int));
 	c->perf_links = calloc(c->ncpu, sizeof(*c->perf_links));
 	if (!c->perf_fds || !c->perf_links)
@@ -444,6 +483,7 @@ static int on_event(void *ctx, void *data, size_t len)
 	if (len < sizeof(*e) || !c->cb)
 		return 0;
 	w.ongoing = e->type == SCHED_EV_ONGOING;
+	w.netrx = e->type == SCHED_EV_NETRX;
 	if (w.ongoing)
 		stall_watch(c);
 	w.cpu = e->cpu;
@@ -535,6 +575,7 @@ int sched_open(struct sched_collector **out, const struct sched_opts *o)
 			    "CAP_PERFMON may forbid it", strerror(-rc));
 			goto fail;
 		}
+		c->sampler_on = true;
 	}
 	c->segs = map_mmap(c->skel->maps.segs, &c->segs_len);
 	c->samples = map_mmap(c->skel->maps.samples, &c->samples_len);
@@ -587,6 +628,7 @@ void sched_close(struct sched_collector *c)
 	free(c->seen_sample_head);
 	free(c->comm_vals);
 	free(c->tally);
+	free(c->netrx_zero);
 	free(c);
 }
 
@@ -630,6 +672,21 @@ int sched_drain(struct sched_collector *c)
 unsigned sched_nr_cpus(const struct sched_collector *c)
 {
 	return c->ncpu;
+}
+
+bool sched_netrx_holds(const struct sched_collector *c)
+{
+	return c->netrx_holds && c->sampler_on;
+}
+
+int sched_netrx_take(struct sched_collector *c, struct sched_netrx_stat *out)
+{
+	if (!sched_netrx_holds(c))
+		return -ENOTSUP;
+	if (!c->netrx_zero && !(c->netrx_zero = calloc(c->ncpu, sizeof(*c->netrx_zero))))
+		return -ENOMEM;
+	return attach_take_half(bpf_map__fd(c->skel->maps.netrx_stats), &c->skel->bss->netrx_gen, out,
+				c->netrx_zero);
 }
 
 /* ---- who ran ---- */

@@ -34,12 +34,16 @@ struct sched_opts {
 	uint64_t sample_after_ns; /* sample once a wait/run passes this (0: threshold / 4) */
 	unsigned seg_ring;       /* run segments kept per CPU, power of two (0: default) */
 	unsigned sample_ring;    /* sampler records kept per CPU, power of two (0: default) */
+	bool netrx_holds;        /* the sampler also watches for NET_RX held off across its looks
+				  * (netrx records, sched_netrx_take); needs the sampler */
+	int tick_hz;             /* CONFIG_HZ when known (0: unknown): the hold watch's resolution */
 };
 void sched_opts_default(struct sched_opts *o);
 
 /* A wait delivered from the ring buffer. */
 struct sched_wait {
 	bool ongoing;            /* still waiting: wait_ns is the time so far */
+	bool netrx;              /* not a task: NET_RX held off this long (pid 0, no comm) */
 	unsigned cpu;            /* CPU waited for (antagonists are there) */
 	unsigned run_cpu;        /* CPU it ran on at the end */
 	enum sched_wait_kind kind;
@@ -113,6 +117,16 @@ int sched_prog_stats(struct sched_collector *c, struct prog_stat *out, int max);
 /* Counters summed over CPUs (enum sched_stat). */
 int sched_stats(struct sched_collector *c, uint64_t out[SCHED_NR_STATS]);
 unsigned sched_nr_cpus(const struct sched_collector *c);
+/* NET_RX held off, watched by the sampler (opts.netrx_holds): whether it
+ * runs (it needs the sampler and the kernel's softirq pending word and
+ * run counts in BTF), and per possible CPU (out[nr_cpus]) the holds that
+ * ended since the last call: a hold is NET_RX pending at two looks of the
+ * sampler (ticks) with no NET_RX run between them; its length is known to
+ * a period of the sampler (4 ms at HZ=250). Holds of threshold_ns or more
+ * are also delivered as records (sched_wait.netrx). Returns 0 or -errno
+ * (-ENOTSUP: not running). */
+bool sched_netrx_holds(const struct sched_collector *c);
+int sched_netrx_take(struct sched_collector *c, struct sched_netrx_stat *out);
 const char *sched_policy_name(uint32_t policy);
 const char *sched_mode_name(enum sched_mode m);
 const char *sched_kind_name(enum sched_wait_kind k);

@@ -130,16 +130,7 @@ const char *softirq_attach_kind(const struct softirq_collector *c)
 
 int softirq_take(struct softirq_collector *c, struct softirq_hists *out)
 {
-	__u32 idx = c->skel->bss->gen & 1;
-	int fd = bpf_map__fd(c->skel->maps.hists);
-
-	/* new events go to the other half from now on */
-	__atomic_store_n(&c->skel->bss->gen, idx ^ 1, __ATOMIC_SEQ_CST);
-	if (bpf_map_lookup_elem(fd, &idx, out) < 0)
-		return -errno;
-	if (bpf_map_update_elem(fd, &idx, c->zero, BPF_ANY) < 0)
-		return -errno;
-	return 0;
+	return attach_take_half(bpf_map__fd(c->skel->maps.hists), &c->skel->bss->gen, out, c->zero);
 }
 
 int softirq_stats(struct softirq_collector *c, uint64_t out[SOFTIRQ_NR_STATS])

@@ -54,6 +54,22 @@ else
 		test "$s0" -le $((hog_k1 + 1000 * MS)) -a "$s1" -ge "$hog_k0"
 	check_ge "broken: retransmits in the incident" "$(jq -r .retransmits <<<"$inc")" 25
 fi
+# NET_RX held off, as the sampler's ticks saw it, against the hog's own
+# clock: each run's NET_RX stall starts and ends within a tick (+1 ms) of
+# the BPF program's first and last clock reads.
+check_eq "broken: NET_RX delays from the tick watch (summary)" \
+	"$(jq -r 'select(.type=="summary") | .netrx_source' "$B")" tick
+HZ_=$("$KS" info --json 2>/dev/null | jq -r '.hz // 250')
+tol=$(( 1000 * MS / HZ_ + MS ))
+runs=$(jq -c 'select(.type=="hog_run")' "$B" | wc -l)
+matched=$(jq -s --argjson t "$tol" '
+	[.[] | select(.type=="stall" and .waiting=="NET_RX")] as $st
+	| [.[] | select(.type=="hog_run")
+	   | . as $r | $st | map(select((.start_ns - $r.kstart_ns) | fabs <= $t)
+	                     | select((.end_ns - $r.kend_ns) | fabs <= $t)) | length
+	   | select(. > 0)] | length' "$B")
+echo "  broken: $matched of $runs hog runs matched by a NET_RX stall within $((tol / 1000)) us at both ends"
+check_ge "broken: NET_RX stalls match the hog's runs (own clock) to a tick" "$matched" $(( runs > 1 ? runs - 1 : 1 ))
 
 # ---- 3. demo, fixed: no incident --------------------------------------------
 timeout 90 "$KS" demo --fixed --duration 12s --json >"$KS_TMP/fixed.json" 2>"$KS_TMP/fixed.err"
@@ -154,7 +170,13 @@ fi
 check_exit "doctor --bpf-stats -d 2: exit 0" 0 "$KS" doctor --bpf-stats -d 2 --json
 check_grep "doctor --bpf-stats: sched_switch ran and was timed" \
 	"^bpf-stats ks_sched_switch run_cnt [1-9][0-9]* run_time_ns [1-9]" "$KS_TMP/err"
-check_grep "doctor --bpf-stats: the softirq programs are listed too" "^bpf-stats ks_sirq_raise " "$KS_TMP/err"
+check_grep "doctor --bpf-stats: the sampler rides the tick" "^bpf-stats ks_sched_tick run_cnt [1-9]" "$KS_TMP/err"
+check_eq "doctor --bpf-stats: nothing on the softirq path by default" \
+	"$(grep -c '^bpf-stats ks_sirq_' "$KS_TMP/err")" 0
+check_exit "doctor --netrx-trace --bpf-stats -d 2: exit 0" 0 "$KS" doctor --netrx-trace --bpf-stats -d 2 --json
+check_grep "doctor --netrx-trace: the softirq programs are listed" "^bpf-stats ks_sirq_raise " "$KS_TMP/err"
+check_eq "doctor --netrx-trace: summary says trace" \
+	"$(jq -r 'select(.type=="summary") | .netrx_source' "$KS_TMP/out")" trace
 
 # ---- 6c. an oversubscribed CPU: contention folded, one record a second -----
 # 60 busy loops pinned to one CPU (4 s each) wait ~60 slices per turn; none
