@@ -8,15 +8,17 @@
 # cost here is taken against the mean of the baseline runs on either side
 # of it, which also cancels a linear drift across the pair.
 #
-# Usage: bench/paired.sh WORKLOAD TOOL [CYCLES]
+# Usage: bench/paired.sh WORKLOAD TOOL[,TOOL...] [CYCLES]
 #   WORKLOAD  messaging  perf bench sched messaging -g 10 -l 150 (s, lower is better)
 #             veth       iperf3 over a veth pair in two namespaces of its own,
 #                        4 flows, 3 s (Gbit/s, higher is better)
 #             spin       a loop pinned to every CPU, 2 s (loops/s): what a
 #                        tool takes from work that neither switches nor sends
-#   TOOL      doctor | runq | runq-nosampler | softirq (NET_RX) | bpftrace (sched waits, NET_RX delay, retransmits:
+#   TOOL      doctor | doctor-trace (--netrx-trace) | runq | runq-nosampler | softirq (NET_RX) | bpftrace (sched waits, NET_RX delay, retransmits:
 #             the doctor's comparable collection) | perf-sched (perf sched
-#             record) | none (the method's own null result)
+#             record) | none (the method's own null result); several,
+#             comma-separated, take turns within each cycle (each run
+#             between two baseline runs), so they see the same machine
 #   CYCLES    default 30
 # Prints each cycle's cost, then the median with a 95 % bootstrap interval.
 # Not a test. Runs under the systest lock.
@@ -105,17 +107,23 @@ cmp_bt "$TMP/cmp.bt"
 
 # start TOOL in the background and return once it is attached (its own
 # "ready" line; perf sched record has none: 2 s), then 1 s to settle
+# set_tool NAME: CMD and READY for it
+set_tool() {
 READY=
-case $TOOL in
+case $1 in
 doctor) CMD=("$KS" doctor); READY='Watching for network stalls' ;;
+doctor-trace) CMD=("$KS" doctor --netrx-trace); READY='Watching for network stalls' ;;
 runq) CMD=("$KS" runq --slower 100ms --ongoing 100ms); READY='Tracing' ;;
 runq-nosampler) CMD=("$KS" runq --slower 100ms --no-sampler); READY='Tracing' ;;
 softirq) CMD=("$KS" softirq --vector net_rx -i 1000s); READY='Tracing softirq' ;;
 bpftrace) CMD=(bpftrace "$TMP/cmp.bt"); READY='Attaching' ;;
 perf-sched) CMD=(perf sched record -o "$TMP/perf.data" -- sleep 600) ;;
 none) CMD=(sleep 600) ;;
-*) echo "bench/paired.sh: unknown tool '$TOOL'" >&2; exit 2 ;;
+*) echo "bench/paired.sh: unknown tool '$1'" >&2; exit 2 ;;
 esac
+}
+IFS=, read -r -a TOOLS <<<"$TOOL"
+for t in "${TOOLS[@]}"; do set_tool "$t"; done
 start_tool() {
 	"${CMD[@]}" >"$TMP/tool.out" 2>"$TMP/tool.err" & BG=$!
 	if [ -n "$READY" ]; then
@@ -140,32 +148,36 @@ stop_tool() {
 
 run_wl >/dev/null  # warm up
 for i in $(seq 1 "$CYCLES"); do
-	b=$(run_wl)
-	start_tool
-	t=$(run_wl)
-	stop_tool
-	echo "$b $t" >> "$TMP/pairs"
-	echo "cycle $i/$CYCLES: without $b, with $t" >&2
+	for tool in "${TOOLS[@]}"; do
+		set_tool "$tool"
+		b=$(run_wl)
+		start_tool
+		t=$(run_wl)
+		stop_tool
+		echo "$b $t $tool" >> "$TMP/pairs"
+		echo "cycle $i/$CYCLES: without $b, with $tool $t" >&2
+	done
 done
-echo "$(run_wl) -" >> "$TMP/pairs"
+echo "$(run_wl) - -" >> "$TMP/pairs"
 
-python3 - "$TMP/pairs" "$DIR" "$WL" "$TOOL" <<'PY'
+python3 - "$TMP/pairs" "$DIR" "$WL" <<'PY'
 import random, statistics, sys
 rows = [l.split() for l in open(sys.argv[1])]
-direction, wl, tool = sys.argv[2], sys.argv[3], sys.argv[4]
+direction, wl = sys.argv[2], sys.argv[3]
 base = [float(r[0]) for r in rows]
-costs = []
+costs = {}
 for i in range(len(rows) - 1):
     with_ = float(rows[i][1])
     ref = (base[i] + base[i + 1]) / 2  # the baseline runs on either side
     cost = (with_ - ref) / ref if direction == "time" else (ref - with_) / ref
-    costs.append(100 * cost)
-med = statistics.median(costs)
-random.seed(1)
-boot = sorted(statistics.median(random.choices(costs, k=len(costs))) for _ in range(2000))
-lo, hi = boot[50], boot[1949]
-print(f"{wl} / {tool}: {len(costs)} cycles; cost median {med:+.2f}% "
-      f"(95% bootstrap {lo:+.2f}% .. {hi:+.2f}%), mean {statistics.mean(costs):+.2f}%, "
-      f"baseline median {statistics.median(base):g} ({min(base):g}-{max(base):g})")
-print("costs: " + " ".join(f"{c:+.1f}" for c in costs))
+    costs.setdefault(rows[i][2], []).append(100 * cost)
+for tool, c in costs.items():
+    med = statistics.median(c)
+    random.seed(1)
+    boot = sorted(statistics.median(random.choices(c, k=len(c))) for _ in range(2000))
+    lo, hi = boot[50], boot[1949]
+    print(f"{wl} / {tool}: {len(c)} cycles; cost median {med:+.2f}% "
+          f"(95% bootstrap {lo:+.2f}% .. {hi:+.2f}%), mean {statistics.mean(c):+.2f}%, "
+          f"baseline median {statistics.median(base):g} ({min(base):g}-{max(base):g})")
+    print("costs: " + " ".join(f"{x:+.1f}" for x in c))
 PY
