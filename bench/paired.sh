@@ -14,9 +14,11 @@
 #                        4 flows, 3 s (Gbit/s, higher is better)
 #             spin       a loop pinned to every CPU, 2 s (loops/s): what a
 #                        tool takes from work that neither switches nor sends
-#   TOOL      doctor | doctor-trace (--netrx-trace) | runq | runq-nosampler | softirq (NET_RX) | bpftrace (sched waits, NET_RX delay, retransmits:
+#   TOOL      doctor | doctor-trace (--netrx-trace) | doctor-stopped (attached,
+#             its process stopped) | runq | runq-nosampler | softirq (NET_RX) | bpftrace (sched waits, NET_RX delay, retransmits:
 #             the doctor's comparable collection) | perf-sched (perf sched
-#             record) | none (the method's own null result); several,
+#             record) | none (the method's own null result) | wake20 (a
+#             process that only wakes 20 times a second); several,
 #             comma-separated, take turns within each cycle (each run
 #             between two baseline runs), so they see the same machine
 #   CYCLES    default 30
@@ -109,16 +111,19 @@ cmp_bt "$TMP/cmp.bt"
 # "ready" line; perf sched record has none: 2 s), then 1 s to settle
 # set_tool NAME: CMD and READY for it
 set_tool() {
-READY=
+READY= STOPPED=
 case $1 in
 doctor) CMD=("$KS" doctor); READY='Watching for network stalls' ;;
 doctor-trace) CMD=("$KS" doctor --netrx-trace); READY='Watching for network stalls' ;;
+doctor-stopped) CMD=("$KS" doctor); READY='Watching for network stalls'; STOPPED=1 ;;
 runq) CMD=("$KS" runq --slower 100ms --ongoing 100ms); READY='Tracing' ;;
 runq-nosampler) CMD=("$KS" runq --slower 100ms --no-sampler); READY='Tracing' ;;
 softirq) CMD=("$KS" softirq --vector net_rx -i 1000s); READY='Tracing softirq' ;;
 bpftrace) CMD=(bpftrace "$TMP/cmp.bt"); READY='Attaching' ;;
 perf-sched) CMD=(perf sched record -o "$TMP/perf.data" -- sleep 600) ;;
 none) CMD=(sleep 600) ;;
+wake20) CMD=(python3 -c 'import time
+while True: time.sleep(0.05)') ;;
 *) echo "bench/paired.sh: unknown tool '$1'" >&2; exit 2 ;;
 esac
 }
@@ -135,9 +140,13 @@ start_tool() {
 	else
 		sleep 2
 	fi
+	# doctor-stopped: its programs stay attached, its process sleeps
+	# (SIGSTOP): what the user side's wakeups cost
+	[ -z "$STOPPED" ] || kill -STOP "$BG"
 	sleep 1
 }
 stop_tool() {
+	[ -z "$STOPPED" ] || kill -CONT "$BG" 2>/dev/null || true
 	kill -INT "$BG" 2>/dev/null || true
 	for _ in $(seq 1 100); do kill -0 "$BG" 2>/dev/null || break; sleep 0.1; done
 	kill -TERM "$BG" 2>/dev/null || true  # bpftrace 0.17 may ignore a SIGINT
@@ -150,6 +159,11 @@ run_wl >/dev/null  # warm up
 for i in $(seq 1 "$CYCLES"); do
 	for tool in "${TOOLS[@]}"; do
 		set_tool "$tool"
+		# the same idle second before the baseline run as start_tool
+		# leaves before the tool's run: on veth, runs straight after
+		# another ran up to 40 % faster than after a pause (the null
+		# tool "cost" +20 % without this)
+		sleep 1
 		b=$(run_wl)
 		start_tool
 		t=$(run_wl)
@@ -158,6 +172,7 @@ for i in $(seq 1 "$CYCLES"); do
 		echo "cycle $i/$CYCLES: without $b, with $tool $t" >&2
 	done
 done
+sleep 1
 echo "$(run_wl) - -" >> "$TMP/pairs"
 
 python3 - "$TMP/pairs" "$DIR" "$WL" <<'PY'

@@ -1006,8 +1006,10 @@ static __always_inline void take_sample(void *ctx, bool user, struct rq *rq, str
  * tick cannot be traced, a cpu-clock perf event: ks_sched_sample). Samples
  * while a task on this CPU has waited longer than sample_after_ns while the
  * running one held the CPU for half that, or while the running task has
- * been in the kernel that long (kernel_run_gate). An idle CPU returns after
- * one lookup, a user task alone after two reads. user: the interrupted
+ * been in the kernel that long (kernel_run_gate); with netrx_holds, looks
+ * whether NET_RX is held off (netrx_look). An idle CPU returns after one
+ * lookup (and a read of the pending word with netrx_holds), a user task
+ * alone after two reads (three). user: the interrupted
  * context was user mode; rq: this CPU's runqueue if the caller has it
  * (else looked up here once, unless the CPU is idle). */
 static __always_inline int sample_tick(void *ctx, bool user, struct rq *rq)
@@ -1015,10 +1017,8 @@ static __always_inline int sample_tick(void *ctx, bool user, struct rq *rq)
 	__u32 cpu = bpf_get_smp_processor_id();
 	struct sched_cpu *c = bpf_map_lookup_elem(&cpus, &cpu);
 	__u64 now = 0, since = 0;
-	bool waiter_long = false;
+	bool waiter_long = false, pend = false;
 	__u32 why = 0;
-
-	bool pend = false;
 
 	if (!c)
 		return 0;
@@ -1033,7 +1033,8 @@ static __always_inline int sample_tick(void *ctx, bool user, struct rq *rq)
 		netrx_look(c, rq, cpu, pend, now);
 	}
 	if (c->waiter_tid) {
-		now = bpf_ktime_get_ns();
+		if (!now)
+			now = bpf_ktime_get_ns();
 		since = c->waiter_since_ns;
 		if (now >= since && now - since >= sample_after_ns) {
 			/* A slot whose task left without us seeing it (its

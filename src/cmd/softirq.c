@@ -486,9 +486,9 @@ bad:
 	err("%s", msg);
 	rc = EXIT_USAGE;
 out:
-	loop_free(l);
-	sched_close(s->sc);
+	sched_close(s->sc); /* before the loop: it may hold a timer there */
 	softirq_close(s->col);
+	loop_free(l);
 	free(s->cur);
 	free(s->total);
 	free(s->proc_prev);

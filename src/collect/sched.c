@@ -43,10 +43,6 @@ _Static_assert(__builtin_offsetof(struct sched_cpu, waiter_tid) == 64, "struct s
 _Static_assert(__builtin_offsetof(struct sched_cpu, hold_first_ns) == 128, "struct sched_cpu: line 3");
 _Static_assert(sizeof(struct hist) == 256, "struct hist: four cache lines, counters with the first slots");
 #define STACKS_MAX 4096
-/* how often the loop looks for new sampler records (see stall_watch) */
-/* the stall watch's period and the ring's drain backstop (SCHED_RB_WAKE_NS) */
-#define SCHED_TICK_NS ((uint64_t)KSYMS_BPF_REFRESH_MS * 1000000ULL)
-_Static_assert(SCHED_TICK_NS <= SCHED_RB_WAKE_NS, "records wait at most one tick");
 
 struct sched_collector {
 	struct sched_bpf *skel;
@@ -76,6 +72,8 @@ struct sched_collector {
 	uint64_t *seen_sample_head; /* per CPU: sampler records seen by stall_watch() */
 	struct sched_comm *comm_vals; /* scratch: one comm-cache slot of every CPU */
 	struct runwin_task *tally;    /* scratch for sched_who_ran: TALLY_MAX tasks */
+	struct loop *loop;            /* sched_add_to_loop's */
+	int backstop;                 /* its one-shot drain timer, -1: none armed */
 };
 
 void sched_opts_default(struct sched_opts *o)
@@ -464,15 +462,6 @@ static void stall_watch(struct sched_collector *c)
 		ksyms_refresh_bpf(c->ksyms);
 }
 
-/* Every 50 ms: the records the BPF side submitted without waking us
- * (SCHED_RB_WAKE_NS: at most one wakeup per CPU per interval, so an
- * oversubscribed CPU's hundreds of slow waits a second do not each wake
- * the consumer, preempting the very tasks that wait). */
-static void on_tick(struct loop *l, void *arg)
-{
-	(void)l;
-	sched_drain(arg);
-}
 
 static int on_event(void *ctx, void *data, size_t len)
 {
@@ -546,6 +535,7 @@ int sched_open(struct sched_collector **out, const struct sched_opts *o)
 		return -EINVAL;
 	}
 	c->o = *o;
+	c->backstop = -1;
 	c->ncpu = (unsigned)ncpu;
 	c->seg_ring = pow2_at_least(o->seg_ring ? o->seg_ring : SCHED_SEG_RING_DEFAULT);
 	c->sample_ring = o->sampler ? pow2_at_least(o->sample_ring ? o->sample_ring :
@@ -607,6 +597,8 @@ void sched_close(struct sched_collector *c)
 {
 	if (!c)
 		return;
+	if (c->loop && c->backstop >= 0)
+		loop_del_timer(c->loop, c->backstop); /* the loop must outlive us */
 	ring_buffer__free(c->rb);
 	if (c->perf_links)
 		for (unsigned i = 0; i < c->ncpu; i++)
@@ -643,12 +635,40 @@ int sched_ring_fd(const struct sched_collector *c)
 	return ring_buffer__epoll_fd(c->rb);
 }
 
+/* The records the BPF side submits without waking us (SCHED_RB_WAKE_NS:
+ * at most one wakeup per CPU per interval, so an oversubscribed CPU's
+ * hundreds of slow waits a second do not each wake the consumer,
+ * preempting the very tasks that wait) are drained by a one-shot timer
+ * SCHED_RB_WAKE_NS after each wakeup, re-armed while records keep coming.
+ * While the ring is quiet nothing wakes the process: a periodic 50 ms
+ * drain did, 20 times a second for nothing. */
+static void backstop_arm(struct sched_collector *c);
+
+static void on_backstop(struct loop *l, void *arg)
+{
+	struct sched_collector *c = arg;
+	(void)l;
+
+	c->backstop = -1; /* one-shot: the loop has removed it */
+	if (sched_drain(c) > 0)
+		backstop_arm(c);
+}
+
+static void backstop_arm(struct sched_collector *c)
+{
+	if (c->loop && c->backstop < 0)
+		c->backstop = loop_add_timer(c->loop, SCHED_RB_WAKE_NS, 0, on_backstop, c);
+}
+
 static void on_ring_ready(struct loop *l, int fd, uint32_t events, void *arg)
 {
+	struct sched_collector *c = arg;
 	(void)l;
 	(void)fd;
 	(void)events;
-	ring_buffer__consume(((struct sched_collector *)arg)->rb);
+
+	sched_drain(c);
+	backstop_arm(c);
 }
 
 int sched_add_to_loop(struct sched_collector *c, struct loop *l)
@@ -657,8 +677,8 @@ int sched_add_to_loop(struct sched_collector *c, struct loop *l)
 
 	if (rc < 0)
 		return rc;
-	rc = loop_add_timer(l, SCHED_TICK_NS, SCHED_TICK_NS, on_tick, c);
-	return rc < 0 ? rc : 0;
+	c->loop = l;
+	return 0;
 }
 
 int sched_drain(struct sched_collector *c)

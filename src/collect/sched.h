@@ -62,7 +62,10 @@ int sched_open(struct sched_collector **out, const struct sched_opts *o);
 void sched_close(struct sched_collector *c);
 
 /* Ring-buffer records: set the callback, then either register with the
- * shared loop (EPOLLIN on the ring buffer's epoll fd) or poll by hand. */
+ * shared loop (EPOLLIN on the ring buffer's epoll fd, and a one-shot
+ * drain timer after each wakeup for the records held back by
+ * SCHED_RB_WAKE_NS: close the collector before freeing the loop) or poll
+ * by hand. */
 void sched_set_wait_cb(struct sched_collector *c, sched_wait_cb cb, void *arg);
 int sched_ring_fd(const struct sched_collector *c);
 int sched_add_to_loop(struct sched_collector *c, struct loop *l);
