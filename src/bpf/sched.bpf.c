@@ -997,6 +997,23 @@ static __always_inline void take_sample(void *ctx, bool user, struct rq *rq, str
 		c->sample_head = head + 1;
 		stat_inc(SCHED_STAT_SAMPLES);
 	}
+	/* A stall's first sample wakes the consumer: the program running
+	 * in it (a BPF one, say) is named by what is loaded while it runs,
+	 * and the end-of-stall record can come after it unloaded. */
+	if (now - c->last_sample_ns >= SCHED_RB_WAKE_NS) {
+		struct sched_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+		if (e) {
+			__builtin_memset(e, 0, sizeof(*e));
+			e->type = SCHED_EV_SAMPLING;
+			e->cpu = cpu;
+			e->run_cpu = cpu;
+			e->start_ns = now;
+			bpf_ringbuf_submit(e, BPF_RB_FORCE_WAKEUP);
+		} else {
+			stat_inc(SCHED_STAT_RB_DROPS);
+		}
+	}
+	c->last_sample_ns = now;
 
 	/* Keep the open segment's policy current (see on_switch). */
 	head_seg_refresh(c, cpu);

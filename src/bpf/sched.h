@@ -167,7 +167,9 @@ struct sched_cpu {
 	__u64 hold_last_ns;
 	__u32 hold_runs;
 	__u32 _pad2;
-	__u64 _pad3[5];
+	/* the sampler's last record on this CPU (see SCHED_EV_SAMPLING) */
+	__u64 last_sample_ns;
+	__u64 _pad3[4];
 };
 #define SCHED_CPU_SIZE 192 /* checked on the user side */
 
@@ -189,6 +191,9 @@ enum sched_event_type {
 	SCHED_EV_WAIT = 1,    /* a wait above the threshold ended */
 	SCHED_EV_ONGOING = 2, /* a wait passed ongoing_ns and still lasts */
 	SCHED_EV_NETRX = 3,   /* NET_RX was held off at least threshold_ns (no task: pid 0) */
+	SCHED_EV_SAMPLING = 4, /* the sampler started on a CPU (its first record after
+				* SCHED_RB_WAKE_NS without one): wakes the consumer, which
+				* looks at the BPF programs loaded now (one may be the stall) */
 };
 
 struct sched_event {

@@ -469,7 +469,9 @@ static int on_event(void *ctx, void *data, size_t len)
 	const struct sched_event *e = data;
 	struct sched_wait w = {};
 
-	if (len < sizeof(*e) || !c->cb)
+	/* SCHED_EV_SAMPLING only wakes us: sched_drain's stall_watch has
+	 * looked at the programs loaded now */
+	if (len < sizeof(*e) || !c->cb || e->type == SCHED_EV_SAMPLING)
 		return 0;
 	w.ongoing = e->type == SCHED_EV_ONGOING;
 	w.netrx = e->type == SCHED_EV_NETRX;
