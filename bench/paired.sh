@@ -15,7 +15,8 @@
 #             spin       a loop pinned to every CPU, 2 s (loops/s): what a
 #                        tool takes from work that neither switches nor sends
 #   TOOL      doctor | doctor-trace (--netrx-trace) | doctor-stopped (attached,
-#             its process stopped) | runq | runq-nosampler | softirq (NET_RX) | bpftrace (sched waits, NET_RX delay, retransmits:
+#             its process stopped) | doctor-perf (sampler on a 97 Hz perf
+#             event, nothing on hrtimer_expire_entry) | runq | runq-nosampler | softirq (NET_RX) | bpftrace (sched waits, NET_RX delay, retransmits:
 #             the doctor's comparable collection) | perf-sched (perf sched
 #             record) | none (the method's own null result) | wake20 (a
 #             process that only wakes 20 times a second); several,
@@ -116,6 +117,7 @@ case $1 in
 doctor) CMD=("$KS" doctor); READY='Watching for network stalls' ;;
 doctor-trace) CMD=("$KS" doctor --netrx-trace); READY='Watching for network stalls' ;;
 doctor-stopped) CMD=("$KS" doctor); READY='Watching for network stalls'; STOPPED=1 ;;
+doctor-perf) CMD=(env KSLEUTH_SAMPLER=perf "$KS" doctor); READY='Watching for network stalls' ;;
 runq) CMD=("$KS" runq --slower 100ms --ongoing 100ms); READY='Tracing' ;;
 runq-nosampler) CMD=("$KS" runq --slower 100ms --no-sampler); READY='Tracing' ;;
 softirq) CMD=("$KS" softirq --vector net_rx -i 1000s); READY='Tracing softirq' ;;
