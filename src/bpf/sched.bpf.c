@@ -234,6 +234,26 @@ static __always_inline void stat_inc(__u32 i)
  * interrupts off, or ksoftirqd not run. A look costs one read of the
  * pending word, and one more of the run count while it is pending. */
 
+/* A record about a CPU, not a task (SCHED_EV_NETRX, SCHED_EV_SAMPLING):
+ * rare, so it always wakes the consumer. */
+static __always_inline void cpu_event(__u32 type, __u32 cpu, __u64 start_ns, __u64 dur_ns)
+{
+	struct sched_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+
+	if (!e) {
+		stat_inc(SCHED_STAT_RB_DROPS);
+		return;
+	}
+	__builtin_memset(e, 0, sizeof(*e));
+	e->type = type;
+	e->cpu = cpu;
+	e->run_cpu = cpu;
+	e->start_ns = start_ns;
+	e->wait_ns = dur_ns;
+	bpf_ringbuf_submit(e, BPF_RB_FORCE_WAKEUP);
+	stat_inc(SCHED_STAT_RECORDS);
+}
+
 /* A hold ends: NET_RX ran, or is no longer pending, between the last
  * look that saw it held and now. It was raised after the look before
  * hold_first_ns, so the report is [first - pad, last + pad] (pad: half
@@ -246,7 +266,6 @@ static __always_inline void netrx_hold_end(struct sched_cpu *c, __u32 cpu, __u64
 	__u64 start = first > pad ? first - pad : first, end = last + pad, dur;
 	__u32 idx = netrx_gen & 1;
 	struct sched_netrx_stat *st;
-	struct sched_event *e;
 
 	c->netrx &= ~SCHED_NETRX_HOLD;
 	if (last <= first)
@@ -262,22 +281,8 @@ static __always_inline void netrx_hold_end(struct sched_cpu *c, __u32 cpu, __u64
 		if (dur > st->max_ns)
 			st->max_ns = dur;
 	}
-	if (!threshold_ns || dur < threshold_ns)
-		return;
-	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-	if (!e) {
-		stat_inc(SCHED_STAT_RB_DROPS);
-		return;
-	}
-	__builtin_memset(e, 0, sizeof(*e));
-	e->type = SCHED_EV_NETRX;
-	e->cpu = cpu;
-	e->run_cpu = cpu;
-	e->start_ns = start;
-	e->wait_ns = dur;
-	/* rare (a hold past the threshold): no reason to keep it waiting */
-	bpf_ringbuf_submit(e, BPF_RB_FORCE_WAKEUP);
-	stat_inc(SCHED_STAT_RECORDS);
+	if (threshold_ns && dur >= threshold_ns)
+		cpu_event(SCHED_EV_NETRX, cpu, start, dur);
 }
 
 /* One look at NET_RX on this CPU at now; pend: its pending bit, just
@@ -301,6 +306,16 @@ static __always_inline void netrx_look(struct sched_cpu *c, struct rq *rq, __u32
 		c->hold_runs = runs;
 		c->netrx |= SCHED_NETRX_HOLD;
 	}
+}
+
+/* The CPU goes idle with a hold open: its tick may stop now, so look
+ * whether the hold ended. rq: NULL to look it up. */
+static __always_inline void netrx_idle_look(struct sched_cpu *c, struct rq *rq, __u32 cpu, __u64 now)
+{
+	if (!rq)
+		rq = this_rq(cpu);
+	if (rq)
+		netrx_look(c, rq, cpu, netrx_pending(rq), now);
 }
 
 /* Field reads that work in both program kinds: tp_btf hands us trusted
@@ -750,10 +765,8 @@ static __always_inline int on_switch_fast(struct task_struct *prev, struct task_
 
 	__u32 next_tid = next->pid;
 	__u64 cm[2];
-	/* going idle with a NET_RX hold open: the tick may stop now, so look
-	 * here whether it ended (see netrx_look) */
 	if (!next_tid && (c->netrx & SCHED_NETRX_HOLD))
-		netrx_look(c, rq, cpu, netrx_pending(rq), now);
+		netrx_idle_look(c, rq, cpu, now);
 	if (!next_in(c, cpu, next, next_tid, now, cm, true))
 		return 0;
 
@@ -813,11 +826,8 @@ static __always_inline int on_switch_stamps(struct task_struct *prev, struct tas
 
 	__u32 next_tid = TREAD(btf, next, pid);
 	__u64 cm[2];
-	if (!next_tid && (c->netrx & SCHED_NETRX_HOLD)) {
-		struct rq *rq = this_rq(cpu);
-		if (rq)
-			netrx_look(c, rq, cpu, netrx_pending(rq), now);
-	}
+	if (!next_tid && (c->netrx & SCHED_NETRX_HOLD))
+		netrx_idle_look(c, NULL, cpu, now);
 	if (!next_in(c, cpu, next, next_tid, now, cm, btf))
 		return 0;
 
@@ -1000,19 +1010,8 @@ static __always_inline void take_sample(void *ctx, bool user, struct rq *rq, str
 	/* A stall's first sample wakes the consumer: the program running
 	 * in it (a BPF one, say) is named by what is loaded while it runs,
 	 * and the end-of-stall record can come after it unloaded. */
-	if (now - c->last_sample_ns >= SCHED_RB_WAKE_NS) {
-		struct sched_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-		if (e) {
-			__builtin_memset(e, 0, sizeof(*e));
-			e->type = SCHED_EV_SAMPLING;
-			e->cpu = cpu;
-			e->run_cpu = cpu;
-			e->start_ns = now;
-			bpf_ringbuf_submit(e, BPF_RB_FORCE_WAKEUP);
-		} else {
-			stat_inc(SCHED_STAT_RB_DROPS);
-		}
-	}
+	if (now - c->last_sample_ns >= SCHED_RB_WAKE_NS)
+		cpu_event(SCHED_EV_SAMPLING, cpu, now, 0);
 	c->last_sample_ns = now;
 
 	/* Keep the open segment's policy current (see on_switch). */
