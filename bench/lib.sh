@@ -80,6 +80,12 @@ while True: time.sleep(0.05)') ;;
 	esac
 }
 
+# parse_tools LIST: TOOLS from a comma-separated LIST, each one known
+parse_tools() {
+	IFS=, read -r -a TOOLS <<<"$1"
+	for t in "${TOOLS[@]}"; do set_tool "$t"; done
+}
+
 # start_tool: the tool of the last set_tool in the background, returning
 # once it is attached (its own "ready" line; perf sched record has none:
 # 2 s), then 1 s to settle

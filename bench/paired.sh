@@ -108,8 +108,7 @@ esac
 
 cmp_bt "$TMP/cmp.bt"
 
-IFS=, read -r -a TOOLS <<<"$TOOL"
-for t in "${TOOLS[@]}"; do set_tool "$t"; done
+parse_tools "$TOOL"
 
 run_wl >/dev/null  # warm up
 for i in $(seq 1 "$CYCLES"); do

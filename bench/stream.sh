@@ -48,8 +48,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 bench_lock
 
-IFS=, read -r -a TOOLS <<<"$TOOL"
-for t in "${TOOLS[@]}"; do set_tool "$t"; done
+parse_tools "$TOOL"
 cmp_bt "$TMP/cmp.bt"
 veth_up "$NSA" "$NSB" 10.207.0
 
@@ -62,12 +61,15 @@ sleep 0.3
 ip netns exec "$NSA" taskset -c 0 iperf3 -c 10.207.0.2 -p 5305 -P "$FLOWS" -t "$SECS" >/dev/null 2>&1 & CLI=$!
 sleep 3  # past slow start
 
+# rx_bytes: the receiving veth's byte counter
+rx_bytes() { ip -n "$NSB" -s -j link show vb | jq '.[0].stats64.rx.bytes'; }
+
 # phase: Gbit/s received over the next PHASE seconds
 phase() {
 	local t0 b0 t1 b1
-	t0=$(date +%s.%N); b0=$(ip -n "$NSB" -s -j link show vb | jq '.[0].stats64.rx.bytes')
+	t0=$(date +%s.%N); b0=$(rx_bytes)
 	sleep "$PHASE"
-	t1=$(date +%s.%N); b1=$(ip -n "$NSB" -s -j link show vb | jq '.[0].stats64.rx.bytes')
+	t1=$(date +%s.%N); b1=$(rx_bytes)
 	kill -0 "$CLI" 2>/dev/null || { echo "bench/stream.sh: the iperf3 stream ended early" >&2; exit 1; }
 	echo "$b0 $b1 $t0 $t1" | awk '{ printf "%.3f\n", ($2 - $1) * 8 / ($4 - $3) / 1e9 }'
 }

@@ -462,7 +462,6 @@ static void stall_watch(struct sched_collector *c)
 		ksyms_refresh_bpf(c->ksyms);
 }
 
-
 static int on_event(void *ctx, void *data, size_t len)
 {
 	struct sched_collector *c = ctx;
