@@ -444,6 +444,19 @@ static __always_inline bool waiter_set(struct sched_cpu *c, struct task_struct *
 	return true;
 }
 
+/* A switch from prev to next: neither waits here any more. Cleared before
+ * prev may take the slot (preempted). Cleared after, a task woken while
+ * the victim ran took the slot, preempted the victim, and left it waiting
+ * unremembered for as long as it ran: no waiter samples and no ongoing
+ * report for a whole hog run (test_runq, FIFO and BH-off hogs). */
+static __always_inline void waiter_leave(struct sched_cpu *c, __u32 prev_tid, __u32 next_tid)
+{
+	__u32 w = c->waiter_tid;
+
+	if (w && (w == prev_tid || w == next_tid))
+		c->waiter_tid = 0;
+}
+
 /* Will p, just woken onto its runqueue, wait there? Not if it is alone
  * on it: nr_running counts p and the running task, so an idle CPU with
  * only p runs it at once. Checking "the CPU is idle" instead missed a
@@ -708,8 +721,8 @@ static __always_inline void comm_note(struct task_struct *next, __u32 next_tid, 
 }
 
 /* next takes the CPU at now: its segment, its comm (read once into cm:
- * the cache, the filters and the records use it), and it no longer waits
- * here. False for the idle task. */
+ * the cache, the filters and the records use it). False for the idle
+ * task. */
 static __always_inline bool next_in(struct sched_cpu *c, __u32 cpu, struct task_struct *next,
 				    __u32 next_tid, __u64 now, __u64 cm[2], bool btf)
 {
@@ -718,8 +731,6 @@ static __always_inline bool next_in(struct sched_cpu *c, __u32 cpu, struct task_
 		return false;
 	read_comm(next, (char *)cm, btf);
 	comm_note(next, next_tid, cm, btf);
-	if (c->waiter_tid == next_tid)
-		c->waiter_tid = 0;
 	return true;
 }
 
@@ -749,8 +760,7 @@ static __always_inline int on_switch_fast(struct task_struct *prev, struct task_
 	/* prev: still runnable means preempted (or yielded); the kernel
 	 * stamps its sched_info with this very clock value after us. */
 	__u32 prev_tid = prev->pid;
-	if (c->waiter_tid == prev_tid)
-		c->waiter_tid = 0;
+	waiter_leave(c, prev_tid, next->pid);
 	if (prev_tid) {
 		__u64 v = 0;
 		if (task_state(prev, true) == 0 /* TASK_RUNNING */) {
@@ -808,8 +818,7 @@ static __always_inline int on_switch_stamps(struct task_struct *prev, struct tas
 	 * and is ignored once that moved on (stamp_valid). A task that ran
 	 * here was not waiting: drop it from the waiter slot. */
 	__u32 prev_tid = TREAD(btf, prev, pid);
-	if (c->waiter_tid == prev_tid)
-		c->waiter_tid = 0;
+	waiter_leave(c, prev_tid, TREAD(btf, next, pid));
 	if (task_state(prev, btf) == 0 /* TASK_RUNNING */ && prev_tid &&
 	    task_passes(prev, btf) && cpu_passes(cpu)) {
 		s = stamp_get(prev, btf, true);
@@ -1021,7 +1030,8 @@ static __always_inline void take_sample(void *ctx, bool user, struct rq *rq, str
 /* The stall sampler, on every scheduler tick of a busy CPU (or, where the
  * tick cannot be traced, a cpu-clock perf event: ks_sched_sample). Samples
  * while a task on this CPU has waited longer than sample_after_ns while the
- * running one held the CPU for half that, or while the running task has
+ * running one held the CPU for half that (or, with no waiter remembered,
+ * held it that long with others queued), or while the running task has
  * been in the kernel that long (kernel_run_gate); with netrx_holds, looks
  * whether NET_RX is held off (netrx_look). An idle CPU returns after one
  * lookup (and a read of the pending word with netrx_holds), a user task
@@ -1070,6 +1080,16 @@ static __always_inline int sample_tick(void *ctx, bool user, struct rq *rq)
 	 * sampling on every tick under `perf bench sched messaging`). */
 	if (waiter_long && now - c->cur_start_ns >= sample_after_ns / 2)
 		why = SCHED_SAMPLE_BY_WAITER;
+	else if (!c->waiter_tid && c->cur_tid && rq && BPF_CORE_READ(rq, nr_running) >= 2) {
+		/* someone waits that the slot does not know (woken while it
+		 * held another task): the running one has held the CPU that
+		 * long, so whoever waits behind it has too, or was queued
+		 * since */
+		if (!now)
+			now = bpf_ktime_get_ns();
+		if (now - c->cur_start_ns >= sample_after_ns)
+			why = SCHED_SAMPLE_BY_WAITER;
+	}
 	if (c->cur_tid)
 		why |= kernel_run_gate(user, pend, c, &now);
 	if (why)

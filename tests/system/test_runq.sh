@@ -17,6 +17,8 @@ require_cmd setpriv
 CPU=$(( $(nr_cpus) > 1 ? 1 : 0 ))
 VICTIM=$KS_HELPERS/victim
 [ -x "$VICTIM" ] || { fail "missing $VICTIM (make build/helpers/victim)"; exit 1; }
+HANDOFF=$KS_HELPERS/handoff
+[ -x "$HANDOFF" ] || { fail "missing $HANDOFF (make build/helpers/handoff)"; exit 1; }
 
 # --- command line: exit 2 with one sentence; no privileges: exit 1
 check_exit "bad --by" 2 "$KS" runq --by socket
@@ -121,6 +123,24 @@ sleep 0.3
 "$KS" hog --mode kernel-fixed -c "$CPU" --run 500ms -n 1 --json >"$KS_TMP/hog-fixed.json" 2>"$KS_TMP/hog.err" \
 	|| fail "hog kernel-fixed: $(head -c 300 "$KS_TMP/hog.err")"
 ks_wait "$V_PID" 20 victim
+stop_runq
+
+# --- 3b. the CPU's remembered waiter handed on. A task woken while another
+# runs takes the slot (the waiter the sampler and the ongoing reports
+# follow), then preempts the one that woke it and holds the CPU 400 ms
+# (handoff); or, woken with a third task behind it, runs first (-b). The
+# waiting task must still be followed: samples of the holder over its whole
+# run, and an ongoing report of the waker before the run ends. Before the
+# slot was cleared ahead of the preempted task taking it, neither came
+# (CI: "fifo: policy normal / mode unknown"; locally a BH-off hog's run
+# with no ongoing report).
+start_runq "$KS_TMP/rq-handoff.json" --slower 100ms --ongoing 200ms -C "$CPU" --json || exit 1
+"${PIN[@]}" "$HANDOFF" -c "$CPU" -r 400 -o "$KS_TMP/handoff.json" 2>"$KS_TMP/handoff.err" \
+	|| fail "handoff: $(head -c 300 "$KS_TMP/handoff.err")"
+sleep 0.2
+"${PIN[@]}" "$HANDOFF" -b -c "$CPU" -r 400 -o "$KS_TMP/behind.json" 2>"$KS_TMP/behind.err" \
+	|| fail "handoff -b: $(head -c 300 "$KS_TMP/behind.err")"
+sleep 0.2
 stop_runq
 
 # --- 4. histogram: the victim's own count of wake-ups. The victim execs
@@ -283,6 +303,33 @@ if v and runs:
         say(False, f"fifo: no wait >= 300 ms of the busy loop (timeout pid {bp}; waits {[(w['victim']['comm'], w['wait_ns'] // 1_000_000, w['kind']) for w in rq]})")
 else:
     say(False, "fifo: victim or hog did not run")
+
+# 3b. handoff: the waiting task followed through a handed-on slot
+hz = int(os.environ.get('KS_HZ', '250'))
+rq = [r for r in lines('rq-handoff.json') if r.get('type') == 'wait']
+for tag, name, vtype in (('handoff', 'handoff.json', 'waker'), ('behind', 'behind.json', 'behind')):
+    h = {r['type']: r for r in lines(name)}
+    hold, vic = h.get('holder'), h.get(vtype)
+    if not hold or not vic:
+        say(False, f"{tag}: the helper's records are missing ({sorted(h)})")
+        continue
+    done = [w for w in rq if not w['ongoing'] and w['victim']['tid'] == vic['tid']]
+    if not done:
+        say(False, f"{tag}: no wait of the {vtype} (tid {vic['tid']}) reported ({len(rq)} waits)")
+        continue
+    w = max(done, key=lambda w: w['wait_ns'])
+    run = hold['end_ns'] - hold['start_ns']
+    a = top(w)
+    say(w['wait_ns'] >= run * 9 // 10, f"{tag}: the {vtype} waited {w['wait_ns'] // 1_000_000} ms, the holder ran {run // 1_000_000} ms (own clock)")
+    say(a.get('tid') == hold['tid'], f"{tag}: top antagonist tid {a.get('tid')} is the holder {hold['tid']}")
+    say(a.get('mode') == 'user' and a.get('policy') == 'fifo', f"{tag}: holder mode {a.get('mode')}, policy {a.get('policy')} (user, fifo)")
+    # a sample a tick from sample_after (threshold/4) on; at least half
+    want = (run - 25_000_000) * hz // 2_000_000_000
+    say(a.get('samples', 0) >= want, f"{tag}: {a.get('samples', 0)} samples of the holder >= {want} (half the ticks)")
+    if tag == 'handoff':
+        ong = [o for o in rq if o['ongoing'] and o['victim']['tid'] == vic['tid'] and top(o).get('tid') == hold['tid']]
+        say(bool(ong) and ong[0]['report_ns'] < hold['end_ns'],
+            f"handoff: an ongoing report of the waker before the holder's run ended ({[(o['wait_ns'] // 1_000_000, o['report_ns'] - hold['end_ns']) for o in ong]})")
 
 # 3. fixed
 rq = [r for r in lines('rq-fixed.json') if r.get('type') == 'wait']

@@ -1,0 +1,179 @@
+/* handoff — test helper: a task woken onto a CPU while another runs there,
+ * which then preempts the one that woke it and holds the CPU.
+ *
+ * The parent (the waker, normal policy) and a child (SCHED_FIFO) are both
+ * pinned to CPU. The child blocks on a pipe; after 300 ms the parent
+ * writes to it. The child is woken onto the parent's runqueue while the
+ * parent runs, preempts it as the write returns, and spins in user mode for
+ * RUN_MS (at most 1000). The parent, still runnable, waits all that time.
+ *
+ * With -b (behind) the parent is SCHED_FIFO 20 when it wakes the child, so
+ * the child does not preempt it, and it also wakes a third task (normal
+ * policy) blocked on a second pipe; then the parent sleeps. The child runs
+ * first; the third task, woken while the child was already the CPU's
+ * known waiter, waits behind it for RUN_MS.
+ *
+ * Prints JSON lines to OUT (CLOCK_MONOTONIC):
+ *   {"type":"waker","pid","tid","write_ns","back_ns"}   the parent: its
+ *                                                      wait (not with -b)
+ *   {"type":"holder","pid","tid","start_ns","end_ns"}  the child's run
+ *   {"type":"behind","pid","tid","ran_ns"}            -b: the third task
+ *                                                      got the CPU at ran_ns
+ * Usage: handoff [-b] -c CPU -r RUN_MS -o OUT */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static int pin(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	return sched_setaffinity(0, sizeof(set), &set);
+}
+
+static int behind(int rfd, FILE *out)
+{
+	char c;
+
+	if (read(rfd, &c, 1) != 1) {
+		fprintf(stderr, "handoff: the waker never wrote\n");
+		return 1;
+	}
+	fprintf(out, "{\"type\":\"behind\",\"pid\":%d,\"tid\":%ld,\"ran_ns\":%llu}\n", getpid(),
+		(long)syscall(SYS_gettid), (unsigned long long)now_ns());
+	return fclose(out) ? 1 : 0;
+}
+
+static int holder(int rfd, uint64_t run_ns, FILE *out)
+{
+	struct sched_param p = { .sched_priority = 10 };
+	char c;
+
+	if (sched_setscheduler(0, SCHED_FIFO, &p) < 0) {
+		fprintf(stderr, "handoff: SCHED_FIFO: %s\n", strerror(errno));
+		return 1;
+	}
+	if (read(rfd, &c, 1) != 1) {
+		fprintf(stderr, "handoff: the waker never wrote\n");
+		return 1;
+	}
+	uint64_t t0 = now_ns(), t;
+	volatile uint64_t spins = 0;
+	while ((t = now_ns()) - t0 < run_ns)
+		spins++;
+	fprintf(out, "{\"type\":\"holder\",\"pid\":%d,\"tid\":%ld,\"start_ns\":%llu,\"end_ns\":%llu}\n",
+		getpid(), (long)syscall(SYS_gettid), (unsigned long long)t0, (unsigned long long)t);
+	return fclose(out) ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+	int cpu = -1, opt, fds[2], bfds[2], st;
+	long run_ms = 0;
+	bool mode_behind = false;
+	pid_t third = -1;
+	const char *path = NULL;
+
+	while ((opt = getopt(argc, argv, "bc:r:o:")) != -1) {
+		switch (opt) {
+		case 'b': mode_behind = true; break;
+		case 'c': cpu = atoi(optarg); break;
+		case 'r': run_ms = atol(optarg); break;
+		case 'o': path = optarg; break;
+		default: goto usage;
+		}
+	}
+	if (cpu < 0 || run_ms < 1 || run_ms > 1000 || !path)
+		goto usage;
+	FILE *out = fopen(path, "w");
+	if (!out) {
+		fprintf(stderr, "handoff: %s: %s\n", path, strerror(errno));
+		return 1;
+	}
+	setvbuf(out, NULL, _IOLBF, 0);
+	if (pin(cpu) < 0 || pipe(fds) < 0 || pipe(bfds) < 0) {
+		fprintf(stderr, "handoff: CPU %d or pipe: %s\n", cpu, strerror(errno));
+		return 1;
+	}
+	pid_t child = fork();
+	if (child < 0) {
+		fprintf(stderr, "handoff: fork: %s\n", strerror(errno));
+		return 1;
+	}
+	if (child == 0) {
+		close(fds[1]);
+		_exit(holder(fds[0], (uint64_t)run_ms * 1000000ull, out));
+	}
+	close(fds[0]);
+	if (mode_behind) {
+		third = fork();
+		if (third < 0) {
+			fprintf(stderr, "handoff: fork: %s\n", strerror(errno));
+			kill(child, SIGKILL);
+			waitpid(child, &st, 0);
+			return 1;
+		}
+		if (third == 0) {
+			close(fds[1]);
+			close(bfds[1]);
+			_exit(behind(bfds[0], out));
+		}
+	}
+	close(bfds[0]);
+	/* the children have blocked on their pipes long before this */
+	struct timespec ts = { 0, 300 * 1000000L };
+	nanosleep(&ts, NULL);
+	struct sched_param hi = { .sched_priority = 20 };
+	if (mode_behind && sched_setscheduler(0, SCHED_FIFO, &hi) < 0)
+		fprintf(stderr, "handoff: SCHED_FIFO: %s\n", strerror(errno));
+	/* running (not just woken) when the write wakes the child */
+	for (uint64_t t = now_ns(); now_ns() - t < 2000000;)
+		;
+	uint64_t w0 = now_ns();
+	bool ok = write(fds[1], "x", 1) == 1 && (!mode_behind || write(bfds[1], "x", 1) == 1);
+	uint64_t w1 = now_ns();
+	if (!ok)
+		fprintf(stderr, "handoff: write: %s\n", strerror(errno));
+	else if (!mode_behind)
+		fprintf(out, "{\"type\":\"waker\",\"pid\":%d,\"tid\":%ld,\"write_ns\":%llu,\"back_ns\":%llu}\n",
+			getpid(), (long)syscall(SYS_gettid), (unsigned long long)w0, (unsigned long long)w1);
+	/* (with -b: sleeps here, and the child takes the CPU) */
+	int bad = !ok;
+	pid_t kids[2] = { child, third };
+	for (int k = 0; k < 2; k++) {
+		if (kids[k] < 0)
+			continue;
+		if (!ok)
+			kill(kids[k], SIGKILL);
+		if (waitpid(kids[k], &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st))
+			bad = 1;
+	}
+	if (bad) {
+		fprintf(stderr, "handoff: a child failed\n");
+		return 1;
+	}
+	return fclose(out) ? 1 : 0;
+usage:
+	fprintf(stderr, "usage: handoff [-b] -c CPU -r RUN_MS -o OUT\n");
+	return 2;
+}
