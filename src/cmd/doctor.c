@@ -22,6 +22,7 @@
 #include "lib/kmsg.h"
 #include "sys/log.h"
 #include "sys/loop.h"
+#include "sys/procnet.h"
 #include "sys/sysinfo.h"
 
 #define MAX_KEPT 8       /* incidents and findings kept for the final report */
@@ -502,7 +503,8 @@ static void usage(FILE *f)
 "  --once              stop after the first incident\n"
 "  --json              JSON Lines: stall, spike, kmsg, incident, finding, summary\n"
 "  -C, --cpus CPUS     watch only these CPUs for stalls (e.g. 0-3,6)\n"
-"  --netns NAME        read TCP counters (TcpRetransSegs) of this network namespace\n"
+"  --netns NAME        count only this network namespace's retransmits (the\n"
+"                      tracepoint and its TcpRetransSegs); drops stay per CPU\n"
 "  --netrx-trace       time every NET_RX raise->entry (exact delays and p99; costs\n"
 "                      ~300 ns per packet burst) instead of watching NET_RX held\n"
 "                      off at the scheduler tick (nothing on the packet path; to\n"
@@ -593,5 +595,8 @@ int cmd_doctor(int argc, char **argv)
 		err("unexpected argument '%s'; 'ksleuth doctor --help' lists the options", argv[optind]);
 		return EXIT_USAGE;
 	}
+	uint32_t ino;
+	if (o.netns && netns_inode(o.netns, &ino) < 0)
+		return EXIT_USAGE;
 	return doctor_run(&o, NULL);
 }

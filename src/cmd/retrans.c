@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "collect/retrans.h"
 #include "ksleuth.h"
@@ -300,16 +299,8 @@ int cmd_retrans(int argc, char **argv)
 		live_msg_extra_arg(msg, sizeof(msg), "retrans", argv[optind]);
 		goto bad;
 	}
-	if (r.netns) {
-		char path[512];
-		struct stat sb;
-		snprintf(path, sizeof(path), "/var/run/netns/%s", r.netns);
-		if (strchr(r.netns, '/') || stat(path, &sb) < 0) {
-			err("network namespace '%s' not found: see 'ip netns list'", r.netns);
-			return EXIT_USAGE;
-		}
-		ro.netns_ino = (uint32_t)sb.st_ino;
-	}
+	if (r.netns && netns_inode(r.netns, &ro.netns_ino) < 0)
+		return EXIT_USAGE;
 	ro.records = r.flows || r.json;
 	if (r.flows && !(r.flow = calloc(FLOWS_MAX, sizeof(*r.flow)))) {
 		err("out of memory");

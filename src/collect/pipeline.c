@@ -372,6 +372,10 @@ int pipeline_open(struct pipeline **out, struct loop *l, const struct pipeline_o
 		snprintf(so.class_comm, sizeof(so.class_comm), "ksoftirqd");
 	/* the sched collector last: it keeps the kernel symbols (~10 MB), the
 	 * others' loads each parse vmlinux BTF (~5 MB) and free it */
+	/* a namespace's TCP counters, and then its retransmits only: a
+	 * burst elsewhere on the machine is not this namespace's spike */
+	if (o->netns && netns_inode(o->netns, &ro.netns_ino) < 0)
+		return -1;
 	if ((o->softirq_trace && softirq_open(&p->sirq, &sio) < 0) || retrans_open(&p->rt, &ro) < 0)
 		return -1;
 	if (sched_open(&p->sched, &so) < 0) {

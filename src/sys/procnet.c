@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include "sys/log.h"
 #include "sys/procnet.h"
@@ -74,6 +75,33 @@ int softirqs_read(struct softirq_counts *c)
 	return 0;
 }
 
+/* /var/run/netns/NAME into path, or -1 said for a name that is no plain
+ * file name there. */
+static int netns_path(const char *netns, char *path, size_t n)
+{
+	if (strchr(netns, '/') || !*netns || !strcmp(netns, ".") || !strcmp(netns, "..")) {
+		err("bad network namespace name '%s': give a name from 'ip netns list'", netns);
+		return -1;
+	}
+	snprintf(path, n, "/var/run/netns/%s", netns);
+	return 0;
+}
+
+int netns_inode(const char *netns, uint32_t *ino)
+{
+	char path[512];
+	struct stat sb;
+
+	if (netns_path(netns, path, sizeof(path)) < 0)
+		return -1;
+	if (stat(path, &sb) < 0) {
+		err("network namespace '%s' not found (%s): see 'ip netns list'", netns, strerror(errno));
+		return -1;
+	}
+	*ino = (uint32_t)sb.st_ino;
+	return 0;
+}
+
 int tcp_mib_open(struct tcp_mib_src *s, const char *netns)
 {
 	int self = -1, target = -1, rc = -1;
@@ -81,11 +109,8 @@ int tcp_mib_open(struct tcp_mib_src *s, const char *netns)
 	s->snmp_fd = s->netstat_fd = -1;
 	if (netns) {
 		char path[512];
-		if (strchr(netns, '/') || !*netns) {
-			err("bad network namespace name '%s': give a name from 'ip netns list'", netns);
+		if (netns_path(netns, path, sizeof(path)) < 0)
 			return -1;
-		}
-		snprintf(path, sizeof(path), "/var/run/netns/%s", netns);
 		target = open(path, O_RDONLY | O_CLOEXEC);
 		if (target < 0) {
 			err("network namespace '%s' not found (%s): see 'ip netns list'", netns, strerror(errno));

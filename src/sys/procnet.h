@@ -29,6 +29,10 @@ struct tcp_mib_src {
 	int snmp_fd;
 	int netstat_fd;
 };
+/* The inode number of network namespace `netns` (a name under
+ * /var/run/netns): the kernel's net->ns.inum, for filters in BPF. Returns 0
+ * or -1 with the reason said. */
+int netns_inode(const char *netns, uint32_t *ino);
 /* Opens the counters of network namespace `netns` (a name under
  * /var/run/netns, NULL: ours). The files stay bound to that namespace.
  * Returns 0 or -1 with the reason said. */

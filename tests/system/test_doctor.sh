@@ -76,6 +76,10 @@ timeout 90 "$KS" demo --fixed --duration 12s --json >"$KS_TMP/fixed.json" 2>"$KS
 rc=$?
 check_eq "demo --fixed: exit 0" "$rc" 0
 check_eq "fixed: no incident" "$(jq -c 'select(.type=="incident")' "$KS_TMP/fixed.json" | wc -l)" 0
+# (what it was, if there was one: the evidence in one line)
+jq -c 'select(.type=="incident") | {mechanism, cpu, stall_ns, culprit: .culprit.comm, retransmits, retrans_segs,
+	drops, summary, spikes: [.seconds[] | select(.spike) | [.retransmits, .retrans_segs, .drops, .netrx_max_delay_ns]]}' \
+	"$KS_TMP/fixed.json" | head -3 | sed 's/^/  fixed incident: /'
 check_ge "fixed: the hog did run (own records)" \
 	"$(jq -c 'select(.type=="hog_run")' "$KS_TMP/fixed.json" | wc -l)" 2
 
@@ -155,7 +159,21 @@ fi
 ip netns exec "$NS_TX" tc qdisc replace dev ksl-tx root tbf rate 2mbit burst 4kb latency 20ms
 ks_bg LOAD "$KS" netbed load "$BED" -c $RX -d 11s -P 16 --no-udp >/dev/null
 ks_bg DOC "$KS" doctor -d 10 --json --netns "$NS_TX" >"$KS_TMP/tbf.json" 2>"$KS_TMP/tbf.err"
-ks_wait "$DOC" 30 "doctor -d 10"; ks_wait "$LOAD" 30 "netbed load"
+# and one that watches the receiving namespace only: the senders'
+# retransmits are not its own (its kernel counter says how many are)
+NS_RX=$(jq -r .ns_rx "$KS_TMP/bed.json")
+rx_segs() { ip netns exec "$NS_RX" awk '/^Tcp:/ && $13 ~ /^[0-9]+$/ {print $13}' /proc/net/snmp; }
+rx0=$(rx_segs)
+ks_bg DOC_RX "$KS" doctor -d 10 --json --netns "$NS_RX" >"$KS_TMP/tbf-rx.json" 2>"$KS_TMP/tbf-rx.err"
+ks_wait "$DOC" 30 "doctor -d 10"; ks_wait "$LOAD" 30 "netbed load"; ks_wait "$DOC_RX" 30 "doctor -d 10 (rx)"
+rx1=$(rx_segs)
+tx_re=$(jq -r 'select(.type=="summary") | .retransmits' "$KS_TMP/tbf.json")
+rx_re=$(jq -r 'select(.type=="summary") | .retransmits' "$KS_TMP/tbf-rx.json")
+check_ge "tbf: the sending namespace's doctor counted retransmits" "${tx_re:-0}" 25
+check_le "tbf: --netns of the receiving side counts its own retransmits only (TcpRetransSegs there +$((${rx1:-0} - ${rx0:-0})))" \
+	"${rx_re:-999999}" $(( 2 * (${rx1:-0} - ${rx0:-0}) + 2 ))
+check_eq "tbf: the receiving side's doctor found no incident" \
+	"$(jq -c 'select(.type=="incident")' "$KS_TMP/tbf-rx.json" | wc -l)" 0
 qd=$(ip netns exec "$NS_TX" tc -s qdisc show dev ksl-tx | sed -n 's/.*dropped \([0-9]*\).*/\1/p' | head -1)
 check_ge "tbf: the qdisc dropped packets (tc -s)" "${qd:-0}" 1
 inc=$(jq -c 'select(.type=="incident")' "$KS_TMP/tbf.json" | head -1)
