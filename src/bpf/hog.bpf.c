@@ -2,13 +2,20 @@
  * attached anywhere): spins with nested bpf_loop until a bpf_ktime_get_ns()
  * deadline. The program type picks the context (KERNEL-FACTS.md):
  *   ks_hog_spin (syscall): no preemption, bottom halves enabled;
- *   ks_hog_bh (tc/sched_cls): local_bh_disable() around each repetition.
+ *   ks_hog_bh (tc/sched_cls): local_bh_disable() around each repetition;
+ *   ks_hog_irq (syscall): interrupts disabled (the bpf_local_irq_save kfunc)
+ *     around the whole spin: no timer tick, no softirq, nothing else runs.
  * It must never spin past run_end_ns, which user space sets <= 3 s ahead. */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include "hog.h"
 
 char LICENSE[] SEC("license") = "GPL";
+
+/* kfuncs of recent kernels (6.18 here has them): loaded only for the irq
+ * mode, which says so where they are missing */
+extern void bpf_local_irq_save(unsigned long *flags__irq_flag) __ksym __weak;
+extern void bpf_local_irq_restore(unsigned long *flags__irq_flag) __ksym __weak;
 
 /* Set by user space before each run (plain .bss, not const: changes per run). */
 __u64 run_end_ns;  /* absolute deadline of the whole run */
@@ -78,4 +85,18 @@ int ks_hog_bh(struct __sk_buff *skb)
 {
 	spin();
 	return 0; /* TC_ACT_OK */
+}
+
+/* Run by bpf_prog_test_run_syscall() like ks_hog_spin, with interrupts
+ * off on this CPU throughout: the kind of section that stalls NET_RX and
+ * the timer tick alike (user space bounds it to HOG_IRQ_RUN_MAX_NS). */
+SEC("syscall")
+int ks_hog_irq(void *ctx)
+{
+	unsigned long flags;
+
+	bpf_local_irq_save(&flags);
+	spin();
+	bpf_local_irq_restore(&flags);
+	return 0;
 }

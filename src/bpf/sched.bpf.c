@@ -19,6 +19,7 @@ char LICENSE[] SEC("license") = "GPL";
 const volatile __u64 threshold_ns = 0;     /* 0: no records */
 const volatile __u64 ongoing_ns = 0;       /* 0: no ongoing records */
 const volatile __u64 sample_after_ns = 0;
+__u64 gap_ns;  /* bss, set once the sampler runs: 0 no timer-interrupt gap records */
 const volatile __u32 seg_mask = SCHED_SEG_RING_DEFAULT - 1;
 const volatile __u32 seg_ring = SCHED_SEG_RING_DEFAULT;
 const volatile __u32 sample_mask = SCHED_SAMPLE_RING_DEFAULT - 1;
@@ -1027,6 +1028,49 @@ static __always_inline void take_sample(void *ctx, bool user, struct rq *rq, str
 	head_seg_refresh(c, cpu);
 }
 
+/* The sampler ran at now on a CPU running a task: was its last run there
+ * (or the task's switch-in) gap_ns or more ago with no switch since? The tick (or the perf event's
+ * timer) comes every few ms to a busy CPU; the same task running through a
+ * long silence means the CPU took no timer interrupt: interrupts were off,
+ * or a virtual CPU was not run by its host. (Not on nohz_full CPUs, whose
+ * tick stops under one task: user space leaves gap_ns 0 there.) */
+static __always_inline bool tick_gap(struct sched_cpu *c, __u64 now, __u64 *from)
+{
+	__u64 seg = c->seg_head;
+	/* the last tick in this run segment, else its start (a task that
+	 * turns interrupts off within a tick of being switched in) */
+	__u64 last = c->tick_last_seg == seg ? c->tick_last_ns : c->cur_start_ns;
+	bool gap = last && now > last && now - last >= gap_ns;
+
+	*from = last;
+	c->tick_last_ns = now;
+	if (c->tick_last_seg != seg)
+		c->tick_last_seg = seg;
+	return gap;
+}
+
+static __always_inline void gap_event(__u32 cpu, __u64 from, __u64 now)
+{
+	struct sched_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	__u64 id = bpf_get_current_pid_tgid();
+
+	if (!e) {
+		stat_inc(SCHED_STAT_RB_DROPS);
+		return;
+	}
+	__builtin_memset(e, 0, sizeof(*e));
+	e->type = SCHED_EV_IRQGAP;
+	e->cpu = cpu;
+	e->run_cpu = cpu;
+	e->start_ns = from;
+	e->wait_ns = now - from;
+	e->cur_pid = id >> 32;
+	e->cur_tid = (__u32)id;
+	bpf_get_current_comm(e->cur_comm, TASK_COMM_LEN);
+	bpf_ringbuf_submit(e, BPF_RB_FORCE_WAKEUP);
+	stat_inc(SCHED_STAT_RECORDS);
+}
+
 /* The stall sampler, on every scheduler tick of a busy CPU (or, where the
  * tick cannot be traced, a cpu-clock perf event: ks_sched_sample). Samples
  * while a task on this CPU has waited longer than sample_after_ns while the
@@ -1048,6 +1092,15 @@ static __always_inline int sample_tick(void *ctx, bool user, struct rq *rq)
 
 	if (!c)
 		return 0;
+	/* a silence before this tick: sample now (the interrupted place is
+	 * where interrupts came back on, or where the vCPU resumed), and say so
+	 * after the sample */
+	__u64 gap_from = 0;
+	bool gap = false;
+	if (gap_ns && c->cur_tid) {
+		now = bpf_ktime_get_ns();
+		gap = tick_gap(c, now, &gap_from);
+	}
 	if (!rq && (c->waiter_tid || c->cur_tid || (c->netrx & SCHED_NETRX_HOLD)))
 		rq = this_rq(cpu);
 	/* NET_RX pending: for the hold watch on every tick, for the kernel
@@ -1055,7 +1108,8 @@ static __always_inline int sample_tick(void *ctx, bool user, struct rq *rq)
 	if (rq && (netrx_holds || (!user && c->cur_tid)))
 		pend = netrx_pending(rq);
 	if (netrx_holds && rq && (pend || (c->netrx & SCHED_NETRX_HOLD))) {
-		now = bpf_ktime_get_ns();
+		if (!now)
+			now = bpf_ktime_get_ns();
 		netrx_look(c, rq, cpu, pend, now);
 	}
 	if (c->waiter_tid) {
@@ -1092,8 +1146,12 @@ static __always_inline int sample_tick(void *ctx, bool user, struct rq *rq)
 	}
 	if (c->cur_tid)
 		why |= kernel_run_gate(user, pend, c, &now);
+	if (gap)
+		why |= SCHED_SAMPLE_BY_GAP;
 	if (why)
 		take_sample(ctx, user, rq, c, cpu, now, why);
+	if (gap)
+		gap_event(cpu, gap_from, now);
 
 	/* Once per wait: an "ongoing" record while it still lasts. */
 	if (ongoing_ns && waiter_long && now - since >= ongoing_ns && c->waiter_reported != since) {

@@ -101,6 +101,7 @@ struct sched_comm {
 #define SCHED_SAMPLE_BY_WAITER 0x4 /* a task waited on this CPU longer than sample_after_ns */
 #define SCHED_SAMPLE_BY_KERNEL 0x8 /* the running task was in the kernel that long, alone */
 #define SCHED_SAMPLE_BY_NETRX 0x10 /* NET_RX pending on two ticks in a row of a kernel run */
+#define SCHED_SAMPLE_BY_GAP 0x20   /* the first tick after a gap (SCHED_EV_IRQGAP) */
 struct sched_sample {
 	__u64 ts_ns;
 	__u64 seq;          /* index in the CPU's sample ring plus one, written last */
@@ -169,7 +170,12 @@ struct sched_cpu {
 	__u32 _pad2;
 	/* the sampler's last record on this CPU (see SCHED_EV_SAMPLING) */
 	__u64 last_sample_ns;
-	__u64 _pad3[4];
+	/* the sampler's last run on this CPU while a task ran, and the run
+	 * segment then (seg_head): a later run in the same segment gap_ns
+	 * or more after it means the CPU took no timer interrupt meanwhile */
+	__u64 tick_last_ns;
+	__u64 tick_last_seg;
+	__u64 _pad3[2];
 };
 #define SCHED_CPU_SIZE 192 /* checked on the user side */
 
@@ -194,6 +200,10 @@ enum sched_event_type {
 	SCHED_EV_SAMPLING = 4, /* the sampler started on a CPU (its first record after
 				* SCHED_RB_WAKE_NS without one): wakes the consumer, which
 				* looks at the BPF programs loaded now (one may be the stall) */
+	SCHED_EV_IRQGAP = 5,  /* a CPU running one task took no timer interrupt for at
+				* least gap_ns: interrupts were off, or (on a VM) the vCPU
+				* did not run. start_ns: the tick before, wait_ns: the gap;
+				* cur_*: the task (pid 0, no comm) */
 };
 
 struct sched_event {

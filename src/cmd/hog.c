@@ -31,6 +31,8 @@ static void usage(FILE *f)
 "                              between them (the cond_resched() fix)\n"
 "                fifo:         user-space SCHED_FIFO busy loop (RT throttling\n"
 "                              leaves others 50 ms of every second)\n"
+"                kernel-irq:   BPF syscall program with interrupts disabled for\n"
+"                              the whole run (at most 1s): no timer tick either\n"
 "  -c, --cpu CPU      CPU to pin to before each run (default 1, or 0 on one CPU)\n"
 "  --run DUR          length of one run, at most 3s (default 500ms)\n"
 "  --gap DUR          sleep between runs, at least 10ms (default 1500ms)\n"
@@ -129,7 +131,7 @@ int cmd_hog(int argc, char **argv)
 		switch (c) {
 		case O_MODE:
 			if (hog_mode_parse(optarg, &o.mode)) {
-				err("unknown hog mode '%s'; use kernel, kernel-bh, kernel-fixed or fifo", optarg);
+				err("unknown hog mode '%s'; use kernel, kernel-bh, kernel-fixed, kernel-irq or fifo", optarg);
 				return EXIT_USAGE;
 			}
 			have_mode = true;
@@ -191,7 +193,7 @@ int cmd_hog(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (!have_mode) {
-		err("--mode is required: kernel, kernel-bh, kernel-fixed or fifo");
+		err("--mode is required: kernel, kernel-bh, kernel-fixed, kernel-irq or fifo");
 		return EXIT_USAGE;
 	}
 	if (hog_opts_check(&o, why, sizeof(why))) {

@@ -60,6 +60,8 @@ static void print_text(const struct kernel_facts *kf, const struct attach_probe 
 	printf("%-16s %s\n", "", softirq_semantics_text(kf->softirq));
 	printf("%-16s %d online, %d possible (/sys/devices/system/cpu)\n", "CPUs",
 	       kf->cpus_online, kf->cpus_possible);
+	printf("%-16s %s%s%s%s\n", "machine", kf->virtual_machine ? "virtual" : "no hypervisor seen",
+	       kf->virt_src[0] ? " (" : "", kf->virt_src, kf->virt_src[0] ? ")" : "");
 	printf("BPF attach types (probed by loading and attaching a tiny program):\n");
 	for (int k = 0; k < ATTACH_NR; k++) {
 		if (!probed)
@@ -126,6 +128,7 @@ static void print_json(const struct kernel_facts *kf, const struct attach_probe 
 	json_kint(&j, "online", kf->cpus_online);
 	json_kint(&j, "possible", kf->cpus_possible);
 	json_obj_end(&j);
+	json_kbool(&j, "virtual_machine", kf->virtual_machine);
 
 	json_key(&j, "attach");
 	json_obj_begin(&j);

@@ -67,7 +67,7 @@ struct runq {
 	struct json j;
 	struct sched_window *w;
 	struct hist *last;        /* per CPU, for interval diffs */
-	unsigned long slow_waits, ongoing;
+	unsigned long slow_waits, ongoing, irq_gaps;
 	/* benchmark aids (bench/runq.sh), not in --help: BPF run-time
 	 * statistics, and --reference NAME: instead of the collector, only
 	 * the reference program(s) NAME of bench_empty.bpf.c */
@@ -126,11 +126,51 @@ static void print_wait_json(struct runq *r, const struct sched_wait *wt, const s
 	json_line_end(j);
 }
 
+/* The CPU took no timer interrupt while one task ran: who it was, and the
+ * sample at the tick that ended the silence (where interrupts came back
+ * on, or where the vCPU resumed). */
+static void on_irq_gap(struct runq *r, const struct sched_wait *wt)
+{
+	uint64_t t0 = wt->start_ns + 1, t1 = wt->start_ns + wt->wait_ns;
+	char clk[16], d[32];
+
+	r->irq_gaps++;
+	if (sched_who_ran(r->sc, wt->cpu, t0, t1, SCHED_ANT_MAX, r->w) < 0)
+		sched_view_empty(r->w, wt->cpu, t0, t1);
+	if (r->json) {
+		struct json *j = &r->j;
+		json_obj_begin(j);
+		json_kstr(j, "type", "irq_gap");
+		json_kuint(j, "cpu", wt->cpu);
+		json_kuint(j, "start_ns", wt->start_ns);
+		json_kuint(j, "gap_ns", wt->wait_ns);
+		json_kuint(j, "report_ns", now_ns());
+		json_task(j, "running", wt->cur_pid, wt->cur_tid, wt->cur_comm);
+		sched_view_json(j, r->w);
+		json_obj_end(j);
+		json_line_end(j);
+		return;
+	}
+	fmt_clock(r, t1, clk, sizeof(clk));
+	printf("%-8s cpu %-3u NO TIMER INTERRUPT for %s while %s pid %u tid %u ran (interrupts off, or the "
+	       "virtual CPU was not run); the tick after it:\n", clk, wt->cpu,
+	       fmt_duration(wt->wait_ns, d, sizeof(d)), wt->cur_comm, wt->cur_pid, wt->cur_tid);
+	sched_view_text(stdout, r->w, 12);
+	fflush(stdout);
+}
+
 static void on_wait(const struct sched_wait *wt, void *arg)
 {
 	struct runq *r = arg;
 	uint64_t t1 = wt->start_ns + wt->wait_ns;
 	char clk[16], d[32];
+
+	if (wt->irq_gap) {
+		/* (the collector also reports shorter ones: the doctor's evidence) */
+		if (wt->wait_ns >= r->o.threshold_ns)
+			on_irq_gap(r, wt);
+		return;
+	}
 
 	if (wt->ongoing)
 		r->ongoing++;
@@ -576,7 +616,8 @@ int cmd_runq(int argc, char **argv)
 	if (!r.slow)
 		print_hists(&r);
 	else if (r.slow && !r.json)
-		printf("%lu slow waits, %lu ongoing reports\n", r.slow_waits, r.ongoing);
+		printf("%lu slow waits, %lu ongoing reports%s\n", r.slow_waits, r.ongoing,
+		       r.irq_gaps ? ", and CPUs without timer interrupts (see above)" : "");
 	print_stats(&r);
 	bench_report(&r);
 out:

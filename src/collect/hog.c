@@ -26,6 +26,7 @@ static const char *const mode_names[] = {
 	[HOG_KERNEL_BH] = "kernel-bh",
 	[HOG_KERNEL_FIXED] = "kernel-fixed",
 	[HOG_FIFO] = "fifo",
+	[HOG_KERNEL_IRQ] = "kernel-irq",
 };
 
 const char *hog_mode_name(enum hog_mode m)
@@ -56,6 +57,12 @@ int hog_opts_check(struct hog_opts *o, char *why, size_t n)
 		snprintf(why, n, "a run of %s is outside the allowed 1us..%s: a kernel-side hog "
 			 "must never hold a CPU longer than 3 s at a stretch",
 			 fmt_duration(o->run_ns, a, sizeof(a)), fmt_duration(HOG_RUN_MAX_NS, b, sizeof(b)));
+		return -EINVAL;
+	}
+	if (o->mode == HOG_KERNEL_IRQ && o->run_ns > HOG_IRQ_RUN_MAX_NS) {
+		snprintf(why, n, "a kernel-irq run of %s is longer than the allowed %s: interrupts stay "
+			 "off for the whole run", fmt_duration(o->run_ns, a, sizeof(a)),
+			 fmt_duration(HOG_IRQ_RUN_MAX_NS, b, sizeof(b)));
 		return -EINVAL;
 	}
 	if (o->total_ns > HOG_TOTAL_MAX_NS) {
@@ -139,8 +146,8 @@ static int run_kernel(struct hog_bpf *skel, const struct hog_opts *o, struct hog
 	LIBBPF_OPTS(bpf_test_run_opts, topts);
 	int fd;
 
-	if (o->mode == HOG_KERNEL) {
-		fd = bpf_program__fd(skel->progs.ks_hog_spin);
+	if (o->mode == HOG_KERNEL || o->mode == HOG_KERNEL_IRQ) {
+		fd = bpf_program__fd(o->mode == HOG_KERNEL ? skel->progs.ks_hog_spin : skel->progs.ks_hog_irq);
 		skel->bss->slice_ns = 0;
 	} else {
 		fd = bpf_program__fd(skel->progs.ks_hog_bh);
@@ -210,8 +217,16 @@ int hog_run(const struct hog_opts *o, hog_run_cb on_run, void *arg)
 			return e;
 		}
 		bpf_program__set_autoload(skel->progs.ks_hog_spin, o->mode == HOG_KERNEL);
-		bpf_program__set_autoload(skel->progs.ks_hog_bh, o->mode != HOG_KERNEL);
+		bpf_program__set_autoload(skel->progs.ks_hog_bh,
+					  o->mode == HOG_KERNEL_BH || o->mode == HOG_KERNEL_FIXED);
+		bpf_program__set_autoload(skel->progs.ks_hog_irq, o->mode == HOG_KERNEL_IRQ);
 		e = hog_bpf__load(skel);
+		if (e && o->mode == HOG_KERNEL_IRQ) {
+			err("cannot load the kernel-irq hog: %s; it needs the bpf_local_irq_save kfunc "
+			    "of recent kernels (-v shows libbpf's log)", strerror(-e));
+			hog_bpf__destroy(skel);
+			return e;
+		}
 		if (e) {
 			err("cannot load the hog's BPF program: %s (run with -v to see libbpf's log)",
 			    strerror(-e));

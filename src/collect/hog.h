@@ -11,12 +11,14 @@
 #define HOG_RUN_MAX_NS   (3ULL * 1000000000ULL)   /* one run: <= 3 s */
 #define HOG_TOTAL_MAX_NS (120ULL * 1000000000ULL) /* a whole hog: <= 120 s */
 #define HOG_GAP_MIN_NS   (10ULL * 1000000ULL)     /* between runs: >= 10 ms */
+#define HOG_IRQ_RUN_MAX_NS (1000000000ULL)        /* kernel-irq: interrupts off <= 1 s */
 
 enum hog_mode {
 	HOG_KERNEL,       /* syscall prog: no preemption, BHs enabled */
 	HOG_KERNEL_BH,    /* tc prog, one repetition: BHs off for the whole run */
 	HOG_KERNEL_FIXED, /* tc prog, repetitions of slice_ns: BHs on + resched between */
 	HOG_FIFO,         /* user-space SCHED_FIFO busy loop */
+	HOG_KERNEL_IRQ,   /* syscall prog with interrupts off: no tick, no softirq */
 };
 
 struct hog_opts {

@@ -77,6 +77,7 @@ static void facts_to_engine(const struct kernel_facts *kf, struct eng_kernel *k)
 	k->major = kf->major;
 	k->minor = kf->minor;
 	k->hz = kf->hz;
+	k->vm = kf->virtual_machine;
 	k->preempt_dynamic = kf->preempt_dynamic_built;
 	if (kf->preempt_dynamic[0])
 		snprintf(k->preempt, sizeof(k->preempt), "%.*s", (int)sizeof(k->preempt) - 1, kf->preempt_dynamic);
@@ -171,6 +172,29 @@ static void netrx_stall(struct pipeline *p, unsigned cpu, uint64_t t0, uint64_t 
 	hand_over(p, &wi, "softirq waited to run");
 }
 
+/* The CPU took no timer interrupt while one task ran (interrupts off, or
+ * the vCPU not run): a stall nothing was seen waiting in, for nothing ran.
+ * Who ran is asked from just after the tick before it, so the one sample
+ * in it is the tick that ended it. */
+static void irq_gap_stall(struct pipeline *p, const struct sched_wait *w)
+{
+	struct stall_window_info wi;
+
+	fill_stall(p, &p->stall, &wi, w->cpu, w->start_ns + 1, w->start_ns + w->wait_ns);
+	p->stall.start_ns = w->start_ns;
+	p->stall.irq_gap_ns = w->wait_ns;
+	if (!p->stall.n_tasks && w->cur_tid) {
+		struct eng_task *t = &p->stall.tasks[p->stall.n_tasks++];
+		t->pid = (int32_t)w->cur_pid;
+		t->tid = (int32_t)w->cur_tid;
+		t->policy = -1;
+		t->run_ns = w->wait_ns;
+		snprintf(t->comm, sizeof(t->comm), "%.*s", ENG_COMM_LEN - 1, w->cur_comm);
+	}
+	snprintf(p->stall.victim_comm, sizeof(p->stall.victim_comm), "timer tick");
+	hand_over(p, &wi, "did not come (interrupts off, or the vCPU not run)");
+}
+
 static void on_wait(const struct sched_wait *w, void *arg)
 {
 	struct pipeline *p = arg;
@@ -181,6 +205,10 @@ static void on_wait(const struct sched_wait *w, void *arg)
 		return;
 	if (w->netrx) {
 		netrx_stall(p, w->cpu, w->start_ns, w->start_ns + w->wait_ns);
+		return;
+	}
+	if (w->irq_gap) {
+		irq_gap_stall(p, w);
 		return;
 	}
 	if (!strncmp(w->comm, "ksoftirqd/", 10) && w->wait_ns > p->ksw_rec[w->cpu])
@@ -579,6 +607,8 @@ void pipeline_json_stall(struct json *j, const struct pipeline_stall *ps, uint64
 	json_kuint(j, "end_ns", s->end_ns);
 	json_kuint(j, "stall_ns", s->end_ns - s->start_ns);
 	json_kstr(j, "waiting", s->victim_comm);
+	if (s->irq_gap_ns)
+		json_kuint(j, "irq_gap_ns", s->irq_gap_ns);
 	json_kuint(j, "emitted_ns", emitted_ns); /* for latency measurements */
 	json_kstr(j, "filled_by", stall_fill_name(ps->fill.kind));
 	json_kbool(j, "held", ps->fill.held);
@@ -610,6 +640,7 @@ void pipeline_json_incident(struct json *j, const struct eng_incident *inc)
 	json_kuint(j, "start_ns", inc->start_ns);
 	json_kuint(j, "end_ns", inc->end_ns);
 	json_kuint(j, "stall_ns", inc->stall_ns);
+	json_kuint(j, "irq_gap_ns", inc->irq_gap_ns);
 	json_kuint(j, "stolen_ns", inc->stolen_ns);
 	if (inc->have_culprit) {
 		task_json(j, "culprit", &inc->culprit, inc->mode, inc->bh_off);
@@ -680,6 +711,7 @@ void pipeline_json_finding(struct json *j, const struct eng_finding *f)
 	json_kuint(j, "start_ns", f->start_ns);
 	json_kuint(j, "end_ns", f->end_ns);
 	json_kuint(j, "stall_ns", f->stall_ns);
+	json_kuint(j, "irq_gap_ns", f->irq_gap_ns);
 	task_json(j, "culprit", &f->culprit, f->mode, f->bh_off);
 	json_kstr(j, "waiting", f->victim_comm);
 	json_kuint(j, "netrx_max_delay_ns", f->netrx_max_ns);

@@ -233,6 +233,21 @@ static void percpu_offsets(struct percpu_offs *o)
 		o->regs = regs - rq; /* never at offset 0: runqueues is the anchor */
 }
 
+/* Does this kernel stop the tick under one running task somewhere
+ * (nohz_full)? Then a silent CPU is no evidence of interrupts off. */
+static bool nohz_full_cpus(void)
+{
+	char buf[256];
+
+	if (proc_read_text("/sys/devices/system/cpu/nohz_full", buf, sizeof(buf)) <= 0)
+		return false;
+	buf[strcspn(buf, "\n")] = 0;
+	if (!buf[0] || !strcmp(buf, "(null)"))
+		return false;
+	dbg("nohz_full CPUs (%s): no timer-interrupt gap records", buf);
+	return true;
+}
+
 static int configure(struct sched_collector *c, struct sched_bpf *s)
 {
 	const struct sched_opts *o = &c->o;
@@ -383,6 +398,20 @@ static bool tick_attach(struct sched_collector *c)
 	return false;
 }
 
+/* A busy CPU's silence longer than four sampler periods (and 20 ms) is a
+ * timer-interrupt gap worth a record, up to the stall threshold; nohz_full
+ * CPUs stop the tick under one task, so none there. */
+static void set_gap(struct sched_collector *c, unsigned hz)
+{
+	uint64_t g = 4 * NS_PER_SEC / hz;
+
+	if (g < 20 * NS_PER_MS)
+		g = 20 * NS_PER_MS;
+	if (c->o.threshold_ns && g > c->o.threshold_ns)
+		g = c->o.threshold_ns;
+	c->skel->bss->gap_ns = c->o.threshold_ns && !nohz_full_cpus() ? g : 0;
+}
+
 static int attach_sampler(struct sched_collector *c)
 {
 	unsigned hz = c->o.sample_hz ? c->o.sample_hz : sample_hz_for(c->o.threshold_ns);
@@ -392,6 +421,7 @@ static int attach_sampler(struct sched_collector *c)
 	if (c->try_tick) {
 		if (tick_attach(c)) {
 			c->tick_sampler = true;
+			set_gap(c, c->o.tick_hz > 0 ? (unsigned)c->o.tick_hz : 100);
 			/* the NET_RX hold watch looks once a tick */
 			c->skel->bss->netrx_pad_ns = c->o.tick_hz > 0 ? NS_PER_SEC / 2 / (unsigned)c->o.tick_hz : 0;
 			dbg("sched sampler: on the scheduler tick (hrtimer_expire_entry of tick_nohz_handler)");
@@ -401,6 +431,7 @@ static int attach_sampler(struct sched_collector *c)
 	}
 
 	c->skel->bss->netrx_pad_ns = NS_PER_SEC / 2 / hz;
+	set_gap(c, hz);
 	c->perf_fds = calloc(c->ncpu, sizeof(int));
 	c->perf_links = calloc(c->ncpu, sizeof(*c->perf_links));
 	if (!c->perf_fds || !c->perf_links)
@@ -474,6 +505,7 @@ static int on_event(void *ctx, void *data, size_t len)
 		return 0;
 	w.ongoing = e->type == SCHED_EV_ONGOING;
 	w.netrx = e->type == SCHED_EV_NETRX;
+	w.irq_gap = e->type == SCHED_EV_IRQGAP;
 	if (w.ongoing)
 		stall_watch(c);
 	w.cpu = e->cpu;

@@ -44,6 +44,8 @@ void sched_opts_default(struct sched_opts *o);
 struct sched_wait {
 	bool ongoing;            /* still waiting: wait_ns is the time so far */
 	bool netrx;              /* not a task: NET_RX held off this long (pid 0, no comm) */
+	bool irq_gap;            /* not a task: the CPU took no timer interrupt this long
+				  * while cur_* ran (interrupts off, or the vCPU not run) */
 	unsigned cpu;            /* CPU waited for (antagonists are there) */
 	unsigned run_cpu;        /* CPU it ran on at the end */
 	enum sched_wait_kind kind;

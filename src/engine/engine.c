@@ -95,6 +95,7 @@ const char *eng_mech_name(enum eng_mech m)
 	case ENG_RT_STARVATION: return "rt_starvation";
 	case ENG_CPU_STALL_NO_NETWORK_IMPACT: return "cpu_stall_no_network_impact";
 	case ENG_NOT_CPU: return "not_cpu";
+	case ENG_CPU_NOT_RUNNING: return "cpu_not_running";
 	default: return "none";
 	}
 }
@@ -122,6 +123,45 @@ enum eng_mode eng_task_mode(const struct eng_task *t)
 	if (!t->samples)
 		return ENG_MODE_UNKNOWN;
 	return t->samples_kernel * 2 > t->samples ? ENG_MODE_KERNEL : ENG_MODE_USER;
+}
+
+static bool name_has_any(const char *f, const char *const *names, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (strstr(f, names[i]))
+			return true;
+	return false;
+}
+
+void eng_gap_classify(const char frames[][ENG_FRAME_LEN], unsigned n, enum eng_mode sample_mode,
+		      enum eng_mode *mode, bool *irq_on, char place[ENG_FRAME_LEN])
+{
+	/* local_irq_enable/restore inline to one instruction, taken right
+	 * after; their out-of-line homes and paravirt hooks say so by name:
+	 * _raw_spin_unlock_irqrestore, _raw_spin_unlock_irq,
+	 * bpf_local_irq_restore, pvm_irq_enable, native_irq_enable, ... */
+	static const char *const on[] = { "irq_enable", "irq_restore", "irqrestore", "unlock_irq", "restore_fl" };
+	static const char *const hooks[] = { "pvm_", "native_", "xen_", "__raw_callee_save", "pv_" };
+	unsigned from = 0;
+
+	for (unsigned f = 0; f < n; f++)
+		if (!strncmp(frames[f], "asm_", 4)) /* asm_sysvec_*, asm_common_interrupt, asm_exc_* */
+			from = f + 1;
+	*irq_on = false;
+	place[0] = '\0';
+	if (sample_mode == ENG_MODE_USER || (from && from >= n)) {
+		*mode = ENG_MODE_USER;
+		return;
+	}
+	*mode = sample_mode;
+	for (unsigned f = from; f < n && f < from + 3; f++)
+		if (name_has_any(frames[f], on, sizeof(on) / sizeof(on[0])))
+			*irq_on = true;
+	for (unsigned f = from; f < n; f++)
+		if (!name_has_any(frames[f], hooks, sizeof(hooks) / sizeof(hooks[0]))) {
+			snprintf(place, ENG_FRAME_LEN, "%s", frames[f]);
+			break;
+		}
 }
 
 bool eng_task_bh_off(const struct eng_task *t)
@@ -395,6 +435,9 @@ void engine_add_stall(struct engine *e, const struct eng_stall *in)
 	if (s.n_frames > ENG_MAX_FRAMES)
 		s.n_frames = ENG_MAX_FRAMES;
 	qsort(s.tasks, s.n_tasks, sizeof(s.tasks[0]), cmp_task);
+	if (s.irq_gap_ns) /* its samples and stack are the tick that ended the silence */
+		eng_gap_classify(s.frames, s.n_frames, s.n_tasks ? eng_task_mode(&s.tasks[0]) : ENG_MODE_UNKNOWN,
+				 &s.gap_mode, &s.gap_irq_on, s.gap_place);
 
 	/* The same stall seen again (an update while ongoing, or the same
 	 * hold seen both as a run-queue wait and as a NET_RX delay): merge. */
@@ -407,6 +450,11 @@ void engine_add_stall(struct engine *e, const struct eng_stall *in)
 		if (top_tid(&o->s) && top_tid(&s) && top_tid(&o->s) != top_tid(&s))
 			continue;
 		bool was_short = o->s.end_ns - o->s.start_ns < e->cfg.stall_ns;
+		uint64_t gap = o->s.irq_gap_ns;
+		enum eng_mode gap_mode = o->s.gap_mode;
+		bool gap_on = o->s.gap_irq_on;
+		char gap_place[ENG_FRAME_LEN];
+		memcpy(gap_place, o->s.gap_place, sizeof(gap_place));
 		uint64_t start = o->s.start_ns < s.start_ns ? o->s.start_ns : s.start_ns;
 		uint64_t end = o->s.end_ns > s.end_ns ? o->s.end_ns : s.end_ns;
 		/* the holder's time: pieces side by side add up, overlapping
@@ -437,6 +485,17 @@ void engine_add_stall(struct engine *e, const struct eng_stall *in)
 				o->s.victim_pid = vp;
 			}
 		}
+		/* the longest silence of either, with what ended it */
+		if (s.irq_gap_ns > gap) {
+			gap = s.irq_gap_ns;
+			gap_mode = s.gap_mode;
+			gap_on = s.gap_irq_on;
+			memcpy(gap_place, s.gap_place, sizeof(gap_place));
+		}
+		o->s.irq_gap_ns = gap;
+		o->s.gap_mode = gap_mode;
+		o->s.gap_irq_on = gap_on;
+		memcpy(o->s.gap_place, gap_place, sizeof(gap_place));
 		o->s.start_ns = start;
 		o->s.end_ns = end;
 		if (o->s.n_tasks)
@@ -449,7 +508,7 @@ void engine_add_stall(struct engine *e, const struct eng_stall *in)
 			e->longest_stall_ns = end - start;
 		return;
 	}
-	if (s.end_ns - s.start_ns < e->cfg.stall_ns && !s.ongoing)
+	if (s.end_ns - s.start_ns < e->cfg.stall_ns && !s.ongoing && !s.irq_gap_ns)
 		return;
 	/* take the next slot; a slot still pending is only reused when the
 	 * ring wrapped, which means it is very old */
@@ -483,6 +542,13 @@ void engine_add_kmsg(struct engine *e, uint64_t ts_ns, const char *text)
 /* ---- verdicts ----------------------------------------------------------- */
 
 static bool stall_is_real(const struct engine *e, const struct stall *st)
+{
+	return st->state != ST_FREE && (st->s.end_ns - st->s.start_ns >= e->cfg.stall_ns || st->s.irq_gap_ns);
+}
+
+/* A stall the user asked about: as long as the threshold. A shorter
+ * timer-interrupt silence is evidence for an incident, never a finding. */
+static bool stall_is_long(const struct engine *e, const struct stall *st)
 {
 	return st->state != ST_FREE && st->s.end_ns - st->s.start_ns >= e->cfg.stall_ns;
 }
@@ -717,6 +783,92 @@ static const struct stall *best_stall(struct engine *e, const struct window *w, 
 	return best;
 }
 
+/* The stall of (cpu, tid) near the spike with the longest timer-interrupt
+ * silence, or NULL. */
+static const struct stall *gap_stall(struct engine *e, const struct window *w, int cpu, int32_t tid)
+{
+	const struct stall *best = NULL;
+	for (unsigned i = 0; i < RING_STALLS; i++) {
+		const struct stall *st = &e->stalls[i];
+		if (!stall_is_real(e, st) || !st->s.irq_gap_ns || st->s.cpu != cpu || top_tid(&st->s) != tid ||
+		    st->s.end_ns < w->lo_ns || st->s.start_ns >= w->hi_ns)
+			continue;
+		if (!best || st->s.irq_gap_ns > best->s.irq_gap_ns)
+			best = st;
+	}
+	return best;
+}
+
+/* Where the silence ended, for the summaries. */
+static const char *gap_place(const struct stall *gs)
+{
+	return gs && gs->s.gap_place[0] ? gs->s.gap_place : "?";
+}
+
+/* The CPU was silent (no timer interrupt) for most of the culprit's stall:
+ * the verdict and its words come from that, not from the samples. Returns
+ * false when the silence does not explain the stall. */
+static bool verdict_gap(struct engine *e, struct eng_incident *inc, const struct eng_suspect *top,
+			const struct stall *gs, uint64_t netrx)
+{
+	char d1[32], buf[ENG_ADVICE_LEN];
+	uint64_t gap = gs->s.irq_gap_ns;
+	const char *comm = top->task.comm;
+
+	if (gap * 2 < top->longest_ns)
+		return false;
+	inc->irq_gap_ns = gap;
+	if (netrx < gap)
+		inc->netrx_max_ns = gap; /* nothing ran in it, NET_RX neither */
+	/* User mode runs with interrupts on: a silence that ended there was
+	 * the CPU not running at all. In the kernel it ended either where
+	 * interrupts came back on, or (a VM) where the vCPU resumed. */
+	bool user = gs->s.gap_mode == ENG_MODE_USER;
+	if (user || (e->k.vm && !gs->s.gap_irq_on)) {
+		inc->mech = ENG_CPU_NOT_RUNNING;
+		inc->have_culprit = false; /* it ran, but did not hold the CPU: nothing did */
+		inc->confidence = user ? "high" : "medium";
+		inc->summary[0] = '\0';
+		appendf(inc->summary, sizeof(inc->summary),
+			 "CPU %d took no timer interrupt for %s while %s (pid %d) ran in %s mode%s%s%s: the CPU "
+			 "did not run this kernel at all%s; %" PRIu64 " retransmits and %" PRIu64 " drops followed.",
+			 top->cpu, dur(gap, d1, sizeof(d1)), comm, top->task.pid, user ? "user" : "kernel",
+			 user ? ", where interrupts are always on" : ", and the tick came at ",
+			 user ? "" : gap_place(gs), user ? "" : ", not where interrupts are turned back on",
+			 e->k.vm ? " — this virtual machine's host did not run the vCPU" :
+			 " — firmware (a system management interrupt) or a hypervisor held it",
+			 inc->retransmits, inc->drops);
+		snprintf(buf, sizeof(buf),
+			 "Nothing in this system held CPU %d: look at %s (its CPU overcommit, the pinning of this "
+			 "VM's vCPU threads, the host's own stalls); this kernel reports steal time in /proc/stat "
+			 "only where the host provides it.", top->cpu, e->k.vm ? "the host" : "the firmware and the platform");
+		add_advice(inc->advice, &inc->n_advice, buf);
+		if (!user) {
+			snprintf(buf, sizeof(buf), "If the host is not to blame, a section with interrupts off ended "
+				 "just before %s on CPU %d: look there.", gap_place(gs), top->cpu);
+			add_advice(inc->advice, &inc->n_advice, buf);
+		}
+		return true;
+	}
+	inc->mech = ENG_SOFTIRQ_BLOCKED;
+	inc->confidence = gs->s.gap_irq_on ? "high" : "medium";
+	inc->bh_off = true;
+	inc->summary[0] = '\0';
+	appendf(inc->summary, sizeof(inc->summary),
+		 "%s (pid %d) held CPU %d with interrupts disabled for %s (no timer interrupt; they came back on "
+		 "in %s); NET_RX could not run there, and %" PRIu64 " retransmits and %" PRIu64 " drops followed.",
+		 comm, top->task.pid, top->cpu, dur(gap, d1, sizeof(d1)), gap_place(gs), inc->retransmits,
+		 inc->drops);
+	snprintf(buf, sizeof(buf),
+		 "Keep interrupts-off sections short: the one ending in %s lasted %s. No preemption model "
+		 "helps inside it and it cannot reschedule there: split the work, and turn interrupts (and "
+		 "the lock) back on between the pieces.", gap_place(gs), dur(gap, d1, sizeof(d1)));
+	add_advice(inc->advice, &inc->n_advice, buf);
+	advice_placement(top->cpu, buf, sizeof(buf));
+	add_advice(inc->advice, &inc->n_advice, buf);
+	return true;
+}
+
 static void mark_stalls(struct engine *e, const struct window *w, enum stall_state to)
 {
 	for (unsigned i = 0; i < RING_STALLS; i++) {
@@ -783,10 +935,15 @@ static void verdict(struct engine *e, struct eng_incident *inc, const struct win
 	inc->ksoftirqd_wait_ns = ksw;
 	inc->squeezes = sq;
 	const struct stall *bs = best_stall(e, w, top->cpu, top->task.tid);
+	const struct stall *gs = gap_stall(e, w, top->cpu, top->task.tid);
+	if (gs && (!bs || gs->s.irq_gap_ns * 2 >= top->longest_ns))
+		bs = gs; /* the tick that ended the silence says more than the others */
 	if (bs) {
 		inc->n_frames = bs->s.n_frames;
 		memcpy(inc->frames, bs->s.frames, sizeof(inc->frames[0]) * bs->s.n_frames);
 	}
+	if (gs && verdict_gap(e, inc, top, gs, netrx))
+		return;
 
 	/* Since 6.5 every interrupt exit runs pending softirqs; a kernel-mode
 	 * holder during which NET_RX could not run for (nearly) the whole hold
@@ -1022,6 +1179,27 @@ static void report_stall(struct engine *e, struct stall *st)
 	w.k0 = bin_of(e, st->s.start_ns);
 	w.k1 = bin_of(e, st->s.end_ns);
 	cpu_stats(e, &w, st->s.cpu, &f->netrx_max_ns, &f->ksoftirqd_wait_ns, &sq);
+	f->irq_gap_ns = st->s.irq_gap_ns;
+	if (f->irq_gap_ns * 2 >= f->stall_ns) {
+		bool user = st->s.gap_mode == ENG_MODE_USER;
+		f->mode = st->s.gap_mode;
+		f->summary[0] = '\0';
+		appendf(f->summary, sizeof(f->summary),
+			"CPU %d took no timer interrupt for %s while %s (pid %d) ran in %s mode: %s; packet "
+			"processing was not hurt (no retransmit or drop spike).", f->cpu,
+			dur(f->irq_gap_ns, d1, sizeof(d1)), f->culprit.comm, f->culprit.pid, eng_mode_name(f->mode),
+			user || (e->k.vm && !st->s.gap_irq_on) ? "the CPU did not run this kernel (the host, or "
+			"firmware, held it)" : "interrupts were off until the tick came");
+		if (!user && st->s.gap_place[0]) {
+			snprintf(buf, sizeof(buf), "The silence ended in %s%s.", st->s.gap_place,
+				 st->s.gap_irq_on ? ", where interrupts are turned back on: keep that section short" :
+				 "");
+			add_advice(f->advice, &f->n_advice, buf);
+		}
+		struct eng_event gev = { .type = ENG_EV_FINDING, .finding = f };
+		e->emit(e->arg, &gev);
+		return;
+	}
 	snprintf(f->summary, sizeof(f->summary),
 		 "%s (pid %d%s%s) held CPU %d for %s in %s mode%s; packet processing went on "
 		 "(NET_RX max delay %s, no retransmit or drop spike).",
@@ -1086,11 +1264,11 @@ void engine_step(struct engine *e, uint64_t now_ns)
 	/* stalls no spike explains, once their window has been seen */
 	for (unsigned i = 0; i < RING_STALLS; i++) {
 		struct stall *st = &e->stalls[i];
-		if (st->state == ST_CLEARED && stall_is_real(e, st) && stall_is_held(st)) {
+		if (st->state == ST_CLEARED && stall_is_long(e, st) && stall_is_held(st)) {
 			report_stall(e, st);
 			continue;
 		}
-		if (st->state != ST_PENDING || st->s.ongoing || !stall_is_real(e, st) || !stall_is_held(st))
+		if (st->state != ST_PENDING || st->s.ongoing || !stall_is_long(e, st) || !stall_is_held(st))
 			continue;
 		if (now_ns < st->s.end_ns + e->cfg.window_ns + e->cfg.bin_ns + e->cfg.bin_ns / 2)
 			continue;
@@ -1109,7 +1287,7 @@ void engine_finish(struct engine *e, uint64_t now_ns)
 	close_incident(e, now_ns);
 	for (unsigned i = 0; i < RING_STALLS; i++) {
 		struct stall *st = &e->stalls[i];
-		if ((st->state == ST_PENDING || st->state == ST_CLEARED) && stall_is_real(e, st) &&
+		if ((st->state == ST_PENDING || st->state == ST_CLEARED) && stall_is_long(e, st) &&
 		    stall_is_held(st) &&
 		    !(st->state == ST_PENDING && stall_spike_state(e, st)))
 			report_stall(e, st);

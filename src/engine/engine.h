@@ -47,6 +47,7 @@ struct eng_kernel {
 	bool preempt_dynamic;    /* CONFIG_PREEMPT_DYNAMIC: preempt= at boot works */
 	int hz;
 	long rt_runtime_us, rt_period_us; /* RT throttling; runtime -1 = off; 0/0 unknown */
+	bool vm;                 /* a virtual machine: its vCPUs can go unrun */
 };
 
 /* ---- inputs ----------------------------------------------------------- */
@@ -79,6 +80,15 @@ struct eng_stall {
 	unsigned n_frames;           /* hottest kernel stack of the main antagonist */
 	char frames[ENG_MAX_FRAMES][ENG_FRAME_LEN]; /* leaf first, "func+0x1a" or "func" */
 	uint32_t stack_samples;      /* samples that had this stack */
+	/* The CPU took no timer interrupt for irq_gap_ns of it while tasks[0]
+	 * ran (interrupts off, or a vCPU not run; nothing ran, NET_RX neither).
+	 * tasks[0]'s samples and frames are then the tick that ended the
+	 * silence: where interrupts came back on, or where the vCPU resumed.
+	 * Such a stall counts whatever its length. The engine fills the rest. */
+	uint64_t irq_gap_ns;
+	enum eng_mode gap_mode;      /* engine: the mode of the context the silence ended in */
+	bool gap_irq_on;             /* engine: it ended where that context turned interrupts on */
+	char gap_place[ENG_FRAME_LEN]; /* engine: that place ("" in user mode) */
 };
 
 /* What happened on one CPU during one interval (deltas, not totals). */
@@ -110,10 +120,21 @@ enum eng_mech {
 	ENG_RT_STARVATION,
 	ENG_CPU_STALL_NO_NETWORK_IMPACT,
 	ENG_NOT_CPU,
+	ENG_CPU_NOT_RUNNING,     /* the CPU took no interrupt in user mode: the host (or firmware) held it */
 };
 const char *eng_mech_name(enum eng_mech m);    /* the JSON names */
 const char *eng_policy_name(int policy);       /* "SCHED_FIFO", ... */
 const char *eng_mode_name(enum eng_mode m);    /* "kernel", "user", "unknown" */
+/* Where a timer-interrupt silence ended, from the stack of the tick that
+ * ended it (leaf first, the tick's own frames cut) and that sample's mode.
+ * Pending interrupts are taken as soon as interrupts come back on, other
+ * ones (an IPI, with its softirqs) possibly before the tick: the context
+ * the silence was in is the one below the last interrupt entry (asm_*).
+ * Fills its mode (user when nothing is below the entry), whether its leaf
+ * frames turn interrupts on (local_irq_enable/restore and their homes),
+ * and the first frame there that is not a paravirt hook. */
+void eng_gap_classify(const char frames[][ENG_FRAME_LEN], unsigned n, enum eng_mode sample_mode,
+		      enum eng_mode *mode, bool *irq_on, char place[ENG_FRAME_LEN]);
 
 /* Mode and held-off state of a task from its samples. */
 enum eng_mode eng_task_mode(const struct eng_task *t);
@@ -152,6 +173,7 @@ struct eng_incident {
 	struct eng_task culprit;
 	enum eng_mode mode;
 	bool bh_off;
+	uint64_t irq_gap_ns;         /* the culprit's CPU took no timer interrupt this long */
 	uint64_t stall_ns;           /* the culprit's longest stall */
 	uint64_t stolen_ns;          /* all its stalls near the spike */
 	uint64_t retransmits, retrans_segs, drops;
@@ -179,6 +201,7 @@ struct eng_finding {
 	struct eng_task culprit;
 	enum eng_mode mode;
 	bool bh_off;
+	uint64_t irq_gap_ns;         /* no timer interrupt this long (0: a plain stall) */
 	uint64_t netrx_max_ns;       /* on that CPU around the stall */
 	uint64_t ksoftirqd_wait_ns;
 	char victim_comm[ENG_COMM_LEN];

@@ -185,6 +185,33 @@ static int count_cpulist(const char *path)
 	return cpuset_count(&s);
 }
 
+/* Is this a guest? Where the answer came from into src. */
+static bool detect_vm(char *src, size_t n)
+{
+	static char buf[1 << 16];
+	char t[64];
+
+	if (read_small("/sys/hypervisor/type", t, sizeof(t)) > 0 && strtrim(t)[0]) {
+		snprintf(src, n, "/sys/hypervisor/type");
+		return true;
+	}
+	if (access("/proc/device-tree/hypervisor", F_OK) == 0) {
+		snprintf(src, n, "/proc/device-tree/hypervisor");
+		return true;
+	}
+	/* x86: the first CPU's flags line is enough */
+	if (read_small("/proc/cpuinfo", buf, sizeof(buf)) > 0) {
+		const char *f = strstr(buf, "\nflags");
+		const char *end = f ? strchr(f + 1, '\n') : NULL;
+		const char *h = f ? strstr(f, " hypervisor") : NULL;
+		if (h && (!end || h < end)) {
+			snprintf(src, n, "/proc/cpuinfo flag hypervisor");
+			return true;
+		}
+	}
+	return false;
+}
+
 void kernel_facts_read(struct kernel_facts *kf)
 {
 	struct utsname u;
@@ -214,6 +241,7 @@ void kernel_facts_read(struct kernel_facts *kf)
 	kf->btf = access("/sys/kernel/btf/vmlinux", R_OK) == 0;
 	kf->cpus_online = count_cpulist("/sys/devices/system/cpu/online");
 	kf->cpus_possible = count_cpulist("/sys/devices/system/cpu/possible");
+	kf->virtual_machine = detect_vm(kf->virt_src, sizeof(kf->virt_src));
 
 	rc = read_mode_file("securityfs", "/sys/kernel/security", "/sys/kernel/security/lockdown",
 			    buf, sizeof(buf), &priv);

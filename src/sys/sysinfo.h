@@ -27,6 +27,10 @@ struct kernel_facts {
 	enum softirq_semantics softirq;
 
 	int cpus_online, cpus_possible;
+	/* a virtual machine: the CPU flag "hypervisor" (x86), /sys/hypervisor,
+	 * or a device-tree hypervisor node; its vCPUs can be left unrun */
+	bool virtual_machine;
+	char virt_src[48];
 };
 
 /* Fills every fact it can learn; unknown ones stay empty/0. Never fails. */

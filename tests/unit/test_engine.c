@@ -544,3 +544,179 @@ TEST(engine_warmup_seconds_neither_fire_nor_count)
 	CHECK_EQ(r.spikes, 1);
 	engine_free(e);
 }
+
+/* ---- timer-interrupt silences (irq gaps) -------------------------------- */
+
+static void frames_set(struct eng_stall *s, const char *const *f, unsigned n)
+{
+	s->n_frames = n;
+	for (unsigned i = 0; i < n; i++)
+		snprintf(s->frames[i], sizeof(s->frames[i]), "%s", f[i]);
+}
+
+/* What the pipeline hands over for a silence: tasks[0] ran through it, one
+ * sample (the tick that ended it) in the given mode, and that tick's stack. */
+static struct eng_stall gap_stall(int cpu, uint64_t start, uint64_t len, bool user_sample,
+				  const char *const *f, unsigned nf)
+{
+	struct eng_stall s;
+	memset(&s, 0, sizeof(s));
+	s.cpu = cpu;
+	s.start_ns = start;
+	s.end_ns = start + len;
+	snprintf(s.victim_comm, sizeof(s.victim_comm), "timer tick");
+	s.n_tasks = 1;
+	s.tasks[0] = (struct eng_task){ .pid = 4242, .tid = 4242, .comm = "ksleuth", .policy = 0,
+					.run_ns = len, .samples = 1, .samples_kernel = user_sample ? 0 : 1 };
+	frames_set(&s, f, nf);
+	s.stack_samples = 1;
+	s.irq_gap_ns = len;
+	return s;
+}
+
+/* The stack seen after the kernel-irq hog under veth load (test_doctor):
+ * the RPS IPI came first, and the tick hit its softirqs. */
+static const char *const irq_hog_nested[] = {
+	"pvm_irq_enable+0x19", "__raw_callee_save_pvm_irq_enable+0x11", "handle_softirqs+0x71",
+	"__irq_exit_rcu+0x8e", "sysvec_call_function_single+0x65", "asm_sysvec_call_function_single+0x16",
+	"pvm_irq_enable+0x19", "__raw_callee_save_pvm_irq_enable+0x11", "bpf_local_irq_restore+0x12",
+	"bpf_prog_e1ac71b53d01f935_ks_hog_irq+0x11f", "bpf_prog_test_run_syscall+0xf2", "__sys_bpf+0xfff",
+};
+/* a vCPU resumed in user mode; an IPI's softirqs ran before the tick */
+static const char *const user_nested[] = {
+	"pvm_irq_enable+0x19", "handle_softirqs+0x71", "__irq_exit_rcu+0x8e",
+	"sysvec_call_function_single+0x65", "asm_sysvec_call_function_single+0x16",
+};
+/* a vCPU resumed in a kernel loop: no place that turns interrupts on */
+static const char *const kernel_loop[] = {
+	"ktime_get_mono_fast_ns+0x2d", "bpf_prog_3e77f7bb187fccab_spin_inner+0x19", "bpf_test_run+0x231",
+};
+
+TEST(engine_gap_classify_finds_the_silent_context)
+{
+	enum eng_mode m;
+	bool on;
+	char place[ENG_FRAME_LEN];
+	struct eng_stall s;
+
+	frames_set(&s, irq_hog_nested, 12);
+	eng_gap_classify(s.frames, s.n_frames, ENG_MODE_KERNEL, &m, &on, place);
+	CHECK_EQ(m, ENG_MODE_KERNEL);
+	CHECK(on);
+	CHECK_STR(place, "bpf_local_irq_restore+0x12");
+	/* one level: the same without the IPI */
+	frames_set(&s, irq_hog_nested + 6, 6);
+	eng_gap_classify(s.frames, s.n_frames, ENG_MODE_KERNEL, &m, &on, place);
+	CHECK(m == ENG_MODE_KERNEL && on);
+	CHECK_STR(place, "bpf_local_irq_restore+0x12");
+	/* nothing below the interrupt entry: it came from user mode */
+	frames_set(&s, user_nested, 5);
+	eng_gap_classify(s.frames, s.n_frames, ENG_MODE_KERNEL, &m, &on, place);
+	CHECK_EQ(m, ENG_MODE_USER);
+	CHECK(!on);
+	CHECK_STR(place, "");
+	eng_gap_classify(s.frames, 0, ENG_MODE_USER, &m, &on, place);
+	CHECK_EQ(m, ENG_MODE_USER);
+	frames_set(&s, kernel_loop, 3);
+	eng_gap_classify(s.frames, s.n_frames, ENG_MODE_KERNEL, &m, &on, place);
+	CHECK(m == ENG_MODE_KERNEL && !on);
+	CHECK_STR(place, "ktime_get_mono_fast_ns+0x2d");
+	/* unlock_irqrestore is a place that turns them on */
+	const char *const unlock[] = { "_raw_spin_unlock_irqrestore+0x1d", "my_driver_poll+0x80" };
+	frames_set(&s, unlock, 2);
+	eng_gap_classify(s.frames, s.n_frames, ENG_MODE_KERNEL, &m, &on, place);
+	CHECK(on);
+	CHECK_STR(place, "_raw_spin_unlock_irqrestore+0x1d");
+}
+
+/* quiet 10 s, a silence on CPU 1 at 10.2 s, the network suffers */
+static struct rec gap_incident(const struct eng_kernel *k, struct eng_stall *g)
+{
+	struct rec r;
+	struct engine *e = mk(k, &r);
+	quiet(e, 0, 10);
+	engine_add_stall(e, g);
+	second(e, 10, 64, 4300, 0, 0, 0); /* the tick watch saw no NET_RX hold */
+	quiet(e, 11, 16);
+	engine_free(e);
+	return r;
+}
+
+TEST(engine_irq_gap_verdicts)
+{
+	struct eng_kernel vm = k618, metal = k618;
+	vm.vm = true;
+	metal.vm = false;
+
+	/* interrupts off in the kernel: softirq_blocked, the task named */
+	struct eng_stall g = gap_stall(1, SEC(10) + 200 * NS_PER_MS, 300 * NS_PER_MS, false, irq_hog_nested, 12);
+	struct rec r = gap_incident(&vm, &g);
+	CHECK_EQ(r.incidents, 1);
+	CHECK_EQ(r.inc.mech, ENG_SOFTIRQ_BLOCKED);
+	CHECK_STR(r.inc.confidence, "high");
+	CHECK(r.inc.have_culprit);
+	CHECK_EQ(r.inc.culprit.pid, 4242);
+	CHECK_EQ(r.inc.cpu, 1);
+	CHECK_U64(r.inc.irq_gap_ns, 300 * NS_PER_MS);
+	CHECK_U64(r.inc.netrx_max_ns, 300 * NS_PER_MS); /* nothing ran in it */
+	CHECK(strstr(r.inc.summary, "interrupts disabled") != NULL);
+	CHECK(strstr(r.inc.summary, "bpf_local_irq_restore+0x12") != NULL);
+	CHECK(any_advice(r.inc.advice, r.inc.n_advice, "interrupts-off sections"));
+
+	/* a vCPU that resumed in user mode: the CPU did not run, nobody to blame */
+	g = gap_stall(1, SEC(10) + 200 * NS_PER_MS, 300 * NS_PER_MS, false, user_nested, 5);
+	r = gap_incident(&vm, &g);
+	CHECK_EQ(r.inc.mech, ENG_CPU_NOT_RUNNING);
+	CHECK_STR(eng_mech_name(r.inc.mech), "cpu_not_running");
+	CHECK_STR(r.inc.confidence, "high");
+	CHECK(!r.inc.have_culprit);
+	CHECK_EQ(r.inc.cpu, 1);
+	CHECK(strstr(r.inc.summary, "user mode") != NULL);
+	CHECK(strstr(r.inc.summary, "host") != NULL);
+	CHECK(any_advice(r.inc.advice, r.inc.n_advice, "look at the host"));
+
+	/* resumed in a kernel loop: on a VM the host is likelier, on bare
+	 * metal interrupts were off */
+	g = gap_stall(1, SEC(10) + 200 * NS_PER_MS, 300 * NS_PER_MS, false, kernel_loop, 3);
+	r = gap_incident(&vm, &g);
+	CHECK_EQ(r.inc.mech, ENG_CPU_NOT_RUNNING);
+	CHECK_STR(r.inc.confidence, "medium");
+	CHECK(strstr(r.inc.summary, "ktime_get_mono_fast_ns+0x2d") != NULL);
+	r = gap_incident(&metal, &g);
+	CHECK_EQ(r.inc.mech, ENG_SOFTIRQ_BLOCKED);
+	CHECK_STR(r.inc.confidence, "medium");
+
+	/* shorter than the threshold (60 ms): still the evidence, not not_cpu */
+	g = gap_stall(1, SEC(10) + 200 * NS_PER_MS, 60 * NS_PER_MS, true, NULL, 0);
+	r = gap_incident(&vm, &g);
+	CHECK_EQ(r.incidents, 1);
+	CHECK_EQ(r.inc.mech, ENG_CPU_NOT_RUNNING);
+	CHECK_U64(r.inc.irq_gap_ns, 60 * NS_PER_MS);
+}
+
+TEST(engine_irq_gap_without_network_impact)
+{
+	struct eng_kernel vm = k618;
+	vm.vm = true;
+	struct rec r;
+	struct engine *e = mk(&vm, &r);
+	REQUIRE(e);
+	quiet(e, 0, 10);
+	/* a long one: a finding that says what it was */
+	struct eng_stall g = gap_stall(1, SEC(10) + 200 * NS_PER_MS, 300 * NS_PER_MS, false, irq_hog_nested, 12);
+	engine_add_stall(e, &g);
+	/* a short one: evidence only, never a finding */
+	struct eng_stall s = gap_stall(0, SEC(12) + 200 * NS_PER_MS, 40 * NS_PER_MS, true, NULL, 0);
+	engine_add_stall(e, &s);
+	quiet(e, 10, 18);
+	engine_finish(e, SEC(19));
+	CHECK_EQ(r.incidents, 0);
+	CHECK_EQ(r.findings, 1);
+	CHECK_EQ(r.fnd.cpu, 1);
+	CHECK_U64(r.fnd.irq_gap_ns, 300 * NS_PER_MS);
+	CHECK(strstr(r.fnd.summary, "no timer interrupt for 300ms") != NULL);
+	CHECK(strstr(r.fnd.summary, "interrupts were off") != NULL);
+	CHECK(any_advice(r.fnd.advice, r.fnd.n_advice, "bpf_local_irq_restore+0x12"));
+	CHECK_EQ(engine_stalls(e), 1);
+	engine_free(e);
+}
