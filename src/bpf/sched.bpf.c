@@ -686,6 +686,7 @@ static __always_inline void seg_open(struct sched_cpu *c, __u32 cpu, struct task
 
 	c->cur_start_ns = now;
 	c->cur_tid = next_tid;
+	c->cur_nsw = (__u32)(TREAD(btf, next, nvcsw) + TREAD(btf, next, nivcsw));
 	c->cur_policy = policy;
 	c->cur_prio = prio;
 	if (g) {
@@ -1036,17 +1037,24 @@ static __always_inline void take_sample(void *ctx, bool user, struct rq *rq, str
  * tick stops under one task: user space leaves gap_ns 0 there.) */
 static __always_inline bool tick_gap(struct sched_cpu *c, __u64 now, __u64 *from)
 {
-	__u64 seg = c->seg_head;
-	/* the last tick in this run segment, else its start (a task that
-	 * turns interrupts off within a tick of being switched in) */
-	__u64 last = c->tick_last_seg == seg ? c->tick_last_ns : c->cur_start_ns;
-	bool gap = last && now > last && now - last >= gap_ns;
+	struct task_struct *t = bpf_get_current_task_btf();
+	__u32 tid = t->pid, nsw = (__u32)(t->nvcsw + t->nivcsw);
+	__u64 last = 0;
 
+	/* The same task, not switched since (its own switch count: not our
+	 * view of the switches, which a missed sched_switch would leave
+	 * stale), since the last tick; else since it was switched in (a task
+	 * that turns interrupts off within a tick of that). The idle task's
+	 * tick stops by design. */
+	if (tid && c->tick_last_tid == tid && c->tick_last_nsw == nsw)
+		last = c->tick_last_ns;
+	else if (tid && c->cur_tid == tid && c->cur_nsw == nsw)
+		last = c->cur_start_ns;
 	*from = last;
 	c->tick_last_ns = now;
-	if (c->tick_last_seg != seg)
-		c->tick_last_seg = seg;
-	return gap;
+	c->tick_last_tid = tid;
+	c->tick_last_nsw = nsw;
+	return last && now > last && now - last >= gap_ns;
 }
 
 static __always_inline void gap_event(__u32 cpu, __u64 from, __u64 now)
@@ -1097,7 +1105,7 @@ static __always_inline int sample_tick(void *ctx, bool user, struct rq *rq)
 	 * after the sample */
 	__u64 gap_from = 0;
 	bool gap = false;
-	if (gap_ns && c->cur_tid) {
+	if (gap_ns) {
 		now = bpf_ktime_get_ns();
 		gap = tick_gap(c, now, &gap_from);
 	}

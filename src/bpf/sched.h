@@ -170,12 +170,17 @@ struct sched_cpu {
 	__u32 _pad2;
 	/* the sampler's last record on this CPU (see SCHED_EV_SAMPLING) */
 	__u64 last_sample_ns;
-	/* the sampler's last run on this CPU while a task ran, and the run
-	 * segment then (seg_head): a later run in the same segment gap_ns
-	 * or more after it means the CPU took no timer interrupt meanwhile */
+	/* the sampler's last run on this CPU, the task it interrupted and
+	 * that task's context-switch count (nvcsw + nivcsw) then: the same
+	 * task with the same count gap_ns or more later took no timer
+	 * interrupt meanwhile (tick_gap). cur_nsw: the count of the task
+	 * switched in at cur_start_ns. */
 	__u64 tick_last_ns;
-	__u64 tick_last_seg;
-	__u64 _pad3[2];
+	__u32 tick_last_tid;
+	__u32 tick_last_nsw;
+	__u32 cur_nsw;
+	__u32 _pad4;
+	__u64 _pad3[1];
 };
 #define SCHED_CPU_SIZE 192 /* checked on the user side */
 

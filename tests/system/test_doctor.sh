@@ -74,8 +74,17 @@ check_ge "broken: NET_RX stalls match the hog's runs (own clock) to a tick" "$ma
 # ---- 3. demo, fixed: no incident --------------------------------------------
 timeout 90 "$KS" demo --fixed --duration 12s --json >"$KS_TMP/fixed.json" 2>"$KS_TMP/fixed.err"
 rc=$?
-check_eq "demo --fixed: exit 0" "$rc" 0
-check_eq "fixed: no incident" "$(jq -c 'select(.type=="incident")' "$KS_TMP/fixed.json" | wc -l)" 0
+host_inc=$(jq -c 'select(.type=="incident" and .mechanism == "cpu_not_running")' "$KS_TMP/fixed.json" | wc -l)
+check_eq "demo --fixed: exit 0 (3 only for the host's incident)" "$rc" "$([ "$host_inc" -gt 0 ] && echo 3 || echo 0)"
+# No incident of this system's making. The one thing the demo cannot rule
+# out is its host: a vCPU the hypervisor does not run for a while drops
+# packets like a hog does, and the doctor says so (cpu_not_running); CI's
+# hosts have been seen to hold a vCPU for 60 ms. Exit 3 then too.
+fixed_hog=$(jq -r 'select(.type=="hog_start") | .pid' "$KS_TMP/fixed.json" | head -1)
+check_eq "fixed: no incident, but for the host's (cpu_not_running)" \
+	"$(jq -c 'select(.type=="incident" and .mechanism != "cpu_not_running")' "$KS_TMP/fixed.json" | wc -l)" 0
+check_eq "fixed: no incident names the hog" \
+	"$(jq -c --argjson p "${fixed_hog:-0}" 'select(.type=="incident" and .culprit != null and .culprit.pid == $p)' "$KS_TMP/fixed.json" | wc -l)" 0
 # (what it was, if there was one: the evidence in one line)
 jq -c 'select(.type=="incident") | {mechanism, cpu, stall_ns, culprit: .culprit.comm, retransmits, retrans_segs,
 	drops, summary, spikes: [.seconds[] | select(.spike) | [.retransmits, .retrans_segs, .drops, .netrx_max_delay_ns]]}' \
@@ -136,6 +145,37 @@ check_eq "doctor --once: one incident, softirq_blocked, naming the hog" \
 	"$(jq -r --argjson p "${op:-0}" 'select(.type=="incident") | "\(.mechanism) \(.culprit.pid == $p)"' "$KS_TMP/once.json")" \
 	"softirq_blocked true"
 kill -TERM "$LOAD" 2>/dev/null; ks_wait "$LOAD" 15 "netbed load after SIGTERM"
+
+# ---- 4c. interrupts off (kernel-irq hog) under load: the CPU took no timer
+# interrupt, so neither the NET_RX hold watch nor the samples see inside;
+# the silence itself is the evidence. Before, this was not_cpu ("the CPU is
+# ruled out"). Checked against the hog's own clock and tc-independent
+# counters: the receive CPU's softnet drops.
+ks_bg LOAD "$KS" netbed load "$BED" -c $RX -d 14s >/dev/null
+sleep 2
+ks_bg DOC "$KS" doctor -d 10 --json --netns "$NS_TX" >"$KS_TMP/irq.json" 2>"$KS_TMP/irq.err"
+sleep 3
+"$KS" hog --mode kernel-irq -c $RX --run 300ms --gap 1500ms -n 3 --json >"$KS_TMP/irq-hog.json" 2>&1
+ks_wait "$DOC" 30 "doctor -d 10 (kernel-irq)"; ks_wait "$LOAD" 30 "netbed load"
+ip_=$(jq -r 'select(.type=="hog_start") | .pid' "$KS_TMP/irq-hog.json")
+irun=$(jq -s '[.[] | select(.type=="hog_run") | .kend_ns - .kstart_ns] | max // 0' "$KS_TMP/irq-hog.json")
+inc=$(jq -c 'select(.type=="incident")' "$KS_TMP/irq.json" | head -1)
+if [ -z "$inc" ]; then
+	fail "interrupts off: no incident ($(jq -c 'select(.type=="summary")' "$KS_TMP/irq.json"))"
+else
+	check_eq "interrupts off: mechanism" "$(jq -r .mechanism <<<"$inc")" softirq_blocked
+	check_eq "interrupts off: culprit = the hog's own pid" "$(jq -r .culprit.pid <<<"$inc")" "${ip_:-0}"
+	check_eq "interrupts off: the hog's CPU" "$(jq -r .cpu <<<"$inc")" $RX
+	g=$(jq -r .irq_gap_ns <<<"$inc")
+	check_ge "interrupts off: silence >= the hog's run (own clock)" "$g" "$irun"
+	check_le "interrupts off: silence <= the hog's run + a tick + 1ms" "$g" $(( irun + 1000 * MS / HZ_ + MS ))
+	check "interrupts off: the summary says interrupts were disabled, and where they came back on" \
+		jqt '.summary | test("interrupts disabled") and test("bpf_local_irq_restore")' <<<"$inc"
+	check "interrupts off: the stack has the hog's frames" \
+		jqt '.stack | map(select(test("ks_hog_irq"))) | length > 0' <<<"$inc"
+fi
+check_eq "interrupts off: no not_cpu verdict" \
+	"$(jq -c 'select(.type=="incident" and .mechanism=="not_cpu")' "$KS_TMP/irq.json" | wc -l)" 0
 
 # ---- 5. SCHED_FIFO user hog: culprit with policy and user mode --------------
 make -s -C "$KS_ROOT" "$KS_BUILD/helpers/victim" >/dev/null 2>&1

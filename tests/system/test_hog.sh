@@ -3,7 +3,9 @@
 # hog's own clock and by an independent one (bpftrace on sched_switch: the
 # hog's thread stays on the CPU for the run); kernel-bh really holds softirqs
 # off on that CPU (bpftrace: raise->entry delay >= 0.8 run) while
-# kernel-fixed does not (< 20 ms); limits and bad arguments give exit 2.
+# kernel-fixed does not (< 20 ms); kernel-irq takes no timer interrupt for
+# its run (bpftrace: no hrtimer expires on that CPU inside it, the tick
+# comes right after); limits and bad arguments give exit 2.
 . "$(dirname "$0")/lib.sh"
 require_root
 require_cmd bpftrace
@@ -21,6 +23,8 @@ check_grep "unknown mode message" "unknown hog mode 'spin'" "$KS_TMP/err"
 check_exit "missing mode rejected" 2 "$KS" hog
 check_exit "bad cpu rejected" 2 "$KS" hog --mode kernel -c 4000
 check_exit "gap under 10ms rejected" 2 "$KS" hog --mode kernel --gap 1ms
+check_exit "kernel-irq run over 1s rejected" 2 "$KS" hog --mode kernel-irq --run 1100ms
+check_grep "kernel-irq cap message" "interrupts stay off" "$KS_TMP/err"
 check_exit "bad duration rejected" 2 "$KS" hog --mode kernel --run fast
 check_exit "help" 0 "$KS" hog --help
 if [ "$(wc -l < "$KS_TMP/err")" != 0 ]; then fail "help writes nothing to stderr"; fi
@@ -37,6 +41,8 @@ tracepoint:irq:softirq_entry /cpu == $CPU/
 { if (@r[args->vec] != 0) { \$d = nsecs - @r[args->vec];
   if (\$d > 2000000) { printf("SIRQ %d %llu %llu\n", args->vec, @r[args->vec], \$d); } }
   @r[args->vec] = 0; }
+tracepoint:timer:hrtimer_expire_entry /cpu == $CPU/
+{ printf("HT %llu\n", nsecs); }
 END { clear(@r); }
 BT
 ks_bg BT_PID bpftrace "$KS_TMP/hog.bt" >"$KS_TMP/bt.out" 2>"$KS_TMP/bt.err"
@@ -44,7 +50,7 @@ for _ in $(seq 50); do grep -q Attaching "$KS_TMP/bt.out" && break; sleep 0.2; d
 grep -q Attaching "$KS_TMP/bt.out" || { fail "bpftrace did not start: $(head -c 300 "$KS_TMP/bt.err")"; exit 1; }
 sleep 0.3
 
-for mode in kernel kernel-bh kernel-fixed fifo; do
+for mode in kernel kernel-bh kernel-fixed fifo kernel-irq; do
 	if ! "$KS" hog --mode "$mode" -c "$CPU" --run ${RUN_MS}ms --gap 300ms -n 2 --json \
 		>"$KS_TMP/hog-$mode.json" 2>"$KS_TMP/hog-$mode.err"; then
 		fail "hog --mode $mode failed: $(head -c 300 "$KS_TMP/hog-$mode.err")"
@@ -58,10 +64,12 @@ python3 - "$KS_TMP" "$RUN_MS" <<'PY' > "$KS_TMP/verdicts"
 import json, sys
 tmp, run_ms = sys.argv[1], int(sys.argv[2])
 run = run_ms * 1_000_000
-sw, sirq = [], []
+sw, sirq, ht = [], [], []
 for line in open(f"{tmp}/bt.out"):
     f = line.split()
-    if f and f[0] == "SW":
+    if f and f[0] == "HT":
+        ht.append(int(f[1]))
+    elif f and f[0] == "SW":
         sw.append((int(f[1]), int(f[2]), int(f[3]), int(f[4])))
     elif f and f[0] == "SIRQ":
         sirq.append((int(f[1]), int(f[2]), int(f[3])))
@@ -80,7 +88,7 @@ def oncpu(tid):
 def say(ok, msg):
     print(("PASS " if ok else "FAIL ") + msg)
 
-for mode in ["kernel", "kernel-bh", "kernel-fixed", "fifo"]:
+for mode in ["kernel", "kernel-bh", "kernel-fixed", "fifo", "kernel-irq"]:
     runs = [json.loads(l) for l in open(f"{tmp}/hog-{mode}.json") if '"hog_run"' in l]
     say(len(runs) == 2, f"{mode}: 2 runs reported (got {len(runs)})")
     for r in runs:
@@ -118,6 +126,16 @@ for mode in ["kernel", "kernel-bh", "kernel-fixed", "fifo"]:
             say(mx >= 0.8 * run, f"{mode} run {r['run']}: softirqs held off {mx/1e6:.1f} ms (>= {0.8*run_ms:.0f} ms)")
         elif mode in ("kernel-fixed", "kernel"):
             say(mx < 20_000_000, f"{mode} run {r['run']}: longest softirq delay {mx/1e6:.1f} ms (< 20 ms)")
+        # timer interrupts on that CPU: none while interrupts are off, the
+        # pending tick right after; other modes take them all along
+        ks, ke = r["kstart_ns"], r["kend_ns"]
+        inside = [t for t in ht if ks + 1_000_000 < t < ke]
+        after = [t - ke for t in ht if t >= ke]
+        if mode == "kernel-irq":
+            say(not inside and after and after[0] < 5_000_000,
+                f"{mode} run {r['run']}: {len(inside)} timer expiries on CPU inside the run, the first after it {after[0] / 1e6 if after else -1:.2f} ms later")
+        elif mode != "fifo":
+            say(len(inside) >= run / 1e9 * 50, f"{mode} run {r['run']}: {len(inside)} timer expiries on CPU during the run")
 PY
 while read -r verdict msg; do
 	if [ "$verdict" = PASS ]; then pass "$msg"; else fail "$msg"; fi

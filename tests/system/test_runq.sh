@@ -143,6 +143,15 @@ sleep 0.2
 sleep 0.2
 stop_runq
 
+# --- 3c. interrupts off (kernel-irq hog, 2 x 300 ms): the CPU takes no
+# timer interrupt; runq says so, from the tick before to the tick after,
+# naming the hog and where interrupts came back on.
+start_runq "$KS_TMP/rq-irq.json" --slower 100ms -C "$CPU" --json || exit 1
+"$KS" hog --mode kernel-irq -c "$CPU" --run 300ms --gap 300ms -n 2 --json >"$KS_TMP/hog-irq.json" 2>"$KS_TMP/hog.err" \
+	|| fail "hog kernel-irq: $(head -c 300 "$KS_TMP/hog.err")"
+sleep 0.3
+stop_runq
+
 # --- 4. histogram: the victim's own count of wake-ups. The victim execs
 # from a shell held at a gate, so its pid exists before runq starts and
 # all its wake-ups happen while runq traces.
@@ -330,6 +339,29 @@ for tag, name, vtype in (('handoff', 'handoff.json', 'waker'), ('behind', 'behin
         ong = [o for o in rq if o['ongoing'] and o['victim']['tid'] == vic['tid'] and top(o).get('tid') == hold['tid']]
         say(bool(ong) and ong[0]['report_ns'] < hold['end_ns'],
             f"handoff: an ongoing report of the waker before the holder's run ended ({[(o['wait_ns'] // 1_000_000, o['report_ns'] - hold['end_ns']) for o in ong]})")
+
+# 3c. interrupts off: one silence per run, tick to tick around the BPF
+# program's own first and last clock reads, and none elsewhere
+gaps = [r for r in lines('rq-irq.json') if r.get('type') == 'irq_gap']
+runs = [r for r in lines('hog-irq.json') if r.get('type') == 'hog_run']
+tick = 1_000_000_000 // hz
+if len(runs) != 2:
+    say(False, f"irq: the kernel-irq hog ran {len(runs)} times (2 wanted)")
+for run in runs:
+    ks, ke = run['kstart_ns'], run['kend_ns']
+    g = [x for x in gaps if x['start_ns'] < ke and x['start_ns'] + x['gap_ns'] > ks]
+    if not g:
+        say(False, f"irq run {run['run']}: no irq_gap record over it ({len(gaps)} records)")
+        continue
+    x = g[0]
+    s, e = x['start_ns'], x['start_ns'] + x['gap_ns']
+    say(ks - tick - 1_000_000 <= s <= ks + 1_000_000 and ke <= e <= ke + 2_000_000,
+        f"irq run {run['run']}: silence {(ks - s) / 1e6:.2f} ms before the hog's first clock read to {(e - ke) / 1e6:.2f} ms after its last (a tick before, at once after)")
+    say(x['running']['pid'] == run['pid'], f"irq run {run['run']}: running pid {x['running']['pid']} is the hog {run['pid']}")
+    st = top(x).get('stack', [])
+    say(any('bpf_local_irq_restore' in f for f in st), f"irq run {run['run']}: the tick after came where interrupts came back on ({st[:4]})")
+stray = [x for x in gaps if not any(x['start_ns'] < r['kend_ns'] and x['start_ns'] + x['gap_ns'] > r['kstart_ns'] for r in runs)]
+say(not stray, f"irq: no silence reported outside the hog's runs ({[(x['running']['comm'], x['gap_ns'] // 1_000_000) for x in stray]})")
 
 # 3. fixed
 rq = [r for r in lines('rq-fixed.json') if r.get('type') == 'wait']
