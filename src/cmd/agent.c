@@ -32,7 +32,7 @@
 #define TICK_NS NS_PER_SEC         /* the engine's 1 s bins */
 #define WIN_BINS 60                /* ksleuth_softirq_delay_max_seconds: max over 60 s */
 #define TOPK 10                    /* culprit comms with their own series */
-#define NMECH (ENG_NOT_CPU + 1)
+#define NMECH (ENG_CPU_NOT_RUNNING + 1)
 
 struct culprit {
 	char comm[ENG_COMM_LEN];

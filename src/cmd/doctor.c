@@ -517,8 +517,9 @@ static void usage(FILE *f)
 "100 softnet drops and 10x their median, or NET_RX waited 2x the threshold.\n"
 "Spike seconds (gaps of up to 2 quiet seconds) form an incident, matched with the\n"
 "stalls within +-1s and ranked by the time they stole. Mechanisms: softirq_blocked,\n"
-"ksoftirqd_starved, rt_starvation, not_cpu; stalls that did not hurt the network\n"
-"are reported as cpu_stall_no_network_impact.\n"
+"ksoftirqd_starved, rt_starvation, not_cpu, cpu_not_running (a busy CPU took no\n"
+"timer interrupt where interrupts were on: the host did not run the vCPU); stalls\n"
+"that did not hurt the network are reported as cpu_stall_no_network_impact.\n"
 "\n"
 "Exit: 0 healthy, 3 an incident was found, 1 runtime error, 2 usage error.\n");
 }
