@@ -235,9 +235,10 @@ static __always_inline void stat_inc(__u32 i)
  * interrupts off, or ksoftirqd not run. A look costs one read of the
  * pending word, and one more of the run count while it is pending. */
 
-/* A record about a CPU, not a task (SCHED_EV_NETRX, SCHED_EV_SAMPLING):
- * rare, so it always wakes the consumer. */
-static __always_inline void cpu_event(__u32 type, __u32 cpu, __u64 start_ns, __u64 dur_ns)
+/* A record about a CPU, not a task (SCHED_EV_NETRX, SCHED_EV_SAMPLING,
+ * SCHED_EV_IRQGAP with the task running now: cur): rare, so it always
+ * wakes the consumer. */
+static __always_inline void cpu_event(__u32 type, __u32 cpu, __u64 start_ns, __u64 dur_ns, bool cur)
 {
 	struct sched_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 
@@ -251,6 +252,12 @@ static __always_inline void cpu_event(__u32 type, __u32 cpu, __u64 start_ns, __u
 	e->run_cpu = cpu;
 	e->start_ns = start_ns;
 	e->wait_ns = dur_ns;
+	if (cur) {
+		__u64 id = bpf_get_current_pid_tgid();
+		e->cur_pid = id >> 32;
+		e->cur_tid = (__u32)id;
+		bpf_get_current_comm(e->cur_comm, TASK_COMM_LEN);
+	}
 	bpf_ringbuf_submit(e, BPF_RB_FORCE_WAKEUP);
 	stat_inc(SCHED_STAT_RECORDS);
 }
@@ -283,7 +290,7 @@ static __always_inline void netrx_hold_end(struct sched_cpu *c, __u32 cpu, __u64
 			st->max_ns = dur;
 	}
 	if (threshold_ns && dur >= threshold_ns)
-		cpu_event(SCHED_EV_NETRX, cpu, start, dur);
+		cpu_event(SCHED_EV_NETRX, cpu, start, dur, false);
 }
 
 /* One look at NET_RX on this CPU at now; pend: its pending bit, just
@@ -1022,7 +1029,7 @@ static __always_inline void take_sample(void *ctx, bool user, struct rq *rq, str
 	 * in it (a BPF one, say) is named by what is loaded while it runs,
 	 * and the end-of-stall record can come after it unloaded. */
 	if (now - c->last_sample_ns >= SCHED_RB_WAKE_NS)
-		cpu_event(SCHED_EV_SAMPLING, cpu, now, 0);
+		cpu_event(SCHED_EV_SAMPLING, cpu, now, 0, false);
 	c->last_sample_ns = now;
 
 	/* Keep the open segment's policy current (see on_switch). */
@@ -1055,28 +1062,6 @@ static __always_inline bool tick_gap(struct sched_cpu *c, __u64 now, __u64 *from
 	c->tick_last_tid = tid;
 	c->tick_last_nsw = nsw;
 	return last && now > last && now - last >= gap_ns;
-}
-
-static __always_inline void gap_event(__u32 cpu, __u64 from, __u64 now)
-{
-	struct sched_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-	__u64 id = bpf_get_current_pid_tgid();
-
-	if (!e) {
-		stat_inc(SCHED_STAT_RB_DROPS);
-		return;
-	}
-	__builtin_memset(e, 0, sizeof(*e));
-	e->type = SCHED_EV_IRQGAP;
-	e->cpu = cpu;
-	e->run_cpu = cpu;
-	e->start_ns = from;
-	e->wait_ns = now - from;
-	e->cur_pid = id >> 32;
-	e->cur_tid = (__u32)id;
-	bpf_get_current_comm(e->cur_comm, TASK_COMM_LEN);
-	bpf_ringbuf_submit(e, BPF_RB_FORCE_WAKEUP);
-	stat_inc(SCHED_STAT_RECORDS);
 }
 
 /* The stall sampler, on every scheduler tick of a busy CPU (or, where the
@@ -1159,7 +1144,7 @@ static __always_inline int sample_tick(void *ctx, bool user, struct rq *rq)
 	if (why)
 		take_sample(ctx, user, rq, c, cpu, now, why);
 	if (gap)
-		gap_event(cpu, gap_from, now);
+		cpu_event(SCHED_EV_IRQGAP, cpu, gap_from, now - gap_from, true);
 
 	/* Once per wait: an "ongoing" record while it still lasts. */
 	if (ongoing_ns && waiter_long && now - since >= ongoing_ns && c->waiter_reported != since) {

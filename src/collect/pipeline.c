@@ -641,6 +641,10 @@ void pipeline_json_incident(struct json *j, const struct eng_incident *inc)
 	json_kuint(j, "end_ns", inc->end_ns);
 	json_kuint(j, "stall_ns", inc->stall_ns);
 	json_kuint(j, "irq_gap_ns", inc->irq_gap_ns);
+	if (inc->irq_gap_ns) {
+		json_kstr(j, "irq_gap_end_mode", eng_mode_name(inc->gap_mode));
+		json_kstr(j, "irq_gap_end_place", inc->gap_place);
+	}
 	json_kuint(j, "stolen_ns", inc->stolen_ns);
 	if (inc->have_culprit) {
 		task_json(j, "culprit", &inc->culprit, inc->mode, inc->bh_off);

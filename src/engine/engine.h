@@ -174,6 +174,8 @@ struct eng_incident {
 	enum eng_mode mode;
 	bool bh_off;
 	uint64_t irq_gap_ns;         /* the culprit's CPU took no timer interrupt this long */
+	enum eng_mode gap_mode;      /* where that silence ended: mode, and place ("" in user mode) */
+	char gap_place[ENG_FRAME_LEN];
 	uint64_t stall_ns;           /* the culprit's longest stall */
 	uint64_t stolen_ns;          /* all its stalls near the spike */
 	uint64_t retransmits, retrans_segs, drops;

@@ -163,16 +163,25 @@ inc=$(jq -c 'select(.type=="incident")' "$KS_TMP/irq.json" | head -1)
 if [ -z "$inc" ]; then
 	fail "interrupts off: no incident ($(jq -c 'select(.type=="summary")' "$KS_TMP/irq.json"))"
 else
-	check_eq "interrupts off: mechanism" "$(jq -r .mechanism <<<"$inc")" softirq_blocked
-	check_eq "interrupts off: culprit = the hog's own pid" "$(jq -r .culprit.pid <<<"$inc")" "${ip_:-0}"
 	check_eq "interrupts off: the hog's CPU" "$(jq -r .cpu <<<"$inc")" $RX
 	g=$(jq -r .irq_gap_ns <<<"$inc")
 	check_ge "interrupts off: silence >= the hog's run (own clock)" "$g" "$irun"
 	check_le "interrupts off: silence <= the hog's run + a tick + 1ms" "$g" $(( irun + 1000 * MS / HZ_ + MS ))
-	check "interrupts off: the summary says interrupts were disabled, and where they came back on" \
-		jqt '.summary | test("interrupts disabled") and test("bpf_local_irq_restore")' <<<"$inc"
-	check "interrupts off: the stack has the hog's frames" \
-		jqt '.stack | map(select(test("ks_hog_irq"))) | length > 0' <<<"$inc"
+	if [ "$(jq -r .irq_gap_end_mode <<<"$inc")" = user ]; then
+		# the pending tick came late, after the return to user mode (this
+		# VM, now and then): the doctor cannot tell it from a vCPU not run
+		echo "  interrupts off: the tick after the silence came in user mode"
+		check_eq "interrupts off (late tick): mechanism" "$(jq -r .mechanism <<<"$inc")" cpu_not_running
+		check "interrupts off (late tick): the summary names the hog, the advice the late tick" \
+			jqt --arg p "pid ${ip_:-0}" '(.summary | contains($p)) and (.advice | map(select(test("come late"))) | length > 0)' <<<"$inc"
+	else
+		check_eq "interrupts off: mechanism" "$(jq -r .mechanism <<<"$inc")" softirq_blocked
+		check_eq "interrupts off: culprit = the hog's own pid" "$(jq -r .culprit.pid <<<"$inc")" "${ip_:-0}"
+		check "interrupts off: the summary says interrupts were disabled, and where they came back on" \
+			jqt '.summary | test("interrupts disabled") and test("bpf_local_irq_restore")' <<<"$inc"
+		check "interrupts off: the stack has the hog's frames" \
+			jqt '.stack | map(select(test("ks_hog_irq"))) | length > 0' <<<"$inc"
+	fi
 fi
 check_eq "interrupts off: no not_cpu verdict" \
 	"$(jq -c 'select(.type=="incident" and .mechanism=="not_cpu")' "$KS_TMP/irq.json" | wc -l)" 0

@@ -2,7 +2,7 @@
 # test_hog.sh — `ksleuth hog`: each mode's runs last what was asked, by the
 # hog's own clock and by an independent one (bpftrace on sched_switch: the
 # hog's thread stays on the CPU for the run); kernel-bh really holds softirqs
-# off on that CPU (bpftrace: raise->entry delay >= 0.8 run) while
+# off on that CPU (bpftrace: raised in the run, entered at its end) while
 # kernel-fixed does not (< 20 ms); kernel-irq takes no timer interrupt for
 # its run (bpftrace: no hrtimer expires on that CPU inside it, the tick
 # comes right after); limits and bad arguments give exit 2.
@@ -123,7 +123,12 @@ for mode in ["kernel", "kernel-bh", "kernel-fixed", "fifo", "kernel-irq"]:
         dl = [dd for vec, t, dd in sirq if s <= t <= e]
         mx = max(dl, default=0)
         if mode == "kernel-bh":
-            say(mx >= 0.8 * run, f"{mode} run {r['run']}: softirqs held off {mx/1e6:.1f} ms (>= {0.8*run_ms:.0f} ms)")
+            # held to the end of the run: the longest-waiting softirq raised
+            # in it entered only as the run ended. (Nothing may be raised in
+            # the first ~100 ms: CI saw 304 ms of 400; hence half the run.)
+            first = min(((t, dd) for vec, t, dd in sirq if s <= t <= e), default=(0, 0))
+            say(mx >= 0.5 * run and first[0] + first[1] >= r["kend_ns"] - 1_000_000,
+                f"{mode} run {r['run']}: softirqs held off {mx/1e6:.1f} ms (>= {0.5*run_ms:.0f} ms), the first raised until {(first[0] + first[1] - r['kend_ns'])/1e6:.2f} ms from the run's end")
         elif mode in ("kernel-fixed", "kernel"):
             say(mx < 20_000_000, f"{mode} run {r['run']}: longest softirq delay {mx/1e6:.1f} ms (< 20 ms)")
         # timer interrupts on that CPU: none while interrupts are off, the

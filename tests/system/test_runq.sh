@@ -359,7 +359,15 @@ for run in runs:
         f"irq run {run['run']}: silence {(ks - s) / 1e6:.2f} ms before the hog's first clock read to {(e - ke) / 1e6:.2f} ms after its last (a tick before, at once after)")
     say(x['running']['pid'] == run['pid'], f"irq run {run['run']}: running pid {x['running']['pid']} is the hog {run['pid']}")
     st = top(x).get('stack', [])
-    say(any('bpf_local_irq_restore' in f for f in st), f"irq run {run['run']}: the tick after came where interrupts came back on ({st[:4]})")
+    a = top(x)
+    # the pending tick comes as interrupts come back on; on this VM it can
+    # come late, after the return to user mode (seen in a CI simulation:
+    # no kernel stack, then): the doctor then says cpu_not_running
+    if a.get('mode') == 'user':
+        say(not st, f"irq run {run['run']}: the tick after came late, in user mode (no kernel stack: {st[:2]})")
+    else:
+        say(a.get('mode') == 'kernel' and any('bpf_local_irq_restore' in f for f in st),
+            f"irq run {run['run']}: the tick after came where interrupts came back on ({st[:4]}; {a.get('comm')} mode {a.get('mode')}, {a.get('samples')} samples)")
 stray = [x for x in gaps if not any(x['start_ns'] < r['kend_ns'] and x['start_ns'] + x['gap_ns'] > r['kstart_ns'] for r in runs)]
 say(not stray, f"irq: no silence reported outside the hog's runs ({[(x['running']['comm'], x['gap_ns'] // 1_000_000) for x in stray]})")
 

@@ -663,17 +663,27 @@ TEST(engine_irq_gap_verdicts)
 	CHECK(strstr(r.inc.summary, "bpf_local_irq_restore+0x12") != NULL);
 	CHECK(any_advice(r.inc.advice, r.inc.n_advice, "interrupts-off sections"));
 
-	/* a vCPU that resumed in user mode: the CPU did not run, nobody to blame */
+	CHECK_EQ(r.inc.gap_mode, ENG_MODE_KERNEL);
+	CHECK_STR(r.inc.gap_place, "bpf_local_irq_restore+0x12");
+
+	/* a vCPU that resumed in user mode: the CPU did not run, nobody to
+	 * blame; on a VM not certain (its timer interrupt can come late) */
 	g = gap_stall(1, SEC(10) + 200 * NS_PER_MS, 300 * NS_PER_MS, false, user_nested, 5);
 	r = gap_incident(&vm, &g);
 	CHECK_EQ(r.inc.mech, ENG_CPU_NOT_RUNNING);
 	CHECK_STR(eng_mech_name(r.inc.mech), "cpu_not_running");
-	CHECK_STR(r.inc.confidence, "high");
+	CHECK_STR(r.inc.confidence, "medium");
 	CHECK(!r.inc.have_culprit);
 	CHECK_EQ(r.inc.cpu, 1);
+	CHECK_EQ(r.inc.gap_mode, ENG_MODE_USER);
 	CHECK(strstr(r.inc.summary, "user mode") != NULL);
 	CHECK(strstr(r.inc.summary, "host") != NULL);
 	CHECK(any_advice(r.inc.advice, r.inc.n_advice, "look at the host"));
+	CHECK(any_advice(r.inc.advice, r.inc.n_advice, "timer interrupt can come late"));
+	r = gap_incident(&metal, &g);
+	CHECK_EQ(r.inc.mech, ENG_CPU_NOT_RUNNING);
+	CHECK_STR(r.inc.confidence, "high");
+	CHECK(strstr(r.inc.summary, "firmware") != NULL);
 
 	/* resumed in a kernel loop: on a VM the host is likelier, on bare
 	 * metal interrupts were off */
