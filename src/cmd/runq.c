@@ -166,9 +166,7 @@ static void on_wait(const struct sched_wait *wt, void *arg)
 	char clk[16], d[32];
 
 	if (wt->irq_gap) {
-		/* (the collector also reports shorter ones: the doctor's evidence) */
-		if (wt->wait_ns >= r->o.threshold_ns)
-			on_irq_gap(r, wt);
+		on_irq_gap(r, wt);
 		return;
 	}
 

@@ -508,7 +508,7 @@ void engine_add_stall(struct engine *e, const struct eng_stall *in)
 			e->longest_stall_ns = end - start;
 		return;
 	}
-	if (s.end_ns - s.start_ns < e->cfg.stall_ns && !s.ongoing && !s.irq_gap_ns)
+	if (s.end_ns - s.start_ns < e->cfg.stall_ns && !s.ongoing)
 		return;
 	/* take the next slot; a slot still pending is only reused when the
 	 * ring wrapped, which means it is very old */
@@ -542,13 +542,6 @@ void engine_add_kmsg(struct engine *e, uint64_t ts_ns, const char *text)
 /* ---- verdicts ----------------------------------------------------------- */
 
 static bool stall_is_real(const struct engine *e, const struct stall *st)
-{
-	return st->state != ST_FREE && (st->s.end_ns - st->s.start_ns >= e->cfg.stall_ns || st->s.irq_gap_ns);
-}
-
-/* A stall the user asked about: as long as the threshold. A shorter
- * timer-interrupt silence is evidence for an incident, never a finding. */
-static bool stall_is_long(const struct engine *e, const struct stall *st)
 {
 	return st->state != ST_FREE && st->s.end_ns - st->s.start_ns >= e->cfg.stall_ns;
 }
@@ -1274,11 +1267,11 @@ void engine_step(struct engine *e, uint64_t now_ns)
 	/* stalls no spike explains, once their window has been seen */
 	for (unsigned i = 0; i < RING_STALLS; i++) {
 		struct stall *st = &e->stalls[i];
-		if (st->state == ST_CLEARED && stall_is_long(e, st) && stall_is_held(st)) {
+		if (st->state == ST_CLEARED && stall_is_real(e, st) && stall_is_held(st)) {
 			report_stall(e, st);
 			continue;
 		}
-		if (st->state != ST_PENDING || st->s.ongoing || !stall_is_long(e, st) || !stall_is_held(st))
+		if (st->state != ST_PENDING || st->s.ongoing || !stall_is_real(e, st) || !stall_is_held(st))
 			continue;
 		if (now_ns < st->s.end_ns + e->cfg.window_ns + e->cfg.bin_ns + e->cfg.bin_ns / 2)
 			continue;
@@ -1297,7 +1290,7 @@ void engine_finish(struct engine *e, uint64_t now_ns)
 	close_incident(e, now_ns);
 	for (unsigned i = 0; i < RING_STALLS; i++) {
 		struct stall *st = &e->stalls[i];
-		if ((st->state == ST_PENDING || st->state == ST_CLEARED) && stall_is_long(e, st) &&
+		if ((st->state == ST_PENDING || st->state == ST_CLEARED) && stall_is_real(e, st) &&
 		    stall_is_held(st) &&
 		    !(st->state == ST_PENDING && stall_spike_state(e, st)))
 			report_stall(e, st);

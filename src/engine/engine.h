@@ -84,7 +84,7 @@ struct eng_stall {
 	 * ran (interrupts off, or a vCPU not run; nothing ran, NET_RX neither).
 	 * tasks[0]'s samples and frames are then the tick that ended the
 	 * silence: where interrupts came back on, or where the vCPU resumed.
-	 * Such a stall counts whatever its length. The engine fills the rest. */
+	 * The engine fills the rest. */
 	uint64_t irq_gap_ns;
 	enum eng_mode gap_mode;      /* engine: the mode of the context the silence ended in */
 	bool gap_irq_on;             /* engine: it ended where that context turned interrupts on */

@@ -146,7 +146,7 @@ stop_runq
 # --- 3c. interrupts off (kernel-irq hog, 2 x 300 ms): the CPU takes no
 # timer interrupt; runq says so, from the tick before to the tick after,
 # naming the hog and where interrupts came back on.
-start_runq "$KS_TMP/rq-irq.json" --slower 100ms -C "$CPU" --json || exit 1
+start_runq "$KS_TMP/rq-irq.json" -v --slower 100ms -C "$CPU" --json || exit 1
 "$KS" hog --mode kernel-irq -c "$CPU" --run 300ms --gap 300ms -n 2 --json >"$KS_TMP/hog-irq.json" 2>"$KS_TMP/hog.err" \
 	|| fail "hog kernel-irq: $(head -c 300 "$KS_TMP/hog.err")"
 sleep 0.3
@@ -366,8 +366,9 @@ for run in runs:
     if a.get('mode') == 'user':
         say(not st, f"irq run {run['run']}: the tick after came late, in user mode (no kernel stack: {st[:2]})")
     else:
+        errs = [l.strip() for l in open(os.path.join(tmp, 'rq-irq.json.err')) if 'stack errors' in l][-1:]
         say(a.get('mode') == 'kernel' and any('bpf_local_irq_restore' in f for f in st),
-            f"irq run {run['run']}: the tick after came where interrupts came back on ({st[:4]}; {a.get('comm')} mode {a.get('mode')}, {a.get('samples')} samples)")
+            f"irq run {run['run']}: the tick after came where interrupts came back on ({st[:4]}; {a.get('comm')} mode {a.get('mode')}, {a.get('samples')} samples; {errs})")
 stray = [x for x in gaps if not any(x['start_ns'] < r['kend_ns'] and x['start_ns'] + x['gap_ns'] > r['kstart_ns'] for r in runs)]
 say(not stray, f"irq: no silence reported outside the hog's runs ({[(x['running']['comm'], x['gap_ns'] // 1_000_000) for x in stray]})")
 

@@ -696,12 +696,13 @@ TEST(engine_irq_gap_verdicts)
 	CHECK_EQ(r.inc.mech, ENG_SOFTIRQ_BLOCKED);
 	CHECK_STR(r.inc.confidence, "medium");
 
-	/* shorter than the threshold (60 ms): still the evidence, not not_cpu */
+	/* shorter than the threshold (60 ms): no suspect, like any stall
+	 * (CI: a 25 ms one took the blame for tbf's loss) */
 	g = gap_stall(1, SEC(10) + 200 * NS_PER_MS, 60 * NS_PER_MS, true, NULL, 0);
 	r = gap_incident(&vm, &g);
 	CHECK_EQ(r.incidents, 1);
-	CHECK_EQ(r.inc.mech, ENG_CPU_NOT_RUNNING);
-	CHECK_U64(r.inc.irq_gap_ns, 60 * NS_PER_MS);
+	CHECK_EQ(r.inc.mech, ENG_NOT_CPU);
+	CHECK_U64(r.inc.irq_gap_ns, 0);
 }
 
 TEST(engine_irq_gap_without_network_impact)
@@ -715,7 +716,7 @@ TEST(engine_irq_gap_without_network_impact)
 	/* a long one: a finding that says what it was */
 	struct eng_stall g = gap_stall(1, SEC(10) + 200 * NS_PER_MS, 300 * NS_PER_MS, false, irq_hog_nested, 12);
 	engine_add_stall(e, &g);
-	/* a short one: evidence only, never a finding */
+	/* a short one: nothing */
 	struct eng_stall s = gap_stall(0, SEC(12) + 200 * NS_PER_MS, 40 * NS_PER_MS, true, NULL, 0);
 	engine_add_stall(e, &s);
 	quiet(e, 10, 18);
