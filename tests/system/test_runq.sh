@@ -65,7 +65,7 @@ PIN=()
 [ "$CPU" != 0 ] && command -v taskset >/dev/null && PIN=(taskset -c 0)
 start_runq() {
 	local out=$1; shift
-	ks_bg RQ_PID "${PIN[@]}" "$KS" runq "$@" >"$out" 2>"$out.err"
+	ks_bg RQ_PID "${PIN[@]}" "$KS" ${RQ_VERBOSE:+-v} runq "$@" >"$out" 2>"$out.err"
 	for _ in $(seq 50); do
 		if [ -s "$out" ] || grep -q "Tracing" "$out" 2>/dev/null; then break; fi
 		kill -0 "$RQ_PID" 2>/dev/null || break
@@ -146,7 +146,7 @@ stop_runq
 # --- 3c. interrupts off (kernel-irq hog, 2 x 300 ms): the CPU takes no
 # timer interrupt; runq says so, from the tick before to the tick after,
 # naming the hog and where interrupts came back on.
-start_runq "$KS_TMP/rq-irq.json" -v --slower 100ms -C "$CPU" --json || exit 1
+RQ_VERBOSE=1 start_runq "$KS_TMP/rq-irq.json" --slower 100ms -C "$CPU" --json || exit 1
 "$KS" hog --mode kernel-irq -c "$CPU" --run 300ms --gap 300ms -n 2 --json >"$KS_TMP/hog-irq.json" 2>"$KS_TMP/hog.err" \
 	|| fail "hog kernel-irq: $(head -c 300 "$KS_TMP/hog.err")"
 sleep 0.3
