@@ -1036,32 +1036,39 @@ static __always_inline void take_sample(void *ctx, bool user, struct rq *rq, str
 	head_seg_refresh(c, cpu);
 }
 
-/* The sampler ran at now on a CPU running a task: was its last run there
- * (or the task's switch-in) gap_ns or more ago with no switch since? The tick (or the perf event's
- * timer) comes every few ms to a busy CPU; the same task running through a
- * long silence means the CPU took no timer interrupt: interrupts were off,
- * or a virtual CPU was not run by its host. (Not on nohz_full CPUs, whose
- * tick stops under one task: user space leaves gap_ns 0 there.) */
-static __always_inline bool tick_gap(struct sched_cpu *c, __u64 now, __u64 *from)
+/* The sampler runs on a CPU: was its last run there (or the running
+ * task's switch-in) gap_ns or more ago, with that task running all along?
+ * The tick (or the perf event's timer) comes every few ms to a busy CPU;
+ * the same task running through a long silence means the CPU took no
+ * timer interrupt: interrupts were off, or a virtual CPU was not run by
+ * its host. The idle task's tick stops by design: one read there, and a
+ * store when a task ran before. (Not on nohz_full CPUs, whose tick stops
+ * under one task: user space leaves gap_ns 0 there.) Sets *now. */
+static __always_inline bool tick_gap(struct sched_cpu *c, __u64 *now, __u64 *from)
 {
 	struct task_struct *t = bpf_get_current_task_btf();
-	__u32 tid = t->pid, nsw = (__u32)(t->nvcsw + t->nivcsw);
+	__u32 tid = t->pid, nsw;
 	__u64 last = 0;
 
-	/* The same task, not switched since (its own switch count: not our
-	 * view of the switches, which a missed sched_switch would leave
-	 * stale), since the last tick; else since it was switched in (a task
-	 * that turns interrupts off within a tick of that). The idle task's
-	 * tick stops by design. */
-	if (tid && c->tick_last_tid == tid && c->tick_last_nsw == nsw)
+	if (!tid) {
+		if (c->tick_last_tid)
+			c->tick_last_tid = 0;
+		return false;
+	}
+	/* Not switched since: by the task's own switch count, not by our
+	 * view of the switches, which a sched_switch this kernel does not
+	 * trace would leave stale. */
+	nsw = (__u32)(t->nvcsw + t->nivcsw);
+	if (c->tick_last_tid == tid && c->tick_last_nsw == nsw)
 		last = c->tick_last_ns;
-	else if (tid && c->cur_tid == tid && c->cur_nsw == nsw)
-		last = c->cur_start_ns;
+	else if (c->cur_tid == tid && c->cur_nsw == nsw)
+		last = c->cur_start_ns; /* interrupts off within a tick of the switch-in */
+	*now = bpf_ktime_get_ns();
 	*from = last;
-	c->tick_last_ns = now;
+	c->tick_last_ns = *now;
 	c->tick_last_tid = tid;
 	c->tick_last_nsw = nsw;
-	return last && now > last && now - last >= gap_ns;
+	return last && *now > last && *now - last >= gap_ns;
 }
 
 /* The stall sampler, on every scheduler tick of a busy CPU (or, where the
@@ -1070,9 +1077,11 @@ static __always_inline bool tick_gap(struct sched_cpu *c, __u64 now, __u64 *from
  * running one held the CPU for half that (or, with no waiter remembered,
  * held it that long with others queued), or while the running task has
  * been in the kernel that long (kernel_run_gate); with netrx_holds, looks
- * whether NET_RX is held off (netrx_look). An idle CPU returns after one
- * lookup (and a read of the pending word with netrx_holds), a user task
- * alone after two reads (three). user: the interrupted
+ * whether NET_RX is held off (netrx_look); and whether the CPU was silent
+ * before this tick (tick_gap). An idle CPU returns after one lookup and a
+ * read of the running task (and a read of the pending word with
+ * netrx_holds); a user task alone also reads its switch count, the clock
+ * and its runqueue's length, and stores three words. user: the interrupted
  * context was user mode; rq: this CPU's runqueue if the caller has it
  * (else looked up here once, unless the CPU is idle). */
 static __always_inline int sample_tick(void *ctx, bool user, struct rq *rq)
@@ -1089,11 +1098,7 @@ static __always_inline int sample_tick(void *ctx, bool user, struct rq *rq)
 	 * where interrupts came back on, or where the vCPU resumed), and say so
 	 * after the sample */
 	__u64 gap_from = 0;
-	bool gap = false;
-	if (gap_ns) {
-		now = bpf_ktime_get_ns();
-		gap = tick_gap(c, now, &gap_from);
-	}
+	bool gap = gap_ns && tick_gap(c, &now, &gap_from);
 	if (!rq && (c->waiter_tid || c->cur_tid || (c->netrx & SCHED_NETRX_HOLD)))
 		rq = this_rq(cpu);
 	/* NET_RX pending: for the hold watch on every tick, for the kernel

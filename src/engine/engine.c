@@ -828,11 +828,12 @@ static bool verdict_gap(struct engine *e, struct eng_incident *inc, const struct
 		inc->confidence = user && !e->k.vm ? "high" : "medium";
 		inc->summary[0] = '\0';
 		appendf(inc->summary, sizeof(inc->summary),
-			 "CPU %d took no timer interrupt for %s while %s (pid %d) ran in %s mode%s%s%s: the CPU "
+			 "CPU %d took no timer interrupt for %s while %s (pid %d) ran in %s mode%s%s%s: %s "
 			 "did not run this kernel at all%s; %" PRIu64 " retransmits and %" PRIu64 " drops followed.",
 			 top->cpu, dur(gap, d1, sizeof(d1)), comm, top->task.pid, user ? "user" : "kernel",
 			 user ? ", where interrupts are always on" : ", and the tick came at ",
 			 user ? "" : gap_place(gs), user ? "" : ", not where interrupts are turned back on",
+			 user && !e->k.vm ? "the CPU" : "most likely the CPU",
 			 e->k.vm ? " — this virtual machine's host did not run the vCPU" :
 			 " — firmware (a system management interrupt) or a hypervisor held it",
 			 inc->retransmits, inc->drops);
