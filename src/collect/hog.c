@@ -221,15 +221,10 @@ int hog_run(const struct hog_opts *o, hog_run_cb on_run, void *arg)
 					  o->mode == HOG_KERNEL_BH || o->mode == HOG_KERNEL_FIXED);
 		bpf_program__set_autoload(skel->progs.ks_hog_irq, o->mode == HOG_KERNEL_IRQ);
 		e = hog_bpf__load(skel);
-		if (e && o->mode == HOG_KERNEL_IRQ) {
-			err("cannot load the kernel-irq hog: %s; it needs the bpf_local_irq_save kfunc "
-			    "of recent kernels (-v shows libbpf's log)", strerror(-e));
-			hog_bpf__destroy(skel);
-			return e;
-		}
 		if (e) {
-			err("cannot load the hog's BPF program: %s (run with -v to see libbpf's log)",
-			    strerror(-e));
+			err("cannot load the hog's BPF program: %s%s (run with -v to see libbpf's log)",
+			    strerror(-e), o->mode == HOG_KERNEL_IRQ ?
+			    "; kernel-irq needs the bpf_local_irq_save kfunc of recent kernels" : "");
 			hog_bpf__destroy(skel);
 			return e;
 		}

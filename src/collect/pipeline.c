@@ -172,6 +172,21 @@ static void netrx_stall(struct pipeline *p, unsigned cpu, uint64_t t0, uint64_t 
 	hand_over(p, &wi, "softirq waited to run");
 }
 
+/* No task known to have run in s (its segment is still open): the one the
+ * record says runs now (ongoing reports, silences) held the whole of it. */
+static void name_running(struct eng_stall *s, const struct sched_wait *w)
+{
+	if (s->n_tasks || !w->cur_tid)
+		return;
+	struct eng_task *t = &s->tasks[s->n_tasks++];
+	memset(t, 0, sizeof(*t));
+	t->pid = (int32_t)w->cur_pid;
+	t->tid = (int32_t)w->cur_tid;
+	t->policy = -1;
+	t->run_ns = w->wait_ns;
+	snprintf(t->comm, sizeof(t->comm), "%.*s", ENG_COMM_LEN - 1, w->cur_comm);
+}
+
 /* The CPU took no timer interrupt while one task ran (interrupts off, or
  * the vCPU not run): a stall nothing was seen waiting in, for nothing ran.
  * Who ran is asked from just after the tick before it, so the one sample
@@ -182,15 +197,8 @@ static void irq_gap_stall(struct pipeline *p, const struct sched_wait *w)
 
 	fill_stall(p, &p->stall, &wi, w->cpu, w->start_ns + 1, w->start_ns + w->wait_ns);
 	p->stall.start_ns = w->start_ns;
-	p->stall.irq_gap_ns = w->wait_ns;
-	if (!p->stall.n_tasks && w->cur_tid) {
-		struct eng_task *t = &p->stall.tasks[p->stall.n_tasks++];
-		t->pid = (int32_t)w->cur_pid;
-		t->tid = (int32_t)w->cur_tid;
-		t->policy = -1;
-		t->run_ns = w->wait_ns;
-		snprintf(t->comm, sizeof(t->comm), "%.*s", ENG_COMM_LEN - 1, w->cur_comm);
-	}
+	p->stall.gap.ns = w->wait_ns;
+	name_running(&p->stall, w);
 	snprintf(p->stall.victim_comm, sizeof(p->stall.victim_comm), "timer tick");
 	hand_over(p, &wi, "did not come (interrupts off, or the vCPU not run)");
 }
@@ -235,15 +243,8 @@ static void on_wait(const struct sched_wait *w, void *arg)
 	s->ongoing = w->ongoing;
 	s->victim_pid = (int32_t)w->pid;
 	snprintf(s->victim_comm, sizeof(s->victim_comm), "%.*s", ENG_COMM_LEN - 1, w->comm);
-	if (w->ongoing && !s->n_tasks && w->cur_tid) {
-		/* the segment of the running task is still open: name it */
-		s->n_tasks = 1;
-		s->tasks[0].pid = (int32_t)w->cur_pid;
-		s->tasks[0].tid = (int32_t)w->cur_tid;
-		s->tasks[0].policy = -1;
-		s->tasks[0].run_ns = w->wait_ns;
-		snprintf(s->tasks[0].comm, sizeof(s->tasks[0].comm), "%.*s", ENG_COMM_LEN - 1, w->cur_comm);
-	}
+	if (w->ongoing)
+		name_running(s, w);
 	hand_over(p, &wi, "waited");
 }
 
@@ -398,12 +399,12 @@ int pipeline_open(struct pipeline **out, struct loop *l, const struct pipeline_o
 	so.tick_hz = p->kf.hz;
 	if (o->ksoftirqd_hist)
 		snprintf(so.class_comm, sizeof(so.class_comm), "ksoftirqd");
-	/* the sched collector last: it keeps the kernel symbols (~10 MB), the
-	 * others' loads each parse vmlinux BTF (~5 MB) and free it */
 	/* a namespace's TCP counters, and then its retransmits only: a
 	 * burst elsewhere on the machine is not this namespace's spike */
 	if (o->netns && netns_inode(o->netns, &ro.netns_ino) < 0)
 		return -1;
+	/* the sched collector last: it keeps the kernel symbols (~10 MB), the
+	 * others' loads each parse vmlinux BTF (~5 MB) and free it */
 	if ((o->softirq_trace && softirq_open(&p->sirq, &sio) < 0) || retrans_open(&p->rt, &ro) < 0)
 		return -1;
 	if (sched_open(&p->sched, &so) < 0) {
@@ -607,8 +608,8 @@ void pipeline_json_stall(struct json *j, const struct pipeline_stall *ps, uint64
 	json_kuint(j, "end_ns", s->end_ns);
 	json_kuint(j, "stall_ns", s->end_ns - s->start_ns);
 	json_kstr(j, "waiting", s->victim_comm);
-	if (s->irq_gap_ns)
-		json_kuint(j, "irq_gap_ns", s->irq_gap_ns);
+	if (s->gap.ns)
+		json_kuint(j, "irq_gap_ns", s->gap.ns);
 	json_kuint(j, "emitted_ns", emitted_ns); /* for latency measurements */
 	json_kstr(j, "filled_by", stall_fill_name(ps->fill.kind));
 	json_kbool(j, "held", ps->fill.held);
@@ -640,10 +641,10 @@ void pipeline_json_incident(struct json *j, const struct eng_incident *inc)
 	json_kuint(j, "start_ns", inc->start_ns);
 	json_kuint(j, "end_ns", inc->end_ns);
 	json_kuint(j, "stall_ns", inc->stall_ns);
-	json_kuint(j, "irq_gap_ns", inc->irq_gap_ns);
-	if (inc->irq_gap_ns) {
-		json_kstr(j, "irq_gap_end_mode", eng_mode_name(inc->gap_mode));
-		json_kstr(j, "irq_gap_end_place", inc->gap_place);
+	json_kuint(j, "irq_gap_ns", inc->gap.ns);
+	if (inc->gap.ns) {
+		json_kstr(j, "irq_gap_end_mode", eng_mode_name(inc->gap.mode));
+		json_kstr(j, "irq_gap_end_place", inc->gap.place);
 	}
 	json_kuint(j, "stolen_ns", inc->stolen_ns);
 	if (inc->have_culprit) {

@@ -435,9 +435,9 @@ void engine_add_stall(struct engine *e, const struct eng_stall *in)
 	if (s.n_frames > ENG_MAX_FRAMES)
 		s.n_frames = ENG_MAX_FRAMES;
 	qsort(s.tasks, s.n_tasks, sizeof(s.tasks[0]), cmp_task);
-	if (s.irq_gap_ns) /* its samples and stack are the tick that ended the silence */
+	if (s.gap.ns) /* its samples and stack are the tick that ended the silence */
 		eng_gap_classify(s.frames, s.n_frames, s.n_tasks ? eng_task_mode(&s.tasks[0]) : ENG_MODE_UNKNOWN,
-				 &s.gap_mode, &s.gap_irq_on, s.gap_place);
+				 &s.gap.mode, &s.gap.irq_on, s.gap.place);
 
 	/* The same stall seen again (an update while ongoing, or the same
 	 * hold seen both as a run-queue wait and as a NET_RX delay): merge. */
@@ -450,11 +450,7 @@ void engine_add_stall(struct engine *e, const struct eng_stall *in)
 		if (top_tid(&o->s) && top_tid(&s) && top_tid(&o->s) != top_tid(&s))
 			continue;
 		bool was_short = o->s.end_ns - o->s.start_ns < e->cfg.stall_ns;
-		uint64_t gap = o->s.irq_gap_ns;
-		enum eng_mode gap_mode = o->s.gap_mode;
-		bool gap_on = o->s.gap_irq_on;
-		char gap_place[ENG_FRAME_LEN];
-		memcpy(gap_place, o->s.gap_place, sizeof(gap_place));
+		struct eng_gap gap = o->s.gap;
 		uint64_t start = o->s.start_ns < s.start_ns ? o->s.start_ns : s.start_ns;
 		uint64_t end = o->s.end_ns > s.end_ns ? o->s.end_ns : s.end_ns;
 		/* the holder's time: pieces side by side add up, overlapping
@@ -486,16 +482,7 @@ void engine_add_stall(struct engine *e, const struct eng_stall *in)
 			}
 		}
 		/* the longest silence of either, with what ended it */
-		if (s.irq_gap_ns > gap) {
-			gap = s.irq_gap_ns;
-			gap_mode = s.gap_mode;
-			gap_on = s.gap_irq_on;
-			memcpy(gap_place, s.gap_place, sizeof(gap_place));
-		}
-		o->s.irq_gap_ns = gap;
-		o->s.gap_mode = gap_mode;
-		o->s.gap_irq_on = gap_on;
-		memcpy(o->s.gap_place, gap_place, sizeof(gap_place));
+		o->s.gap = s.gap.ns > gap.ns ? s.gap : gap;
 		o->s.start_ns = start;
 		o->s.end_ns = end;
 		if (o->s.n_tasks)
@@ -783,19 +770,28 @@ static const struct stall *gap_stall(struct engine *e, const struct window *w, i
 	const struct stall *best = NULL;
 	for (unsigned i = 0; i < RING_STALLS; i++) {
 		const struct stall *st = &e->stalls[i];
-		if (!stall_is_real(e, st) || !st->s.irq_gap_ns || st->s.cpu != cpu || top_tid(&st->s) != tid ||
+		if (!stall_is_real(e, st) || !st->s.gap.ns || st->s.cpu != cpu || top_tid(&st->s) != tid ||
 		    st->s.end_ns < w->lo_ns || st->s.start_ns >= w->hi_ns)
 			continue;
-		if (!best || st->s.irq_gap_ns > best->s.irq_gap_ns)
+		if (!best || st->s.gap.ns > best->s.gap.ns)
 			best = st;
 	}
 	return best;
 }
 
+/* Did the CPU not run at all, rather than run with interrupts off? User
+ * mode runs with interrupts on: a silence that ended there was the CPU not
+ * running. In the kernel it ended either where interrupts came back on,
+ * or (a VM) where the vCPU resumed. One rule for verdicts and findings. */
+static bool gap_not_running(const struct engine *e, const struct eng_gap *g)
+{
+	return g->mode == ENG_MODE_USER || (e->k.vm && !g->irq_on);
+}
+
 /* Where the silence ended, for the summaries. */
 static const char *gap_place(const struct stall *gs)
 {
-	return gs && gs->s.gap_place[0] ? gs->s.gap_place : "?";
+	return gs && gs->s.gap.place[0] ? gs->s.gap.place : "?";
 }
 
 /* The CPU was silent (no timer interrupt) for most of the culprit's stall:
@@ -805,24 +801,19 @@ static bool verdict_gap(struct engine *e, struct eng_incident *inc, const struct
 			const struct stall *gs, uint64_t netrx)
 {
 	char d1[32], buf[ENG_ADVICE_LEN];
-	uint64_t gap = gs->s.irq_gap_ns;
+	uint64_t gap = gs->s.gap.ns;
 	const char *comm = top->task.comm;
 
 	if (gap * 2 < top->longest_ns)
 		return false;
-	inc->irq_gap_ns = gap;
-	inc->gap_mode = gs->s.gap_mode;
-	memcpy(inc->gap_place, gs->s.gap_place, sizeof(inc->gap_place));
+	inc->gap = gs->s.gap;
 	if (netrx < gap)
 		inc->netrx_max_ns = gap; /* nothing ran in it, NET_RX neither */
-	/* User mode runs with interrupts on: a silence that ended there was
-	 * the CPU not running at all. In the kernel it ended either where
-	 * interrupts came back on, or (a VM) where the vCPU resumed. On a VM
-	 * the pending timer interrupt can also come late: after a section
-	 * with interrupts off returned to user mode (seen here, a few times
-	 * in tens, on a busy host), so user mode there is not certain. */
-	bool user = gs->s.gap_mode == ENG_MODE_USER;
-	if (user || (e->k.vm && !gs->s.gap_irq_on)) {
+	/* On a VM the pending timer interrupt can also come late, after a
+	 * section with interrupts off returned to user mode: user mode there
+	 * is not certain. */
+	bool user = gs->s.gap.mode == ENG_MODE_USER;
+	if (gap_not_running(e, &gs->s.gap)) {
 		inc->mech = ENG_CPU_NOT_RUNNING;
 		inc->have_culprit = false; /* it ran, but did not hold the CPU: nothing did */
 		inc->confidence = user && !e->k.vm ? "high" : "medium";
@@ -855,7 +846,7 @@ static bool verdict_gap(struct engine *e, struct eng_incident *inc, const struct
 		return true;
 	}
 	inc->mech = ENG_SOFTIRQ_BLOCKED;
-	inc->confidence = gs->s.gap_irq_on ? "high" : "medium";
+	inc->confidence = gs->s.gap.irq_on ? "high" : "medium";
 	inc->bh_off = true;
 	inc->summary[0] = '\0';
 	appendf(inc->summary, sizeof(inc->summary),
@@ -940,7 +931,7 @@ static void verdict(struct engine *e, struct eng_incident *inc, const struct win
 	inc->squeezes = sq;
 	const struct stall *bs = best_stall(e, w, top->cpu, top->task.tid);
 	const struct stall *gs = gap_stall(e, w, top->cpu, top->task.tid);
-	if (gs && (!bs || gs->s.irq_gap_ns * 2 >= top->longest_ns))
+	if (gs && (!bs || gs->s.gap.ns * 2 >= top->longest_ns))
 		bs = gs; /* the tick that ended the silence says more than the others */
 	if (bs) {
 		inc->n_frames = bs->s.n_frames;
@@ -1183,20 +1174,20 @@ static void report_stall(struct engine *e, struct stall *st)
 	w.k0 = bin_of(e, st->s.start_ns);
 	w.k1 = bin_of(e, st->s.end_ns);
 	cpu_stats(e, &w, st->s.cpu, &f->netrx_max_ns, &f->ksoftirqd_wait_ns, &sq);
-	f->irq_gap_ns = st->s.irq_gap_ns;
+	f->irq_gap_ns = st->s.gap.ns;
 	if (f->irq_gap_ns * 2 >= f->stall_ns) {
-		bool user = st->s.gap_mode == ENG_MODE_USER;
-		f->mode = st->s.gap_mode;
+		bool user = st->s.gap.mode == ENG_MODE_USER;
+		f->mode = st->s.gap.mode;
 		f->summary[0] = '\0';
 		appendf(f->summary, sizeof(f->summary),
 			"CPU %d took no timer interrupt for %s while %s (pid %d) ran in %s mode: %s; packet "
 			"processing was not hurt (no retransmit or drop spike).", f->cpu,
 			dur(f->irq_gap_ns, d1, sizeof(d1)), f->culprit.comm, f->culprit.pid, eng_mode_name(f->mode),
-			user || (e->k.vm && !st->s.gap_irq_on) ? "the CPU did not run this kernel (the host, or "
+			gap_not_running(e, &st->s.gap) ? "the CPU did not run this kernel (the host, or "
 			"firmware, held it)" : "interrupts were off until the tick came");
-		if (!user && st->s.gap_place[0]) {
-			snprintf(buf, sizeof(buf), "The silence ended in %s%s.", st->s.gap_place,
-				 st->s.gap_irq_on ? ", where interrupts are turned back on: keep that section short" :
+		if (!user && st->s.gap.place[0]) {
+			snprintf(buf, sizeof(buf), "The silence ended in %s%s.", st->s.gap.place,
+				 st->s.gap.irq_on ? ", where interrupts are turned back on: keep that section short" :
 				 "");
 			add_advice(f->advice, &f->n_advice, buf);
 		}

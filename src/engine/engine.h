@@ -67,6 +67,17 @@ struct eng_task {
 	uint32_t samples, samples_kernel, samples_bh_off, samples_irq_off, samples_preempt_off;
 };
 
+/* A timer-interrupt silence: the CPU took no timer interrupt for ns while
+ * one task ran (interrupts off, or a vCPU not run; nothing ran, NET_RX
+ * neither), and where it ended (the engine fills mode, irq_on and place
+ * from the sample of the tick that ended it: eng_gap_classify). */
+struct eng_gap {
+	uint64_t ns;                 /* 0: none */
+	enum eng_mode mode;          /* the mode of the context it ended in */
+	bool irq_on;                 /* it ended where that context turned interrupts on */
+	char place[ENG_FRAME_LEN];   /* that place ("" in user mode) */
+};
+
 /* A CPU that did not serve waiting work for longer than the threshold: a
  * runnable task (often ksoftirqd/N) waited, or NET_RX waited to run. */
 struct eng_stall {
@@ -80,15 +91,9 @@ struct eng_stall {
 	unsigned n_frames;           /* hottest kernel stack of the main antagonist */
 	char frames[ENG_MAX_FRAMES][ENG_FRAME_LEN]; /* leaf first, "func+0x1a" or "func" */
 	uint32_t stack_samples;      /* samples that had this stack */
-	/* The CPU took no timer interrupt for irq_gap_ns of it while tasks[0]
-	 * ran (interrupts off, or a vCPU not run; nothing ran, NET_RX neither).
-	 * tasks[0]'s samples and frames are then the tick that ended the
-	 * silence: where interrupts came back on, or where the vCPU resumed.
-	 * The engine fills the rest. */
-	uint64_t irq_gap_ns;
-	enum eng_mode gap_mode;      /* engine: the mode of the context the silence ended in */
-	bool gap_irq_on;             /* engine: it ended where that context turned interrupts on */
-	char gap_place[ENG_FRAME_LEN]; /* engine: that place ("" in user mode) */
+	/* A silence for gap.ns of it while tasks[0] ran: tasks[0]'s samples
+	 * and frames are then the tick that ended it. */
+	struct eng_gap gap;
 };
 
 /* What happened on one CPU during one interval (deltas, not totals). */
@@ -173,9 +178,7 @@ struct eng_incident {
 	struct eng_task culprit;
 	enum eng_mode mode;
 	bool bh_off;
-	uint64_t irq_gap_ns;         /* the culprit's CPU took no timer interrupt this long */
-	enum eng_mode gap_mode;      /* where that silence ended: mode, and place ("" in user mode) */
-	char gap_place[ENG_FRAME_LEN];
+	struct eng_gap gap;          /* the silence that decided the verdict (ns 0: none) */
 	uint64_t stall_ns;           /* the culprit's longest stall */
 	uint64_t stolen_ns;          /* all its stalls near the spike */
 	uint64_t retransmits, retrans_segs, drops;

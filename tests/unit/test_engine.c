@@ -570,7 +570,7 @@ static struct eng_stall gap_stall(int cpu, uint64_t start, uint64_t len, bool us
 					.run_ns = len, .samples = 1, .samples_kernel = user_sample ? 0 : 1 };
 	frames_set(&s, f, nf);
 	s.stack_samples = 1;
-	s.irq_gap_ns = len;
+	s.gap.ns = len;
 	return s;
 }
 
@@ -657,14 +657,14 @@ TEST(engine_irq_gap_verdicts)
 	CHECK(r.inc.have_culprit);
 	CHECK_EQ(r.inc.culprit.pid, 4242);
 	CHECK_EQ(r.inc.cpu, 1);
-	CHECK_U64(r.inc.irq_gap_ns, 300 * NS_PER_MS);
+	CHECK_U64(r.inc.gap.ns, 300 * NS_PER_MS);
 	CHECK_U64(r.inc.netrx_max_ns, 300 * NS_PER_MS); /* nothing ran in it */
 	CHECK(strstr(r.inc.summary, "interrupts disabled") != NULL);
 	CHECK(strstr(r.inc.summary, "bpf_local_irq_restore+0x12") != NULL);
 	CHECK(any_advice(r.inc.advice, r.inc.n_advice, "interrupts-off sections"));
 
-	CHECK_EQ(r.inc.gap_mode, ENG_MODE_KERNEL);
-	CHECK_STR(r.inc.gap_place, "bpf_local_irq_restore+0x12");
+	CHECK_EQ(r.inc.gap.mode, ENG_MODE_KERNEL);
+	CHECK_STR(r.inc.gap.place, "bpf_local_irq_restore+0x12");
 
 	/* a vCPU that resumed in user mode: the CPU did not run, nobody to
 	 * blame; on a VM not certain (its timer interrupt can come late) */
@@ -675,7 +675,7 @@ TEST(engine_irq_gap_verdicts)
 	CHECK_STR(r.inc.confidence, "medium");
 	CHECK(!r.inc.have_culprit);
 	CHECK_EQ(r.inc.cpu, 1);
-	CHECK_EQ(r.inc.gap_mode, ENG_MODE_USER);
+	CHECK_EQ(r.inc.gap.mode, ENG_MODE_USER);
 	CHECK(strstr(r.inc.summary, "user mode") != NULL);
 	CHECK(strstr(r.inc.summary, "host") != NULL);
 	CHECK(any_advice(r.inc.advice, r.inc.n_advice, "look at the host"));
@@ -702,7 +702,7 @@ TEST(engine_irq_gap_verdicts)
 	r = gap_incident(&vm, &g);
 	CHECK_EQ(r.incidents, 1);
 	CHECK_EQ(r.inc.mech, ENG_NOT_CPU);
-	CHECK_U64(r.inc.irq_gap_ns, 0);
+	CHECK_U64(r.inc.gap.ns, 0);
 }
 
 TEST(engine_irq_gap_without_network_impact)
