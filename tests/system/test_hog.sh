@@ -30,11 +30,16 @@ check_exit "help" 0 "$KS" hog --help
 if [ "$(wc -l < "$KS_TMP/err")" != 0 ]; then fail "help writes nothing to stderr"; fi
 
 # --- independent clock: sched_switch of our hog's threads on CPU (a hog
-# forked onto CPU may be switched in still named "bash"), and every
-# softirq delay (raise -> entry, first raise while not pending) > 2 ms there.
+# forked onto CPU may be switched in still named "bash"), each with the time
+# of the switch before it on that CPU (whoever it was: this kernel leaves a
+# rare switch untraced, and then the tid's switch-out still bounds its run),
+# and every softirq delay (raise -> entry, first raise while not pending)
+# > 2 ms there.
 cat > "$KS_TMP/hog.bt" <<BT
-tracepoint:sched:sched_switch /cpu == $CPU && (args->prev_comm == "ksleuth" || args->next_comm == "ksleuth" || args->next_comm == "bash")/
-{ printf("SW %llu %d %d %d\n", nsecs, args->prev_pid, args->prev_state, args->next_pid); }
+tracepoint:sched:sched_switch /cpu == $CPU/
+{ if (args->prev_comm == "ksleuth" || args->next_comm == "ksleuth" || args->next_comm == "bash") {
+  printf("SW %llu %d %d %d %llu\n", nsecs, args->prev_pid, args->prev_state, args->next_pid, @last_sw); }
+  @last_sw = nsecs; }
 tracepoint:irq:softirq_raise /cpu == $CPU/
 { if (@r[args->vec] == 0) { @r[args->vec] = nsecs; } }
 tracepoint:irq:softirq_entry /cpu == $CPU/
@@ -43,7 +48,7 @@ tracepoint:irq:softirq_entry /cpu == $CPU/
   @r[args->vec] = 0; }
 tracepoint:timer:hrtimer_expire_entry /cpu == $CPU/
 { printf("HT %llu\n", nsecs); }
-END { clear(@r); }
+END { clear(@r); clear(@last_sw); }
 BT
 ks_bg BT_PID bpftrace "$KS_TMP/hog.bt" >"$KS_TMP/bt.out" 2>"$KS_TMP/bt.err"
 for _ in $(seq 50); do grep -q Attaching "$KS_TMP/bt.out" && break; sleep 0.2; done
@@ -70,20 +75,26 @@ for line in open(f"{tmp}/bt.out"):
     if f and f[0] == "HT":
         ht.append(int(f[1]))
     elif f and f[0] == "SW":
-        sw.append((int(f[1]), int(f[2]), int(f[3]), int(f[4])))
+        sw.append((int(f[1]), int(f[2]), int(f[3]), int(f[4]), int(f[5])))
     elif f and f[0] == "SIRQ":
         sirq.append((int(f[1]), int(f[2]), int(f[3])))
 
 def oncpu(tid):
-    """on-CPU intervals of tid: (in, out, slept_at_out)"""
-    out, t_in = [], None
-    for ts, prev, state, nxt in sw:
-        if prev == tid and t_in is not None:
+    """on-CPU intervals of tid: (in, out, slept_at_out), and how many
+    switch-ins were untraced. Such an interval starts at the CPU's switch
+    before the switch-out: no traced switch on that CPU lies between, and
+    the task switched out was tid."""
+    out, t_in, untraced = [], None, 0
+    for ts, prev, state, nxt, before in sw:
+        if prev == tid:
+            if t_in is None:
+                untraced += 1
+                t_in = before
             # 0: running (yielded), >= 256: preempted; anything else: asleep
             out.append((t_in, ts, 0 < state < 256)); t_in = None
         if nxt == tid:
             t_in = ts
-    return out
+    return out, untraced
 
 def say(ok, msg):
     print(("PASS " if ok else "FAIL ") + msg)
@@ -98,7 +109,7 @@ for mode in ["kernel", "kernel-bh", "kernel-fixed", "fifo", "kernel-irq"]:
             kd = r["kend_ns"] - r["kstart_ns"]
             say(abs(kd - run) <= run * 0.03 and r["kstart_ns"] >= s and r["kend_ns"] <= e,
                 f"{mode} run {r['run']}: BPF's own span {kd/1e6:.1f} ms inside the user-space span")
-        iv = oncpu(r["tid"])
+        iv, untraced = oncpu(r["tid"])
         # the spin ends at kend (kernel) or end (fifo); the return to user
         # space may then be preempted, which the user-space clock includes
         spin_end = r["kend_ns"] if mode != "fifo" else e
@@ -118,7 +129,8 @@ for mode in ["kernel", "kernel-bh", "kernel-fixed", "fifo", "kernel-irq"]:
             # on CPU for the whole spin except short breaks (interrupts do not
             # show here; a higher-priority kthread may take a few us), never asleep
             say(not slept and abs(inside - run) <= run * 0.03,
-                f"{mode} run {r['run']}: sched_switch shows the tid on CPU {inside/1e6:.1f} ms of the spin, never asleep")
+                f"{mode} run {r['run']}: sched_switch shows the tid on CPU {inside/1e6:.1f} ms of the spin, never asleep"
+                + (f" ({untraced} switch-in(s) of the tid untraced)" if untraced else ""))
         # softirq delays raised during this run on that CPU
         dl = [dd for vec, t, dd in sirq if s <= t <= e]
         mx = max(dl, default=0)
