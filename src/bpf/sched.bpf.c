@@ -11,6 +11,7 @@
 #include "sched.h"
 
 #define barrier() asm volatile("" ::: "memory")
+#define PF_KTHREAD 0x00200000 /* include/linux/sched.h: a kernel thread */
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -711,7 +712,10 @@ static __always_inline void seg_open(struct sched_cpu *c, __u32 cpu, struct task
 }
 
 /* next's comm (cm, as read at switch-in) into the comm cache, unless its
- * slot has it: mostly one read of a line. */
+ * slot has it: mostly one read of a line. Kernel threads stay out: their
+ * /proc entry lasts, and a busy one (migration/N, which moves a task off
+ * a CPU as it ends) would evict the task it shares a slot with, whose
+ * /proc entry may already be gone. */
 static __always_inline void comm_note(struct task_struct *next, __u32 next_tid, const __u64 cm[2],
 				      bool btf)
 {
@@ -722,6 +726,8 @@ static __always_inline void comm_note(struct task_struct *next, __u32 next_tid, 
 		return;
 	__u64 *ec = (__u64 *)e->comm;
 	if (e->tid == next_tid && ec[0] == cm[0] && ec[1] == cm[1])
+		return;
+	if (TREAD(btf, next, flags) & PF_KTHREAD)
 		return;
 	e->tid = next_tid;
 	e->pid = TREAD(btf, next, tgid);

@@ -75,8 +75,9 @@ static inline int sched_policy_stronger(__u32 policy, __s32 prio, __u32 than, __
 
 /* Per-CPU comm cache, a direct-mapped table indexed by tid: rewritten at
  * switch-in only when the slot holds another tid or another comm, so the
- * hot path mostly reads one cache line. The reader takes an antagonist's
- * comm from its CPU's slot and falls back to /proc. */
+ * hot path mostly reads one cache line. Kernel threads are left out (their
+ * /proc entry lasts). The reader takes an antagonist's comm from its CPU's
+ * slot and falls back to /proc. */
 #define SCHED_COMM_SLOTS 1024
 struct sched_comm {
 	__u32 tid;
