@@ -960,6 +960,60 @@ static __always_inline bool head_seg_refresh(struct sched_cpu *c, __u32 cpu)
 	return true;
 }
 
+/* The fair task that has waited longest on this CPU's runqueue, among
+ * the SCHED_SCAN_TASKS oldest on its list of fair tasks (rq->cfs_tasks:
+ * added at the head on enqueue, so the oldest are at the tail). Only a
+ * task queued and not run since has a sched_info.last_queued stamp: that
+ * leaves out the running task and sleeping ones still queued for their
+ * lag (EEVDF's delayed dequeue). NULL when none. */
+#define SCHED_SCAN_TASKS 8
+static __always_inline struct task_struct *rq_oldest_queued(struct rq *rq, __u64 *lq_out)
+{
+	struct list_head *head = &rq->cfs_tasks, *n = BPF_CORE_READ(rq, cfs_tasks.prev);
+	struct task_struct *best = NULL;
+	__u64 best_lq = ~0ULL;
+
+	for (int i = 0; i < SCHED_SCAN_TASKS && n && n != head; i++) {
+		struct task_struct *p = (struct task_struct *)((unsigned long)n -
+			bpf_core_field_offset(struct task_struct, se.group_node));
+		__u64 lq = BPF_CORE_READ(p, sched_info.last_queued);
+		if (lq && lq < best_lq) {
+			best = p;
+			best_lq = lq;
+		}
+		n = BPF_CORE_READ(n, prev);
+	}
+	*lq_out = best_lq;
+	return best;
+}
+
+/* Nobody is remembered as waiting, yet tasks wait behind a long run: the
+ * slot's task ran or left (for another CPU), or they were woken while it
+ * held another one. Take the oldest from the runqueue itself, with the
+ * kernel's own start of its wait, so that samples and the ongoing report
+ * follow it
+ * (CI: a BH-off hog's 500 ms run with no ongoing report). The fast path
+ * only: it keeps the kind table's CPU bits that free the slot when the
+ * task runs elsewhere. True when the slot was taken. */
+static __always_inline bool waiter_adopt(struct sched_cpu *c, struct rq *rq, __u32 cpu)
+{
+	__u64 lq;
+	struct task_struct *p = rq_oldest_queued(rq, &lq);
+
+	if (!p || !c->clk_at)
+		return false;
+	__u32 tid = BPF_CORE_READ(p, pid);
+	if (!tid || !task_passes(p, false))
+		return false;
+	__u32 k = tid & (SCHED_KIND_SLOTS - 1);
+	__u64 *e = bpf_map_lookup_elem(&kinds, &k);
+	__u64 v = e && (__u32)*e == tid ? *e & SCHED_KIND_PREEMPTED : 0;
+	if (!waiter_set(c, p, lq + c->clk_off, v ? SCHED_WAIT_PREEMPTED : SCHED_WAIT_WOKEN, false))
+		return false;
+	kind_note(tid, v | (__u64)(cpu + 1) << SCHED_KIND_WCPU_SHIFT);
+	return true;
+}
+
 /* Sample a lone kernel run? Called on ticks with no long waiter on a CPU
  * that is not idle. User mode returns after one read (and a write at the
  * first user tick after a kernel run). A kernel run counts from its
@@ -1145,8 +1199,13 @@ static __always_inline int sample_tick(void *ctx, bool user, struct rq *rq)
 		 * since */
 		if (!now)
 			now = bpf_ktime_get_ns();
-		if (now - c->cur_start_ns >= sample_after_ns)
+		if (now - c->cur_start_ns >= sample_after_ns) {
 			why = SCHED_SAMPLE_BY_WAITER;
+			if (fast_path(true) && waiter_adopt(c, rq, cpu)) {
+				since = c->waiter_since_ns;
+				waiter_long = now >= since && now - since >= sample_after_ns;
+			}
+		}
 	}
 	if (c->cur_tid)
 		why |= kernel_run_gate(user, pend, c, &now);

@@ -128,18 +128,26 @@ stop_runq
 # --- 3b. the CPU's remembered waiter handed on. A task woken while another
 # runs takes the slot (the waiter the sampler and the ongoing reports
 # follow), then preempts the one that woke it and holds the CPU 400 ms
-# (handoff); or, woken with a third task behind it, runs first (-b). The
-# waiting task must still be followed: samples of the holder over its whole
-# run, and an ongoing report of the waker before the run ends. Before the
-# slot was cleared ahead of the preempted task taking it, neither came
-# (CI: "fifo: policy normal / mode unknown"; locally a BH-off hog's run
-# with no ongoing report).
+# (handoff); or, woken with a third task behind it, runs first (-b); or
+# the holder wakes two, and the first, the known waiter, is moved to
+# another CPU 50 ms into the run (-m). The waiting task must still be
+# followed: samples of the holder over its whole run, and an ongoing report
+# of the waiting one before the run ends. Before the slot was cleared ahead
+# of the preempted task taking it, neither came for handoff (CI: "fifo:
+# policy normal / mode unknown"); before the sampler took a waiter from the
+# runqueue when it knew none, no ongoing report came for -b and -m (CI: a
+# BH-off hog's run with no ongoing report).
 start_runq "$KS_TMP/rq-handoff.json" --slower 100ms --ongoing 200ms -C "$CPU" --json || exit 1
 "${PIN[@]}" "$HANDOFF" -c "$CPU" -r 400 -o "$KS_TMP/handoff.json" 2>"$KS_TMP/handoff.err" \
 	|| fail "handoff: $(head -c 300 "$KS_TMP/handoff.err")"
 sleep 0.2
 "${PIN[@]}" "$HANDOFF" -b -c "$CPU" -r 400 -o "$KS_TMP/behind.json" 2>"$KS_TMP/behind.err" \
 	|| fail "handoff -b: $(head -c 300 "$KS_TMP/behind.err")"
+if [ "$(nr_cpus)" -gt 1 ]; then
+	sleep 0.2
+	"${PIN[@]}" "$HANDOFF" -m -c "$CPU" -r 400 -o "$KS_TMP/moved.json" 2>"$KS_TMP/moved.err" \
+		|| fail "handoff -m: $(head -c 300 "$KS_TMP/moved.err")"
+fi
 sleep 0.2
 stop_runq
 
@@ -316,7 +324,10 @@ else:
 # 3b. handoff: the waiting task followed through a handed-on slot
 hz = int(os.environ.get('KS_HZ', '250'))
 rq = [r for r in lines('rq-handoff.json') if r.get('type') == 'wait']
-for tag, name, vtype in (('handoff', 'handoff.json', 'waker'), ('behind', 'behind.json', 'behind')):
+cases = [('handoff', 'handoff.json', 'waker'), ('behind', 'behind.json', 'behind')]
+if os.cpu_count() > 1:
+    cases.append(('moved', 'moved.json', 'behind'))
+for tag, name, vtype in cases:
     h = {r['type']: r for r in lines(name)}
     hold, vic = h.get('holder'), h.get(vtype)
     if not hold or not vic:
@@ -335,10 +346,13 @@ for tag, name, vtype in (('handoff', 'handoff.json', 'waker'), ('behind', 'behin
     # a sample a tick from sample_after (threshold/4) on; at least half
     want = (run - 25_000_000) * hz // 2_000_000_000
     say(a.get('samples', 0) >= want, f"{tag}: {a.get('samples', 0)} samples of the holder >= {want} (half the ticks)")
-    if tag == 'handoff':
-        ong = [o for o in rq if o['ongoing'] and o['victim']['tid'] == vic['tid'] and top(o).get('tid') == hold['tid']]
-        say(bool(ong) and ong[0]['report_ns'] < hold['end_ns'],
-            f"handoff: an ongoing report of the waker before the holder's run ended ({[(o['wait_ns'] // 1_000_000, o['report_ns'] - hold['end_ns']) for o in ong]})")
+    ong = [o for o in rq if o['ongoing'] and o['victim']['tid'] == vic['tid'] and top(o).get('tid') == hold['tid']]
+    say(bool(ong) and ong[0]['report_ns'] < hold['end_ns'],
+        f"{tag}: an ongoing report of the {vtype} before the holder's run ended ({[(o['wait_ns'] // 1_000_000, o['report_ns'] - hold['end_ns']) for o in ong]})")
+    if tag == 'moved':
+        m = h.get('moved', {})
+        say(m.get('cpu', -1) != vic.get('cpu', -1) and m.get('ran_ns', 0) - hold['start_ns'] < 150_000_000,
+            f"moved: the first woken ran on CPU {m.get('cpu')} {(m.get('ran_ns', 0) - hold['start_ns']) // 1_000_000} ms into the run (moved at 50), the other waited on CPU {vic.get('cpu')}")
 
 # 3c. interrupts off: one silence per run, tick to tick around the BPF
 # program's own first and last clock reads, and none elsewhere

@@ -13,13 +13,23 @@
  * first; the third task, woken while the child was already the CPU's
  * known waiter, waits behind it for RUN_MS.
  *
+ * With -m (moved) the parent, SCHED_FIFO 20, is the one that holds the CPU:
+ * it wakes two tasks (normal policy) blocked on pipes, first one, then the
+ * other, and spins in user mode for RUN_MS. The first, the CPU's known
+ * waiter, is moved to another CPU 50 ms into the run (sched_setaffinity)
+ * and runs there at once; the second, woken while the first was the known
+ * waiter, waits behind the parent to the end of the run.
+ *
  * Prints JSON lines to OUT (CLOCK_MONOTONIC):
  *   {"type":"waker","pid","tid","write_ns","back_ns"}   the parent: its
- *                                                      wait (not with -b)
- *   {"type":"holder","pid","tid","start_ns","end_ns"}  the child's run
- *   {"type":"behind","pid","tid","ran_ns"}            -b: the third task
- *                                                      got the CPU at ran_ns
- * Usage: handoff [-b] -c CPU -r RUN_MS -o OUT */
+ *                                                      wait (not with -b, -m)
+ *   {"type":"holder","pid","tid","start_ns","end_ns"}  the child's run (-m:
+ *                                                      the parent's)
+ *   {"type":"behind","pid","tid","ran_ns","cpu"}      -b, -m: the task
+ *                                                      behind got a CPU at
+ *                                                      ran_ns
+ *   {"type":"moved","pid","tid","ran_ns","cpu"}       -m: the moved one
+ * Usage: handoff [-b|-m] -c CPU -r RUN_MS -o OUT */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <sched.h>
@@ -51,7 +61,8 @@ static int pin(int cpu)
 	return sched_setaffinity(0, sizeof(set), &set);
 }
 
-static int behind(int rfd, FILE *out)
+/* Block on rfd; once woken and running, say when and where. */
+static int behind(int rfd, FILE *out, const char *type)
 {
 	char c;
 
@@ -59,9 +70,48 @@ static int behind(int rfd, FILE *out)
 		fprintf(stderr, "handoff: the waker never wrote\n");
 		return 1;
 	}
-	fprintf(out, "{\"type\":\"behind\",\"pid\":%d,\"tid\":%ld,\"ran_ns\":%llu}\n", getpid(),
-		(long)syscall(SYS_gettid), (unsigned long long)now_ns());
+	uint64_t t = now_ns();
+	fprintf(out, "{\"type\":\"%s\",\"pid\":%d,\"tid\":%ld,\"ran_ns\":%llu,\"cpu\":%d}\n", type,
+		getpid(), (long)syscall(SYS_gettid), (unsigned long long)t, sched_getcpu());
 	return fclose(out) ? 1 : 0;
+}
+
+static void spin_until(uint64_t t)
+{
+	while (now_ns() < t)
+		;
+}
+
+/* -m: the parent holds the CPU; the first woken is moved away (see top). */
+static int hold_and_move(int cpu, int afd, pid_t a, int bfd, uint64_t run_ns, FILE *out)
+{
+	struct sched_param hi = { .sched_priority = 20 }, normal = { 0 };
+	int other = (cpu + 1) % (int)sysconf(_SC_NPROCESSORS_CONF);
+	cpu_set_t set;
+
+	if (sched_setscheduler(0, SCHED_FIFO, &hi) < 0) {
+		fprintf(stderr, "handoff: SCHED_FIFO: %s\n", strerror(errno));
+		return 1;
+	}
+	uint64_t t0 = now_ns();
+	if (write(afd, "x", 1) != 1 || write(bfd, "x", 1) != 1) {
+		fprintf(stderr, "handoff: write: %s\n", strerror(errno));
+		return 1;
+	}
+	spin_until(t0 + 50000000ull);
+	CPU_ZERO(&set);
+	CPU_SET(other, &set);
+	int e = sched_setaffinity(a, sizeof(set), &set) < 0 ? errno : 0;
+	spin_until(t0 + run_ns);
+	uint64_t t1 = now_ns();
+	sched_setscheduler(0, SCHED_OTHER, &normal);
+	if (e) {
+		fprintf(stderr, "handoff: moving %d to CPU %d: %s\n", (int)a, other, strerror(e));
+		return 1;
+	}
+	fprintf(out, "{\"type\":\"holder\",\"pid\":%d,\"tid\":%ld,\"start_ns\":%llu,\"end_ns\":%llu}\n",
+		getpid(), (long)syscall(SYS_gettid), (unsigned long long)t0, (unsigned long long)t1);
+	return 0;
 }
 
 static int holder(int rfd, uint64_t run_ns, FILE *out)
@@ -90,21 +140,26 @@ int main(int argc, char **argv)
 {
 	int cpu = -1, opt, fds[2], bfds[2], st;
 	long run_ms = 0;
-	bool mode_behind = false;
+	bool mode_behind = false, mode_moved = false;
 	pid_t third = -1;
 	const char *path = NULL;
 
-	while ((opt = getopt(argc, argv, "bc:r:o:")) != -1) {
+	while ((opt = getopt(argc, argv, "bmc:r:o:")) != -1) {
 		switch (opt) {
 		case 'b': mode_behind = true; break;
+		case 'm': mode_moved = true; break;
 		case 'c': cpu = atoi(optarg); break;
 		case 'r': run_ms = atol(optarg); break;
 		case 'o': path = optarg; break;
 		default: goto usage;
 		}
 	}
-	if (cpu < 0 || run_ms < 1 || run_ms > 1000 || !path)
+	if (cpu < 0 || run_ms < 100 || run_ms > 1000 || !path || (mode_behind && mode_moved))
 		goto usage;
+	if (mode_moved && sysconf(_SC_NPROCESSORS_CONF) < 2) {
+		fprintf(stderr, "handoff: -m needs two CPUs\n");
+		return 2;
+	}
 	FILE *out = fopen(path, "w");
 	if (!out) {
 		fprintf(stderr, "handoff: %s: %s\n", path, strerror(errno));
@@ -122,10 +177,11 @@ int main(int argc, char **argv)
 	}
 	if (child == 0) {
 		close(fds[1]);
-		_exit(holder(fds[0], (uint64_t)run_ms * 1000000ull, out));
+		_exit(mode_moved ? behind(fds[0], out, "moved") :
+		      holder(fds[0], (uint64_t)run_ms * 1000000ull, out));
 	}
 	close(fds[0]);
-	if (mode_behind) {
+	if (mode_behind || mode_moved) {
 		third = fork();
 		if (third < 0) {
 			fprintf(stderr, "handoff: fork: %s\n", strerror(errno));
@@ -136,13 +192,20 @@ int main(int argc, char **argv)
 		if (third == 0) {
 			close(fds[1]);
 			close(bfds[1]);
-			_exit(behind(bfds[0], out));
+			_exit(behind(bfds[0], out, "behind"));
 		}
 	}
 	close(bfds[0]);
 	/* the children have blocked on their pipes long before this */
 	struct timespec ts = { 0, 300 * 1000000L };
 	nanosleep(&ts, NULL);
+	int bad = 0;
+	bool ok = true;
+	if (mode_moved) {
+		bad = hold_and_move(cpu, fds[1], child, bfds[1], (uint64_t)run_ms * 1000000ull, out);
+		ok = !bad;
+		goto reap;
+	}
 	struct sched_param hi = { .sched_priority = 20 };
 	if (mode_behind && sched_setscheduler(0, SCHED_FIFO, &hi) < 0)
 		fprintf(stderr, "handoff: SCHED_FIFO: %s\n", strerror(errno));
@@ -150,7 +213,7 @@ int main(int argc, char **argv)
 	for (uint64_t t = now_ns(); now_ns() - t < 2000000;)
 		;
 	uint64_t w0 = now_ns();
-	bool ok = write(fds[1], "x", 1) == 1 && (!mode_behind || write(bfds[1], "x", 1) == 1);
+	ok = write(fds[1], "x", 1) == 1 && (!mode_behind || write(bfds[1], "x", 1) == 1);
 	uint64_t w1 = now_ns();
 	if (!ok)
 		fprintf(stderr, "handoff: write: %s\n", strerror(errno));
@@ -158,7 +221,8 @@ int main(int argc, char **argv)
 		fprintf(out, "{\"type\":\"waker\",\"pid\":%d,\"tid\":%ld,\"write_ns\":%llu,\"back_ns\":%llu}\n",
 			getpid(), (long)syscall(SYS_gettid), (unsigned long long)w0, (unsigned long long)w1);
 	/* (with -b: sleeps here, and the child takes the CPU) */
-	int bad = !ok;
+	bad = !ok;
+reap:;
 	pid_t kids[2] = { child, third };
 	for (int k = 0; k < 2; k++) {
 		if (kids[k] < 0)
@@ -174,6 +238,6 @@ int main(int argc, char **argv)
 	}
 	return fclose(out) ? 1 : 0;
 usage:
-	fprintf(stderr, "usage: handoff [-b] -c CPU -r RUN_MS -o OUT\n");
+	fprintf(stderr, "usage: handoff [-b|-m] -c CPU -r RUN_MS -o OUT\n");
 	return 2;
 }
