@@ -34,6 +34,10 @@
 #define TOPK 10                    /* culprit comms with their own series */
 #define NMECH (ENG_CPU_NOT_RUNNING + 1)
 
+/* Why a CPU took no timer interrupt (ksleuth_timer_silences_total). */
+enum silence_cause { SIL_IRQ_OFF, SIL_NOT_RUNNING, SIL_NR };
+static const char *const silence_cause_name[SIL_NR] = { "interrupts_off", "cpu_not_running" };
+
 struct culprit {
 	char comm[ENG_COMM_LEN];
 	uint64_t stall_ns;
@@ -60,6 +64,8 @@ struct agent {
 	uint64_t (*stalls)[NMECH];        /* per CPU and mechanism */
 	struct hist *stall_hist;          /* per CPU: settled stall lengths */
 	uint64_t incidents[NMECH];
+	uint64_t (*silences)[SIL_NR];     /* per CPU and cause: how many, how long */
+	uint64_t (*silence_ns)[SIL_NR];
 	struct culprit top[TOPK];
 	unsigned ntop;
 	uint64_t other_ns;
@@ -134,6 +140,14 @@ static void count_stall(struct agent *a, int cpu, enum eng_mech m, uint64_t ns, 
 	culprit_add(a, comm, ns);
 }
 
+static void count_silence(struct agent *a, int cpu, bool not_running, uint64_t ns)
+{
+	if (!ns || cpu < 0 || (unsigned)cpu >= a->ncpus)
+		return;
+	a->silences[cpu][not_running ? SIL_NOT_RUNNING : SIL_IRQ_OFF]++;
+	a->silence_ns[cpu][not_running ? SIL_NOT_RUNNING : SIL_IRQ_OFF] += ns;
+}
+
 static void on_engine(void *arg, const struct eng_event *ev)
 {
 	struct agent *a = arg;
@@ -147,6 +161,7 @@ static void on_engine(void *arg, const struct eng_event *ev)
 			a->incidents[in->mech]++;
 		if (in->have_culprit && in->cpu >= 0)
 			count_stall(a, in->cpu, in->mech, in->stall_ns, in->culprit.comm);
+		count_silence(a, in->cpu, in->mech == ENG_CPU_NOT_RUNNING, in->gap.ns);
 		if (a->events)
 			pipeline_json_incident(&a->j, in);
 		break;
@@ -154,6 +169,7 @@ static void on_engine(void *arg, const struct eng_event *ev)
 	case ENG_EV_FINDING: {
 		const struct eng_finding *f = ev->finding;
 		count_stall(a, f->cpu, f->mech, f->stall_ns, f->culprit.comm);
+		count_silence(a, f->cpu, f->irq_gap_not_running, f->irq_gap_ns);
 		if (a->events)
 			pipeline_json_finding(&a->j, f);
 		break;
@@ -262,6 +278,19 @@ static void write_collector_metrics(struct agent *a, struct prom *p)
 		prom_counter(p, (struct prom_label[]){ { "mechanism", eng_mech_name((enum eng_mech)m) } },
 			     1, a->incidents[m]);
 
+	prom_family(p, "ksleuth_timer_silences_total", PROM_COUNTER,
+		    "Timer-interrupt silences (a CPU took no tick for the threshold or longer while one task ran), per CPU and cause: interrupts_off (ended where interrupts came back on) or cpu_not_running (the CPU did not run this kernel; on a VM the host did not run the vCPU).");
+	for (unsigned c = 0; c < a->ncpus; c++)
+		for (unsigned k = 0; k < SIL_NR; k++)
+			prom_counter(p, (struct prom_label[]){ { "cpu", cpu_str(c, cb, sizeof(cb)) },
+					{ "cause", silence_cause_name[k] } }, 2, a->silences[c][k]);
+	prom_family(p, "ksleuth_timer_silence_seconds_total", PROM_COUNTER,
+		    "Time CPUs spent in timer-interrupt silences, per CPU and cause.");
+	for (unsigned c = 0; c < a->ncpus; c++)
+		for (unsigned k = 0; k < SIL_NR; k++)
+			prom_counter_f(p, (struct prom_label[]){ { "cpu", cpu_str(c, cb, sizeof(cb)) },
+					{ "cause", silence_cause_name[k] } }, 2, (double)a->silence_ns[c][k] / 1e9);
+
 	prom_family(p, "ksleuth_culprit_stall_seconds_total", PROM_COUNTER,
 		    "Stall time by the task that held the CPU; the first 10 task names get a series, later ones count as \"other\".");
 	for (unsigned i = 0; i < a->ntop; i++)
@@ -348,7 +377,9 @@ static int agent_alloc(struct agent *a)
 	a->sirq_max = calloc(n, sizeof(*a->sirq_max));
 	a->stalls = calloc(n, sizeof(*a->stalls));
 	a->stall_hist = calloc(n, sizeof(*a->stall_hist));
-	if (!a->sirq_delay || !a->sirq_max || !a->stalls || !a->stall_hist) {
+	a->silences = calloc(n, sizeof(*a->silences));
+	a->silence_ns = calloc(n, sizeof(*a->silence_ns));
+	if (!a->sirq_delay || !a->sirq_max || !a->stalls || !a->stall_hist || !a->silences || !a->silence_ns) {
 		err("out of memory");
 		return -ENOMEM;
 	}
@@ -368,6 +399,8 @@ static void agent_free(struct agent *a)
 	free(a->sirq_max);
 	free(a->stalls);
 	free(a->stall_hist);
+	free(a->silences);
+	free(a->silence_ns);
 }
 
 static int agent_start(struct agent *a, uint64_t threshold_ns)

@@ -717,6 +717,8 @@ void pipeline_json_finding(struct json *j, const struct eng_finding *f)
 	json_kuint(j, "end_ns", f->end_ns);
 	json_kuint(j, "stall_ns", f->stall_ns);
 	json_kuint(j, "irq_gap_ns", f->irq_gap_ns);
+	if (f->irq_gap_ns)
+		json_kbool(j, "irq_gap_cpu_not_running", f->irq_gap_not_running);
 	task_json(j, "culprit", &f->culprit, f->mode, f->bh_off);
 	json_kstr(j, "waiting", f->victim_comm);
 	json_kuint(j, "netrx_max_delay_ns", f->netrx_max_ns);

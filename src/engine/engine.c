@@ -1175,6 +1175,7 @@ static void report_stall(struct engine *e, struct stall *st)
 	w.k1 = bin_of(e, st->s.end_ns);
 	cpu_stats(e, &w, st->s.cpu, &f->netrx_max_ns, &f->ksoftirqd_wait_ns, &sq);
 	f->irq_gap_ns = st->s.gap.ns;
+	f->irq_gap_not_running = f->irq_gap_ns && gap_not_running(e, &st->s.gap);
 	if (f->irq_gap_ns * 2 >= f->stall_ns) {
 		bool user = st->s.gap.mode == ENG_MODE_USER;
 		f->mode = st->s.gap.mode;
@@ -1183,7 +1184,7 @@ static void report_stall(struct engine *e, struct stall *st)
 			"CPU %d took no timer interrupt for %s while %s (pid %d) ran in %s mode: %s; packet "
 			"processing was not hurt (no retransmit or drop spike).", f->cpu,
 			dur(f->irq_gap_ns, d1, sizeof(d1)), f->culprit.comm, f->culprit.pid, eng_mode_name(f->mode),
-			gap_not_running(e, &st->s.gap) ? "the CPU did not run this kernel (the host, or "
+			f->irq_gap_not_running ? "the CPU did not run this kernel (the host, or "
 			"firmware, held it)" : "interrupts were off until the tick came");
 		if (!user && st->s.gap.place[0]) {
 			snprintf(buf, sizeof(buf), "The silence ended in %s%s.", st->s.gap.place,

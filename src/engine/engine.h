@@ -207,6 +207,7 @@ struct eng_finding {
 	enum eng_mode mode;
 	bool bh_off;
 	uint64_t irq_gap_ns;         /* no timer interrupt this long (0: a plain stall) */
+	bool irq_gap_not_running;    /* and the CPU did not run this kernel meanwhile */
 	uint64_t netrx_max_ns;       /* on that CPU around the stall */
 	uint64_t ksoftirqd_wait_ns;
 	char victim_comm[ENG_COMM_LEN];

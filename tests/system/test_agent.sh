@@ -191,6 +191,35 @@ for code in 400 405 431; do
 		"^ksleuth_agent_http_responses_total\{code=\"$code\"\} [1-9]" "$KS_TMP/scrape2.txt"
 done
 
+# --- a timer silence: 300 ms with interrupts off on $CPU (kernel-irq hog).
+# Counted once, cause interrupts_off (it ended where they came back on),
+# as long as the hog's own clock says; all cpu x cause series from the start.
+silence() { # silence FILE METRIC CAUSE SCALE: the value for $CPU, times SCALE
+	awk -v k="$2{cpu=\"$CPU\",cause=\"$3\"}" -v x="$4" '$1==k{printf "%.0f\n", $2 * x}' "$1"; }
+check_eq "ksleuth_timer_silences_total: every cpu x cause series from the start" \
+	"$(grep -c '^ksleuth_timer_silences_total{cpu="[0-9]*",cause="\(interrupts_off\|cpu_not_running\)"} ' "$KS_TMP/scrape1.txt")" \
+	"$(( $(nr_cpus) * 2 ))"
+curl -s -m 5 "$M" >"$KS_TMP/scrape3.txt"
+"$KS" hog --mode kernel-irq -c "$CPU" --run 300ms -n 1 >"$KS_TMP/hog3.out" 2>&1 || fail "hog kernel-irq: $(head -c 300 "$KS_TMP/hog3.out")"
+HOG3_NS=$(awk '/^run 1 /{for(i=1;i<NF;i++){if($i=="kstart_ns")s=$(i+1); if($i=="kend_ns")e=$(i+1)}; print e-s}' "$KS_TMP/hog3.out")
+HOG3_PID=$(sed -n 's/^run 1 .* pid \([0-9]*\) .*/\1/p' "$KS_TMP/hog3.out")
+n0=$(silence "$KS_TMP/scrape3.txt" ksleuth_timer_silences_total interrupts_off 1)
+s0=$(silence "$KS_TMP/scrape3.txt" ksleuth_timer_silence_seconds_total interrupts_off 1e9)
+n1=$n0
+for _ in $(seq 1 30); do
+	curl -s -m 5 "$M" >"$KS_TMP/scrape4.txt"
+	n1=$(silence "$KS_TMP/scrape4.txt" ksleuth_timer_silences_total interrupts_off 1)
+	[ "${n1:-0}" -gt "${n0:-0}" ] && break
+	sleep 0.5
+done
+check_eq "ksleuth_timer_silences_total{cpu=\"$CPU\",cause=\"interrupts_off\"} went up by one" "$(( ${n1:-0} - ${n0:-0} ))" 1
+s1=$(silence "$KS_TMP/scrape4.txt" ksleuth_timer_silence_seconds_total interrupts_off 1e9)
+check_within "ksleuth_timer_silence_seconds_total grew by the hog's run (its own clock)" \
+	"$(( ${s1:-0} - ${s0:-0} ))" "${HOG3_NS:-}" 5
+n=$(jq -r --argjson p "${HOG3_PID:-0}" 'select(.type=="finding" and .culprit.pid==$p and .irq_gap_ns > 0
+	and .irq_gap_cpu_not_running == false) | .irq_gap_ns' "$EVENTS" 2>/dev/null | grep -c .)
+check_eq "--events: the silence is a finding naming the hog (pid $HOG3_PID), interrupts off" "$n" 1
+
 # --- SIGTERM: exit 0 quickly, no BPF program of the agent's left
 kill -TERM "$PROM" 2>/dev/null
 kill -TERM "$AGENT"

@@ -728,6 +728,29 @@ TEST(engine_irq_gap_without_network_impact)
 	CHECK(strstr(r.fnd.summary, "no timer interrupt for 300ms") != NULL);
 	CHECK(strstr(r.fnd.summary, "interrupts were off") != NULL);
 	CHECK(any_advice(r.fnd.advice, r.fnd.n_advice, "bpf_local_irq_restore+0x12"));
+	CHECK(!r.fnd.irq_gap_not_running);
 	CHECK_EQ(engine_stalls(e), 1);
+	engine_free(e);
+}
+
+/* A silence that ended in user mode, with no network impact: the finding
+ * says the CPU did not run (the agent counts it as cpu_not_running). */
+TEST(engine_irq_gap_not_running_finding)
+{
+	struct eng_kernel vm = k618;
+	vm.vm = true;
+	struct rec r;
+	struct engine *e = mk(&vm, &r);
+	REQUIRE(e);
+	quiet(e, 0, 10);
+	struct eng_stall g = gap_stall(1, SEC(10) + 200 * NS_PER_MS, 400 * NS_PER_MS, true, NULL, 0);
+	engine_add_stall(e, &g);
+	quiet(e, 10, 18);
+	engine_finish(e, SEC(19));
+	CHECK_EQ(r.incidents, 0);
+	CHECK_EQ(r.findings, 1);
+	CHECK_U64(r.fnd.irq_gap_ns, 400 * NS_PER_MS);
+	CHECK(r.fnd.irq_gap_not_running);
+	CHECK(strstr(r.fnd.summary, "did not run this kernel") != NULL);
 	engine_free(e);
 }
