@@ -991,10 +991,9 @@ static __always_inline struct task_struct *rq_oldest_queued(struct rq *rq, __u64
  * slot's task ran or left (for another CPU), or they were woken while it
  * held another one. Take the oldest from the runqueue itself, with the
  * kernel's own start of its wait, so that samples and the ongoing report
- * follow it
- * (CI: a BH-off hog's 500 ms run with no ongoing report). The fast path
- * only: it keeps the kind table's CPU bits that free the slot when the
- * task runs elsewhere. True when the slot was taken. */
+ * follow it (CI: a BH-off hog's 500 ms run with no ongoing report). The
+ * fast path only: it keeps the kind table's CPU bits that free the slot
+ * when the task runs elsewhere. True when the slot was taken. */
 static __always_inline bool waiter_adopt(struct sched_cpu *c, struct rq *rq, __u32 cpu)
 {
 	__u64 lq;
@@ -1196,7 +1195,7 @@ static __always_inline int sample_tick(void *ctx, bool user, struct rq *rq)
 		/* someone waits that the slot does not know (woken while it
 		 * held another task): the running one has held the CPU that
 		 * long, so whoever waits behind it has too, or was queued
-		 * since */
+		 * since; from now on the slot follows the oldest of them */
 		if (!now)
 			now = bpf_ktime_get_ns();
 		if (now - c->cur_start_ns >= sample_after_ns) {
