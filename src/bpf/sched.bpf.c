@@ -453,6 +453,16 @@ static __always_inline bool waiter_set(struct sched_cpu *c, struct task_struct *
 	return true;
 }
 
+/* Is prev the task we saw switch in here? Not when a switch on this CPU
+ * never reached sched_switch (these machines: the sandbox agent's threads
+ * switching out, doctor.md "Silences"); its run segment then also covers
+ * the time until this switch. Counted. */
+static __always_inline void prev_check(const struct sched_cpu *c, __u32 prev_tid)
+{
+	if (c->cur_tid != prev_tid && c->cur_start_ns)
+		stat_inc(SCHED_STAT_UNSEEN);
+}
+
 /* A switch from prev to next: neither waits here any more. Cleared before
  * prev may take the slot (preempted). Cleared after, a task woken while
  * the victim ran took the slot, preempted the victim, and left it waiting
@@ -775,6 +785,7 @@ static __always_inline int on_switch_fast(struct task_struct *prev, struct task_
 	/* prev: still runnable means preempted (or yielded); the kernel
 	 * stamps its sched_info with this very clock value after us. */
 	__u32 prev_tid = prev->pid;
+	prev_check(c, prev_tid);
 	waiter_leave(c, prev_tid, next->pid);
 	if (prev_tid) {
 		__u64 v = 0;
@@ -833,6 +844,7 @@ static __always_inline int on_switch_stamps(struct task_struct *prev, struct tas
 	 * and is ignored once that moved on (stamp_valid). A task that ran
 	 * here was not waiting: drop it from the waiter slot. */
 	__u32 prev_tid = TREAD(btf, prev, pid);
+	prev_check(c, prev_tid);
 	waiter_leave(c, prev_tid, TREAD(btf, next, pid));
 	if (task_state(prev, btf) == 0 /* TASK_RUNNING */ && prev_tid &&
 	    task_passes(prev, btf) && cpu_passes(cpu)) {

@@ -241,6 +241,8 @@ enum sched_stat {
 	SCHED_STAT_STALE,         /* stamps dropped at switch-in: taken before the task's last switch-out */
 	SCHED_STAT_KIND_MISS,     /* waits labelled woken because the kind slot held another tid */
 	SCHED_STAT_TICKS,         /* scheduler ticks seen by the tick sampler */
+	SCHED_STAT_UNSEEN,        /* switches whose prev is not the task seen switching in:
+				   * a switch on that CPU never reached sched_switch */
 	SCHED_NR_STATS,
 };
 
