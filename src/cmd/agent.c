@@ -142,10 +142,12 @@ static void count_stall(struct agent *a, int cpu, enum eng_mech m, uint64_t ns, 
 
 static void count_silence(struct agent *a, int cpu, bool not_running, uint64_t ns)
 {
+	enum silence_cause k = not_running ? SIL_NOT_RUNNING : SIL_IRQ_OFF;
+
 	if (!ns || cpu < 0 || (unsigned)cpu >= a->ncpus)
 		return;
-	a->silences[cpu][not_running ? SIL_NOT_RUNNING : SIL_IRQ_OFF]++;
-	a->silence_ns[cpu][not_running ? SIL_NOT_RUNNING : SIL_IRQ_OFF] += ns;
+	a->silences[cpu][k]++;
+	a->silence_ns[cpu][k] += ns;
 }
 
 static void on_engine(void *arg, const struct eng_event *ev)

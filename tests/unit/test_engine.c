@@ -705,22 +705,33 @@ TEST(engine_irq_gap_verdicts)
 	CHECK_U64(r.inc.gap.ns, 0);
 }
 
-TEST(engine_irq_gap_without_network_impact)
+/* Silences with no network impact on a VM: the last finding, and how many
+ * stalls the engine counted. */
+static struct rec gap_findings(struct eng_stall *g, unsigned n, unsigned *stalls)
 {
 	struct eng_kernel vm = k618;
 	vm.vm = true;
 	struct rec r;
 	struct engine *e = mk(&vm, &r);
-	REQUIRE(e);
 	quiet(e, 0, 10);
-	/* a long one: a finding that says what it was */
-	struct eng_stall g = gap_stall(1, SEC(10) + 200 * NS_PER_MS, 300 * NS_PER_MS, false, irq_hog_nested, 12);
-	engine_add_stall(e, &g);
-	/* a short one: nothing */
-	struct eng_stall s = gap_stall(0, SEC(12) + 200 * NS_PER_MS, 40 * NS_PER_MS, true, NULL, 0);
-	engine_add_stall(e, &s);
+	for (unsigned i = 0; i < n; i++)
+		engine_add_stall(e, &g[i]);
 	quiet(e, 10, 18);
 	engine_finish(e, SEC(19));
+	*stalls = engine_stalls(e);
+	engine_free(e);
+	return r;
+}
+
+TEST(engine_irq_gap_without_network_impact)
+{
+	unsigned stalls;
+	/* a long one: a finding that says what it was; a short one: nothing */
+	struct eng_stall g[2] = {
+		gap_stall(1, SEC(10) + 200 * NS_PER_MS, 300 * NS_PER_MS, false, irq_hog_nested, 12),
+		gap_stall(0, SEC(12) + 200 * NS_PER_MS, 40 * NS_PER_MS, true, NULL, 0),
+	};
+	struct rec r = gap_findings(g, 2, &stalls);
 	CHECK_EQ(r.incidents, 0);
 	CHECK_EQ(r.findings, 1);
 	CHECK_EQ(r.fnd.cpu, 1);
@@ -729,28 +740,15 @@ TEST(engine_irq_gap_without_network_impact)
 	CHECK(strstr(r.fnd.summary, "interrupts were off") != NULL);
 	CHECK(any_advice(r.fnd.advice, r.fnd.n_advice, "bpf_local_irq_restore+0x12"));
 	CHECK(!r.fnd.irq_gap_not_running);
-	CHECK_EQ(engine_stalls(e), 1);
-	engine_free(e);
-}
+	CHECK_EQ(stalls, 1);
 
-/* A silence that ended in user mode, with no network impact: the finding
- * says the CPU did not run (the agent counts it as cpu_not_running). */
-TEST(engine_irq_gap_not_running_finding)
-{
-	struct eng_kernel vm = k618;
-	vm.vm = true;
-	struct rec r;
-	struct engine *e = mk(&vm, &r);
-	REQUIRE(e);
-	quiet(e, 0, 10);
-	struct eng_stall g = gap_stall(1, SEC(10) + 200 * NS_PER_MS, 400 * NS_PER_MS, true, NULL, 0);
-	engine_add_stall(e, &g);
-	quiet(e, 10, 18);
-	engine_finish(e, SEC(19));
+	/* one that ended in user mode: the CPU did not run (the agent counts
+	 * it as cpu_not_running) */
+	g[0] = gap_stall(1, SEC(10) + 200 * NS_PER_MS, 400 * NS_PER_MS, true, NULL, 0);
+	r = gap_findings(g, 1, &stalls);
 	CHECK_EQ(r.incidents, 0);
 	CHECK_EQ(r.findings, 1);
 	CHECK_U64(r.fnd.irq_gap_ns, 400 * NS_PER_MS);
 	CHECK(r.fnd.irq_gap_not_running);
 	CHECK(strstr(r.fnd.summary, "did not run this kernel") != NULL);
-	engine_free(e);
 }
