@@ -456,7 +456,8 @@ static __always_inline bool waiter_set(struct sched_cpu *c, struct task_struct *
 /* Is prev the task we saw switch in here? Not when a switch on this CPU
  * never reached sched_switch (these machines: the sandbox agent's threads
  * switching out, doctor.md "Silences"); its run segment then also covers
- * the time until this switch. Counted. */
+ * the time until the next tick puts it right (seg_resync), or until this
+ * switch. Counted. */
 static __always_inline void prev_check(const struct sched_cpu *c, __u32 prev_tid)
 {
 	if (c->cur_tid != prev_tid && c->cur_start_ns)
@@ -1142,6 +1143,26 @@ static __always_inline bool tick_gap(struct sched_cpu *c, __u64 *now, __u64 *fro
 	return last && *now > last && *now - last >= gap_ns;
 }
 
+/* The task running now is not the one we saw switch in: a switch that
+ * never reached sched_switch (prev_check). Without this, the stale task's
+ * run segment would also cover the one that runs now, and name it as a
+ * stall's antagonist (these machines: the sandbox agent's threads
+ * switching out unseen, once "holding" a CPU for a hog's whole run). The
+ * run is opened here, a tick late at most. Counted with prev_check's. */
+static __always_inline void seg_resync(struct sched_cpu *c, __u32 cpu, __u64 *now)
+{
+	struct task_struct *t = bpf_get_current_task_btf();
+	__u32 tid = t->pid;
+	__u64 cm[2];
+
+	if (tid == c->cur_tid || !c->cur_start_ns)
+		return;
+	if (!*now)
+		*now = bpf_ktime_get_ns();
+	stat_inc(SCHED_STAT_UNSEEN);
+	next_in(c, cpu, t, tid, *now, cm, true);
+}
+
 /* The stall sampler, on every scheduler tick of a busy CPU (or, where the
  * tick cannot be traced, a cpu-clock perf event: ks_sched_sample). Samples
  * while a task on this CPU has waited longer than sample_after_ns while the
@@ -1170,6 +1191,7 @@ static __always_inline int sample_tick(void *ctx, bool user, struct rq *rq)
 	 * after the sample */
 	__u64 gap_from = 0;
 	bool gap = gap_ns && tick_gap(c, &now, &gap_from);
+	seg_resync(c, cpu, &now);
 	if (!rq && (c->waiter_tid || c->cur_tid || (c->netrx & SCHED_NETRX_HOLD)))
 		rq = this_rq(cpu);
 	/* NET_RX pending: for the hold watch on every tick, for the kernel
