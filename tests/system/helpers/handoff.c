@@ -96,6 +96,7 @@ static int hold_and_move(int cpu, int afd, pid_t a, int bfd, uint64_t run_ns, FI
 	uint64_t t0 = now_ns();
 	if (write(afd, "x", 1) != 1 || write(bfd, "x", 1) != 1) {
 		fprintf(stderr, "handoff: write: %s\n", strerror(errno));
+		sched_setscheduler(0, SCHED_OTHER, &normal);
 		return 1;
 	}
 	spin_until(t0 + 50000000ull);
@@ -112,6 +113,28 @@ static int hold_and_move(int cpu, int afd, pid_t a, int bfd, uint64_t run_ns, FI
 	fprintf(out, "{\"type\":\"holder\",\"pid\":%d,\"tid\":%ld,\"start_ns\":%llu,\"end_ns\":%llu}\n",
 		getpid(), (long)syscall(SYS_gettid), (unsigned long long)t0, (unsigned long long)t1);
 	return 0;
+}
+
+/* The default and -b: wake the child (and with -b the third task) while
+ * running; without -b, say how long the child kept the parent waiting. */
+static bool wake(int fd, int bfd, bool mode_behind, FILE *out)
+{
+	struct sched_param hi = { .sched_priority = 20 };
+
+	if (mode_behind && sched_setscheduler(0, SCHED_FIFO, &hi) < 0)
+		fprintf(stderr, "handoff: SCHED_FIFO: %s\n", strerror(errno));
+	/* running (not just woken) when the write wakes the child */
+	spin_until(now_ns() + 2000000);
+	uint64_t w0 = now_ns();
+	bool ok = write(fd, "x", 1) == 1 && (!mode_behind || write(bfd, "x", 1) == 1);
+	uint64_t w1 = now_ns();
+	if (!ok)
+		fprintf(stderr, "handoff: write: %s\n", strerror(errno));
+	else if (!mode_behind)
+		fprintf(out, "{\"type\":\"waker\",\"pid\":%d,\"tid\":%ld,\"write_ns\":%llu,\"back_ns\":%llu}\n",
+			getpid(), (long)syscall(SYS_gettid), (unsigned long long)w0, (unsigned long long)w1);
+	/* (with -b: sleeps next, and the child takes the CPU) */
+	return ok;
 }
 
 static int holder(int rfd, uint64_t run_ns, FILE *out)
@@ -199,30 +222,9 @@ int main(int argc, char **argv)
 	/* the children have blocked on their pipes long before this */
 	struct timespec ts = { 0, 300 * 1000000L };
 	nanosleep(&ts, NULL);
-	int bad = 0;
-	bool ok = true;
-	if (mode_moved) {
-		bad = hold_and_move(cpu, fds[1], child, bfds[1], (uint64_t)run_ms * 1000000ull, out);
-		ok = !bad;
-		goto reap;
-	}
-	struct sched_param hi = { .sched_priority = 20 };
-	if (mode_behind && sched_setscheduler(0, SCHED_FIFO, &hi) < 0)
-		fprintf(stderr, "handoff: SCHED_FIFO: %s\n", strerror(errno));
-	/* running (not just woken) when the write wakes the child */
-	for (uint64_t t = now_ns(); now_ns() - t < 2000000;)
-		;
-	uint64_t w0 = now_ns();
-	ok = write(fds[1], "x", 1) == 1 && (!mode_behind || write(bfds[1], "x", 1) == 1);
-	uint64_t w1 = now_ns();
-	if (!ok)
-		fprintf(stderr, "handoff: write: %s\n", strerror(errno));
-	else if (!mode_behind)
-		fprintf(out, "{\"type\":\"waker\",\"pid\":%d,\"tid\":%ld,\"write_ns\":%llu,\"back_ns\":%llu}\n",
-			getpid(), (long)syscall(SYS_gettid), (unsigned long long)w0, (unsigned long long)w1);
-	/* (with -b: sleeps here, and the child takes the CPU) */
-	bad = !ok;
-reap:;
+	bool ok = mode_moved ? hold_and_move(cpu, fds[1], child, bfds[1], (uint64_t)run_ms * 1000000ull, out) == 0 :
+		  wake(fds[1], bfds[1], mode_behind, out);
+	int bad = !ok;
 	pid_t kids[2] = { child, third };
 	for (int k = 0; k < 2; k++) {
 		if (kids[k] < 0)
