@@ -1000,13 +1000,15 @@ static __always_inline struct task_struct *rq_oldest_queued(struct rq *rq, __u64
 	return best;
 }
 
-/* Nobody is remembered as waiting, yet tasks wait behind a long run: the
- * slot's task ran or left (for another CPU), or they were woken while it
- * held another one. Take the oldest from the runqueue itself, with the
- * kernel's own start of its wait, so that samples and the ongoing report
- * follow it (CI: a BH-off hog's 500 ms run with no ongoing report). The
- * fast path only: it keeps the kind table's CPU bits that free the slot
- * when the task runs elsewhere. True when the slot was taken. */
+/* Tasks wait behind a long run, and the slot knows none of them (its task
+ * ran or left for another CPU, or they were woken while it held another
+ * one), or only one that came after the run began (a kworker woken 1 ms
+ * into it, while a task queued before waited on: CI). Take the oldest
+ * from the runqueue itself, with the kernel's own start of its wait, so
+ * that samples and the ongoing report follow the longest wait (CI: a
+ * BH-off hog's 500 ms run with no ongoing report). The fast path only: it
+ * keeps the kind table's CPU bits that free the slot when the task runs
+ * elsewhere. True when the slot changed. */
 static __always_inline bool waiter_adopt(struct sched_cpu *c, struct rq *rq, __u32 cpu)
 {
 	__u64 lq;
@@ -1014,13 +1016,15 @@ static __always_inline bool waiter_adopt(struct sched_cpu *c, struct rq *rq, __u
 
 	if (!p || !c->clk_at)
 		return false;
+	__u64 since = lq + c->clk_off;
 	__u32 tid = BPF_CORE_READ(p, pid);
-	if (!tid || !task_passes(p, false))
+	if (!tid || (c->waiter_tid && since >= c->waiter_since_ns) || !task_passes(p, false))
 		return false;
 	__u32 k = tid & (SCHED_KIND_SLOTS - 1);
 	__u64 *e = bpf_map_lookup_elem(&kinds, &k);
 	__u64 v = e && (__u32)*e == tid ? *e & SCHED_KIND_PREEMPTED : 0;
-	if (!waiter_set(c, p, lq + c->clk_off, v ? SCHED_WAIT_PREEMPTED : SCHED_WAIT_WOKEN, false))
+	c->waiter_tid = 0; /* an older one replaces it */
+	if (!waiter_set(c, p, since, v ? SCHED_WAIT_PREEMPTED : SCHED_WAIT_WOKEN, false))
 		return false;
 	kind_note(tid, v | (__u64)(cpu + 1) << SCHED_KIND_WCPU_SHIFT);
 	return true;
@@ -1216,6 +1220,16 @@ static __always_inline int sample_tick(void *ctx, bool user, struct rq *rq)
 				c->waiter_tid = 0; /* (idle: its runqueue is empty) */
 			else
 				waiter_long = true;
+		}
+	}
+	/* Once a run: the slot's task came after the run began; is an older
+	 * one queued? */
+	if (c->waiter_tid && c->waiter_since_ns > c->cur_start_ns && c->oldest_run != c->cur_start_ns &&
+	    rq && fast_path(true) && now - c->cur_start_ns >= sample_after_ns) {
+		c->oldest_run = c->cur_start_ns;
+		if (waiter_adopt(c, rq, cpu)) {
+			since = c->waiter_since_ns;
+			waiter_long = now >= since && now - since >= sample_after_ns;
 		}
 	}
 	/* A long waiter is sampled for only while the running task holds

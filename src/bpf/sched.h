@@ -181,7 +181,9 @@ struct sched_cpu {
 	__u32 tick_last_nsw;
 	__u32 cur_nsw;
 	__u32 _pad4;
-	__u64 _pad3[1];
+	/* the run (its cur_start_ns) for which the sampler last looked for a
+	 * waiter older than the slot's (waiter_adopt) */
+	__u64 oldest_run;
 };
 #define SCHED_CPU_SIZE 192 /* checked on the user side */
 

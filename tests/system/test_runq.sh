@@ -128,7 +128,8 @@ stop_runq
 # --- 3b. the CPU's remembered waiter handed on. A task woken while another
 # runs takes the slot (the waiter the sampler and the ongoing reports
 # follow), then preempts the one that woke it and holds the CPU 400 ms
-# (handoff); or, woken with a third task behind it, runs first (-b); or
+# (handoff); or, woken with a third task behind it, runs first and wakes a
+# fourth 1 ms in, which takes the emptied slot (-b); or
 # the holder wakes two, and the first, the known waiter, is moved to
 # another CPU 50 ms into the run (-m). The waiting task must still be
 # followed: samples of the holder over its whole run, and an ongoing report

@@ -11,7 +11,9 @@
  * the child does not preempt it, and it also wakes a third task (normal
  * policy) blocked on a second pipe; then the parent sleeps. The child runs
  * first; the third task, woken while the child was already the CPU's
- * known waiter, waits behind it for RUN_MS.
+ * known waiter, waits behind it for RUN_MS. 1 ms into its run the child
+ * wakes a fourth (normal policy, blocked on a third pipe), which finds
+ * the CPU's slot empty and takes it, though the third waited longer.
  *
  * With -m (moved) the parent, SCHED_FIFO 20, is the one that holds the CPU:
  * it wakes two tasks (normal policy) blocked on pipes, first one, then the
@@ -29,6 +31,7 @@
  *                                                      behind got a CPU at
  *                                                      ran_ns
  *   {"type":"moved","pid","tid","ran_ns","cpu"}       -m: the moved one
+ *   {"type":"late","pid","tid","ran_ns","cpu"}        -b: the fourth
  * Usage: handoff [-b|-m] -c CPU -r RUN_MS -o OUT */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -137,9 +140,12 @@ static bool wake(int fd, int bfd, bool mode_behind, FILE *out)
 	return ok;
 }
 
-static int holder(int rfd, uint64_t run_ns, FILE *out)
+/* The child: SCHED_FIFO, blocks on rfd, then spins RUN_MS; 1 ms in it
+ * wakes the fourth task through lfd (-b; -1: none). */
+static int holder(int rfd, int lfd, uint64_t run_ns, FILE *out)
 {
 	struct sched_param p = { .sched_priority = 10 };
+	bool late = lfd >= 0;
 	char c;
 
 	if (sched_setscheduler(0, SCHED_FIFO, &p) < 0) {
@@ -152,8 +158,14 @@ static int holder(int rfd, uint64_t run_ns, FILE *out)
 	}
 	uint64_t t0 = now_ns(), t;
 	volatile uint64_t spins = 0;
-	while ((t = now_ns()) - t0 < run_ns)
+	while ((t = now_ns()) - t0 < run_ns) {
 		spins++;
+		if (late && t - t0 >= 1000000) {
+			late = false;
+			if (write(lfd, "x", 1) != 1)
+				return 1;
+		}
+	}
 	fprintf(out, "{\"type\":\"holder\",\"pid\":%d,\"tid\":%ld,\"start_ns\":%llu,\"end_ns\":%llu}\n",
 		getpid(), (long)syscall(SYS_gettid), (unsigned long long)t0, (unsigned long long)t);
 	return fclose(out) ? 1 : 0;
@@ -161,10 +173,10 @@ static int holder(int rfd, uint64_t run_ns, FILE *out)
 
 int main(int argc, char **argv)
 {
-	int cpu = -1, opt, fds[2], bfds[2], st;
+	int cpu = -1, opt, fds[2], bfds[2], lfds[2], st;
 	long run_ms = 0;
 	bool mode_behind = false, mode_moved = false;
-	pid_t third = -1;
+	pid_t third = -1, fourth = -1;
 	const char *path = NULL;
 
 	while ((opt = getopt(argc, argv, "bmc:r:o:")) != -1) {
@@ -189,7 +201,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	setvbuf(out, NULL, _IOLBF, 0);
-	if (pin(cpu) < 0 || pipe(fds) < 0 || pipe(bfds) < 0) {
+	if (pin(cpu) < 0 || pipe(fds) < 0 || pipe(bfds) < 0 || pipe(lfds) < 0) {
 		fprintf(stderr, "handoff: CPU %d or pipe: %s\n", cpu, strerror(errno));
 		return 1;
 	}
@@ -200,16 +212,37 @@ int main(int argc, char **argv)
 	}
 	if (child == 0) {
 		close(fds[1]);
+		close(lfds[0]);
 		_exit(mode_moved ? behind(fds[0], out, "moved") :
-		      holder(fds[0], (uint64_t)run_ms * 1000000ull, out));
+		      holder(fds[0], mode_behind ? lfds[1] : -1, (uint64_t)run_ms * 1000000ull, out));
 	}
 	close(fds[0]);
+	close(lfds[1]);
+	if (mode_behind) {
+		fourth = fork();
+		if (fourth < 0) {
+			fprintf(stderr, "handoff: fork: %s\n", strerror(errno));
+			kill(child, SIGKILL);
+			waitpid(child, &st, 0);
+			return 1;
+		}
+		if (fourth == 0) {
+			close(fds[1]);
+			close(bfds[1]);
+			_exit(behind(lfds[0], out, "late"));
+		}
+	}
+	close(lfds[0]);
 	if (mode_behind || mode_moved) {
 		third = fork();
 		if (third < 0) {
 			fprintf(stderr, "handoff: fork: %s\n", strerror(errno));
-			kill(child, SIGKILL);
-			waitpid(child, &st, 0);
+			pid_t k[2] = { child, fourth };
+			for (int i = 0; i < 2; i++)
+				if (k[i] > 0) {
+					kill(k[i], SIGKILL);
+					waitpid(k[i], &st, 0);
+				}
 			return 1;
 		}
 		if (third == 0) {
@@ -225,8 +258,8 @@ int main(int argc, char **argv)
 	bool ok = mode_moved ? hold_and_move(cpu, fds[1], child, bfds[1], (uint64_t)run_ms * 1000000ull, out) == 0 :
 		  wake(fds[1], bfds[1], mode_behind, out);
 	int bad = !ok;
-	pid_t kids[2] = { child, third };
-	for (int k = 0; k < 2; k++) {
+	pid_t kids[3] = { child, third, fourth };
+	for (int k = 0; k < 3; k++) {
 		if (kids[k] < 0)
 			continue;
 		if (!ok)
