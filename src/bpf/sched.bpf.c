@@ -1147,6 +1147,17 @@ static __always_inline bool tick_gap(struct sched_cpu *c, __u64 *now, __u64 *fro
 	return last && *now > last && *now - last >= gap_ns;
 }
 
+/* The tick's waiter_adopt: the slot's start and whether its wait is long
+ * enough to sample for, once it changed. */
+static __always_inline void waiter_follow_oldest(struct sched_cpu *c, struct rq *rq, __u32 cpu, __u64 now,
+						 __u64 *since, bool *waiter_long)
+{
+	if (!fast_path(true) || !waiter_adopt(c, rq, cpu))
+		return;
+	*since = c->waiter_since_ns;
+	*waiter_long = now >= *since && now - *since >= sample_after_ns;
+}
+
 /* The task running now is not the one we saw switch in: a switch that
  * never reached sched_switch (prev_check). Without this, the stale task's
  * run segment would also cover the one that runs now, and name it as a
@@ -1225,12 +1236,9 @@ static __always_inline int sample_tick(void *ctx, bool user, struct rq *rq)
 	/* Once a run: the slot's task came after the run began; is an older
 	 * one queued? */
 	if (c->waiter_tid && c->waiter_since_ns > c->cur_start_ns && c->oldest_run != c->cur_start_ns &&
-	    rq && fast_path(true) && now - c->cur_start_ns >= sample_after_ns) {
+	    rq && now - c->cur_start_ns >= sample_after_ns) {
 		c->oldest_run = c->cur_start_ns;
-		if (waiter_adopt(c, rq, cpu)) {
-			since = c->waiter_since_ns;
-			waiter_long = now >= since && now - since >= sample_after_ns;
-		}
+		waiter_follow_oldest(c, rq, cpu, now, &since, &waiter_long);
 	}
 	/* A long waiter is sampled for only while the running task holds
 	 * the CPU (half of sample_after_ns so far): on an oversubscribed CPU
@@ -1248,10 +1256,7 @@ static __always_inline int sample_tick(void *ctx, bool user, struct rq *rq)
 			now = bpf_ktime_get_ns();
 		if (now - c->cur_start_ns >= sample_after_ns) {
 			why = SCHED_SAMPLE_BY_WAITER;
-			if (fast_path(true) && waiter_adopt(c, rq, cpu)) {
-				since = c->waiter_since_ns;
-				waiter_long = now >= since && now - since >= sample_after_ns;
-			}
+			waiter_follow_oldest(c, rq, cpu, now, &since, &waiter_long);
 		}
 	}
 	if (c->cur_tid)
