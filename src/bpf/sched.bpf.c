@@ -1119,11 +1119,12 @@ static __always_inline void take_sample(void *ctx, bool user, struct rq *rq, str
  * timer interrupt: interrupts were off, or a virtual CPU was not run by
  * its host. The idle task's tick stops by design: one read there, and a
  * store when a task ran before. (Not on nohz_full CPUs, whose tick stops
- * under one task: user space leaves gap_ns 0 there.) Sets *now. */
-static __always_inline bool tick_gap(struct sched_cpu *c, __u64 *now, __u64 *from)
+ * under one task: user space leaves gap_ns 0 there.) t, tid: the
+ * interrupted task. Sets *now. */
+static __always_inline bool tick_gap(struct sched_cpu *c, struct task_struct *t, __u32 tid, __u64 *now,
+				     __u64 *from)
 {
-	struct task_struct *t = bpf_get_current_task_btf();
-	__u32 tid = t->pid, nsw;
+	__u32 nsw;
 	__u64 last = 0;
 
 	if (!tid) {
@@ -1163,11 +1164,11 @@ static __always_inline void waiter_follow_oldest(struct sched_cpu *c, struct rq 
  * run segment would also cover the one that runs now, and name it as a
  * stall's antagonist (these machines: the sandbox agent's threads
  * switching out unseen, once "holding" a CPU for a hog's whole run). The
- * run is opened here, a tick late at most. Counted with prev_check's. */
-static __always_inline void seg_resync(struct sched_cpu *c, __u32 cpu, __u64 *now)
+ * run is opened here, a tick late at most. Counted with prev_check's.
+ * t, tid: the interrupted task. */
+static __always_inline void seg_resync(struct sched_cpu *c, __u32 cpu, struct task_struct *t, __u32 tid,
+				       __u64 *now)
 {
-	struct task_struct *t = bpf_get_current_task_btf();
-	__u32 tid = t->pid;
 	__u64 cm[2];
 
 	if (tid == c->cur_tid || !c->cur_start_ns)
@@ -1204,9 +1205,11 @@ static __always_inline int sample_tick(void *ctx, bool user, struct rq *rq)
 	/* a silence before this tick: sample now (the interrupted place is
 	 * where interrupts came back on, or where the vCPU resumed), and say so
 	 * after the sample */
+	struct task_struct *cur = bpf_get_current_task_btf();
+	__u32 cur_tid = cur->pid;
 	__u64 gap_from = 0;
-	bool gap = gap_ns && tick_gap(c, &now, &gap_from);
-	seg_resync(c, cpu, &now);
+	bool gap = gap_ns && tick_gap(c, cur, cur_tid, &now, &gap_from);
+	seg_resync(c, cpu, cur, cur_tid, &now);
 	if (!rq && (c->waiter_tid || c->cur_tid || (c->netrx & SCHED_NETRX_HOLD)))
 		rq = this_rq(cpu);
 	/* NET_RX pending: for the hold watch on every tick, for the kernel

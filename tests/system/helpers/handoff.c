@@ -79,6 +79,30 @@ static int behind(int rfd, FILE *out, const char *type)
 	return fclose(out) ? 1 : 0;
 }
 
+/* Fork a task that blocks on rfd (behind), closing the write ends wfds
+ * in it. On failure, kill the children already started (kids, -1: none)
+ * and return -1. */
+static pid_t spawn_behind(int rfd, const char *type, FILE *out, const int wfds[2], const pid_t kids[2])
+{
+	pid_t p = fork();
+	int st;
+
+	if (p == 0) {
+		close(wfds[0]);
+		close(wfds[1]);
+		_exit(behind(rfd, out, type));
+	}
+	if (p < 0) {
+		fprintf(stderr, "handoff: fork: %s\n", strerror(errno));
+		for (int i = 0; i < 2; i++)
+			if (kids[i] > 0) {
+				kill(kids[i], SIGKILL);
+				waitpid(kids[i], &st, 0);
+			}
+	}
+	return p;
+}
+
 static void spin_until(uint64_t t)
 {
 	while (now_ns() < t)
@@ -218,39 +242,13 @@ int main(int argc, char **argv)
 	}
 	close(fds[0]);
 	close(lfds[1]);
-	if (mode_behind) {
-		fourth = fork();
-		if (fourth < 0) {
-			fprintf(stderr, "handoff: fork: %s\n", strerror(errno));
-			kill(child, SIGKILL);
-			waitpid(child, &st, 0);
-			return 1;
-		}
-		if (fourth == 0) {
-			close(fds[1]);
-			close(bfds[1]);
-			_exit(behind(lfds[0], out, "late"));
-		}
-	}
+	const int wfds[2] = { fds[1], bfds[1] };
+	if (mode_behind && (fourth = spawn_behind(lfds[0], "late", out, wfds, (pid_t[2]){ child, -1 })) < 0)
+		return 1;
 	close(lfds[0]);
-	if (mode_behind || mode_moved) {
-		third = fork();
-		if (third < 0) {
-			fprintf(stderr, "handoff: fork: %s\n", strerror(errno));
-			pid_t k[2] = { child, fourth };
-			for (int i = 0; i < 2; i++)
-				if (k[i] > 0) {
-					kill(k[i], SIGKILL);
-					waitpid(k[i], &st, 0);
-				}
-			return 1;
-		}
-		if (third == 0) {
-			close(fds[1]);
-			close(bfds[1]);
-			_exit(behind(bfds[0], out, "behind"));
-		}
-	}
+	if ((mode_behind || mode_moved) &&
+	    (third = spawn_behind(bfds[0], "behind", out, wfds, (pid_t[2]){ child, fourth })) < 0)
+		return 1;
 	close(bfds[0]);
 	/* the children have blocked on their pipes long before this */
 	struct timespec ts = { 0, 300 * 1000000L };
