@@ -7,7 +7,13 @@
  * and 1 us: k = floor(log2(ns / 1000)). Computed without the division
  * (a 64-bit `div` on the hottest path is 20-40 cycles): with L =
  * floor(log2(ns)), 2^(L-10) < ns/1000 < 2^(L-9), so k is L-9 when
- * 1000 << (L-9) <= ns and L-10 otherwise. */
+ * 1000 << (L-9) <= ns and L-10 otherwise.
+ *
+ * Every step is 64-bit and the clamp is the last operation on the value
+ * that indexes the array: a 32-bit result makes clang compare a
+ * zero-extended copy and index with the original, and verifiers before
+ * 6.3 (Debian 12's 6.1) do not carry the bound across that copy ("R0
+ * unbounded memory access"). */
 #ifndef KS_BPF_HIST_SLOT_H
 #define KS_BPF_HIST_SLOT_H
 #include "common.h"
@@ -16,22 +22,22 @@
 #define __always_inline inline __attribute__((always_inline))
 #endif
 
-static __always_inline __u32 ks_log2_u64(__u64 v)
+static __always_inline __u64 ks_log2_u64(__u64 v)
 {
-	__u32 r = 0, shift;
+	__u64 r = 0, shift;
 
 	shift = (v > 0xFFFFFFFFULL) << 5; v >>= shift; r |= shift;
 	shift = (v > 0xFFFF) << 4; v >>= shift; r |= shift;
 	shift = (v > 0xFF) << 3; v >>= shift; r |= shift;
 	shift = (v > 0xF) << 2; v >>= shift; r |= shift;
 	shift = (v > 0x3) << 1; v >>= shift; r |= shift;
-	r |= (__u32)(v >> 1);
+	r |= v >> 1;
 	return r;
 }
 
-static __always_inline __u32 hist_slot_ns(__u64 ns)
+static __always_inline __u64 hist_slot_ns(__u64 ns)
 {
-	__u32 k;
+	__u64 k;
 
 	if (ns < 2000) /* 0 or 1 us */
 		return 0;
