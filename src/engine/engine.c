@@ -561,7 +561,8 @@ static const char *loop_frame(const char frames[][ENG_FRAME_LEN], unsigned n, co
 		"handle_irq", "common_interrupt", "native_", "__cond_resched", "_raw_spin",
 		"__do_softirq", "handle_softirqs", "do_softirq", "local_bh_enable", "__local_bh_enable",
 		/* clock reads a busy loop checks its deadline with */
-		"pvclock", "kvm_clock", "ktime_get", "read_tsc", "sched_clock", "bpf_ktime",
+		"pvclock", "kvm_clock", "ktime_get", "read_tsc", "read_hpet", "acpi_pm_read",
+		"hv_read_tsc", "clocksource_", "sched_clock", "bpf_ktime",
 		"__x86_indirect", "__x86_return",
 	};
 	*caller = NULL;
@@ -595,13 +596,25 @@ static bool kernel_before(const struct eng_kernel *k, int major, int minor)
 	return k->major < major || (k->major == major && k->minor < minor);
 }
 
+static bool kernel_rt(const struct eng_kernel *k)
+{
+	return !strcmp(k->preempt, "rt");
+}
+
 static void advice_preempt(const struct eng_kernel *k, bool bh_off, char *out, size_t n)
 {
 	const char *model = k->preempt[0] ? k->preempt : "unknown";
 
 	out[0] = '\0';
 	appendf(out, n, "Preemption model: %s", model);
-	if (!strcmp(model, "none") || !strcmp(model, "voluntary")) {
+	if (kernel_rt(k)) {
+		/* PREEMPT_RT: softirqs run in threads and local_bh_disable()
+		 * takes a per-CPU lock that those threads need too. */
+		appendf(out, n, " (PREEMPT_RT): kernel code is preemptible and softirqs run in task context "
+			"(ksoftirqd/N or the thread that raised them); local_bh_disable() takes a per-CPU lock, "
+			"so a section with bottom halves off holds back softirq processing on its CPU for its "
+			"whole length, whatever the priorities.");
+	} else if (!strcmp(model, "none") || !strcmp(model, "voluntary")) {
 		appendf(out, n, ": a kernel loop without a reschedule point keeps the CPU until it returns.");
 		if (k->preempt_dynamic)
 			appendf(out, n, " CONFIG_PREEMPT_DYNAMIC is set: booting with preempt=full makes such loops preemptible");
@@ -633,7 +646,8 @@ static void add_advice(char (*adv)[ENG_ADVICE_LEN], unsigned *n, const char *tex
 		snprintf(adv[(*n)++], ENG_ADVICE_LEN, "%s", text);
 }
 
-static void advice_reschedule(const struct eng_task *t, enum eng_mode mode, bool bh_off,
+static void advice_reschedule(const struct eng_kernel *k, const struct eng_task *t,
+			      enum eng_mode mode, bool bh_off,
 			      const char frames[][ENG_FRAME_LEN], unsigned nf, int cpu,
 			      uint64_t stall_ns, char *out, size_t n)
 {
@@ -656,8 +670,17 @@ static void advice_reschedule(const struct eng_task *t, enum eng_mode mode, bool
 	} else {
 		appendf(out, n, "Add a reschedule point in the loop it runs: ");
 	}
-	if (bh_off)
+	/* On PREEMPT_RT cond_resched() does nothing for preemption: only
+	 * releasing the bottom-half lock lets softirq processing in. */
+	if (bh_off && kernel_rt(k))
+		appendf(out, n, "work in slices and release bottom halves between them (local_bh_enable(), "
+			"then local_bh_disable() again), so that softirq processing waiting on the per-CPU "
+			"bottom-half lock can run.");
+	else if (bh_off)
 		appendf(out, n, "work in slices, re-enable bottom halves between them (local_bh_enable()) and call cond_resched().");
+	else if (kernel_rt(k))
+		appendf(out, n, "on PREEMPT_RT such a loop is preemptible unless it disables preemption or "
+			"holds a raw spinlock: shorten that section.");
 	else
 		appendf(out, n, "call cond_resched() every few hundred microseconds of work.");
 }
@@ -917,7 +940,10 @@ static void verdict(struct engine *e, struct eng_incident *inc, const struct win
 	bool bh_off = eng_task_bh_off(&top->task);
 	bool blocked = netrx >= c->netrx_ns;
 	bool pre65 = kernel_before(&e->k, 6, 5);
-	bool ksoftirqd = ksw >= c->stall_ns && (pre65 || sq > 0);
+	/* Softirqs raised by interrupts wait for a woken ksoftirqd: always on
+	 * PREEMPT_RT (they run in threads), before 6.5 otherwise. */
+	bool deferred = pre65 || kernel_rt(&e->k);
+	bool ksoftirqd = ksw >= c->stall_ns && (deferred || sq > 0);
 
 	inc->cpu = top->cpu;
 	inc->have_culprit = true;
@@ -982,7 +1008,7 @@ static void verdict(struct engine *e, struct eng_incident *inc, const struct win
 			appendf(inc->summary, sizeof(inc->summary),
 				" On Linux %d.%d interrupt exits run pending softirqs, so NET_RX waiting through the "
 				"whole hold means they were held off.", e->k.major, e->k.minor);
-		advice_reschedule(&top->task, mode, bh_off, inc->frames, inc->n_frames, top->cpu,
+		advice_reschedule(&e->k, &top->task, mode, bh_off, inc->frames, inc->n_frames, top->cpu,
 				  top->longest_ns, buf, sizeof(buf));
 		add_advice(inc->advice, &inc->n_advice, buf);
 		advice_preempt(&e->k, bh_off, buf, sizeof(buf));
@@ -1015,18 +1041,30 @@ static void verdict(struct engine *e, struct eng_incident *inc, const struct win
 		break;
 	case ENG_KSOFTIRQD_STARVED:
 		snprintf(inc->summary, sizeof(inc->summary),
-			 "ksoftirqd/%d waited up to %s while %s (pid %d) held CPU %d for %s; softirq work was "
-			 "deferred to ksoftirqd (%s), so packet processing waited with it.",
+			 "ksoftirqd/%d waited up to %s while %s (pid %d) held CPU %d for %s; ",
 			 top->cpu, dur(ksw, d1, sizeof(d1)), comm, top->task.pid, top->cpu,
-			 dur(top->longest_ns, d2, sizeof(d2)),
-			 pre65 ? "Linux before 6.5 defers all softirqs to a woken ksoftirqd" :
-			 "the CPU was overloaded with softirq work: time_squeeze rose");
-		advice_reschedule(&top->task, mode, false, inc->frames, inc->n_frames, top->cpu,
+			 dur(top->longest_ns, d2, sizeof(d2)));
+		if (deferred)
+			appendf(inc->summary, sizeof(inc->summary),
+				"softirq work was deferred to ksoftirqd (%s), so packet processing waited with "
+				"it: NET_RX waited up to %s.",
+				kernel_rt(&e->k) ? "on PREEMPT_RT softirqs raised by interrupts run in ksoftirqd" :
+				"Linux before 6.5 defers all softirqs to a woken ksoftirqd",
+				dur(netrx, d3, sizeof(d3)));
+		else
+			/* 6.5+: interrupt exits still run NET_RX, each run capped
+			 * (netdev_budget, 2 ms); what is left over waits for ksoftirqd. */
+			appendf(inc->summary, sizeof(inc->summary),
+				"interrupt exits still ran NET_RX (it waited at most %s), but each run is capped "
+				"(net.core.netdev_budget, 2 ms) and the rest waits for ksoftirqd: time_squeeze rose "
+				"%" PRIu64 " times and %" PRIu64 " packets were dropped.",
+				dur(netrx, d3, sizeof(d3)), sq, inc->drops);
+		advice_reschedule(&e->k, &top->task, mode, false, inc->frames, inc->n_frames, top->cpu,
 				  top->longest_ns, buf, sizeof(buf));
 		add_advice(inc->advice, &inc->n_advice, buf);
 		advice_preempt(&e->k, false, buf, sizeof(buf));
 		add_advice(inc->advice, &inc->n_advice, buf);
-		if (pre65) {
+		if (pre65 && !kernel_rt(&e->k)) {
 			snprintf(buf, sizeof(buf), "Linux %s runs softirqs only in ksoftirqd once it is woken; since 6.5 "
 				 "every interrupt exit serves them again, which removes this failure mode.",
 				 e->k.release[0] ? e->k.release : "before 6.5");
@@ -1209,7 +1247,7 @@ static void report_stall(struct engine *e, struct stall *st)
 			 f->culprit.rt_prio, f->cpu);
 		add_advice(f->advice, &f->n_advice, buf);
 	} else if (f->mode != ENG_MODE_USER) {
-		advice_reschedule(&f->culprit, f->mode, f->bh_off, f->frames, f->n_frames, f->cpu,
+		advice_reschedule(&e->k, &f->culprit, f->mode, f->bh_off, f->frames, f->n_frames, f->cpu,
 				  f->stall_ns, buf, sizeof(buf));
 		add_advice(f->advice, &f->n_advice, buf);
 		advice_preempt(&e->k, f->bh_off, buf, sizeof(buf));
