@@ -34,7 +34,7 @@ HELPER_SRCS := $(wildcard tests/system/helpers/*.c)
 HELPERS   := $(patsubst tests/system/helpers/%.c,$(BUILD)/helpers/%,$(HELPER_SRCS))
 
 .DEFAULT_GOAL := all
-.PHONY: all deps test-deps test unit system install clean demo
+.PHONY: all deps test-deps test unit system vm-test install clean demo
 all: $(BUILD)/ksleuth
 
 # Named outside a pattern rule, so that make neither deletes the skeletons
@@ -92,6 +92,11 @@ demo: all
 test: test-deps
 	$(MAKE) all $(UNIT_BIN) $(HELPERS)
 	KS_BUILD=$(BUILD) tests/run.sh
+
+# The kernel matrix alone: make vm-test KERNELS="6.1 6.12-rt"
+vm-test: test-deps
+	$(MAKE) all
+	KS_VM=1 KS_BUILD=$(BUILD) tests/run.sh vm "$(KERNELS)"
 
 install: $(BUILD)/ksleuth
 	install -D -m 0755 $(BUILD)/ksleuth $(DESTDIR)$(PREFIX)/bin/ksleuth

@@ -43,6 +43,13 @@ test_pkgs=(
 	"curl:/usr/bin/curl"
 	"bc:/usr/bin/bc"
 	"gzip:/usr/bin/zcat"
+	# the kernel matrix (tests/vm): guests under QEMU, their initramfs
+	"qemu-system-x86:/usr/bin/qemu-system-x86_64"
+	"busybox-static:/bin/busybox"
+	"cpio:/bin/cpio"
+	"kmod:/sbin/depmod"
+	"ethtool:/sbin/ethtool"
+	"nftables:/usr/sbin/nft"
 )
 
 # what `ksleuth demo` runs: the network test bed's tools

@@ -2,7 +2,7 @@
 # tests/run.sh — the whole suite: unit tests (ASan+UBSan build), then the
 # system tests (real BPF, real kernel; need root). Ends with one line
 # "total: N passed, N failed[, N skipped]".
-# Usage: tests/run.sh [unit|system] [NAME-FILTER]
+# Usage: tests/run.sh [unit|system|vm] [NAME-FILTER]   (for vm: kernel names)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -62,6 +62,28 @@ if [ "$what" = all ] || [ "$what" = system ]; then
 		passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + s))
 		while read -r l; do failures+=("${l#FAIL }"); done < <(grep '^FAIL' "$results")
 		rm -f "$results"
+	fi
+fi
+
+# The kernel matrix: the same binary in QEMU guests running Debian's
+# kernels (tests/vm/run.sh; KS_VM_KERNELS picks them, KS_VM=0 skips it).
+# With a name filter the whole-suite run leaves the matrix out.
+if { [ "$what" = vm ] || { [ "$what" = all ] && [ -z "$filter" ]; }; } && [ "${KS_VM:-0}" != 0 ]; then
+	if [ "$(id -u)" != 0 ]; then
+		echo "== kernel matrix skipped: it needs root"
+		skipped=$((skipped + 1))
+	else
+		echo "== kernel matrix (tests/vm: Debian kernels under QEMU)"
+		vmres=$(mktemp /tmp/ksleuth-vm-results.XXXXXX)
+		# Backstop well above the matrix's ~5 min (a guest is bounded by
+		# its own timeout, 420 s).
+		KS_RESULTS=$vmres timeout -k 10 1800 tests/vm/run.sh $filter | grep -v '^PASS'
+		rc=${PIPESTATUS[0]}
+		[ $rc = 0 ] || echo "FAIL kernel matrix: tests/vm/run.sh exited $rc" >> "$vmres"
+		p=$(grep -c '^PASS' "$vmres"); f=$(grep -c '^FAIL' "$vmres"); s=$(grep -c '^SKIP' "$vmres")
+		passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + s))
+		while read -r l; do failures+=("${l#FAIL }"); done < <(grep '^FAIL' "$vmres")
+		rm -f "$vmres"
 	fi
 fi
 

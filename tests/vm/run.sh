@@ -1,0 +1,56 @@
+#!/bin/bash
+# tests/vm/run.sh — the kernel matrix: boot each kernel under QEMU with the
+# ksleuth binary of this tree, run tests/vm/guest.sh inside, and check the
+# report on the host (tests/vm/check.py). Prints PASS/FAIL/SKIP lines (to
+# KS_RESULTS when set, as tests/run.sh collects them) and a summary.
+# Usage: tests/vm/run.sh [KERNEL...]   (default: $KS_VM_KERNELS or
+#        "6.1 6.1-rt 6.12 6.12-rt"; see tests/vm/kernels.sh for the names)
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+ROOT=$PWD
+BUILD=${KS_BUILD:-build}
+case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
+BIN=$BUILD/ksleuth
+OUT=${KS_VM_OUT:-$BUILD/vm}
+RESULTS=${KS_RESULTS:-}
+read -r -a kernels <<< "${*:-${KS_VM_KERNELS:-6.1 6.1-rt 6.12 6.12-rt}}"
+
+[ -x "$BIN" ] || { echo "run.sh: $BIN is missing: run make first" >&2; exit 2; }
+for t in qemu-system-x86_64 busybox cpio depmod iperf3 ethtool nft; do
+	command -v "$t" >/dev/null || [ -x "/usr/sbin/$t" ] || [ -x "/bin/$t" ] || {
+		echo "run.sh: $t is missing (make test-deps installs it)" >&2; exit 2; }
+done
+
+record() { echo "$1"; [ -n "$RESULTS" ] && echo "$1" >> "$RESULTS"; return 0; }
+
+# Boot parameters per kernel: non-RT kernels are booted non-preemptible
+# (Debian builds PREEMPT_DYNAMIC, voluntary by default: preempt=none
+# selects the seed incident's model); the starvation scenario runs where
+# the incident's preemption model exists.
+append_for() {
+	case $1 in
+	*-rt) echo "loglevel=4 ks.scenario=bh" ;;
+	*)    echo "preempt=none loglevel=4 ks.scenario=starve" ;;
+	esac
+}
+
+for k in "${kernels[@]}"; do
+	start=$(date +%s)
+	line=$(tests/vm/kernels.sh "$k") || { record "FAIL vm $k: the kernel package could not be fetched"; continue; }
+	read -r _ kdir rel <<< "$line"
+	dir=$OUT/$k
+	rm -rf "$dir"; mkdir -p "$dir"
+	if ! tests/vm/mkinitramfs.sh "$kdir" "$rel" "$BIN" "$dir/initrd.gz" 2> "$dir/mkinitramfs.err"; then
+		record "FAIL vm $k: building the initramfs failed: $(tail -1 "$dir/mkinitramfs.err")"
+		continue
+	fi
+	append=$(append_for "$k")
+	echo "== vm $k ($rel, $append)"
+	tests/vm/boot.sh "$kdir/boot/vmlinuz-$rel" "$dir/initrd.gz" "$dir" "${KS_VM_TIMEOUT:-420}" "$append"
+	brc=$?
+	if [ $brc != 0 ] || ! grep -q '^@@done' "$dir/report.log" 2>/dev/null; then
+		record "FAIL vm $k: the guest did not finish its script (boot.sh exit $brc; console: $dir/console.log)"
+	fi
+	python3 tests/vm/check.py "$k" "$kdir/boot/config-$rel" "$dir" | while read -r r; do record "$r"; done
+	echo "   ($(( $(date +%s) - start ))s, $(cat "$dir/accel" 2>/dev/null))"
+done
