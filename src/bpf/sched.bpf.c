@@ -180,6 +180,19 @@ struct {
 	__type(value, struct sched_netrx_stat);
 } netrx_stats SEC(".maps");
 
+/* The running task. bpf_get_current_task_btf() (5.11) gives a pointer
+ * read with plain loads; before it, bpf_get_current_task() gives a number
+ * read with probe reads (TREAD(CUR_BTF, ...)). CUR_BTF is resolved when
+ * the program loads, so the verifier never sees the helper a kernel lacks. */
+#define CUR_BTF bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_get_current_task_btf)
+
+static __always_inline struct task_struct *cur_task(void)
+{
+	if (CUR_BTF)
+		return bpf_get_current_task_btf();
+	return (struct task_struct *)bpf_get_current_task();
+}
+
 /* This CPU's struct rq, NULL when it cannot be told. */
 static __always_inline struct rq *this_rq(__u32 cpu)
 {
@@ -188,7 +201,7 @@ static __always_inline struct rq *this_rq(__u32 cpu)
 
 	if (!bpf_core_field_exists(((struct cfs_rq *)0)->rq))
 		return NULL;
-	t = bpf_get_current_task_btf();
+	t = cur_task();
 	rq = BPF_CORE_READ(t, se.cfs_rq, rq);
 	if (!rq || BPF_CORE_READ(rq, cpu) != (int)cpu)
 		return NULL;
@@ -968,8 +981,8 @@ static __always_inline bool head_seg_refresh(struct sched_cpu *c, __u32 cpu)
 	g = bpf_map_lookup_elem(&segs, &idx);
 	if (!g || g->tid != c->cur_tid)
 		return false;
-	t = bpf_get_current_task_btf();
-	seg_policy_seen(g, t->policy, t->prio);
+	t = cur_task();
+	seg_policy_seen(g, TREAD(CUR_BTF, t, policy), TREAD(CUR_BTF, t, prio));
 	return true;
 }
 
@@ -1135,7 +1148,7 @@ static __always_inline bool tick_gap(struct sched_cpu *c, struct task_struct *t,
 	/* Not switched since: by the task's own switch count, not by our
 	 * view of the switches, which a sched_switch this kernel does not
 	 * trace would leave stale. */
-	nsw = (__u32)(t->nvcsw + t->nivcsw);
+	nsw = (__u32)(TREAD(CUR_BTF, t, nvcsw) + TREAD(CUR_BTF, t, nivcsw));
 	if (c->tick_last_tid == tid && c->tick_last_nsw == nsw)
 		last = c->tick_last_ns;
 	else if (c->cur_tid == tid && c->cur_nsw == nsw)
@@ -1176,7 +1189,7 @@ static __always_inline void seg_resync(struct sched_cpu *c, __u32 cpu, struct ta
 	if (!*now)
 		*now = bpf_ktime_get_ns();
 	stat_inc(SCHED_STAT_UNSEEN);
-	next_in(c, cpu, t, tid, *now, cm, true);
+	next_in(c, cpu, t, tid, *now, cm, CUR_BTF);
 }
 
 /* The stall sampler, on every scheduler tick of a busy CPU (or, where the
@@ -1205,8 +1218,8 @@ static __always_inline int sample_tick(void *ctx, bool user, struct rq *rq)
 	/* a silence before this tick: sample now (the interrupted place is
 	 * where interrupts came back on, or where the vCPU resumed), and say so
 	 * after the sample */
-	struct task_struct *cur = bpf_get_current_task_btf();
-	__u32 cur_tid = cur->pid;
+	struct task_struct *cur = cur_task();
+	__u32 cur_tid = TREAD(CUR_BTF, cur, pid);
 	__u64 gap_from = 0;
 	bool gap = gap_ns && tick_gap(c, cur, cur_tid, &now, &gap_from);
 	seg_resync(c, cpu, cur, cur_tid, &now);
