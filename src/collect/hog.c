@@ -202,6 +202,27 @@ static int run_fifo(const struct hog_opts *o, struct hog_run *r)
 	return 0;
 }
 
+/* The kernel hogs spin in bpf_loop (5.17), --mode kernel and kernel-irq
+ * in a BPF syscall program (5.14): say which is missing before a load
+ * fails with a bare EINVAL. 0 when this kernel has what mode needs. */
+static int hog_kernel_support(enum hog_mode mode)
+{
+	enum bpf_prog_type type = mode == HOG_KERNEL_BH || mode == HOG_KERNEL_FIXED ?
+		BPF_PROG_TYPE_SCHED_CLS : BPF_PROG_TYPE_SYSCALL;
+
+	if (type == BPF_PROG_TYPE_SYSCALL && libbpf_probe_bpf_prog_type(type, NULL) == 0) {
+		err("this kernel has no BPF syscall programs (Linux 5.14), which hog --mode %s runs in; "
+		    "use --mode fifo for a user-space hog", hog_mode_name(mode));
+		return -EOPNOTSUPP;
+	}
+	if (libbpf_probe_bpf_helper(type, BPF_FUNC_loop, NULL) == 0) {
+		err("this kernel has no bpf_loop helper (Linux 5.17), which the kernel hogs spin in; "
+		    "use --mode fifo for a user-space hog");
+		return -EOPNOTSUPP;
+	}
+	return 0;
+}
+
 int hog_run(const struct hog_opts *o, hog_run_cb on_run, void *arg)
 {
 	struct hog_bpf *skel = NULL;
@@ -210,6 +231,9 @@ int hog_run(const struct hog_opts *o, hog_run_cb on_run, void *arg)
 	int e = 0;
 
 	if (o->mode != HOG_FIFO) {
+		e = hog_kernel_support(o->mode);
+		if (e)
+			return e;
 		skel = hog_bpf__open();
 		if (!skel) {
 			e = -errno;

@@ -58,9 +58,9 @@ echo "@@end agent rc=$arc"
 # senders' namespace. starve: a kernel loop with bottom halves enabled
 # (the seed incident: before 6.5 receive work that overflows into a
 # woken ksoftirqd waits for the loop); bh: the loop with bottom halves
-# disabled.
+# disabled; fifo: a user-space SCHED_FIFO loop (kernels without bpf_loop).
 net_scenario() {
-	name=$1 mode=$2
+	local scen=$1 mode=$2 bed lpid dpid drc
 	bed=$($KS netbed up -c 1 | awk '{print $1}')
 	for end in tx rx; do
 		/usr/sbin/ip netns exec "$bed-$end" ethtool -K "ksl-$end" tso off gso off gro off
@@ -70,17 +70,18 @@ net_scenario() {
 	$KS doctor -d 26 --json --netns "$bed-tx" > /tmp/doctor.out 2>&1 &
 	dpid=$!
 	sleep 4
-	step "${name}_hog" 60 $KS hog --mode "$mode" -c 1 --run 500ms --gap 1500ms -d 18s --json
+	step "${scen}_hog" 60 $KS hog --mode "$mode" -c 1 --run 500ms --gap 1500ms -d 18s --json
 	wait $dpid; drc=$?
 	wait $lpid
-	echo "@@begin ${name}_doctor"; cat /tmp/doctor.out; echo "@@end ${name}_doctor rc=$drc"
-	echo "@@begin ${name}_load"; cat /tmp/load.out; echo "@@end ${name}_load rc=0"
+	echo "@@begin ${scen}_doctor"; cat /tmp/doctor.out; echo "@@end ${scen}_doctor rc=$drc"
+	echo "@@begin ${scen}_load"; cat /tmp/load.out; echo "@@end ${scen}_load rc=0"
 	$KS netbed down "$bed"
 }
 for s in $scenarios; do
 	case $s in
 	starve) net_scenario starve kernel ;;
 	bh) net_scenario bh kernel-bh ;;
+	fifo) net_scenario fifo fifo ;;
 	esac
 done
 echo "@@done"

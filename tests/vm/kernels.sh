@@ -18,11 +18,18 @@ bullseye_opts() {
 	local d=$CACHE/apt-bullseye
 	mkdir -p "$d/lists/partial"
 	[ -f "$d/sources.list" ] || {
-		local uri
-		uri=$(grep -rhoE 'https?://[^ ]*debian/?' /etc/apt/sources.list /etc/apt/sources.list.d/ 2>/dev/null \
-			| grep -v security | head -1)
-		[ -n "$uri" ] || uri=$(sed -nE 's/^URIs: *(https?:[^ ]*debian\/?)$/\1/p' /etc/apt/sources.list.d/*.sources 2>/dev/null | head -1)
-		echo "deb ${uri%/} bullseye main" > "$d/sources.list"
+		# The machine's own Debian mirrors (deb822 or one-line lists),
+		# comments left out; Debian 11's kernels are in bullseye-security.
+		local main sec
+		main=$(cat /etc/apt/sources.list.d/*.sources /etc/apt/sources.list 2>/dev/null |
+			sed -nE 's/^(URIs:|deb) *(\[[^]]*\] *)?(https?:[^ ]*\/debian)\/? .*$|^URIs: *(https?:[^ ]*\/debian)\/?$/\3\4/p' | head -1)
+		sec=$(cat /etc/apt/sources.list.d/*.sources /etc/apt/sources.list 2>/dev/null |
+			sed -nE 's/^(URIs:|deb) *(\[[^]]*\] *)?(https?:[^ ]*\/debian-security)\/?( .*)?$/\3/p' | head -1)
+		[ -n "$main" ] || main=http://deb.debian.org/debian
+		{
+			echo "deb $main bullseye main"
+			[ -n "$sec" ] && echo "deb $sec bullseye-security main"
+		} > "$d/sources.list"
 	}
 	echo "-o Dir::Etc::sourcelist=$d/sources.list -o Dir::Etc::sourceparts=- -o Dir::State::Lists=$d/lists"
 }

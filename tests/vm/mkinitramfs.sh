@@ -11,7 +11,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 
 root=$(mktemp -d /tmp/ksleuth-initramfs.XXXXXX)
 trap 'rm -rf "$root"' EXIT
-mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,lib,lib64,etc,proc,sys,dev,tmp,run,var/run,root,mnt}
+mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,lib,lib64,etc,proc,sys,dev,tmp,run,var,root,mnt}
+ln -s /run "$root/var/run"
 
 copy_with_libs() {
 	local f lib

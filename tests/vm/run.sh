@@ -4,7 +4,7 @@
 # report on the host (tests/vm/check.py). Prints PASS/FAIL/SKIP lines (to
 # KS_RESULTS when set, as tests/run.sh collects them) and a summary.
 # Usage: tests/vm/run.sh [KERNEL...]   (default: $KS_VM_KERNELS or
-#        "6.1 6.1-rt 6.12 6.12-rt"; see tests/vm/kernels.sh for the names)
+#        "6.1 6.1-rt 6.12 6.12-rt 5.10"; see tests/vm/kernels.sh for the names)
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
@@ -13,7 +13,7 @@ case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
 BIN=$BUILD/ksleuth
 OUT=${KS_VM_OUT:-$BUILD/vm}
 RESULTS=${KS_RESULTS:-}
-read -r -a kernels <<< "${*:-${KS_VM_KERNELS:-6.1 6.1-rt 6.12 6.12-rt}}"
+read -r -a kernels <<< "${*:-${KS_VM_KERNELS:-6.1 6.1-rt 6.12 6.12-rt 5.10}}"
 
 [ -x "$BIN" ] || { echo "run.sh: $BIN is missing: run make first" >&2; exit 2; }
 for t in qemu-system-x86_64 busybox cpio depmod iperf3 ethtool nft; do
@@ -26,10 +26,12 @@ record() { echo "$1"; [ -n "$RESULTS" ] && echo "$1" >> "$RESULTS"; return 0; }
 # Boot parameters per kernel: non-RT kernels are booted non-preemptible
 # (Debian builds PREEMPT_DYNAMIC, voluntary by default: preempt=none
 # selects the seed incident's model); the starvation scenario runs where
-# the incident's preemption model exists.
+# the incident's preemption model exists. Kernels before 5.17 have no
+# bpf_loop for the kernel hogs: a SCHED_FIFO hog stands in there.
 append_for() {
 	case $1 in
 	*-rt) echo "loglevel=4 ks.scenario=bh" ;;
+	5.*)  echo "loglevel=4 ks.scenario=fifo" ;; # no bpf_loop: no kernel hog
 	*)    echo "preempt=none loglevel=4 ks.scenario=starve" ;;
 	esac
 }
