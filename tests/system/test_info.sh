@@ -1,7 +1,9 @@
 #!/bin/bash
 # test_info.sh — `ksleuth info` against this machine's facts, each checked
 # against an independent source (/proc/config.gz via zcat, dmesg, uname,
-# sysfs), plus --json parsing and an unprivileged run.
+# sysfs), plus --json parsing and an unprivileged run; then the same facts
+# without the kernel config (KSLEUTH_NO_KCONFIG=1: uname -v, the boot log,
+# HZ measured from /proc/timer_list) against the config.
 source "$(dirname "$0")/lib.sh"
 require_root
 require_cmd jq
@@ -26,11 +28,14 @@ if [ -r /proc/config.gz ]; then
 	check_eq "preempt model matches /proc/config.gz" "$(j .preempt.model)" "$want"
 	check_eq "HZ matches /proc/config.gz" "$(j .hz)" "$(zcat /proc/config.gz | sed -n 's/^CONFIG_HZ=//p')"
 	check_eq "source of the model is named" "$(j .preempt.model_source)" "/proc/config.gz"
+	check_eq "HZ source is the config" "$(j .hz_source)" "/proc/config.gz"
+	rt=false; zcat /proc/config.gz | grep -qx 'CONFIG_PREEMPT_RT=y' && rt=true
+	check_eq "realtime matches /proc/config.gz" "$(j .preempt.realtime)" "$rt"
 fi
 boot=$(dmesg 2>/dev/null | sed -n 's/.*Dynamic Preempt: \([a-z]*\).*/\1/p' | head -1)
 if [ -n "$boot" ] && [ ! -r /sys/kernel/debug/sched/preempt ]; then
 	check_eq "dynamic preempt mode matches the boot log" "$(j .preempt.dynamic)" "$boot"
-	check_grep "text names the boot log as the source" "dynamic: from boot log" "$KS_TMP/info.txt"
+	check_grep "text names the boot log as the source" "mode from boot log" "$KS_TMP/info.txt"
 fi
 check_eq "online CPUs match nproc" "$(j .cpus.online)" "$(nproc)"
 check_eq "BTF present" "$(j .btf)" "$([ -r /sys/kernel/btf/vmlinux ] && echo true || echo false)"
@@ -64,3 +69,45 @@ check_exit "unprivileged info exits 0" 0 setpriv --reuid=nobody --regid=nogroup 
 check_grep "unprivileged info says probing needs root" 'not probed: needs root' "$KS_TMP/out"
 check_exit "info with a stray argument is a usage error" 2 "$KS" info extra
 check_grep "usage error names the argument" "takes no arguments" "$KS_TMP/err"
+
+# Without the kernel config: every fact from the next source, checked
+# against the config that info was told to ignore.
+check_exit "info without the config exits 0" 0 env KSLEUTH_NO_KCONFIG=1 "$KS" info
+cp "$KS_TMP/out" "$KS_TMP/nocfg.txt"
+check_exit "info --json without the config exits 0" 0 env KSLEUTH_NO_KCONFIG=1 "$KS" info --json
+cp "$KS_TMP/out" "$KS_TMP/nocfg.json"
+n() { jq -r "$1" "$KS_TMP/nocfg.json"; }
+check "no fact names the config as its source" \
+	bash -c "! grep -qE '/proc/config.gz|/boot/config' <(jq -r '.preempt.model_source, .preempt.dynamic_built_source, .preempt.realtime_source, .hz_source' '$KS_TMP/nocfg.json')"
+uv=$(uname -v)
+case " $uv " in
+*" PREEMPT_RT "*) want_rt=true ;;
+*) want_rt=false ;;
+esac
+check_eq "realtime matches uname -v" "$(n .preempt.realtime)" "$want_rt"
+case " $uv " in
+*" PREEMPT_DYNAMIC "*) check_eq "dynamic build learned from uname -v" "$(n .preempt.dynamic_built_source)" "uname -v" ;;
+esac
+if [ -r /proc/config.gz ]; then
+	cfg() { zcat /proc/config.gz | sed -n "s/^CONFIG_$1=//p"; }
+	check_eq "measured HZ matches the config" "$(n .hz)" "$(cfg HZ)"
+	check_eq "HZ source says measured" "$(n .hz_source)" "/proc/timer_list (measured)"
+	check_grep "text says HZ was measured" '^HZ +[0-9]+ \(measured from /proc/timer_list: [0-9]+ jiffies in [0-9.]+ ms\)' "$KS_TMP/nocfg.txt"
+	check_eq "dynamic build matches the config" "$(n .preempt.dynamic_built)" \
+		"$([ "$(cfg PREEMPT_DYNAMIC)" = y ] && echo true || echo false)"
+	want=$(j .preempt.model)
+	# the mode at boot is the configured default when no preempt= was given
+	if ! grep -qw 'preempt=[a-z]*' /proc/cmdline && [ -n "$boot" ]; then
+		check_eq "configured model from the boot log matches the config" "$(n .preempt.model)" "$want"
+	else
+		check "the config's model is among those left" \
+			jq -e --arg m "$want" '.preempt.models | index($m) != null' "$KS_TMP/nocfg.json" >/dev/null
+	fi
+fi
+check_eq "the live mode is the same without the config" "$(n .preempt.dynamic)" "$(j .preempt.dynamic)"
+check_eq "preemptible is the same without the config" "$(n .preempt.preemptible)" "$(j .preempt.preemptible)"
+check_exit "unprivileged info without the config exits 0" 0 \
+	setpriv --reuid=nobody --regid=nogroup --clear-groups env KSLEUTH_NO_KCONFIG=1 "$KS" info
+if [ ! -r /proc/timer_list ] || ! setpriv --reuid=nobody --regid=nogroup --clear-groups cat /proc/timer_list >/dev/null 2>&1; then
+	check_grep "unprivileged: HZ unknown, says why" '^HZ +unknown \(no kernel config; /proc/timer_list: ' "$KS_TMP/out"
+fi
