@@ -329,8 +329,12 @@ static void report(struct doctor *d, uint64_t dur_ns)
 				fprintf(f, "      - %s\n", x->advice[a]);
 		}
 	}
+	char models[96];
+	preempt_models_text(d->kf->preempt_models, models, sizeof(models));
 	fprintf(f, "\nKernel: %s, preemption %s", d->kf->release,
-		d->kf->preempt_model[0] ? d->kf->preempt_model : "unknown");
+		d->kf->preempt_model[0] ? d->kf->preempt_model : models[0] ? models : "unknown");
+	if (d->kf->realtime == KF_YES && strcmp(d->kf->preempt_model, "PREEMPT_RT"))
+		fprintf(f, " (PREEMPT_RT)");
 	if (d->kf->preempt_dynamic_built)
 		fprintf(f, " (dynamic, live mode: %s)", d->kf->preempt_dynamic[0] ? d->kf->preempt_dynamic : "unknown");
 	if (d->kf->hz)

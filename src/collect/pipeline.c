@@ -79,6 +79,7 @@ static void facts_to_engine(const struct kernel_facts *kf, struct eng_kernel *k)
 	k->hz = kf->hz;
 	k->vm = kf->virtual_machine;
 	k->preempt_dynamic = kf->preempt_dynamic_built;
+	k->rt = kf->realtime == KF_YES;
 	if (kf->preempt_dynamic[0])
 		snprintf(k->preempt, sizeof(k->preempt), "%.*s", (int)sizeof(k->preempt) - 1, kf->preempt_dynamic);
 	else if (!strcmp(kf->preempt_model, "PREEMPT_NONE"))
@@ -91,6 +92,8 @@ static void facts_to_engine(const struct kernel_facts *kf, struct eng_kernel *k)
 		snprintf(k->preempt, sizeof(k->preempt), "rt");
 	else if (!strcmp(kf->preempt_model, "PREEMPT_LAZY"))
 		snprintf(k->preempt, sizeof(k->preempt), "lazy");
+	else if (kf->preemptible == KF_NO) /* uname -v without a config: one of the two */
+		snprintf(k->preempt, sizeof(k->preempt), "none/voluntary");
 	if (proc_read_text("/proc/sys/kernel/sched_rt_runtime_us", buf, sizeof(buf)) > 0)
 		k->rt_runtime_us = strtol(buf, NULL, 10);
 	if (proc_read_text("/proc/sys/kernel/sched_rt_period_us", buf, sizeof(buf)) > 0)

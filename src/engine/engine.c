@@ -598,7 +598,7 @@ static bool kernel_before(const struct eng_kernel *k, int major, int minor)
 
 static bool kernel_rt(const struct eng_kernel *k)
 {
-	return !strcmp(k->preempt, "rt");
+	return k->rt || !strcmp(k->preempt, "rt");
 }
 
 static void advice_preempt(const struct eng_kernel *k, bool bh_off, char *out, size_t n)
@@ -614,7 +614,7 @@ static void advice_preempt(const struct eng_kernel *k, bool bh_off, char *out, s
 			"(ksoftirqd/N or the thread that raised them); local_bh_disable() takes a per-CPU lock, "
 			"so a section with bottom halves off holds back softirq processing on its CPU for its "
 			"whole length, whatever the priorities.");
-	} else if (!strcmp(model, "none") || !strcmp(model, "voluntary")) {
+	} else if (!strcmp(model, "none") || !strcmp(model, "voluntary") || !strcmp(model, "none/voluntary")) {
 		appendf(out, n, ": a kernel loop without a reschedule point keeps the CPU until it returns.");
 		if (k->preempt_dynamic)
 			appendf(out, n, " CONFIG_PREEMPT_DYNAMIC is set: booting with preempt=full makes such loops preemptible");
@@ -624,11 +624,14 @@ static void advice_preempt(const struct eng_kernel *k, bool bh_off, char *out, s
 			appendf(out, n, ", but not while they hold bottom halves off: that needs the code fix.");
 		else
 			appendf(out, n, ".");
-	} else {
+	} else if (k->preempt[0]) {
 		appendf(out, n, " (kernel code is preemptible");
 		if (bh_off)
 			appendf(out, n, ", except where bottom halves or interrupts are off, as here");
 		appendf(out, n, ").");
+	} else {
+		appendf(out, n, " (this kernel does not say; 'ksleuth info' shows what could be learned): "
+			"on a kernel without full preemption such a loop keeps the CPU until it returns.");
 	}
 }
 

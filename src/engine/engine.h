@@ -43,8 +43,10 @@ void eng_cfg_default(struct eng_cfg *c);
 struct eng_kernel {
 	char release[64];        /* "6.18.0-1-amd64" */
 	int major, minor;        /* 6, 18; 0, 0 when unknown */
-	char preempt[16];        /* "none", "voluntary", "full", "lazy", "rt", "" */
+	char preempt[16];        /* "none", "voluntary", "none/voluntary" (which one is not
+				  * known), "full", "lazy", "rt", "" */
 	bool preempt_dynamic;    /* CONFIG_PREEMPT_DYNAMIC: preempt= at boot works */
+	bool rt;                 /* PREEMPT_RT, whatever the live mode says (6.12-rt: "lazy") */
 	int hz;
 	long rt_runtime_us, rt_period_us; /* RT throttling; runtime -1 = off; 0/0 unknown */
 	bool vm;                 /* a virtual machine: its vCPUs can go unrun */

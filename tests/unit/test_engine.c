@@ -808,3 +808,34 @@ TEST(engine_irq_gap_without_network_impact)
 	CHECK(r.fnd.irq_gap_not_running);
 	CHECK(strstr(r.fnd.summary, "did not run this kernel") != NULL);
 }
+
+/* A kernel that says nothing of its preemption model is not called
+ * preemptible; "none/voluntary" (uname -v without a config) is treated
+ * as the non-preemptible pair it is. */
+TEST(engine_unknown_preemption_stays_unknown)
+{
+	static const struct eng_kernel unknown = {
+		.release = "6.1.0", .major = 6, .minor = 1, .preempt = "", .hz = 250,
+		.rt_runtime_us = 950000, .rt_period_us = 1000000,
+	};
+	static const struct eng_kernel nv = {
+		.release = "5.10.0", .major = 5, .minor = 10, .preempt = "none/voluntary", .hz = 250,
+		.rt_runtime_us = 950000, .rt_period_us = 1000000,
+	};
+	const struct eng_kernel *ks[] = { &unknown, &nv };
+	for (unsigned i = 0; i < 2; i++) {
+		struct rec r;
+		struct engine *e = mk(ks[i], &r);
+		REQUIRE(e);
+		quiet(e, 0, 10);
+		struct eng_stall s = hog_stall(1, SEC(10) + 100 * NS_PER_MS, 1400 * NS_PER_MS, 0, true, false);
+		engine_add_stall(e, &s);
+		second(e, 10, 80, 900, 850 * NS_PER_MS, 850 * NS_PER_MS, 0);
+		quiet(e, 11, 16);
+		CHECK_EQ(r.inc.mech, ENG_KSOFTIRQD_STARVED);
+		CHECK(!any_advice(r.inc.advice, r.inc.n_advice, "kernel code is preemptible"));
+		CHECK(any_advice(r.inc.advice, r.inc.n_advice,
+				 i == 0 ? "this kernel does not say" : "keeps the CPU until it returns"));
+		engine_free(e);
+	}
+}
