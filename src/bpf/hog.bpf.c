@@ -1,6 +1,6 @@
 /* hog.bpf.c — a CPU hog inside the kernel, run with BPF_PROG_TEST_RUN (not
  * attached anywhere): spins with nested bpf_loop until a bpf_ktime_get_ns()
- * deadline. The program type picks the context (KERNEL-FACTS.md):
+ * deadline. The program type picks the context:
  *   ks_hog_spin (syscall): no preemption, bottom halves enabled;
  *   ks_hog_bh (tc/sched_cls): local_bh_disable() around each repetition;
  *   ks_hog_irq (syscall): interrupts disabled (the bpf_local_irq_save kfunc)

@@ -106,7 +106,7 @@ bool timer_list_sample(const char *text, uint64_t *now_ns, uint64_t *jiffies);
  * is within 10 % of it and the window at least 50 ms; else 0. */
 int hz_from_jiffies(uint64_t jiffies, uint64_t window_ns);
 
-/* Softirq deferral semantics of a kernel version (see KERNEL-FACTS.md). */
+/* Softirq deferral semantics of a kernel version (docs/kernel-facts.md). */
 enum softirq_semantics {
 	SOFTIRQ_INLINE_ALWAYS,   /* < 4.9, and >= 6.5: every irq exit serves pending softirqs */
 	SOFTIRQ_DEFER_KSOFTIRQD, /* 4.9 .. 6.4: once ksoftirqd is woken, softirqs wait for it */

@@ -272,7 +272,7 @@ int netbed_load_start(struct netbed *nb, const struct netbed_load_opts *lo)
 				  "-p", port_t, "-P", flows, "-b", trate, "-t", secs, NULL }, &cpus, o.verbose) < 0)
 		goto fail;
 	/* UDP filler: a large send buffer (-w) keeps the sender writing while
-	 * the receive CPU stalls, so its backlog overflows (KERNEL-FACTS.md). */
+	 * the receive CPU stalls, so its backlog overflows (docs/kernel-facts.md). */
 	if (!o.no_udp &&
 	    start(nb, (char *[]){ "ip", "netns", "exec", nb->ns_tx, "iperf3", "-c", NETBED_ADDR_RX,
 				  "-p", port_u, "-u", "-b", rate, "-w", "4M", "-t", secs, NULL },

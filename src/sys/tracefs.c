@@ -1,5 +1,5 @@
 /* tracefs.c — tracepoint list and ids from tracefs. Mounts tracefs at
- * /sys/kernel/tracing only when no tracefs is reachable (KERNEL-FACTS). */
+ * /sys/kernel/tracing only when no tracefs is reachable. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -40,7 +40,7 @@ fi
 check_eq "online CPUs match nproc" "$(j .cpus.online)" "$(nproc)"
 check_eq "BTF present" "$(j .btf)" "$([ -r /sys/kernel/btf/vmlinux ] && echo true || echo false)"
 
-# What this machine must say (KERNEL-FACTS.md): PREEMPT_NONE, dynamic none,
+# What the development host must say (docs/kernel-facts.md): PREEMPT_NONE, dynamic none,
 # tracepoints work, fentry refused, no kprobes.
 if [ "$(j .preempt.model)" = PREEMPT_NONE ] && [ "$boot" = none ]; then
 	check_grep "text says PREEMPT_NONE (dynamic: none)" 'PREEMPT_NONE \(dynamic: none\)' "$KS_TMP/info.txt"

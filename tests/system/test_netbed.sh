@@ -2,7 +2,7 @@
 # test_netbed.sh — the network test bed: up -> load -> traffic in the
 # namespace's /proc/net/dev and on the receive CPU's softnet `processed` ->
 # down -> nothing left; a killed run's leftovers removed by `cleanup`. Then
-# the recipe of KERNEL-FACTS.md under load: a kernel-bh hog (500 ms every
+# the recipe of docs/kernel-facts.md under load: a kernel-bh hog (500 ms every
 # 2 s) on the receive CPU makes TCP retransmit and the backlog drop; the
 # kernel-fixed hog, same length in 1 ms slices, does not.
 . "$(dirname "$0")/lib.sh"

@@ -54,7 +54,7 @@ echo "  baseline $base in 4s; stall window $got (bpftrace $bt) in ${secs}s"
 check_within "tracepoint total agrees with bpftrace" "$got" "$bt" 5
 # What a person watching `retrans -i 1` sees: the seconds with a stall
 # (the busiest one) >= 10x the baseline's per-second rate (baseline floored
-# at 1/s, the noise KERNEL-FACTS measured on a quiet box), and the whole
+# at 1/s, the noise measured on a quiet box: docs/kernel-facts.md), and the whole
 # window's average rate well above the baseline's too.
 rate_base_x10=$(( base * 10 / 4 )); [ "$rate_base_x10" -lt 10 ] && rate_base_x10=10
 peak=$(jq -s '[.[] | select(.type=="retrans_interval") | .tracepoint] | max // 0' "$KS_TMP/rt.json")
