@@ -1,7 +1,10 @@
 /* demo.c — `ksleuth demo`: the incident, reproduced and explained. Builds
  * the network test bed, runs the doctor while a kernel hog holds the
- * receive CPU with bottom halves off (broken) and then does the same work
- * in 1 ms slices (fixed), and prints retransmits per second side by side.
+ * receive CPU (broken) and then does the same work in 1 ms slices (fixed),
+ * and prints retransmits per second side by side. The broken hog is the
+ * one that stalls packet processing on this kernel: before 6.5 (not RT) a
+ * loop with no reschedule point that starves ksoftirqd, the seed
+ * incident; since 6.5 and on PREEMPT_RT one with bottom halves off.
  * Cleans up (hog, load, namespaces) always, also on Ctrl-C/SIGTERM. */
 #include <errno.h>
 #include <fcntl.h>
@@ -19,6 +22,7 @@
 #include "sys/loop.h"
 #include "sys/netbed.h"
 #include "sys/spawn.h"
+#include "sys/sysinfo.h"
 
 #define HOG_DELAY_NS  (3 * NS_PER_SEC)   /* baseline seconds before the hog */
 #define HOG_TAIL_NS   (3 * NS_PER_SEC)   /* quiet seconds after it */
@@ -29,6 +33,7 @@
 struct run {
 	const char *name;        /* "broken" / "fixed" */
 	const char *hog_mode;    /* ksleuth hog --mode */
+	const char *what;        /* the hog's run, for people */
 	struct netbed *nb;
 	uint64_t duration_ns;
 	bool json;
@@ -106,10 +111,8 @@ static int demo_run(struct run *r)
 	}
 	unlink(r->hog_path);
 	if (!r->json)
-		printf("\n=== %s run: kernel hog '%s' on CPU %d (%s of work every 2s%s), %" PRIu64 " s of TCP+UDP load\n",
-		       r->name, r->hog_mode, r->nb->rx_cpu, HOG_RUN,
-		       strcmp(r->name, "fixed") ? ", bottom halves off throughout" :
-		       " in 1ms slices, bottom halves on and a reschedule between them",
+		printf("\n=== %s run: kernel hog '%s' on CPU %d (%s of work every 2s, %s), %" PRIu64 " s of TCP+UDP load\n",
+		       r->name, r->hog_mode, r->nb->rx_cpu, HOG_RUN, r->what,
 		       (uint64_t)(r->duration_ns / NS_PER_SEC));
 	fflush(stdout);
 	/* the load first: its slow-start ramp (a burst of retransmits in the
@@ -177,7 +180,10 @@ static void usage(FILE *f)
 "Creates two network namespaces joined by a veth pair (10.201.0.0/30, inside\n"
 "them only), steers receive processing to one CPU, runs 32 TCP flows plus UDP\n"
 "filler with iperf3, and while the doctor watches runs a kernel hog on that\n"
-"CPU: broken = 500 ms with bottom halves disabled every 2 s; fixed = the same\n"
+"CPU: broken = 500 ms every 2 s with bottom halves disabled (Linux 6.5 and later,\n"
+"and PREEMPT_RT), or, where softirqs wait for a woken ksoftirqd (before 6.5),\n"
+"the seed incident's own loop: no reschedule point, bottom halves on, with\n"
+"offloads off so that receive work overflows into ksoftirqd; fixed = the same\n"
 "work in 1 ms slices with bottom halves re-enabled and a reschedule offered\n"
 "between them. Then prints retransmits per second of both runs side by side.\n"
 "Everything it creates is removed at the end, also on Ctrl-C.\n"
@@ -263,18 +269,40 @@ int cmd_demo(int argc, char **argv)
 	sigaddset(&mask, SIGTERM);
 	sigprocmask(SIG_BLOCK, &mask, &old);
 
+	/* Before 6.5, not RT: softirqs wait for a woken ksoftirqd, so the seed
+	 * incident's own loop stalls packet processing, given enough packets
+	 * for receive work to overflow into ksoftirqd (offloads off). */
+	struct kernel_facts kf;
+	kernel_facts_read(&kf);
+	bool seed_mechanism = kf.softirq == SOFTIRQ_DEFER_KSOFTIRQD && kf.realtime != KF_YES;
+
 	netbed_cleanup(false); /* beds a killed demo left behind */
 	struct netbed nb;
 	if (netbed_up(&nb, getpid(), (int)ncpu - 1) < 0) {
 		sigprocmask(SIG_SETMASK, &old, NULL);
 		return EXIT_RUNTIME;
 	}
+	if (seed_mechanism && netbed_offloads_off(&nb) < 0) {
+		netbed_down(&nb);
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		return EXIT_RUNTIME;
+	}
 	if (!json)
-		printf("Test bed %s: namespaces %s -> %s, receive processing on CPU %d.\n",
-		       nb.id, nb.ns_tx, nb.ns_rx, nb.rx_cpu);
+		printf("Test bed %s: namespaces %s -> %s, receive processing on CPU %d%s.\n",
+		       nb.id, nb.ns_tx, nb.ns_rx, nb.rx_cpu, seed_mechanism ? ", offloads off" : "");
+	if (!json && seed_mechanism)
+		printf("Linux %s leaves softirqs to a woken ksoftirqd: the broken run is the seed incident's "
+		       "own loop, a kernel task with no reschedule point.\n", kf.release);
 
-	struct run rb = { .name = "broken", .hog_mode = "kernel-bh", .nb = &nb, .duration_ns = dur, .json = json };
-	struct run rf = { .name = "fixed", .hog_mode = "kernel-fixed", .nb = &nb, .duration_ns = dur, .json = json };
+	struct run rb = { .name = "broken", .hog_mode = "kernel-bh", .what = "bottom halves off throughout",
+			  .nb = &nb, .duration_ns = dur, .json = json };
+	struct run rf = { .name = "fixed", .hog_mode = "kernel-fixed",
+			  .what = "in 1ms slices, bottom halves on and a reschedule between them",
+			  .nb = &nb, .duration_ns = dur, .json = json };
+	if (seed_mechanism) {
+		rb.hog_mode = "kernel";
+		rb.what = "no reschedule point, bottom halves on";
+	}
 	sigset_t pend;
 	bool stopped = false;
 

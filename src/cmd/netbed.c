@@ -22,7 +22,7 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-"usage: ksleuth netbed up [-c CPU] [--owner PID] [--json]\n"
+"usage: ksleuth netbed up [-c CPU] [--owner PID] [--no-offloads] [--json]\n"
 "       ksleuth netbed load ID [-c CPU] [-d DUR] [-P FLOWS] [--tcp-rate RATE] [--udp RATE]\n"
 "                               [--no-tcp] [--no-udp] [--json] [-v]\n"
 "       ksleuth netbed down ID\n"
@@ -31,7 +31,8 @@ static void usage(FILE *f)
 "(" NETBED_ADDR_TX " -> " NETBED_ADDR_RX ", /30, only inside them), receive processing of\n"
 NETBED_VETH_RX " steered to CPU -c by RPS (default 1, or 0 on one CPU).\n"
 "  up       create it; prints its ID (" NETBED_PREFIX "OWNER-N). --owner: the pid whose end makes\n"
-"           it a leftover for 'cleanup' (default: the calling process, e.g. the shell)\n"
+"           it a leftover for 'cleanup' (default: the calling process, e.g. the shell);\n"
+"           --no-offloads: TSO, GSO and GRO off on both ends (one packet per MTU)\n"
 "  load     run iperf3 between them for -d DUR (default 10s, at most 300s): -P TCP\n"
 "           flows (default 32) of --tcp-rate bit/s each (default 20M), plus UDP\n"
 "           filler at --udp RATE bit/s (default 200M)\n"
@@ -70,13 +71,13 @@ struct args {
 	long owner;
 	uint64_t dur_ns;
 	struct netbed_load_opts lo;
-	bool json, all;
+	bool json, all, no_offloads;
 	const char *id;
 };
 
 static int parse_args(int argc, char **argv, struct args *a)
 {
-	enum { O_OWNER = 256, O_UDP, O_TCP_RATE, O_NO_TCP, O_NO_UDP, O_JSON, O_ALL };
+	enum { O_OWNER = 256, O_UDP, O_TCP_RATE, O_NO_TCP, O_NO_UDP, O_JSON, O_ALL, O_NO_OFFLOADS };
 	static const struct option lopts[] = {
 		{ "cpu", required_argument, NULL, 'c' },
 		{ "owner", required_argument, NULL, O_OWNER },
@@ -88,6 +89,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 		{ "no-udp", no_argument, NULL, O_NO_UDP },
 		{ "json", no_argument, NULL, O_JSON },
 		{ "all", no_argument, NULL, O_ALL },
+		{ "no-offloads", no_argument, NULL, O_NO_OFFLOADS },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -143,6 +145,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 		case O_NO_UDP: a->lo.no_udp = true; break;
 		case O_JSON: a->json = true; break;
 		case O_ALL: a->all = true; break;
+		case O_NO_OFFLOADS: a->no_offloads = true; break;
 		case 'v': a->lo.verbose = true; break;
 		case 'h':
 			usage(stdout);
@@ -180,6 +183,10 @@ static int do_up(struct args *a)
 	block_signals(&mask, &old);
 	if (netbed_up(&nb, (pid_t)(a->owner ? a->owner : getppid()), a->cpu) < 0)
 		return EXIT_RUNTIME;
+	if (a->no_offloads && netbed_offloads_off(&nb) < 0) {
+		netbed_down(&nb);
+		return EXIT_RUNTIME;
+	}
 	sigpending(&pend);
 	if (sigismember(&pend, SIGINT) || sigismember(&pend, SIGTERM)) {
 		netbed_down(&nb);

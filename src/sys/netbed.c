@@ -14,6 +14,11 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <linux/ethtool.h>
+#include <linux/sockios.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 
 #include "lib/parse.h"
@@ -422,6 +427,65 @@ int netbed_cleanup(bool all)
 	}
 	closedir(d);
 	return rc < 0 && !removed ? -1 : removed;
+}
+
+/* A socket of namespace ns (the calling thread enters it for the
+ * socket() call only): ioctls on it act in that namespace. -errno. */
+static int netns_socket(const char *ns)
+{
+	char path[128];
+	int self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC), fd = -EINVAL;
+
+	snprintf(path, sizeof(path), NETNS_DIR "/%s", ns);
+	int target = open(path, O_RDONLY | O_CLOEXEC);
+	if (self < 0 || target < 0) {
+		fd = -errno;
+	} else if (setns(target, CLONE_NEWNET) < 0) {
+		fd = -errno;
+	} else {
+		fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		if (fd < 0)
+			fd = -errno;
+		if (setns(self, CLONE_NEWNET) < 0 && fd >= 0) {
+			close(fd); /* cannot happen for root; never stay in the bed */
+			fd = -errno;
+		}
+	}
+	if (self >= 0)
+		close(self);
+	if (target >= 0)
+		close(target);
+	return fd;
+}
+
+int netbed_offloads_off(const struct netbed *nb)
+{
+	/* the legacy ethtool commands: no feature-name table needed */
+	static const __u32 cmds[] = { ETHTOOL_STSO, ETHTOOL_SGSO, ETHTOOL_SGRO };
+	const char *ends[][2] = { { nb->ns_tx, NETBED_VETH_TX }, { nb->ns_rx, NETBED_VETH_RX } };
+
+	for (unsigned i = 0; i < 2; i++) {
+		int fd = netns_socket(ends[i][0]);
+		if (fd < 0) {
+			err("cannot enter namespace %s: %s", ends[i][0], strerror(-fd));
+			return -1;
+		}
+		for (unsigned c = 0; c < sizeof(cmds) / sizeof(cmds[0]); c++) {
+			struct ethtool_value v = { .cmd = cmds[c], .data = 0 };
+			struct ifreq ifr;
+			memset(&ifr, 0, sizeof(ifr));
+			snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ends[i][1]);
+			ifr.ifr_data = (void *)&v;
+			if (ioctl(fd, SIOCETHTOOL, &ifr) < 0) {
+				err("cannot turn offloads off on %s in %s: %s", ends[i][1], ends[i][0],
+				    strerror(errno));
+				close(fd);
+				return -1;
+			}
+		}
+		close(fd);
+	}
+	return 0;
 }
 
 int netbed_rx_counters(const struct netbed *nb, uint64_t *packets, uint64_t *bytes)

@@ -296,10 +296,46 @@ def check_net_scenario(name):
             check("local_bh_enable" in advice, f"{name}: advice re-enables bottom halves")
     segs = inc.get("retrans_segs", 0)
     if inc.get("retransmits", 0) >= 50:
-        # the tracepoint and the namespace's TcpRetransSegs count the same
-        # retransmits; tries that failed locally make the tracepoint higher
-        check(segs > 0 and 0.5 <= inc["retransmits"] / segs <= 2.0,
+        # the tracepoint counts retransmitted skbs (failed local tries too),
+        # TcpRetransSegs the namespace's segments: TCP builds GSO skbs even
+        # with offloads off (6.1: 2,666 skbs, 5,434 segments; 5.10 fifo: 121,
+        # 210), so they agree only within a few times, never one zero
+        check(segs > 0 and 0.25 <= inc["retransmits"] / segs <= 4.0,
               f"{name}: retransmits {inc['retransmits']} against TcpRetransSegs {segs}")
+
+
+def check_demo():
+    """`ksleuth demo --json`: per run the doctor's records, then the
+    hog's. The broken run's verdict must name the broken hog, and the
+    fixed run must retransmit far less."""
+    lines = ran("demo", 3)
+    if lines is None:
+        return
+    runs, cur, in_hog = [], None, False
+    for r in jsonl(lines):
+        is_hog = r.get("type", "").startswith("hog_")
+        if cur is None or (in_hog and not is_hog):
+            cur = {"doctor": [], "hog": []}
+            runs.append(cur)
+        cur["hog" if is_hog else "doctor"].append(r)
+        in_hog = is_hog
+    if not check(len(runs) == 2, "demo: a broken and a fixed run", f"{len(runs)} runs"):
+        return
+    broken, fixed = runs
+    bhog = [r for r in broken["hog"] if r["type"] == "hog_start"]
+    mode = bhog[0].get("mode") if bhog else None
+    want_mode = "kernel" if (major, minor) < (6, 5) and not rt else "kernel-bh"
+    check(mode == want_mode, f"demo: the broken hog is '{want_mode}' on {major}.{minor}", f"got {mode}")
+    incs = [r for r in broken["doctor"] if r.get("type") == "incident"]
+    want_mech = "ksoftirqd_starved" if want_mode == "kernel" else "softirq_blocked"
+    hit = [i for i in incs if bhog and (i.get("culprit") or {}).get("pid") == bhog[0]["pid"]]
+    check(any(i.get("mechanism") == want_mech for i in hit),
+          f"demo: the broken run's verdict is {want_mech}, naming the hog",
+          f"{[(i.get('mechanism'), (i.get('culprit') or {}).get('pid')) for i in incs]}")
+    total = lambda run: sum(r.get("retransmits", 0) for r in run["doctor"] if r.get("type") == "summary")
+    b, f = total(broken), total(fixed)
+    out("INFO", f"demo: retransmits broken {b}, fixed {f}")
+    check(b >= 100 and f * 5 <= b, f"demo: the fix cuts retransmits ({b} broken, {f} fixed)")
 
 
 info = check_info()
@@ -318,6 +354,8 @@ else:
               " | ".join(lines)[-200:])
 check_doctor_idle()
 check_agent()
+if "demo" in secs or "demo" in cmdline:
+    check_demo()
 for scen in ("starve", "bh", "fifo"):
     if f"{scen}_doctor" in secs or f"ks.scenario={scen}" in cmdline:
         check_net_scenario(scen)

@@ -58,13 +58,11 @@ echo "@@end agent rc=$arc"
 # senders' namespace. starve: a kernel loop with bottom halves enabled
 # (the seed incident: before 6.5 receive work that overflows into a
 # woken ksoftirqd waits for the loop); bh: the loop with bottom halves
-# disabled; fifo: a user-space SCHED_FIFO loop (kernels without bpf_loop).
+# disabled; fifo: a user-space SCHED_FIFO loop (kernels without bpf_loop);
+# demo: `ksleuth demo`, which picks the hog this kernel's semantics call for.
 net_scenario() {
 	local scen=$1 mode=$2 bed lpid dpid drc
-	bed=$($KS netbed up -c 1 | awk '{print $1}')
-	for end in tx rx; do
-		/usr/sbin/ip netns exec "$bed-$end" ethtool -K "ksl-$end" tso off gso off gro off
-	done
+	bed=$($KS netbed up -c 1 --no-offloads | awk '{print $1}')
 	$KS netbed load "$bed" -c 1 -d 24s -P 16 --no-udp > /tmp/load.out 2>&1 &
 	lpid=$!
 	$KS doctor -d 26 --json --netns "$bed-tx" > /tmp/doctor.out 2>&1 &
@@ -82,6 +80,7 @@ for s in $scenarios; do
 	starve) net_scenario starve kernel ;;
 	bh) net_scenario bh kernel-bh ;;
 	fifo) net_scenario fifo fifo ;;
+	demo) step demo 240 $KS demo --duration 20s --json ;;
 	esac
 done
 echo "@@done"

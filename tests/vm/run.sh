@@ -32,6 +32,7 @@ append_for() {
 	case $1 in
 	*-rt) echo "loglevel=4 ks.scenario=bh" ;;
 	5.*)  echo "loglevel=4 ks.scenario=fifo" ;; # no bpf_loop: no kernel hog
+	6.1)  echo "preempt=none loglevel=4 ks.scenario=starve,demo" ;;
 	*)    echo "preempt=none loglevel=4 ks.scenario=starve" ;;
 	esac
 }
