@@ -29,8 +29,12 @@ int ks_count(void *ctx)
 	if (filter_tgid && (bpf_get_current_pid_tgid() >> 32) != filter_tgid)
 		return 0;
 	if (filter_cpus) {
-		__u32 cpu = bpf_get_smp_processor_id();
-		if (cpu >= COUNT_CPU_WORDS * 64 || !((cpu_mask[cpu / 64] >> (cpu % 64)) & 1))
+		/* 64-bit, bound checked on the indexing value itself: with a
+		 * __u32 clang checks a zero-extended copy and indexes with
+		 * the original, which 6.1's verifier refuses (hist_slot.h). */
+		__u64 cpu = bpf_get_smp_processor_id();
+		__u64 word = cpu / 64;
+		if (word >= COUNT_CPU_WORDS || !((cpu_mask[word] >> (cpu % 64)) & 1))
 			return 0;
 	}
 	idx = (__u32)bpf_get_attach_cookie(ctx);
