@@ -4,8 +4,10 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
 #include "collect/count.h"
@@ -14,11 +16,90 @@
 
 struct count_collector {
 	struct count_bpf *skel;
-	struct bpf_link **links;
+	struct bpf_link **links;     /* per event: tracepoint, kprobe or fentry link */
+	struct bpf_link *multi;      /* the kprobe_multi link of every k: event */
+	struct count_bpf *fentry[COUNT_MAX_FENTRY]; /* one instance per f: event */
+	unsigned nfentry;
 	unsigned nevents;
+	uint32_t tgid;
+	bool cpus_set;
+	struct cpuset cpus;
 	int ncpus;
 	int map_fd;
 };
+
+/* r0 = 0; exit */
+static const struct bpf_insn ret0[] = {
+	{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
+	{ .code = BPF_JMP | BPF_EXIT },
+};
+
+int count_kprobe_multi_probe(void)
+{
+	LIBBPF_OPTS(bpf_prog_load_opts, po, .expected_attach_type = BPF_TRACE_KPROBE_MULTI);
+	LIBBPF_OPTS(bpf_link_create_opts, lo);
+	const char *sym = "vfs_read";
+	int prog, link, e = 0;
+
+	prog = bpf_prog_load(BPF_PROG_TYPE_KPROBE, "ks_probe_kmulti", "GPL", ret0,
+			     sizeof(ret0) / sizeof(ret0[0]), &po);
+	if (prog < 0)
+		return -errno;
+	lo.kprobe_multi.syms = &sym;
+	lo.kprobe_multi.cnt = 1;
+	link = bpf_link_create(prog, 0, BPF_TRACE_KPROBE_MULTI, &lo);
+	if (link < 0)
+		e = -errno;
+	else
+		close(link);
+	close(prog);
+	return e;
+}
+
+static int cmp_strp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+int count_btf_funcs_mark(const char *const *names, size_t n, bool *has_btf)
+{
+	struct btf *btf = btf__load_vmlinux_btf();
+	const char **fn;
+	size_t nf = 0;
+	__u32 cnt;
+
+	if (!btf)
+		return errno ? -errno : -ENOENT;
+	cnt = btf__type_cnt(btf);
+	fn = malloc(cnt * sizeof(*fn));
+	if (!fn) {
+		btf__free(btf);
+		return -ENOMEM;
+	}
+	for (__u32 id = 1; id < cnt; id++) {
+		const struct btf_type *t = btf__type_by_id(btf, id);
+		if (btf_is_func(t))
+			fn[nf++] = btf__name_by_offset(btf, t->name_off);
+	}
+	/* one sort, then a binary search per name: names can be 60000 */
+	qsort(fn, nf, sizeof(*fn), cmp_strp);
+	for (size_t k = 0; k < n; k++)
+		has_btf[k] = bsearch(&names[k], fn, nf, sizeof(*fn), cmp_strp) != NULL;
+	free(fn);
+	btf__free(btf);
+	return 0;
+}
+
+/* The filters every instance shares (the main object and each fentry one). */
+static void set_filters(struct count_bpf *s, const struct count_collector *c)
+{
+	s->rodata->filter_tgid = c->tgid;
+	if (c->cpus_set) {
+		s->rodata->filter_cpus = 1;
+		for (int w = 0; w < COUNT_CPU_WORDS; w++)
+			s->rodata->cpu_mask[w] = c->cpus.bits[w];
+	}
+}
 
 int count_collector_open(struct count_collector **out, const struct count_params *p)
 {
@@ -32,6 +113,11 @@ int count_collector_open(struct count_collector **out, const struct count_params
 	if (!c)
 		return -ENOMEM;
 	c->nevents = p->nevents;
+	c->tgid = p->tgid;
+	if (p->cpus) {
+		c->cpus_set = true;
+		c->cpus = *p->cpus;
+	}
 	c->links = calloc(p->nevents, sizeof(*c->links));
 	c->ncpus = libbpf_num_possible_cpus();
 	if (!c->links || c->ncpus <= 0) {
@@ -44,15 +130,14 @@ int count_collector_open(struct count_collector **out, const struct count_params
 		err("cannot open the count BPF object: %s", strerror(-e));
 		goto fail;
 	}
-	c->skel->rodata->filter_tgid = p->tgid;
-	if (p->cpus) {
-		c->skel->rodata->filter_cpus = 1;
-		for (int w = 0; w < COUNT_CPU_WORDS; w++)
-			c->skel->rodata->cpu_mask[w] = p->cpus->bits[w];
-	}
+	set_filters(c->skel, c);
 	bpf_map__set_max_entries(c->skel->maps.counts, p->nevents);
-	/* Attached by hand, one link per tracepoint. */
-	bpf_program__set_autoattach(c->skel->progs.ks_count, false);
+	/* Only what this run attaches: kprobe.multi does not load before
+	 * 5.18; fentry programs load per function (attach_fentry). */
+	bpf_program__set_autoload(c->skel->progs.ks_count, p->tracepoints);
+	bpf_program__set_autoload(c->skel->progs.ks_count_kmulti, p->kprobe_multi);
+	bpf_program__set_autoload(c->skel->progs.ks_count_kprobe, p->kprobe_single);
+	bpf_program__set_autoload(c->skel->progs.ks_count_fentry, false);
 	e = count_bpf__load(c->skel);
 	if (e) {
 		err("the kernel refused the count BPF program (%s); 'ksleuth -v count ...' shows the "
@@ -82,6 +167,90 @@ int count_collector_attach(struct count_collector *c, unsigned idx, const char *
 	return 0;
 }
 
+/* One link for every function, the cookies in the same order. */
+static int attach_multi(struct count_collector *c, const unsigned *idx, const char *const *funcs,
+			unsigned n)
+{
+	LIBBPF_OPTS(bpf_kprobe_multi_opts, o, .syms = (const char **)funcs, .cnt = n);
+	__u64 *cookies = calloc(n, sizeof(*cookies));
+	int e = 0;
+
+	if (!cookies)
+		return -ENOMEM;
+	for (unsigned k = 0; k < n; k++)
+		cookies[k] = idx[k];
+	o.cookies = cookies;
+	c->multi = bpf_program__attach_kprobe_multi_opts(c->skel->progs.ks_count_kmulti, NULL, &o);
+	if (!c->multi)
+		e = errno ? -errno : -EINVAL;
+	free(cookies);
+	return e;
+}
+
+int count_collector_attach_kprobes(struct count_collector *c, const unsigned *idx,
+				   const char *const *funcs, unsigned n, int *errs, int *multi_err)
+{
+	unsigned refused = 0;
+
+	*multi_err = 0;
+	for (unsigned k = 0; k < n; k++)
+		if (idx[k] >= c->nevents || c->links[idx[k]])
+			return -EINVAL;
+	if (c->multi)
+		return -EINVAL;
+	if (bpf_program__fd(c->skel->progs.ks_count_kmulti) >= 0) {
+		*multi_err = attach_multi(c, idx, funcs, n);
+		if (!*multi_err)
+			return 0;
+		dbg("count: the kprobe_multi link was refused (%s); one kprobe per function",
+		    strerror(-*multi_err));
+	}
+	if (bpf_program__fd(c->skel->progs.ks_count_kprobe) < 0)
+		return *multi_err ? *multi_err : -EOPNOTSUPP;
+	for (unsigned k = 0; k < n; k++) {
+		LIBBPF_OPTS(bpf_kprobe_opts, o, .bpf_cookie = idx[k]);
+		struct bpf_link *l = bpf_program__attach_kprobe_opts(c->skel->progs.ks_count_kprobe,
+								     funcs[k], &o);
+		errs[k] = l ? 0 : errno ? -errno : -EINVAL;
+		c->links[idx[k]] = l;
+		refused += !l;
+	}
+	return (int)refused;
+}
+
+int count_collector_attach_fentry(struct count_collector *c, unsigned idx, const char *func)
+{
+	struct count_bpf *s;
+	struct bpf_link *l = NULL;
+	int e;
+
+	if (idx >= c->nevents || c->links[idx] || c->nfentry >= COUNT_MAX_FENTRY)
+		return -EINVAL;
+	s = count_bpf__open();
+	if (!s)
+		return errno ? -errno : -EINVAL;
+	set_filters(s, c);
+	s->rodata->fentry_idx = idx;
+	bpf_program__set_autoload(s->progs.ks_count, false);
+	bpf_program__set_autoload(s->progs.ks_count_kmulti, false);
+	bpf_program__set_autoload(s->progs.ks_count_kprobe, false);
+	/* the instance counts into the main object's array */
+	e = bpf_map__reuse_fd(s->maps.counts, c->map_fd);
+	if (!e)
+		e = bpf_program__set_attach_target(s->progs.ks_count_fentry, 0, func);
+	if (!e)
+		e = count_bpf__load(s);
+	if (!e && !(l = bpf_program__attach_trace(s->progs.ks_count_fentry)))
+		e = errno ? -errno : -EINVAL;
+	if (e) {
+		count_bpf__destroy(s);
+		return e;
+	}
+	c->fentry[c->nfentry++] = s;
+	c->links[idx] = l;
+	return 0;
+}
+
 int count_collector_ncpus(const struct count_collector *c)
 {
 	return c->ncpus;
@@ -97,8 +266,9 @@ int count_collector_read(struct count_collector *c, unsigned idx, uint64_t *per_
 
 /* Closing a tracepoint perf event waits for an RCU grace period in the
  * kernel (tracepoint_synchronize_unregister, ~45 ms here), one close at a
- * time: 700 syscall tracepoints took 33 s. Closes from several threads
- * share grace periods, so detach in parallel. */
+ * time: 700 syscall tracepoints took 33 s; unregistering a kprobe waits
+ * too. Closes from several threads share grace periods, so detach in
+ * parallel. */
 #define DETACH_THREADS 32
 
 struct detach_job {
@@ -148,6 +318,9 @@ void count_collector_free(struct count_collector *c)
 	if (c->links)
 		detach_all(c);
 	free(c->links);
+	bpf_link__destroy(c->multi);
+	for (unsigned i = 0; i < c->nfentry; i++)
+		count_bpf__destroy(c->fentry[i]);
 	count_bpf__destroy(c->skel);
 	free(c);
 }

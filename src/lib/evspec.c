@@ -73,6 +73,43 @@ int ev_spec_parse(const char *arg, struct ev_spec *out, const char **why)
 	return 0;
 }
 
+const char *ev_kind_prefix(enum ev_kind kind)
+{
+	return kind == EV_KPROBE ? "k:" : kind == EV_FENTRY ? "f:" : "";
+}
+
+char *ev_func_line(char *line)
+{
+	char *s = strtrim(line), *end;
+
+	if (!*s || *s == '#')
+		return NULL;
+	/* "name", "name [module]"; a name has no blank */
+	end = s + strcspn(s, " \t");
+	*end = '\0';
+	return s;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+size_t ev_names_unique(char **v, size_t n)
+{
+	size_t out = 0;
+
+	if (n > 1)
+		qsort(v, n, sizeof(*v), cmp_str);
+	for (size_t i = 0; i < n; i++) {
+		if (out && !strcmp(v[out - 1], v[i]))
+			free(v[i]);
+		else
+			v[out++] = v[i];
+	}
+	return out;
+}
+
 struct cand {
 	size_t idx;
 	int score;

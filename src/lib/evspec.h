@@ -1,7 +1,8 @@
 /* evspec.h — `ksleuth count` event specifications: parsing "t:tcp:*",
  * "tracepoint:sched:sched_switch", "sched:sched_wak*", "f:vfs_read",
- * "k:tcp_*"; glob matching against the kernel's event list; "did you
- * mean" suggestions; and the funccount-style interval table.
+ * "k:tcp_*"; the kernel's traceable function list (lines of
+ * available_filter_functions, given as strings); "did you mean"
+ * suggestions; and the funccount-style interval table.
  * Pure: the event list is passed in, output goes to a FILE given. */
 #ifndef LIB_EVSPEC_H
 #define LIB_EVSPEC_H
@@ -27,6 +28,21 @@ struct ev_spec {
 
 /* Returns 0, or -EINVAL with *why set to a phrase for the error message. */
 int ev_spec_parse(const char *arg, struct ev_spec *out, const char **why);
+
+/* The prefix of a counted function's row name ("k:" or "f:"; "" for a
+ * tracepoint, whose row is its "category:name"): k:vfs_read and
+ * f:vfs_read are two events. */
+const char *ev_kind_prefix(enum ev_kind kind);
+
+/* The function name of one available_filter_functions line ("vfs_read",
+ * "nf_hook_slow [nf_tables]", "name.isra.0"), cut in place; NULL for a
+ * line that names none (empty, a comment). */
+char *ev_func_line(char *line);
+
+/* Sorts v[0..n) and frees repeated strings (a name the file lists twice:
+ * static functions of one name in several files, modules). Returns the
+ * new length. */
+size_t ev_names_unique(char **v, size_t n);
 
 /* Up to max events of list[0..n) close to pattern, best first (by edit
  * distance on "category:name" and on the name alone). Returns how many. */

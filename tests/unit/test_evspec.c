@@ -45,6 +45,47 @@ TEST(evspec_bad)
 	CHECK_EQ(ev_spec_parse(long_name, &s, &why), -EINVAL);
 }
 
+TEST(evspec_functions)
+{
+	struct ev_spec s;
+	const char *why;
+	CHECK_EQ(ev_spec_parse("k:vfs_read.isra.0", &s, &why), 0);
+	CHECK_EQ(s.kind, EV_KPROBE); CHECK_STR(s.pattern, "vfs_read.isra.0");
+	CHECK_EQ(ev_spec_parse("fentry:tcp_v4_*", &s, &why), 0);
+	CHECK_EQ(s.kind, EV_FENTRY); CHECK_STR(s.pattern, "tcp_v4_*");
+	CHECK_EQ(ev_spec_parse("kprobe:__set_task_comm", &s, &why), 0);
+	CHECK_EQ(s.kind, EV_KPROBE); CHECK_STR(s.pattern, "__set_task_comm");
+	/* row names: k:/f: kept, so one function counted both ways is two rows */
+	CHECK_STR(ev_kind_prefix(EV_KPROBE), "k:");
+	CHECK_STR(ev_kind_prefix(EV_FENTRY), "f:");
+	CHECK_STR(ev_kind_prefix(EV_TRACEPOINT), "");
+}
+
+TEST(evspec_func_lines)
+{
+	char a[] = "vfs_read\n", b[] = "nf_hook_slow [nf_tables]\n", c[] = "  \n";
+	char d[] = "#### all functions enabled ####\n", e[] = "do_one.constprop.0\t[mod]";
+	CHECK_STR(ev_func_line(a), "vfs_read");
+	CHECK_STR(ev_func_line(b), "nf_hook_slow");
+	CHECK(ev_func_line(c) == NULL);
+	CHECK(ev_func_line(d) == NULL);
+	CHECK_STR(ev_func_line(e), "do_one.constprop.0");
+}
+
+TEST(evspec_names_unique)
+{
+	const char *in[] = { "vfs_read", "b", "vfs_read", "a", "b", "b" };
+	char *v[6];
+	for (int i = 0; i < 6; i++)
+		v[i] = strdup(in[i]);
+	size_t n = ev_names_unique(v, 6);
+	REQUIRE(n == 3);
+	CHECK_STR(v[0], "a"); CHECK_STR(v[1], "b"); CHECK_STR(v[2], "vfs_read");
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	CHECK_EQ(ev_names_unique(v, 0), 0);
+}
+
 static const char *const events[] = {
 	"sched:sched_switch", "sched:sched_wakeup", "sched:sched_wakeup_new",
 	"sched:sched_waking", "tcp:tcp_retransmit_skb", "tcp:tcp_retransmit_synack",
