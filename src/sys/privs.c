@@ -2,8 +2,10 @@
  * user reads one clear sentence instead of libbpf's EPERM noise. */
 #include <linux/capability.h>
 #include <sys/syscall.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
+#include "lib/kfacts.h"
 #include "sys/log.h"
 #include "sys/privs.h"
 
@@ -34,6 +36,16 @@ int preflight_bpf(const char *cmd)
 	if (!have_bpf_privileges()) {
 		err("'ksleuth %s' loads BPF programs and needs root, or the capabilities CAP_BPF and "
 		    "CAP_PERFMON: run it with sudo", cmd);
+		return -1;
+	}
+	/* The floor: BPF ring buffers (5.8) carry every collector's records;
+	 * 5.10 is the oldest kernel the matrix tests (docs/kernel-facts.md). */
+	struct utsname u;
+	int major = 0, minor = 0, patch = 0;
+	if (uname(&u) == 0 && parse_kernel_release(u.release, &major, &minor, &patch) == 0 &&
+	    (major < 5 || (major == 5 && minor < 8))) {
+		err("ksleuth needs Linux 5.8 or later (BPF ring buffers; 5.10 is the oldest tested), and "
+		    "this kernel is %s: run it on a newer kernel", u.release);
 		return -1;
 	}
 	if (access("/sys/kernel/btf/vmlinux", R_OK) != 0) {
