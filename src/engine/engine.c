@@ -170,6 +170,58 @@ bool eng_task_bh_off(const struct eng_task *t)
 	return t->samples_kernel && off * 2 > t->samples_kernel;
 }
 
+/* sched_prio_to_weight (kernel/sched/core.c), nice -20 .. 19 */
+static const uint32_t prio_to_weight[40] = {
+	88761, 71755, 56483, 46273, 36291, 29154, 23254, 18705, 14949, 11916,
+	9548, 7620, 6100, 4904, 3906, 3121, 2501, 1991, 1586, 1277,
+	1024, 820, 655, 526, 423, 335, 272, 215, 172, 137,
+	110, 87, 70, 56, 45, 36, 29, 23, 18, 15,
+};
+
+uint32_t eng_fair_weight(int policy, int prio)
+{
+	if (policy == 5) /* SCHED_IDLE: WEIGHT_IDLEPRIO whatever its nice */
+		return 3;
+	if ((policy == 0 || policy == 3) && prio >= 100 && prio < 140)
+		return prio_to_weight[prio - 100];
+	return 0;
+}
+
+bool eng_stall_weighted(const struct eng_stall *s)
+{
+	uint64_t len = s->end_ns > s->start_ns ? s->end_ns - s->start_ns : 0;
+
+	if (!s->n_tasks || !s->tasks[0].run_ns || !len)
+		return false;
+	uint32_t W = eng_fair_weight(s->tasks[0].policy, s->tasks[0].prio);
+	uint32_t w = eng_fair_weight(s->victim_policy, s->victim_prio);
+	if (!W || !w || W <= w)
+		return false;
+	/* its share against this waiter alone; others sharing the CPU only
+	 * lower what it ran, so this bound holds for a busy CPU too */
+	double share = (double)len * W / ((double)W + w);
+	return (double)s->tasks[0].run_ns <= share + (double)ENG_FAIR_SLICE_NS;
+}
+
+bool eng_stall_held(const struct eng_stall *s)
+{
+	uint64_t len = s->end_ns > s->start_ns ? s->end_ns - s->start_ns : 0;
+
+	if (!s->n_tasks || !s->tasks[0].run_ns)
+		return true;
+	return s->tasks[0].run_ns * 2 >= len && !eng_stall_weighted(s);
+}
+
+const char *eng_link_name(enum eng_link l)
+{
+	switch (l) {
+	case ENG_LINK_SPIKE: return "spike";
+	case ENG_LINK_BACKLOG: return "backlog";
+	case ENG_LINK_NETRX: return "netrx";
+	default: return "none";
+	}
+}
+
 static bool is_rt(int policy)
 {
 	return policy == 1 || policy == 2 || policy == 6;
@@ -449,6 +501,13 @@ void engine_add_stall(struct engine *e, const struct eng_stall *in)
 			continue;
 		if (top_tid(&o->s) && top_tid(&s) && top_tid(&o->s) != top_tid(&s))
 			continue;
+		/* A hold and a contention wait behind the same task are not one
+		 * hold: merged, the contention's longer window either passes for
+		 * a hold or dilutes a real one below half. An ongoing report and
+		 * its own final record are one wait whatever they say. */
+		bool same_wait = s.victim_pid == o->s.victim_pid && (o->s.ongoing || s.start_ns == o->s.start_ns);
+		if (!same_wait && eng_stall_held(&o->s) != eng_stall_held(&s))
+			continue;
 		bool was_short = o->s.end_ns - o->s.start_ns < e->cfg.stall_ns;
 		struct eng_gap gap = o->s.gap;
 		uint64_t start = o->s.start_ns < s.start_ns ? o->s.start_ns : s.start_ns;
@@ -533,13 +592,11 @@ static bool stall_is_real(const struct engine *e, const struct stall *st)
 	return st->state != ST_FREE && st->s.end_ns - st->s.start_ns >= e->cfg.stall_ns;
 }
 
-/* One task held the CPU for at least half of the stall (not several tasks
- * sharing a busy CPU, which is contention, not a hold). Unknown run time
- * counts as held. */
+/* A hold, not contention (eng_stall_held): only holds are suspects,
+ * findings or the culprit a second names. */
 static bool stall_is_held(const struct stall *st)
 {
-	uint64_t len = st->s.end_ns - st->s.start_ns;
-	return !st->s.n_tasks || !st->s.tasks[0].run_ns || st->s.tasks[0].run_ns * 2 >= len;
+	return eng_stall_held(&st->s);
 }
 
 /* Time the main antagonist took from the stalled work. */
@@ -724,15 +781,84 @@ static void cpu_stats(struct engine *e, const struct window *w, int cpu, uint64_
 	}
 }
 
+/* What ties one stall to the loss, added to its suspect: NET_RX's delay,
+ * ksoftirqd's wait and drops on its CPU in the seconds it touches (its own
+ * and the next, where a delay that ended with it is counted), and its
+ * time inside this incident's spike seconds. A silence counts as NET_RX's
+ * delay: nothing ran in it, NET_RX neither. */
+static void stall_evidence(struct engine *e, const struct stall *st, unsigned inc_id,
+			   struct eng_suspect *sp, uint64_t *squeezes)
+{
+	int64_t k0 = bin_of(e, st->s.start_ns), k1 = bin_of(e, st->s.end_ns);
+	int cpu = st->s.cpu;
+
+	if (st->s.gap.ns > sp->netrx_max_ns)
+		sp->netrx_max_ns = st->s.gap.ns;
+	if (k1 < 0 || cpu < 0 || (unsigned)cpu >= e->ncpus)
+		return;
+	if (k0 < 0)
+		k0 = 0;
+	for (int64_t k = k0; k <= k1 + 1; k++) {
+		struct bin *b = bin_get(e, k);
+		if (!b)
+			continue;
+		const struct eng_cpu_sample *c = &b->cpu[cpu];
+		if (c->netrx_max_ns > sp->netrx_max_ns)
+			sp->netrx_max_ns = c->netrx_max_ns;
+		if (c->ksoftirqd_wait_ns > sp->ksoftirqd_wait_ns)
+			sp->ksoftirqd_wait_ns = c->ksoftirqd_wait_ns;
+		if (c->drops > sp->drops)
+			sp->drops = c->drops;
+		*squeezes += c->squeezes;
+		if (k > k1 || !b->spike || b->incident != inc_id)
+			continue;
+		uint64_t lo = bin_start(e, k), hi = lo + e->cfg.bin_ns;
+		uint64_t a = st->s.start_ns > lo ? st->s.start_ns : lo, z = st->s.end_ns < hi ? st->s.end_ns : hi;
+		if (z > a)
+			sp->spike_ns += z - a;
+	}
+}
+
+/* The strongest tie, with the verdict's own bars: NET_RX blocked
+ * (netrx_ns), drops past the spike bar, ksoftirqd starved where it
+ * carries NET_RX (softirqs deferred to it, or squeezed). */
+static enum eng_link suspect_link(const struct engine *e, const struct eng_suspect *sp, uint64_t squeezes)
+{
+	bool deferred = kernel_before(&e->k, 6, 5) || kernel_rt(&e->k);
+
+	if (sp->netrx_max_ns >= e->cfg.netrx_ns)
+		return ENG_LINK_NETRX;
+	if (sp->drops >= e->cfg.drops_min ||
+	    (sp->ksoftirqd_wait_ns >= e->cfg.stall_ns && (deferred || squeezes > 0)))
+		return ENG_LINK_BACKLOG;
+	return sp->spike_ns ? ENG_LINK_SPIKE : ENG_LINK_NONE;
+}
+
+/* Ranked by what ties each to the loss, then by its time inside spike
+ * seconds, and only then by time stolen: on a busy host the longest
+ * holder is often a sender on another CPU that NET_RX never waited on. */
+static bool suspect_before(const struct eng_suspect *a, const struct eng_suspect *b)
+{
+	if (a->link != b->link)
+		return a->link > b->link;
+	if (a->spike_ns != b->spike_ns)
+		return a->spike_ns > b->spike_ns;
+	return a->stolen_ns > b->stolen_ns;
+}
+
 static void rank_suspects(struct engine *e, const struct window *w, struct eng_incident *inc)
 {
 	inc->n_suspects = 0;
 	struct eng_suspect all[RING_STALLS];
+	uint64_t sq[RING_STALLS];
 	unsigned n = 0;
 
 	for (unsigned i = 0; i < RING_STALLS; i++) {
 		struct stall *st = &e->stalls[i];
-		if (!stall_is_real(e, st) || st->s.end_ns < w->lo_ns || st->s.start_ns >= w->hi_ns)
+		/* contention (shared, or a lighter waiter served by weight) is
+		 * nobody's hold */
+		if (!stall_is_real(e, st) || !stall_is_held(st) || st->s.end_ns < w->lo_ns ||
+		    st->s.start_ns >= w->hi_ns)
 			continue;
 		uint64_t len = st->s.end_ns - st->s.start_ns;
 		unsigned j;
@@ -741,6 +867,7 @@ static void rank_suspects(struct engine *e, const struct window *w, struct eng_i
 				break;
 		if (j == n) {
 			memset(&all[n], 0, sizeof(all[n]));
+			sq[n] = 0;
 			all[n].cpu = st->s.cpu;
 			if (st->s.n_tasks)
 				all[n].task = st->s.tasks[0];
@@ -760,17 +887,38 @@ static void rank_suspects(struct engine *e, const struct window *w, struct eng_i
 		all[j].stalls++;
 		if (len > all[j].longest_ns)
 			all[j].longest_ns = len;
+		stall_evidence(e, st, inc->id, &all[j], &sq[j]);
 	}
-	/* rank by stolen time */
+	for (unsigned a = 0; a < n; a++)
+		all[a].link = suspect_link(e, &all[a], sq[a]);
 	for (unsigned a = 0; a < n; a++)
 		for (unsigned b = a + 1; b < n; b++)
-			if (all[b].stolen_ns > all[a].stolen_ns) {
+			if (suspect_before(&all[b], &all[a])) {
 				struct eng_suspect t = all[a];
 				all[a] = all[b];
 				all[b] = t;
 			}
 	for (unsigned i = 0; i < n && i < ENG_MAX_SUSPECTS; i++)
 		inc->suspects[inc->n_suspects++] = all[i];
+}
+
+/* The CPU the incident's own seconds point at: where NET_RX waited
+ * netrx_ns or more (the longest such wait) from its first spike second to
+ * the one after its last (a delay is counted when it ends); -1 if none. */
+static int evidence_cpu(struct engine *e)
+{
+	uint64_t best = 0;
+	int cpu = -1;
+
+	for (int64_t k = e->inc_first_k; k <= e->inc_last_k + 1; k++) {
+		struct bin *b = bin_get(e, k);
+		for (unsigned c = 0; b && c < e->ncpus; c++)
+			if (b->cpu[c].netrx_max_ns >= e->cfg.netrx_ns && b->cpu[c].netrx_max_ns > best) {
+				best = b->cpu[c].netrx_max_ns;
+				cpu = (int)c;
+			}
+	}
+	return cpu;
 }
 
 /* The stall of (cpu, tid) near the spike with the best stack. */
@@ -900,6 +1048,39 @@ static void mark_stalls(struct engine *e, const struct window *w, enum stall_sta
 	}
 }
 
+/* NET_RX waited on cpu in the incident's seconds and no hold ties
+ * anything else to the loss: that CPU is not ruled out, and nobody is
+ * named (stalls elsewhere, or contention, did not delay NET_RX there). */
+static void verdict_unheld(struct engine *e, struct eng_incident *inc, const struct window *w, int cpu)
+{
+	char d1[32], d2[32], buf[ENG_ADVICE_LEN];
+	uint64_t netrx, ksw, sq;
+
+	cpu_stats(e, w, cpu, &netrx, &ksw, &sq);
+	inc->mech = ENG_SOFTIRQ_BLOCKED;
+	inc->confidence = "low";
+	inc->cpu = cpu;
+	inc->have_culprit = false;
+	inc->netrx_max_ns = netrx;
+	inc->ksoftirqd_wait_ns = ksw;
+	inc->squeezes = sq;
+	snprintf(inc->summary, sizeof(inc->summary),
+		 "NET_RX waited up to %s on CPU %d, but no task was seen holding that CPU for %s or more; "
+		 "%" PRIu64 " retransmits and %" PRIu64 " drops followed.", dur(netrx, d1, sizeof(d1)), cpu,
+		 dur(e->cfg.stall_ns, d2, sizeof(d2)), inc->retransmits, inc->drops);
+	if (inc->n_suspects)
+		appendf(inc->summary, sizeof(inc->summary),
+			" The stalls seen were elsewhere (%s on CPU %d) and nothing ties them to the loss.",
+			inc->suspects[0].task.comm, inc->suspects[0].cpu);
+	snprintf(buf, sizeof(buf),
+		 "Softirqs were held off on CPU %d without a hold the sampler saw (bottom halves or interrupts "
+		 "off in pieces, or lost records): time every NET_RX raise there with ksleuth doctor "
+		 "--netrx-trace -C %d, and see who runs on it with ksleuth runq -C %d.", cpu, cpu, cpu);
+	add_advice(inc->advice, &inc->n_advice, buf);
+	advice_placement(cpu, buf, sizeof(buf));
+	add_advice(inc->advice, &inc->n_advice, buf);
+}
+
 static void verdict(struct engine *e, struct eng_incident *inc, const struct window *w)
 {
 	char d1[32], d2[32], d3[32], buf[ENG_ADVICE_LEN];
@@ -912,6 +1093,16 @@ static void verdict(struct engine *e, struct eng_incident *inc, const struct win
 	inc->netrx_max_ns = all_netrx;
 	inc->ksoftirqd_wait_ns = all_ksw;
 	inc->squeezes = all_sq;
+
+	/* The incident's own seconds point at a CPU: a suspect elsewhere that
+	 * NET_RX did not wait on cannot take it over, nor can no suspect at
+	 * all turn it into "the CPU is ruled out". */
+	int ecpu = evidence_cpu(e);
+	if (ecpu >= 0 && (!inc->n_suspects ||
+			  (inc->suspects[0].cpu != ecpu && inc->suspects[0].link < ENG_LINK_NETRX))) {
+		verdict_unheld(e, inc, w, ecpu);
+		return;
+	}
 
 	if (!inc->n_suspects) {
 		inc->mech = ENG_NOT_CPU;
@@ -1120,7 +1311,7 @@ static void fill_seconds(struct engine *e, struct eng_incident *inc, int64_t k0,
 		uint64_t lo = s->start_ns, hi = lo + e->cfg.bin_ns, best = 0;
 		for (unsigned i = 0; i < RING_STALLS; i++) {
 			struct stall *st = &e->stalls[i];
-			if (!stall_is_real(e, st) || st->s.end_ns < lo || st->s.start_ns >= hi)
+			if (!stall_is_real(e, st) || !stall_is_held(st) || st->s.end_ns < lo || st->s.start_ns >= hi)
 				continue;
 			if (inc->cpu >= 0 && st->s.cpu != inc->cpu)
 				continue;

@@ -63,6 +63,8 @@ struct eng_task {
 	char comm[ENG_COMM_LEN];
 	int policy;              /* SCHED_OTHER 0, FIFO 1, RR 2, BATCH 3, IDLE 5, DEADLINE 6; -1 unknown */
 	int rt_prio;             /* 1..99 for FIFO/RR */
+	int prio;                /* kernel prio (task->prio): 100..139 for a fair task (120 + nice);
+				  * 0 when unknown (read only for fair policies) */
 	uint64_t run_ns;         /* time it held the CPU during the stall */
 	/* cpu-clock samples of this task taken during the stall, and in how
 	 * many of them it was in the kernel / had BHs, IRQs, preemption off. */
@@ -88,6 +90,8 @@ struct eng_stall {
 	bool ongoing;
 	int32_t victim_pid;          /* who waited; 0 when it was softirq work */
 	char victim_comm[ENG_COMM_LEN];
+	int victim_policy;           /* the waiter's policy and kernel prio, as in eng_task; */
+	int victim_prio;             /* prio 0 = unknown (old producers, NET_RX, silences) */
 	unsigned n_tasks;            /* antagonists, any order (the engine sorts) */
 	struct eng_task tasks[ENG_MAX_TASKS];
 	unsigned n_frames;           /* hottest kernel stack of the main antagonist */
@@ -147,6 +151,24 @@ void eng_gap_classify(const char frames[][ENG_FRAME_LEN], unsigned n, enum eng_m
 enum eng_mode eng_task_mode(const struct eng_task *t);
 bool eng_task_bh_off(const struct eng_task *t);   /* BHs or IRQs off in most kernel samples */
 
+/* The fair scheduler's load weight of a task (the kernel's
+ * sched_prio_to_weight: nice 0 1024, nice 19 15; SCHED_IDLE 3); 0 when
+ * the policy is not fair (RT, deadline, unknown) or the prio is unknown. */
+uint32_t eng_fair_weight(int policy, int prio);
+/* A waiter of weight w behind a holder of weight W > w gets one slice,
+ * then waits about slice * (W + w) / w (nice 19 behind nice 0: ~200 ms):
+ * the largest default base slice, 0.75 ms * (1 + log2 CPUs) at 8 CPUs. */
+#define ENG_FAIR_SLICE_NS 3000000ULL
+/* The wait is the fair scheduler working as designed, not a hold: holder
+ * and waiter fair, the holder heavier, and it ran no more than its share
+ * of the stall by weight, W / (W + w), plus one slice. Needs both prios. */
+bool eng_stall_weighted(const struct eng_stall *s);
+/* One task held the CPU: tasks[0] ran at least half of the stall (or its
+ * run time is unknown, or no task is known), and the waiter's lower
+ * weight does not explain it (eng_stall_weighted). Anything else is
+ * contention: never a culprit, never a finding. */
+bool eng_stall_held(const struct eng_stall *s);
+
 struct eng_second {
 	uint64_t start_ns;
 	uint64_t retrans_tp, retrans_segs, drops;
@@ -156,12 +178,29 @@ struct eng_second {
 	char culprit[ENG_COMM_LEN];  /* the antagonist of a stall overlapping it, or "" */
 };
 
+/* What ties a suspect's stalls to the network's loss, weakest first. */
+enum eng_link {
+	ENG_LINK_NONE = 0,       /* only near the spike seconds (+-window) */
+	ENG_LINK_SPIKE,          /* its stalls overlap spike seconds */
+	ENG_LINK_BACKLOG,        /* in its seconds on its CPU: drops, or ksoftirqd waited >= the
+				  * stall threshold where it carries NET_RX (< 6.5, RT, squeezes) */
+	ENG_LINK_NETRX,          /* NET_RX waited >= netrx_ns on its CPU in its seconds */
+};
+const char *eng_link_name(enum eng_link l); /* "none", "spike", "backlog", "netrx" */
+
 struct eng_suspect {
 	int cpu;
 	struct eng_task task;
 	uint64_t stolen_ns;          /* sum of its stalls near the spike */
 	uint64_t longest_ns;
 	unsigned stalls;
+	/* the evidence it is ranked by, from the seconds its stalls touch
+	 * (their own and the next: a delay is counted when it ends) */
+	enum eng_link link;
+	uint64_t netrx_max_ns;       /* NET_RX's longest delay on its CPU */
+	uint64_t ksoftirqd_wait_ns;  /* ksoftirqd's longest wait there */
+	uint64_t drops;              /* softnet drops on its CPU */
+	uint64_t spike_ns;           /* time of its stalls inside spike seconds */
 };
 
 struct eng_kmsg_line {

@@ -1,7 +1,8 @@
 /* engine/stallfill.c — what filled a stall's window (see stallfill.h).
- * The "held" rule is the engine's own (stall_is_held in engine.c): one
- * task ran for at least half of the stall; below that it is contention
- * and no task is named as the one that ran instead. Pure code. */
+ * The "held" rule is the engine's own (eng_stall_held): one task ran for
+ * at least half of the stall, more than its share by weight over a lighter
+ * waiter; anything else is contention and no task is named as the one
+ * that ran instead. Pure code. */
 #include <stdio.h>
 #include <string.h>
 
@@ -30,8 +31,8 @@ void stall_fill_decide(const struct eng_stall *s, const struct stall_window_info
 	out->held = false;
 
 	if (t && (!t->run_ns || t->run_ns * 2 >= len)) {
-		out->kind = STALL_FILL_HELD;
-		out->held = true;
+		out->held = eng_stall_held(s);
+		out->kind = out->held ? STALL_FILL_HELD : STALL_FILL_WEIGHTED;
 		return;
 	}
 	/* the engine counts a stall without any named task as held (unknown);
@@ -56,6 +57,7 @@ const char *stall_fill_name(enum stall_fill_kind k)
 	case STALL_FILL_SHARED: return "shared";
 	case STALL_FILL_IDLE: return "idle";
 	case STALL_FILL_UNCOVERED: return "uncovered";
+	case STALL_FILL_WEIGHTED: return "weighted";
 	default: return "unknown";
 	}
 }
@@ -69,9 +71,19 @@ static void top_clause(const struct eng_stall *s, const struct stall_fill *f, ch
 		buf[0] = '\0';
 }
 
+/* "nice 19", "SCHED_IDLE" */
+static const char *weight_name(int policy, int prio, char *buf, size_t n)
+{
+	if (policy == 5)
+		snprintf(buf, n, "SCHED_IDLE");
+	else
+		snprintf(buf, n, "nice %d", prio - 120);
+	return buf;
+}
+
 const char *stall_fill_text(const struct eng_stall *s, const struct stall_fill *f, char *buf, size_t n)
 {
-	char top[48];
+	char top[48], w1[16], w2[16];
 
 	switch (f->kind) {
 	case STALL_FILL_HELD: {
@@ -98,6 +110,15 @@ const char *stall_fill_text(const struct eng_stall *s, const struct stall_fill *
 		top_clause(s, f, top, sizeof(top));
 		snprintf(buf, n, "run history covers only %u%% of it%s", f->covered_pct, top);
 		break;
+	case STALL_FILL_WEIGHTED: {
+		const struct eng_task *t = &s->tasks[0];
+		uint32_t W = eng_fair_weight(t->policy, t->prio), w = eng_fair_weight(s->victim_policy, s->victim_prio);
+		snprintf(buf, n, "fair share, not a hold: %s (%s) ran %u%%, its share by weight %u%% over %s (%s)",
+			 t->comm, weight_name(t->policy, t->prio, w1, sizeof(w1)), f->top_pct,
+			 (unsigned)((uint64_t)W * 100 / ((uint64_t)W + w)), s->victim_comm[0] ? s->victim_comm : "the waiter",
+			 weight_name(s->victim_policy, s->victim_prio, w2, sizeof(w2)));
+		break;
+	}
 	default:
 		snprintf(buf, n, "who ran instead is unknown");
 		break;
@@ -109,7 +130,7 @@ bool stall_contention_add(struct stall_contention *c, const struct eng_stall *s,
 {
 	uint64_t len = s->end_ns > s->start_ns ? s->end_ns - s->start_ns : 0;
 
-	if (f->kind != STALL_FILL_SHARED || s->ongoing)
+	if ((f->kind != STALL_FILL_SHARED && f->kind != STALL_FILL_WEIGHTED) || s->ongoing)
 		return false;
 	if (!c->waits || s->start_ns < c->start_ns)
 		c->start_ns = s->start_ns;

@@ -16,6 +16,8 @@ enum stall_fill_kind {
 	STALL_FILL_IDLE,         /* the CPU was idle for at least half of what is covered */
 	STALL_FILL_UNCOVERED,    /* the run history covers less than half of it */
 	STALL_FILL_UNKNOWN,      /* nothing known about who ran */
+	STALL_FILL_WEIGHTED,     /* tasks[0] ran >= half of it, but no more than its fair share
+				  * by weight over a lighter waiter: contention (eng_stall_weighted) */
 };
 
 /* What the run history said about the window (sched_who_ran's totals). */
@@ -37,7 +39,7 @@ struct stall_fill {
 
 /* Decides; w may be NULL (nothing known beyond s). */
 void stall_fill_decide(const struct eng_stall *s, const struct stall_window_info *w, struct stall_fill *out);
-/* "held", "shared", "idle", "uncovered", "unknown" (the JSON "filled_by"). */
+/* "held", "shared", "idle", "uncovered", "unknown", "weighted" (the JSON "filled_by"). */
 const char *stall_fill_name(enum stall_fill_kind k);
 /* The clause after "<victim> waited; " — e.g. "ran instead: X pid 1 tid 2
  * (SCHED_OTHER, kernel, 97% of the time)" or "no single task held the CPU:
@@ -60,8 +62,9 @@ struct stall_contention {
 	unsigned top_pct;
 };
 
-/* Folds a finished STALL_FILL_SHARED wait in; returns false (and leaves c
- * alone) for anything else: those are reported one by one. */
+/* Folds a finished STALL_FILL_SHARED or STALL_FILL_WEIGHTED wait in (both
+ * contention); returns false (and leaves c alone) for anything else: those
+ * are reported one by one. */
 bool stall_contention_add(struct stall_contention *c, const struct eng_stall *s, const struct stall_fill *f);
 /* "612 waits, longest 2.04s (sched-messaging); no single task held the
  * CPU: 95 tasks, top X 10%". Returns buf. */

@@ -839,3 +839,260 @@ TEST(engine_unknown_preemption_stays_unknown)
 		engine_free(e);
 	}
 }
+
+/* ---- busy hosts: weights, ranking, the CPU the seconds point at ---------- */
+
+/* iperf3 (nice 0) ran run_ns of a wait of a task at waiter_prio on CPU 0 */
+static struct eng_stall fair_stall(uint64_t start, uint64_t len, uint64_t run_ns, int waiter_prio)
+{
+	struct eng_stall s;
+	memset(&s, 0, sizeof(s));
+	s.cpu = 0;
+	s.start_ns = start;
+	s.end_ns = start + len;
+	s.victim_pid = 5150;
+	snprintf(s.victim_comm, sizeof(s.victim_comm), "fuzz_procnet");
+	s.victim_policy = 0;
+	s.victim_prio = waiter_prio;
+	s.n_tasks = 1;
+	s.tasks[0] = (struct eng_task){ .pid = 24240, .tid = 24240, .comm = "iperf3", .policy = 0,
+					.prio = 120, .run_ns = run_ns, .samples = 2, .samples_kernel = 2 };
+	return s;
+}
+
+TEST(engine_fair_weights_and_the_weighted_rule)
+{
+	CHECK_EQ(eng_fair_weight(0, 120), 1024);
+	CHECK_EQ(eng_fair_weight(0, 139), 15);
+	CHECK_EQ(eng_fair_weight(3, 100), 88761);
+	CHECK_EQ(eng_fair_weight(5, 0), 3);      /* SCHED_IDLE, whatever its nice */
+	CHECK_EQ(eng_fair_weight(1, 50), 0);     /* FIFO: not fair */
+	CHECK_EQ(eng_fair_weight(0, 0), 0);      /* unknown prio */
+	CHECK_EQ(eng_fair_weight(-1, 120), 0);   /* unknown policy */
+
+	/* nice 19 behind nice 0: its share is 1024/1039 = 98.6 %; alone with
+	 * it the waiter waits one slice * 1039/15, ~208 ms */
+	struct eng_stall s = fair_stall(SEC(10), 200 * NS_PER_MS, 200 * NS_PER_MS, 139);
+	CHECK(eng_stall_weighted(&s));
+	CHECK(!eng_stall_held(&s));
+	/* the busy run: 230 ms of fuzz_procnet's 326 ms wait (70 %) */
+	s = fair_stall(SEC(10), 326 * NS_PER_MS, 230 * NS_PER_MS, 139);
+	CHECK(eng_stall_weighted(&s));
+	/* 500 ms without a break is beyond any weight: a hold */
+	s = fair_stall(SEC(10), 500 * NS_PER_MS, 500 * NS_PER_MS, 139);
+	CHECK(!eng_stall_weighted(&s));
+	CHECK(eng_stall_held(&s));
+	/* nice 5 (335) behind nice 0: share 75 %; 100 % of 200 ms is a hold */
+	s = fair_stall(SEC(10), 200 * NS_PER_MS, 200 * NS_PER_MS, 125);
+	CHECK(eng_stall_held(&s));
+	/* equal weights: the half rule as before */
+	s = fair_stall(SEC(10), 326 * NS_PER_MS, 230 * NS_PER_MS, 120);
+	CHECK(eng_stall_held(&s));
+	s = fair_stall(SEC(10), 326 * NS_PER_MS, 150 * NS_PER_MS, 120);
+	CHECK(!eng_stall_held(&s));
+	/* a SCHED_IDLE waiter (weight 3) behind nice 0 for a whole second */
+	s = fair_stall(SEC(10), NS_PER_SEC, NS_PER_SEC, 120);
+	s.victim_policy = 5;
+	CHECK(eng_stall_weighted(&s));
+	/* unknown waiter prio (old producers, NET_RX): no weighing */
+	s = fair_stall(SEC(10), 200 * NS_PER_MS, 200 * NS_PER_MS, 0);
+	CHECK(eng_stall_held(&s));
+	/* an RT holder is never fair share */
+	s = fair_stall(SEC(10), 200 * NS_PER_MS, 200 * NS_PER_MS, 139);
+	s.tasks[0].policy = 1;
+	s.tasks[0].rt_prio = 50;
+	CHECK(eng_stall_held(&s));
+}
+
+/* A nice 19 task waiting behind nice 0 iperf3 is CFS's weighting: with a
+ * spike it names nobody, without one it is no finding. The same wait of a
+ * nice 0 task is still a hold. */
+TEST(engine_nice19_waiter_is_contention)
+{
+	struct rec r;
+	struct engine *e = mk(&k618, &r);
+	REQUIRE(e);
+	quiet(e, 0, 10);
+	struct eng_stall s = fair_stall(SEC(10) + 100 * NS_PER_MS, 326 * NS_PER_MS, 230 * NS_PER_MS, 139);
+	engine_add_stall(e, &s);
+	second(e, 10, 60, 0, 0, 0, 0);
+	quiet(e, 11, 16);
+	engine_finish(e, SEC(17));
+	CHECK_EQ(r.incidents, 1);
+	CHECK_EQ(r.inc.mech, ENG_NOT_CPU);
+	CHECK(!r.inc.have_culprit);
+	CHECK_EQ(r.inc.n_suspects, 0);
+	CHECK(strstr(r.inc.summary, "iperf3") == NULL);
+	CHECK_EQ(r.findings, 0);
+	engine_free(e);
+
+	e = mk(&k618, &r);
+	quiet(e, 0, 10);
+	engine_add_stall(e, &s);
+	quiet(e, 10, 16);
+	engine_finish(e, SEC(17));
+	CHECK_EQ(r.findings, 0);
+	engine_free(e);
+
+	e = mk(&k618, &r);
+	quiet(e, 0, 10);
+	s.victim_prio = 120;
+	engine_add_stall(e, &s);
+	quiet(e, 10, 16);
+	engine_finish(e, SEC(17));
+	CHECK_EQ(r.findings, 1);
+	CHECK_STR(r.fnd.culprit.comm, "iperf3");
+	engine_free(e);
+}
+
+/* The weight rule does not excuse a kernel hog: 500 ms with bottom halves
+ * off, a nice 19 task waiting, NET_RX blocked. */
+TEST(engine_nice19_waiter_behind_a_kernel_hog_is_a_hold)
+{
+	struct rec r;
+	struct engine *e = mk(&k618, &r);
+	REQUIRE(e);
+	quiet(e, 0, 10);
+	struct eng_stall s = hog_stall(1, SEC(10) + 200 * NS_PER_MS, 500 * NS_PER_MS, 0, true, true);
+	s.n_tasks = 1;
+	s.tasks[0] = s.tasks[1];
+	s.tasks[0].run_ns = 500 * NS_PER_MS;
+	s.tasks[0].prio = 120;
+	s.victim_prio = 139;
+	engine_add_stall(e, &s);
+	second(e, 10, 60, 900, 495 * NS_PER_MS, 0, 0);
+	quiet(e, 11, 16);
+	CHECK_EQ(r.inc.mech, ENG_SOFTIRQ_BLOCKED);
+	CHECK_STR(r.inc.confidence, "high");
+	CHECK_EQ(r.inc.culprit.pid, 4242);
+	engine_free(e);
+}
+
+/* Two real holds: the longer one on CPU 0 (1.4 s) that NET_RX never
+ * waited on, the shorter one on CPU 1 (300 ms) with NET_RX blocked there:
+ * CPU 1's decides. Before: ranked by time stolen, CPU 0's won and the
+ * verdict was not_cpu. */
+TEST(engine_suspects_ranked_by_network_evidence)
+{
+	struct rec r;
+	struct engine *e = mk(&k618, &r);
+	REQUIRE(e);
+	quiet(e, 0, 10);
+	struct eng_stall a = hog_stall(0, SEC(10), 1400 * NS_PER_MS, 0, false, false);
+	snprintf(a.tasks[1].comm, sizeof(a.tasks[1].comm), "iperf3");
+	a.tasks[1].pid = a.tasks[1].tid = 24240;
+	struct eng_stall b = hog_stall(1, SEC(10) + 300 * NS_PER_MS, 300 * NS_PER_MS, 0, true, true);
+	engine_add_stall(e, &a);
+	engine_add_stall(e, &b);
+	second(e, 10, 60, 900, 298 * NS_PER_MS, 0, 0);
+	second(e, 11, 40, 0, 0, 0, 0);
+	quiet(e, 12, 18);
+	CHECK_EQ(r.incidents, 1);
+	CHECK_EQ(r.inc.mech, ENG_SOFTIRQ_BLOCKED);
+	CHECK_EQ(r.inc.cpu, 1);
+	CHECK_EQ(r.inc.culprit.pid, 4242);
+	REQUIRE(r.inc.n_suspects == 2);
+	CHECK_EQ(r.inc.suspects[0].link, ENG_LINK_NETRX);
+	CHECK_U64(r.inc.suspects[0].netrx_max_ns, 298 * NS_PER_MS);
+	CHECK_EQ(r.inc.suspects[1].cpu, 0);
+	CHECK_EQ(r.inc.suspects[1].link, ENG_LINK_SPIKE);
+	CHECK(r.inc.suspects[1].stolen_ns > r.inc.suspects[0].stolen_ns);
+	CHECK_STR(eng_link_name(r.inc.suspects[1].link), "spike");
+	engine_free(e);
+
+	/* 5.15: ksoftirqd/1 starved (softirqs deferred to it), NET_RX's own
+	 * delay short: the backlog ties CPU 1's hold, not CPU 0's longer one */
+	e = mk(&k515, &r);
+	quiet(e, 0, 10);
+	b = hog_stall(1, SEC(10) + 300 * NS_PER_MS, 600 * NS_PER_MS, 0, true, false);
+	engine_add_stall(e, &a);
+	engine_add_stall(e, &b);
+	second(e, 10, 60, 0, 50 * NS_PER_MS, 590 * NS_PER_MS, 0);
+	quiet(e, 11, 17);
+	CHECK_EQ(r.inc.mech, ENG_KSOFTIRQD_STARVED);
+	CHECK_EQ(r.inc.cpu, 1);
+	CHECK_EQ(r.inc.suspects[0].link, ENG_LINK_BACKLOG);
+	engine_free(e);
+}
+
+/* NET_RX waited 500 ms on CPU 1 in the spike second; the only hold seen
+ * was on CPU 0: CPU 1 is not ruled out and iperf3 is not named. Before:
+ * not_cpu, "the CPU is ruled out". */
+TEST(engine_netrx_cpu_without_a_hold_is_not_ruled_out)
+{
+	struct rec r;
+	struct engine *e = mk(&k618, &r);
+	REQUIRE(e);
+	quiet(e, 0, 10);
+	struct eng_stall a = hog_stall(0, SEC(10), 1000 * NS_PER_MS, 0, false, false);
+	snprintf(a.tasks[1].comm, sizeof(a.tasks[1].comm), "iperf3");
+	engine_add_stall(e, &a);
+	second(e, 10, 60, 900, 500 * NS_PER_MS, 0, 0);
+	quiet(e, 11, 16);
+	CHECK_EQ(r.incidents, 1);
+	CHECK_EQ(r.inc.mech, ENG_SOFTIRQ_BLOCKED);
+	CHECK_STR(r.inc.confidence, "low");
+	CHECK_EQ(r.inc.cpu, 1);
+	CHECK(!r.inc.have_culprit);
+	CHECK_U64(r.inc.netrx_max_ns, 500 * NS_PER_MS);
+	CHECK(strstr(r.inc.summary, "NET_RX waited up to 500ms on CPU 1") != NULL);
+	CHECK(strstr(r.inc.summary, "elsewhere (iperf3 on CPU 0)") != NULL);
+	CHECK(any_advice(r.inc.advice, r.inc.n_advice, "--netrx-trace -C 1"));
+	CHECK(!any_advice(r.inc.advice, r.inc.n_advice, "ruled out"));
+	engine_free(e);
+
+	/* no stall at all */
+	e = mk(&k618, &r);
+	quiet(e, 0, 10);
+	second(e, 10, 60, 900, 300 * NS_PER_MS, 0, 0);
+	quiet(e, 11, 16);
+	CHECK_EQ(r.inc.mech, ENG_SOFTIRQ_BLOCKED);
+	CHECK_EQ(r.inc.cpu, 1);
+	CHECK(strstr(r.inc.summary, "elsewhere") == NULL);
+	engine_free(e);
+}
+
+/* A contention wait behind the hog (1.5 s, the hog 33 % of it) is not
+ * merged into the hog's 500 ms hold, which would fall below half and
+ * vanish. An ongoing report still merges with its own final record. */
+TEST(engine_contention_does_not_merge_into_a_hold)
+{
+	struct rec r;
+	struct engine *e = mk(&k618, &r);
+	REQUIRE(e);
+	quiet(e, 0, 10);
+	struct eng_stall h = hog_stall(1, SEC(10) + 500 * NS_PER_MS, 500 * NS_PER_MS, 0, true, true);
+	struct eng_stall c = hog_stall(1, SEC(10), 1500 * NS_PER_MS, 0, true, false);
+	c.victim_pid = 77;
+	snprintf(c.victim_comm, sizeof(c.victim_comm), "kworker/1:2");
+	c.tasks[0].run_ns = 450 * NS_PER_MS; /* another task */
+	c.tasks[1].run_ns = 500 * NS_PER_MS; /* the hog */
+	engine_add_stall(e, &h);
+	engine_add_stall(e, &c);
+	quiet(e, 10, 17);
+	engine_finish(e, SEC(18));
+	CHECK_EQ(r.findings, 1);
+	CHECK_U64(r.fnd.stall_ns, 500 * NS_PER_MS);
+	CHECK_EQ(r.fnd.culprit.pid, 4242);
+	engine_free(e);
+
+	/* seen ongoing (the running task named, all of it so far), then
+	 * finished 3 us apart as contention: one wait, no hold */
+	e = mk(&k618, &r);
+	quiet(e, 0, 10);
+	struct eng_stall on = hog_stall(1, SEC(10), 150 * NS_PER_MS, 0, true, false);
+	on.ongoing = true;
+	on.n_tasks = 1;
+	on.tasks[0] = on.tasks[1];
+	on.tasks[0].run_ns = 150 * NS_PER_MS;
+	struct eng_stall fin = hog_stall(1, SEC(10) + 3000, 500 * NS_PER_MS, 0, true, false);
+	fin.tasks[0].run_ns = 180 * NS_PER_MS;
+	fin.tasks[1].run_ns = 200 * NS_PER_MS;
+	engine_add_stall(e, &on);
+	engine_add_stall(e, &fin);
+	quiet(e, 10, 17);
+	engine_finish(e, SEC(18));
+	CHECK_EQ(r.findings, 0);
+	CHECK_EQ(engine_stalls(e), 1);
+	engine_free(e);
+}
