@@ -83,7 +83,7 @@ static const char *weight_name(int policy, int prio, char *buf, size_t n)
 
 const char *stall_fill_text(const struct eng_stall *s, const struct stall_fill *f, char *buf, size_t n)
 {
-	char top[48], w1[16], w2[16];
+	char top[48], w1[24], w2[24]; /* "nice -2147483768" fits */
 
 	switch (f->kind) {
 	case STALL_FILL_HELD: {
