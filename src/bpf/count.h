@@ -12,6 +12,9 @@
  * libbpf reads the kernel's BTF again for each (tens of milliseconds
  * each, seconds under emulation); k: counts more with one link. */
 #define COUNT_MAX_FENTRY 16
+/* Most t: events on kernels without BPF cookies (before 5.15): one
+ * loaded program instance each (no BTF to read: quick to load). */
+#define COUNT_MAX_TP_INSTANCES 128
 /* CPU filter bitmap words: 64 x 16 = 1024 CPUs (CPUSET_MAX). */
 #define COUNT_CPU_WORDS 16
 

@@ -118,7 +118,15 @@ static int kprobe_support(struct count_run *r, const char *arg)
 	struct attach_probe p;
 	int me = probe_kprobes(r, &p);
 
-	if (p.works || !me)
+	if (!me)
+		return 0;
+	/* one program tells every function apart by its link's cookie */
+	if (p.works && libbpf_probe_bpf_helper(BPF_PROG_TYPE_KPROBE, BPF_FUNC_get_attach_cookie, NULL) != 1) {
+		err("cannot count '%s': k: tells functions apart by BPF cookies (Linux 5.15), which this "
+		    "kernel lacks; count them with f:FUNC (fentry) or count a tracepoint instead", arg);
+		return EXIT_RUNTIME;
+	}
+	if (p.works)
 		return 0;
 	if (p.err == ENOENT)
 		err("cannot count '%s': this kernel has no kprobes (no kprobe PMU: CONFIG_KPROBES is "
@@ -499,7 +507,11 @@ static int attach_tracepoints(struct count_run *r)
 		*colon = '\0';
 		int e = count_collector_attach(r->col, i, cat, colon + 1);
 		if (e < 0) {
-			if (e == -E2BIG)
+			if (e == -E2BIG && i >= COUNT_MAX_TP_INSTANCES)
+				err("cannot attach to %s: this kernel has no BPF cookies (Linux 5.15), so "
+				    "each tracepoint takes a program of its own, and ksleuth loads at most %d: "
+				    "count fewer", r->ev[i].name, COUNT_MAX_TP_INSTANCES);
+			else if (e == -E2BIG)
 				err("cannot attach to %s: the kernel allows at most 64 BPF programs per "
 				    "tracepoint and other tools use them up", r->ev[i].name);
 			else if (e == -EMFILE)

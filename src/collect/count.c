@@ -18,10 +18,12 @@ struct count_collector {
 	struct count_bpf *skel;
 	struct bpf_link **links;     /* per event: tracepoint, kprobe or fentry link */
 	struct bpf_link *multi;      /* the kprobe_multi link of every k: event */
-	struct count_bpf *fentry[COUNT_MAX_FENTRY]; /* one instance per f: event */
-	unsigned nfentry;
+	/* one instance per f: event, and per t: event without cookies */
+	struct count_bpf *inst[COUNT_MAX_FENTRY + COUNT_MAX_TP_INSTANCES];
+	unsigned nfentry, ninst;
 	unsigned nevents;
 	uint32_t tgid;
+	bool tp_by_instance;         /* no attach cookies (< 5.15): an instance per tracepoint */
 	bool cpus_set;
 	struct cpuset cpus;
 	int ncpus;
@@ -132,6 +134,9 @@ int count_collector_open(struct count_collector **out, const struct count_params
 	}
 	set_filters(c->skel, c);
 	bpf_map__set_max_entries(c->skel->maps.counts, p->nevents);
+	c->tp_by_instance = libbpf_probe_bpf_helper(BPF_PROG_TYPE_TRACEPOINT,
+						    BPF_FUNC_get_attach_cookie, NULL) != 1;
+	c->skel->rodata->tp_by_instance = c->tp_by_instance;
 	/* Only what this run attaches: kprobe.multi does not load before
 	 * 5.18; fentry programs load per function (attach_fentry). */
 	bpf_program__set_autoload(c->skel->progs.ks_count, p->tracepoints);
@@ -152,6 +157,60 @@ fail:
 	return e;
 }
 
+/* A new instance of the object counting event idx into the main
+ * object's array, only prog loaded; NULL with errno set. */
+static struct count_bpf *open_instance(struct count_collector *c, unsigned idx,
+				       struct bpf_program *(*prog)(struct count_bpf *), const char *func)
+{
+	struct count_bpf *s = count_bpf__open();
+	struct bpf_program *p;
+	int e;
+
+	if (!s)
+		return NULL;
+	set_filters(s, c);
+	s->rodata->inst_idx = idx;
+	s->rodata->tp_by_instance = true;
+	bpf_object__for_each_program(p, s->obj)
+		bpf_program__set_autoload(p, p == prog(s));
+	e = bpf_map__reuse_fd(s->maps.counts, c->map_fd);
+	if (!e && func)
+		e = bpf_program__set_attach_target(prog(s), 0, func);
+	if (!e)
+		e = count_bpf__load(s);
+	if (e) {
+		count_bpf__destroy(s);
+		errno = -e;
+		return NULL;
+	}
+	return s;
+}
+
+static struct bpf_program *tp_prog(struct count_bpf *s) { return s->progs.ks_count; }
+static struct bpf_program *fentry_prog(struct count_bpf *s) { return s->progs.ks_count_fentry; }
+
+static int attach_tp_instance(struct count_collector *c, unsigned idx, const char *category,
+			      const char *name)
+{
+	struct count_bpf *s;
+	struct bpf_link *l;
+
+	if (c->ninst - c->nfentry >= COUNT_MAX_TP_INSTANCES)
+		return -E2BIG;
+	s = open_instance(c, idx, tp_prog, NULL);
+	if (!s)
+		return errno ? -errno : -EINVAL;
+	l = bpf_program__attach_tracepoint(s->progs.ks_count, category, name);
+	if (!l) {
+		int e = errno ? -errno : -EINVAL;
+		count_bpf__destroy(s);
+		return e;
+	}
+	c->inst[c->ninst++] = s;
+	c->links[idx] = l;
+	return 0;
+}
+
 int count_collector_attach(struct count_collector *c, unsigned idx, const char *category,
 			   const char *name)
 {
@@ -160,6 +219,8 @@ int count_collector_attach(struct count_collector *c, unsigned idx, const char *
 
 	if (idx >= c->nevents || c->links[idx])
 		return -EINVAL;
+	if (c->tp_by_instance)
+		return attach_tp_instance(c, idx, category, name);
 	l = bpf_program__attach_tracepoint_opts(c->skel->progs.ks_count, category, name, &opts);
 	if (!l)
 		return -errno;
@@ -221,32 +282,20 @@ int count_collector_attach_kprobes(struct count_collector *c, const unsigned *id
 int count_collector_attach_fentry(struct count_collector *c, unsigned idx, const char *func)
 {
 	struct count_bpf *s;
-	struct bpf_link *l = NULL;
-	int e;
+	struct bpf_link *l;
 
 	if (idx >= c->nevents || c->links[idx] || c->nfentry >= COUNT_MAX_FENTRY)
 		return -EINVAL;
-	s = count_bpf__open();
+	s = open_instance(c, idx, fentry_prog, func);
 	if (!s)
 		return errno ? -errno : -EINVAL;
-	set_filters(s, c);
-	s->rodata->fentry_idx = idx;
-	bpf_program__set_autoload(s->progs.ks_count, false);
-	bpf_program__set_autoload(s->progs.ks_count_kmulti, false);
-	bpf_program__set_autoload(s->progs.ks_count_kprobe, false);
-	/* the instance counts into the main object's array */
-	e = bpf_map__reuse_fd(s->maps.counts, c->map_fd);
-	if (!e)
-		e = bpf_program__set_attach_target(s->progs.ks_count_fentry, 0, func);
-	if (!e)
-		e = count_bpf__load(s);
-	if (!e && !(l = bpf_program__attach_trace(s->progs.ks_count_fentry)))
-		e = errno ? -errno : -EINVAL;
-	if (e) {
+	if (!(l = bpf_program__attach_trace(s->progs.ks_count_fentry))) {
+		int e = errno ? -errno : -EINVAL;
 		count_bpf__destroy(s);
 		return e;
 	}
-	c->fentry[c->nfentry++] = s;
+	c->inst[c->ninst++] = s;
+	c->nfentry++;
 	c->links[idx] = l;
 	return 0;
 }
@@ -319,8 +368,8 @@ void count_collector_free(struct count_collector *c)
 		detach_all(c);
 	free(c->links);
 	bpf_link__destroy(c->multi);
-	for (unsigned i = 0; i < c->nfentry; i++)
-		count_bpf__destroy(c->fentry[i]);
+	for (unsigned i = 0; i < c->ninst; i++)
+		count_bpf__destroy(c->inst[i]);
 	count_bpf__destroy(c->skel);
 	free(c);
 }

@@ -31,6 +31,45 @@ step info_json 60 $KS info --json
 step count_tp 60 $KS count t:sched:sched_switch t:irq:softirq_raise -d 3 --json
 step count_fentry 60 $KS count f:vfs_read -d 3 --json
 step count_kprobe 60 $KS count k:vfs_read -d 3 --json
+
+# Exact counts: a chain of N execs in one pid (each exec renames the task
+# and begins a new exec once), counted with -p; released once ksleuth
+# has attached.
+cat > /tmp/ex.sh <<'EOS'
+n=$1; go=$2
+while [ ! -e "$go" ]; do usleep 20000; done
+[ "$n" -gt 0 ] && exec /bin/sh /tmp/ex.sh $((n - 1)) "$go"
+exit 0
+EOS
+# cxrun NAME N PIN EVENTS/OPTIONS...
+cxrun() {
+	local name=$1 n=$2 pin=$3 p k i rc
+	shift 3
+	echo "@@begin $name"
+	rm -f /tmp/go
+	$pin /bin/sh /tmp/ex.sh "$n" /tmp/go &
+	p=$!
+	$KS count "$@" -p $p -d 60 --json > /tmp/$name.out 2> /tmp/$name.err &
+	k=$!
+	i=0
+	while [ $i -lt 600 ] && ! grep -q '^Tracing' /tmp/$name.err /tmp/$name.out 2>/dev/null; do
+		kill -0 $k 2>/dev/null || break
+		usleep 100000; i=$((i + 1))
+	done
+	touch /tmp/go; wait $p; sleep 1
+	kill -INT $k 2>/dev/null; wait $k; rc=$?
+	cat /tmp/$name.err /tmp/$name.out
+	echo "@@end $name rc=$rc"
+}
+cxrun count_exact_tp 40 "" t:sched:sched_process_exec t:task:task_rename
+cxrun count_exact_f 40 "" t:sched:sched_process_exec f:begin_new_exec f:__set_task_comm
+cxrun count_exact_k 40 "" t:sched:sched_process_exec k:__set_task_comm k:begin_new_exec
+cxrun count_cpu0 30 "taskset -c 1" t:sched:sched_process_exec f:begin_new_exec -C 0
+cxrun count_cpu1 30 "taskset -c 1" t:sched:sched_process_exec f:begin_new_exec -C 1 --per-cpu
+step count_kglob 60 $KS count 'k:vfs_rea*' -d 2 --json
+raw count_kglob_want 'grep "^vfs_rea" /sys/kernel/tracing/available_filter_functions | sort -u | wc -l'
+step count_flimit 60 $KS count 'f:vfs_*' -d 1
+step count_klimit 60 $KS count 'k:*' -d 1
 step runq 60 $KS runq -d 3 --json
 step softirq 60 $KS softirq -d 3 --json
 step napi 60 $KS napi -d 3 --json
