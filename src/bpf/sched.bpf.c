@@ -1085,6 +1085,25 @@ static __always_inline __u32 kernel_run_gate(bool user, bool pend, struct sched_
 
 /* One sampler record: who runs, user or kernel mode, its stack, the
  * preempt count; why says which gate asked for it. */
+/* PREEMPT_RT counts a task's bottom-half disabling in the task
+ * (softirq_disable_cnt, in preempt_count's softirq bits), not in
+ * preempt_count: fold it into the sample. The field exists only on RT
+ * kernels, so elsewhere this is compiled out at load. */
+struct task_struct___rt {
+	int softirq_disable_cnt;
+} __attribute__((preserve_access_index));
+
+static __always_inline void rt_bh_count(struct sched_sample *s)
+{
+	struct task_struct___rt *t;
+
+	if (!bpf_core_field_exists(((struct task_struct___rt *)0)->softirq_disable_cnt))
+		return;
+	t = (struct task_struct___rt *)cur_task();
+	s->preempt_count |= (__u32)BPF_CORE_READ(t, softirq_disable_cnt) & KS_SOFTIRQ_MASK;
+	s->flags |= SCHED_SAMPLE_PC_VALID;
+}
+
 static __always_inline void take_sample(void *ctx, bool user, struct rq *rq, struct sched_cpu *c, __u32 cpu,
 					__u64 now, __u32 why)
 {
@@ -1110,6 +1129,7 @@ static __always_inline void take_sample(void *ctx, bool user, struct rq *rq, str
 		s->preempt_count = 0;
 		if (read_preempt_count(rq, &s->preempt_count))
 			s->flags |= SCHED_SAMPLE_PC_VALID;
+		rt_bh_count(s);
 		s->seq = head + 1;
 		c->sample_head = head + 1;
 		stat_inc(SCHED_STAT_SAMPLES);

@@ -10,11 +10,13 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/syscall.h>
+#include <sys/utsname.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
 #include "collect/hog.h"
 #include "lib/parse.h"
+#include "lib/kfacts.h"
 #include "sys/log.h"
 #include "sys/loop.h"
 #include <linux/types.h>
@@ -213,6 +215,19 @@ static int hog_kernel_support(enum hog_mode mode)
 	if (type == BPF_PROG_TYPE_SYSCALL && libbpf_probe_bpf_prog_type(type, NULL) == 0) {
 		err("this kernel has no BPF syscall programs (Linux 5.14), which hog --mode %s runs in; "
 		    "use --mode fifo for a user-space hog", hog_mode_name(mode));
+		return -EOPNOTSUPP;
+	}
+	/* bpf_test_run() wraps a tc program in local_bh_disable() since the
+	 * per-task BPF net context (6.11); a 6.1 guest's samples showed
+	 * bottom halves on throughout a kernel-bh run, a 6.12 one's off. */
+	struct utsname u;
+	int major = 0, minor = 0, patch = 0;
+	if (mode == HOG_KERNEL_BH && uname(&u) == 0 &&
+	    parse_kernel_release(u.release, &major, &minor, &patch) == 0 &&
+	    (major < 6 || (major == 6 && minor < 11))) {
+		err("on Linux before 6.11 a BPF test run keeps bottom halves enabled, so hog --mode kernel-bh "
+		    "cannot hold them off on this kernel (%s); --mode kernel holds the CPU with them on",
+		    u.release);
 		return -EOPNOTSUPP;
 	}
 	if (libbpf_probe_bpf_helper(type, BPF_FUNC_loop, NULL) == 0) {

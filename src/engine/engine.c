@@ -1081,6 +1081,26 @@ static void verdict_unheld(struct engine *e, struct eng_incident *inc, const str
 	add_advice(inc->advice, &inc->n_advice, buf);
 }
 
+/* The summary of softirq_blocked where NET_RX's own wait shows it. */
+static void summary_blocked(const struct engine *e, struct eng_incident *inc, const struct eng_suspect *top,
+			    enum eng_mode mode, bool bh_off, bool bh_inferred, uint64_t netrx)
+{
+	char d1[32], d2[32];
+
+	snprintf(inc->summary, sizeof(inc->summary),
+		 "%s (pid %d) held CPU %d for %s %s; NET_RX waited up to %s to run there, "
+		 "and %" PRIu64 " retransmits and %" PRIu64 " drops followed.",
+		 top->task.comm, top->task.pid, top->cpu, dur(top->longest_ns, d1, sizeof(d1)),
+		 bh_inferred ? "in the kernel with bottom halves (or interrupts) disabled" :
+		 bh_off ? "in the kernel with bottom halves disabled" :
+		 mode == ENG_MODE_KERNEL ? "in the kernel" : "",
+		 dur(netrx, d2, sizeof(d2)), inc->retransmits, inc->drops);
+	if (bh_inferred)
+		appendf(inc->summary, sizeof(inc->summary),
+			" On Linux %d.%d interrupt exits run pending softirqs, so NET_RX waiting through the "
+			"whole hold means they were held off.", e->k.major, e->k.minor);
+}
+
 static void verdict(struct engine *e, struct eng_incident *inc, const struct window *w)
 {
 	char d1[32], d2[32], d3[32], buf[ENG_ADVICE_LEN];
@@ -1170,9 +1190,18 @@ static void verdict(struct engine *e, struct eng_incident *inc, const struct win
 		bh_off = bh_inferred = true;
 		inc->bh_off = true;
 	}
+	/* PREEMPT_RT: bottom halves off is a per-CPU lock that the softirq
+	 * and NAPI threads (6.10+: the RPS backlog too) block on, asleep, so
+	 * neither a NET_RX delay nor a run-queue wait shows it; a kernel
+	 * holder with bottom halves off through a stall that hurt the
+	 * network is the cause there. */
+	bool rt_bh_lock = !blocked && bh_off && mode == ENG_MODE_KERNEL && kernel_rt(&e->k);
 	if (blocked && bh_off) {
 		inc->mech = ENG_SOFTIRQ_BLOCKED;
 		inc->confidence = "high";
+	} else if (rt_bh_lock) {
+		inc->mech = ENG_SOFTIRQ_BLOCKED;
+		inc->confidence = "medium";
 	} else if (is_rt(top->task.policy)) {
 		inc->mech = ENG_RT_STARVATION;
 		inc->confidence = blocked || mode == ENG_MODE_USER ? "high" : "medium";
@@ -1190,18 +1219,15 @@ static void verdict(struct engine *e, struct eng_incident *inc, const struct win
 	const char *comm = top->task.comm;
 	switch (inc->mech) {
 	case ENG_SOFTIRQ_BLOCKED:
-		snprintf(inc->summary, sizeof(inc->summary),
-			 "%s (pid %d) held CPU %d for %s %s; NET_RX waited up to %s to run there, "
-			 "and %" PRIu64 " retransmits and %" PRIu64 " drops followed.",
-			 comm, top->task.pid, top->cpu, dur(top->longest_ns, d1, sizeof(d1)),
-			 bh_inferred ? "in the kernel with bottom halves (or interrupts) disabled" :
-			 bh_off ? "in the kernel with bottom halves disabled" :
-			 mode == ENG_MODE_KERNEL ? "in the kernel" : "",
-			 dur(netrx, d2, sizeof(d2)), inc->retransmits, inc->drops);
-		if (bh_inferred)
-			appendf(inc->summary, sizeof(inc->summary),
-				" On Linux %d.%d interrupt exits run pending softirqs, so NET_RX waiting through the "
-				"whole hold means they were held off.", e->k.major, e->k.minor);
+		if (rt_bh_lock)
+			snprintf(inc->summary, sizeof(inc->summary),
+				 "%s (pid %d) held CPU %d's bottom-half lock for %s in the kernel; on PREEMPT_RT "
+				 "softirq processing and the NAPI and backlog threads of that CPU wait for that "
+				 "lock asleep, and %" PRIu64 " retransmits and %" PRIu64 " drops followed.",
+				 comm, top->task.pid, top->cpu, dur(top->longest_ns, d1, sizeof(d1)),
+				 inc->retransmits, inc->drops);
+		else
+			summary_blocked(e, inc, top, mode, bh_off, bh_inferred, netrx);
 		advice_reschedule(&e->k, &top->task, mode, bh_off, inc->frames, inc->n_frames, top->cpu,
 				  top->longest_ns, buf, sizeof(buf));
 		add_advice(inc->advice, &inc->n_advice, buf);
@@ -1280,7 +1306,7 @@ static void verdict(struct engine *e, struct eng_incident *inc, const struct win
 			 "The CPU is ruled out (NET_RX max delay %s, ksoftirqd max wait %s%s): look for loss, "
 			 "congestion or a rate limiter on the path (tc -s qdisc, ss -ti, nstat).",
 			 dur(netrx, d1, sizeof(d1)), dur(ksw, d3, sizeof(d3)),
-			 pre65 ? "" : "; since Linux 6.5 a waiting ksoftirqd does not hold softirqs back");
+			 deferred ? "" : "; since Linux 6.5 a waiting ksoftirqd does not hold softirqs back");
 		add_advice(inc->advice, &inc->n_advice, buf);
 		break;
 	}

@@ -356,6 +356,38 @@ TEST(engine_rt_kernel_advice)
 	CHECK(!any_advice(r.inc.advice, r.inc.n_advice, "preempt=full"));
 	engine_free(e);
 
+	/* 6.12-rt: the holder's bottom-half lock stops the backlog thread,
+	 * asleep: NET_RX shows no delay, the samples show bottom halves off */
+	static const struct eng_kernel k612rt = {
+		.release = "6.12.118+deb12-rt-amd64", .major = 6, .minor = 12, .preempt = "lazy",
+		.rt = true, .preempt_dynamic = true, .hz = 250, .rt_runtime_us = 950000,
+		.rt_period_us = 1000000,
+	};
+	e = mk(&k612rt, &r);
+	quiet(e, 0, 10);
+	s = hog_stall(1, SEC(10) + 100 * NS_PER_MS, 500 * NS_PER_MS, 0, true, true);
+	engine_add_stall(e, &s);
+	second(e, 10, 300, 900, 1 * NS_PER_MS, 0, 0);
+	quiet(e, 11, 16);
+	CHECK_EQ(r.incidents, 1);
+	CHECK_EQ(r.inc.mech, ENG_SOFTIRQ_BLOCKED);
+	CHECK_STR(r.inc.confidence, "medium");
+	CHECK_EQ(r.inc.culprit.pid, 4242);
+	CHECK(strstr(r.inc.summary, "bottom-half lock") != NULL);
+	CHECK(any_advice(r.inc.advice, r.inc.n_advice, "per-CPU lock"));
+	CHECK(!any_advice(r.inc.advice, r.inc.n_advice, "cond_resched"));
+	engine_free(e);
+
+	/* the same on a non-RT 6.12: bottom halves off without NET_RX
+	 * waiting did not stop packet processing there */
+	e = mk(&k618, &r);
+	quiet(e, 0, 10);
+	engine_add_stall(e, &s);
+	second(e, 10, 300, 900, 1 * NS_PER_MS, 0, 0);
+	quiet(e, 11, 16);
+	CHECK(r.inc.mech != ENG_SOFTIRQ_BLOCKED);
+	engine_free(e);
+
 	/* ksoftirqd starved on RT: deferred by design, not by the version */
 	e = mk(&k61rt, &r);
 	quiet(e, 0, 10);

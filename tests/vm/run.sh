@@ -30,6 +30,7 @@ record() { echo "$1"; [ -n "$RESULTS" ] && echo "$1" >> "$RESULTS"; return 0; }
 # bpf_loop for the kernel hogs: a SCHED_FIFO hog stands in there.
 append_for() {
 	case $1 in
+	6.1-rt) echo "loglevel=4 ks.scenario=demo" ;; # no BH-off hog before 6.11: the demo's FIFO one
 	*-rt) echo "loglevel=4 ks.scenario=bh" ;;
 	5.*)  echo "loglevel=4 ks.scenario=fifo" ;; # no bpf_loop: no kernel hog
 	6.1)  echo "preempt=none loglevel=4 ks.scenario=starve,demo" ;;
