@@ -96,7 +96,7 @@ test: test-deps
 # The kernel matrix alone: make vm-test KERNELS="6.1 6.12-rt"
 vm-test: test-deps
 	$(MAKE) all
-	KS_VM=1 KS_BUILD=$(BUILD) tests/run.sh vm "$(KERNELS)"
+	KS_BUILD=$(BUILD) tests/run.sh vm "$(KERNELS)"
 
 install: $(BUILD)/ksleuth
 	install -D -m 0755 $(BUILD)/ksleuth $(DESTDIR)$(PREFIX)/bin/ksleuth

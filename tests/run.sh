@@ -68,7 +68,7 @@ fi
 # The kernel matrix: the same binary in QEMU guests running Debian's
 # kernels (tests/vm/run.sh; KS_VM_KERNELS picks them, KS_VM=0 skips it).
 # With a name filter the whole-suite run leaves the matrix out.
-if { [ "$what" = vm ] || { [ "$what" = all ] && [ -z "$filter" ]; }; } && [ "${KS_VM:-0}" != 0 ]; then
+if { [ "$what" = vm ] || { [ "$what" = all ] && [ -z "$filter" ]; }; } && [ "${KS_VM:-1}" != 0 ]; then
 	if [ "$(id -u)" != 0 ]; then
 		echo "== kernel matrix skipped: it needs root"
 		skipped=$((skipped + 1))

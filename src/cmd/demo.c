@@ -289,6 +289,13 @@ int cmd_demo(int argc, char **argv)
 
 	struct kernel_facts kf;
 	kernel_facts_read(&kf);
+	if (kf.major < 5 || (kf.major == 5 && kf.minor < 17)) {
+		err("the demo's kernel hogs, the broken one and the fixed one, spin in bpf_loop (Linux "
+		    "5.17), which this kernel (%s) lacks; run 'ksleuth doctor' during a load of your own",
+		    kf.release);
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		return EXIT_RUNTIME;
+	}
 	enum demo_hog broken_hog = demo_hog_for(&kf);
 	bool seed_mechanism = broken_hog == DEMO_HOG_SEED;
 
@@ -324,11 +331,13 @@ int cmd_demo(int argc, char **argv)
 		rb.hog_mode = "fifo";
 		rb.what = "a SCHED_FIFO busy loop";
 		if (!json)
-			printf("On Linux %s%s no BPF test run holds bottom halves off (they do since 6.11)%s: "
+			printf("On Linux %s%s the kernel hog that stalls packet processing cannot run (%s): "
 			       "the broken run is a real-time busy loop instead.\n", kf.release,
 			       kf.realtime == KF_YES ? " (PREEMPT_RT)" : "",
-			       kf.realtime == KF_YES ? " and kernel code is preemptible" :
-			       ", and since 6.5 a starved ksoftirqd alone no longer stops packet processing");
+			       kf.realtime == KF_YES ? "kernel code is preemptible, and BPF test runs hold "
+			       "bottom halves off only since 6.11" :
+			       "since 6.5 a starved ksoftirqd alone no longer stops packet processing, and BPF "
+			       "test runs hold bottom halves off only since 6.11");
 	}
 	sigset_t pend;
 	bool stopped = false;

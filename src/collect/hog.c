@@ -217,6 +217,11 @@ static int hog_kernel_support(enum hog_mode mode)
 		    "use --mode fifo for a user-space hog", hog_mode_name(mode));
 		return -EOPNOTSUPP;
 	}
+	if (libbpf_probe_bpf_helper(type, BPF_FUNC_loop, NULL) == 0) {
+		err("this kernel has no bpf_loop helper (Linux 5.17), which the kernel hogs spin in; "
+		    "use --mode fifo for a user-space hog");
+		return -EOPNOTSUPP;
+	}
 	/* bpf_test_run() wraps a tc program in local_bh_disable() since the
 	 * per-task BPF net context (6.11); a 6.1 guest's samples showed
 	 * bottom halves on throughout a kernel-bh run, a 6.12 one's off. */
@@ -228,11 +233,6 @@ static int hog_kernel_support(enum hog_mode mode)
 		err("on Linux before 6.11 a BPF test run keeps bottom halves enabled, so hog --mode kernel-bh "
 		    "cannot hold them off on this kernel (%s); --mode kernel holds the CPU with them on",
 		    u.release);
-		return -EOPNOTSUPP;
-	}
-	if (libbpf_probe_bpf_helper(type, BPF_FUNC_loop, NULL) == 0) {
-		err("this kernel has no bpf_loop helper (Linux 5.17), which the kernel hogs spin in; "
-		    "use --mode fifo for a user-space hog");
 		return -EOPNOTSUPP;
 	}
 	return 0;

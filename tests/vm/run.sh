@@ -32,7 +32,7 @@ append_for() {
 	case $1 in
 	6.1-rt) echo "loglevel=4 ks.scenario=demo" ;; # no BH-off hog before 6.11: the demo's FIFO one
 	*-rt) echo "loglevel=4 ks.scenario=bh" ;;
-	5.*)  echo "loglevel=4 ks.scenario=fifo" ;; # no bpf_loop: no kernel hog
+	5.*)  echo "loglevel=4 ks.scenario=fifo,demo" ;; # no bpf_loop: no kernel hog
 	6.1)  echo "preempt=none loglevel=4 ks.scenario=starve,demo" ;;
 	*)    echo "preempt=none loglevel=4 ks.scenario=starve" ;;
 	esac
