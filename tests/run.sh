@@ -77,7 +77,7 @@ if { [ "$what" = vm ] || { [ "$what" = all ] && [ -z "$filter" ]; }; } && [ "${K
 		vmres=$(mktemp /tmp/ksleuth-vm-results.XXXXXX)
 		# Backstop well above the matrix's ~5 min (a guest is bounded by
 		# its own timeout, 420 s).
-		KS_RESULTS=$vmres timeout -k 10 1800 tests/vm/run.sh $filter | grep -v '^PASS'
+		KS_RESULTS=$vmres timeout -k 10 1800 tests/vm/run.sh $filter | grep --line-buffered -v '^PASS'
 		rc=${PIPESTATUS[0]}
 		[ $rc = 0 ] || echo "FAIL kernel matrix: tests/vm/run.sh exited $rc" >> "$vmres"
 		p=$(grep -c '^PASS' "$vmres"); f=$(grep -c '^FAIL' "$vmres"); s=$(grep -c '^SKIP' "$vmres")

@@ -308,6 +308,14 @@ def check_net_scenario(name):
     incs = [r for r in recs if r.get("type") == "incident"]
     for inc in incs:
         out("INFO", f"{name}: incident {inc.get('id')}: {incident_line(inc)}")
+    summ = ([r for r in recs if r.get("type") == "summary"] or [{}])[-1]
+    if rc == 0 and not incs and summ.get("retransmits", 0) < 50 and summ.get("drops", 0) < 100:
+        # Under TCG the load does not always overflow the receive CPU
+        # (6.12-rt, one run in three: 15 retransmits, no drops in 26 s):
+        # then there was nothing to find, and nothing was tested.
+        out("SKIP", f"{name}: the load lost nothing this run ({summ.get('retransmits')} retransmits, "
+            f"{summ.get('drops')} drops): no incident to find")
+        return
     if not check(rc == 3 and incs, f"{name}: the doctor found an incident (exit 3)", f"exit {rc}"):
         return
     inc = max(incs, key=lambda r: r.get("retransmits", 0))

@@ -100,9 +100,9 @@ echo "@@end agent rc=$arc"
 # disabled; fifo: a user-space SCHED_FIFO loop (kernels without bpf_loop);
 # demo: `ksleuth demo`, which picks the hog this kernel's semantics call for.
 net_scenario() {
-	local scen=$1 mode=$2 bed lpid dpid drc
+	local scen=$1 mode=$2 flows=${3:-16} bed lpid dpid drc
 	bed=$($KS netbed up -c 1 --no-offloads | awk '{print $1}')
-	$KS netbed load "$bed" -c 1 -d 24s -P 16 --no-udp > /tmp/load.out 2>&1 &
+	$KS netbed load "$bed" -c 1 -d 24s -P "$flows" --no-udp > /tmp/load.out 2>&1 &
 	lpid=$!
 	$KS doctor -d 26 --json --netns "$bed-tx" > /tmp/doctor.out 2>&1 &
 	dpid=$!
@@ -117,7 +117,7 @@ net_scenario() {
 for s in $scenarios; do
 	case $s in
 	starve) net_scenario starve kernel ;;
-	bh) net_scenario bh kernel-bh ;;
+	bh) net_scenario bh kernel-bh 32 ;;
 	fifo) net_scenario fifo fifo ;;
 	demo) step demo 240 $KS demo --duration 20s --json ;;
 	esac
