@@ -461,6 +461,7 @@ static __always_inline bool waiter_set(struct sched_cpu *c, struct task_struct *
 	c->waiter_since_ns = since;
 	c->waiter_pid = TREAD(btf, p, tgid);
 	c->waiter_kind = kind;
+	c->waiter_pp = (__u32)TREAD(btf, p, policy) << 16 | ((__u32)TREAD(btf, p, prio) & 0xffff);
 	read_comm(p, c->waiter_comm, btf);
 	c->waiter_tid = TREAD(btf, p, pid);
 	return true;
@@ -648,6 +649,10 @@ static __always_inline void emit_wait(struct sched_cpu *c, struct task_struct *p
 	e->pid = TREAD(btf, p, tgid);
 	e->tid = TREAD(btf, p, pid);
 	__builtin_memcpy(e->comm, comm, TASK_COMM_LEN);
+	/* whether its wait was CFS weighting as designed (a nice'd waiter
+	 * behind a heavier task) is the user side's call */
+	e->prio = TREAD(btf, p, prio);
+	e->policy = TREAD(btf, p, policy);
 	e->cur_pid = 0;
 	e->cur_tid = 0;
 	__builtin_memset(e->cur_comm, 0, TASK_COMM_LEN);
@@ -1323,6 +1328,8 @@ static __always_inline int sample_tick(void *ctx, bool user, struct rq *rq)
 		e->pid = c->waiter_pid;
 		e->tid = c->waiter_tid;
 		__builtin_memcpy(e->comm, c->waiter_comm, TASK_COMM_LEN);
+		e->prio = (__s32)(c->waiter_pp & 0xffff);
+		e->policy = c->waiter_pp >> 16;
 		e->cur_pid = id >> 32;
 		e->cur_tid = (__u32)id;
 		bpf_get_current_comm(e->cur_comm, TASK_COMM_LEN);

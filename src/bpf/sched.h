@@ -152,7 +152,7 @@ struct sched_cpu {
 	__u32 waiter_pid;
 	__u64 waiter_since_ns;
 	__u32 waiter_kind;
-	__u32 _pad1;
+	__u32 waiter_pp;    /* its policy << 16 | kernel prio, for ongoing reports */
 	char waiter_comm[TASK_COMM_LEN];
 	__u64 waiter_reported; /* waiter_since_ns of the last ongoing report */
 	/* the clock: sched_switch reads the runqueue clock (sched_clock,
@@ -227,6 +227,8 @@ struct sched_event {
 	__u32 cur_pid;   /* ongoing: the task running on cpu now */
 	__u32 cur_tid;
 	char cur_comm[TASK_COMM_LEN];
+	__s32 prio;      /* the waiting task's kernel prio and policy (final waits; */
+	__u32 policy;    /* 0/0 = unknown: ongoing, NET_RX and silence records) */
 };
 
 /* Counters, one per-CPU array entry; summed by the user side. */

@@ -90,7 +90,8 @@ static void on_stall(void *arg, const struct pipeline_stall *ps)
 
 	/* Contention is folded into one line a CPU a second (flush_contention);
 	 * a contention wait still in progress is not shown: its end is. */
-	if (ps->fill.kind == STALL_FILL_SHARED && d->cont && s->cpu >= 0 && (unsigned)s->cpu < d->ncpus) {
+	if ((ps->fill.kind == STALL_FILL_SHARED || ps->fill.kind == STALL_FILL_WEIGHTED) && d->cont &&
+	    s->cpu >= 0 && (unsigned)s->cpu < d->ncpus) {
 		if (stall_contention_add(&d->cont[s->cpu], s, &ps->fill)) {
 			d->cont_waits++;
 			if (s->end_ns - s->start_ns > d->cont_longest_ns)

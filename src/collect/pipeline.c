@@ -116,6 +116,7 @@ static void ant_to_task(const struct sched_antagonist *a, struct eng_task *t)
 	t->policy = (int)a->policy;
 	/* kernel prio 0..99 for RT tasks is 99 - rt_priority */
 	t->rt_prio = (a->policy == 1 || a->policy == 2) && a->prio >= 0 && a->prio < 100 ? 99 - a->prio : 0;
+	t->prio = a->prio;
 	t->run_ns = a->run_ns;
 	t->samples = a->samples;
 	switch (a->mode) {
@@ -245,6 +246,8 @@ static void on_wait(const struct sched_wait *w, void *arg)
 	}
 	s->ongoing = w->ongoing;
 	s->victim_pid = (int32_t)w->pid;
+	s->victim_policy = (int)w->policy;
+	s->victim_prio = w->prio;
 	snprintf(s->victim_comm, sizeof(s->victim_comm), "%.*s", ENG_COMM_LEN - 1, w->comm);
 	if (w->ongoing)
 		name_running(s, w);

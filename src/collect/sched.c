@@ -517,6 +517,8 @@ static int on_event(void *ctx, void *data, size_t len)
 	w.tid = e->tid;
 	memcpy(w.comm, e->comm, TASK_COMM_LEN);
 	w.comm[TASK_COMM_LEN - 1] = 0;
+	w.prio = e->prio;
+	w.policy = e->policy;
 	w.cur_pid = e->cur_pid;
 	w.cur_tid = e->cur_tid;
 	memcpy(w.cur_comm, e->cur_comm, TASK_COMM_LEN);

@@ -55,6 +55,8 @@ struct sched_wait {
 	char comm[TASK_COMM_LEN];
 	uint32_t cur_pid, cur_tid;        /* ongoing only: who runs on cpu now */
 	char cur_comm[TASK_COMM_LEN];
+	int32_t prio;            /* the waiter's kernel prio and policy; 0/0 unknown */
+	uint32_t policy;         /* (ongoing, NET_RX and silence records) */
 };
 typedef void (*sched_wait_cb)(const struct sched_wait *w, void *arg);
 
