@@ -16,8 +16,8 @@
 
 #include "collect/hog.h"
 #include "lib/parse.h"
-#include "lib/kfacts.h"
 #include "sys/log.h"
+#include "sys/sysinfo.h"
 #include "sys/loop.h"
 #include <linux/types.h>
 #include "bpf/hog.h"
@@ -225,11 +225,9 @@ static int hog_kernel_support(enum hog_mode mode)
 	/* bpf_test_run() wraps a tc program in local_bh_disable() since the
 	 * per-task BPF net context (6.11); a 6.1 guest's samples showed
 	 * bottom halves on throughout a kernel-bh run, a 6.12 one's off. */
-	struct utsname u;
-	int major = 0, minor = 0, patch = 0;
-	if (mode == HOG_KERNEL_BH && uname(&u) == 0 &&
-	    parse_kernel_release(u.release, &major, &minor, &patch) == 0 &&
-	    (major < 6 || (major == 6 && minor < 11))) {
+	if (mode == HOG_KERNEL_BH && kernel_older_than(6, 11)) {
+		struct utsname u;
+		uname(&u);
 		err("on Linux before 6.11 a BPF test run keeps bottom halves enabled, so hog --mode kernel-bh "
 		    "cannot hold them off on this kernel (%s); --mode kernel holds the CPU with them on",
 		    u.release);

@@ -5,9 +5,9 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
-#include "lib/kfacts.h"
 #include "sys/log.h"
 #include "sys/privs.h"
+#include "sys/sysinfo.h"
 
 #ifndef CAP_PERFMON
 #define CAP_PERFMON 38
@@ -40,10 +40,9 @@ int preflight_bpf(const char *cmd)
 	}
 	/* The floor: BPF ring buffers (5.8) carry every collector's records;
 	 * 5.10 is the oldest kernel the matrix tests (docs/kernel-facts.md). */
-	struct utsname u;
-	int major = 0, minor = 0, patch = 0;
-	if (uname(&u) == 0 && parse_kernel_release(u.release, &major, &minor, &patch) == 0 &&
-	    (major < 5 || (major == 5 && minor < 8))) {
+	if (kernel_older_than(5, 8)) {
+		struct utsname u;
+		uname(&u);
 		err("ksleuth needs Linux 5.8 or later (BPF ring buffers; 5.10 is the oldest tested), and "
 		    "this kernel is %s: run it on a newer kernel", u.release);
 		return -1;

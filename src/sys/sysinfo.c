@@ -481,6 +481,16 @@ static void facts_lockdown(struct kernel_facts *kf)
 	}
 }
 
+bool kernel_older_than(int major, int minor)
+{
+	struct utsname u;
+	int ma = 0, mi = 0, pa = 0;
+
+	if (uname(&u) != 0 || parse_kernel_release(u.release, &ma, &mi, &pa) != 0 || !ma)
+		return false;
+	return ma < major || (ma == major && mi < minor);
+}
+
 void kernel_facts_read(struct kernel_facts *kf)
 {
 	struct utsname u;

@@ -63,6 +63,11 @@ struct kernel_facts {
  * exercise the other sources on a host that has one). */
 void kernel_facts_read(struct kernel_facts *kf);
 
+/* The running kernel is older than major.minor (from uname; false when
+ * its release cannot be read): the cheap check for a feature's floor,
+ * without the rest of kernel_facts_read. */
+bool kernel_older_than(int major, int minor);
+
 enum bpf_attach_kind {
 	ATTACH_TP_BTF,
 	ATTACH_RAW_TP,
