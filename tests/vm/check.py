@@ -323,8 +323,13 @@ def check_net_scenario(name):
     check(culprit.get("pid") == hog_pid, f"{name}: the culprit is the hog (pid {hog_pid})",
           f"got {culprit.get('comm')} pid {culprit.get('pid')}")
     stall_ms = inc.get("stall_ns", 0) / 1e6
-    check(0.8 * hog_ms <= stall_ms <= 1.25 * hog_ms,
-          f"{name}: stall {stall_ms:.0f} ms against the hog's own {hog_ms:.0f} ms")
+    # at least most of the loop, at most the hog's whole run by its own
+    # wall clock: under TCG a run took up to 665 ms around a 500 ms loop
+    # (its return waits behind ksoftirqd), and 6.12 reported 631 ms
+    wall_ms = max(r["dur_ns"] for r in hog) / 1e6
+    check(0.8 * hog_ms <= stall_ms <= 1.1 * max(wall_ms, hog_ms),
+          f"{name}: stall {stall_ms:.0f} ms against the hog's own {hog_ms:.0f} ms loop "
+          f"({wall_ms:.0f} ms longest run)")
     advice = " ".join(inc.get("advice") or [])
     netrx_ms = inc.get("netrx_max_delay_ns", 0) / 1e6
     deferred = rt or (major, minor) < (6, 5)
