@@ -5,8 +5,10 @@
 
 KS_ROOT=${KS_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 KS_BUILD=${KS_BUILD:-build}
-KS=$KS_ROOT/$KS_BUILD/ksleuth
-KS_HELPERS=$KS_ROOT/$KS_BUILD/helpers
+# the build directory: relative to the checkout, or absolute (make BUILD=/tmp/x)
+case $KS_BUILD in /*) KS_BDIR=$KS_BUILD ;; *) KS_BDIR=$KS_ROOT/$KS_BUILD ;; esac
+KS=$KS_BDIR/ksleuth
+KS_HELPERS=$KS_BDIR/helpers
 KS_RESULTS=${KS_RESULTS:-/dev/stdout}
 KS_TMP=$(mktemp -d /tmp/ksleuth-test.XXXXXX)
 KS_TEST=$(basename "$0" .sh)

@@ -17,7 +17,7 @@ require_cmd jq
 require_cmd curl
 require_cmd python3
 require_cmd bpftool
-[ -x "$KS_HELPERS/victim" ] || make -C "$KS_ROOT" -s "$KS_BUILD/helpers/victim" >/dev/null ||
+[ -x "$KS_HELPERS/victim" ] || make -C "$KS_ROOT" -s BUILD="$KS_BUILD" "$KS_BUILD/helpers/victim" >/dev/null ||
 	{ fail "cannot build the victim helper"; exit 1; }
 
 CPU=$(( $(nr_cpus) > 1 ? 1 : 0 ))

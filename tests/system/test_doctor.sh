@@ -187,7 +187,7 @@ check_eq "interrupts off: no not_cpu verdict" \
 	"$(jq -c 'select(.type=="incident" and .mechanism=="not_cpu")' "$KS_TMP/irq.json" | wc -l)" 0
 
 # ---- 5. SCHED_FIFO user hog: culprit with policy and user mode --------------
-make -s -C "$KS_ROOT" "$KS_BUILD/helpers/victim" >/dev/null 2>&1
+make -s -C "$KS_ROOT" BUILD="$KS_BUILD" "$KS_BUILD/helpers/victim" >/dev/null 2>&1
 ks_bg DOC "$KS" doctor -d 7 --json >"$KS_TMP/fifo.json" 2>"$KS_TMP/fifo.err"
 ks_bg VIC "$KS_HELPERS/victim" -c $RX -d 6 -p 5 -t 50 -o "$KS_TMP/victim.json" >/dev/null
 sleep 1.5
@@ -250,7 +250,7 @@ check_eq "doctor --netrx-trace: summary says trace" \
 # holds the CPU. Each loop reads its own run delay from schedstat at the
 # end, an independent sum of the waits; a victim on the same CPU measures
 # its own lateness.
-make -s -C "$KS_ROOT" "$KS_BUILD/helpers/victim" >/dev/null 2>&1
+make -s -C "$KS_ROOT" BUILD="$KS_BUILD" "$KS_BUILD/helpers/victim" >/dev/null 2>&1
 ks_bg DOC "$KS" doctor -d 9 --json >"$KS_TMP/busy.json" 2>"$KS_TMP/busy.err"
 sleep 1.5
 ks_bg VIC "$KS_HELPERS/victim" -c $RX -d 4 -p 5 -t 110 -o "$KS_TMP/busy-victim.json" >/dev/null
