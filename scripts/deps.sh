@@ -30,6 +30,8 @@ build_pkgs=(
 )
 test_pkgs=(
 	"bpftrace:/usr/bin/bpftrace"
+	# the peers ksleuth is compared with (tests/system/test_peers.sh)
+	"libbpf-tools:/usr/sbin/runqlat"
 	"iperf3:/usr/bin/iperf3"
 	"iproute2:/usr/sbin/ip"
 	"jq:/usr/bin/jq"
