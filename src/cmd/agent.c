@@ -165,7 +165,7 @@ static void on_engine(void *arg, const struct eng_event *ev)
 			count_stall(a, in->cpu, in->mech, in->stall_ns, in->culprit.comm);
 		count_silence(a, in->cpu, in->mech == ENG_CPU_NOT_RUNNING, in->gap.ns);
 		if (a->events)
-			pipeline_json_incident(&a->j, in);
+			pipeline_json_incident(&a->j, in, now_ns());
 		break;
 	}
 	case ENG_EV_FINDING: {
@@ -173,7 +173,7 @@ static void on_engine(void *arg, const struct eng_event *ev)
 		count_stall(a, f->cpu, f->mech, f->stall_ns, f->culprit.comm);
 		count_silence(a, f->cpu, f->irq_gap_not_running, f->irq_gap_ns);
 		if (a->events)
-			pipeline_json_finding(&a->j, f);
+			pipeline_json_finding(&a->j, f, now_ns());
 		break;
 	}
 	}

@@ -208,7 +208,7 @@ static void on_engine(void *arg, const struct eng_event *ev)
 			d->res->first = *inc;
 		}
 		if (d->o->json)
-			pipeline_json_incident(&d->j, inc);
+			pipeline_json_incident(&d->j, inc, now_ns());
 		else if (d->o->live) {
 			fprintf(d->out, "%s INCIDENT #%u %s (confidence %s): %s\n",
 				clock_str(d, inc->end_ns, c, sizeof(c)), inc->id, eng_mech_name(inc->mech),
@@ -225,7 +225,7 @@ static void on_engine(void *arg, const struct eng_event *ev)
 			d->fnd[d->n_fnd] = *f;
 		d->n_fnd++;
 		if (d->o->json)
-			pipeline_json_finding(&d->j, f);
+			pipeline_json_finding(&d->j, f, now_ns());
 		else if (d->o->live) {
 			fprintf(d->out, "%s FINDING  %s: %s\n", clock_str(d, f->end_ns, c, sizeof(c)),
 				eng_mech_name(f->mech), f->summary);

@@ -636,7 +636,7 @@ void pipeline_json_stall(struct json *j, const struct pipeline_stall *ps, uint64
 	json_line_end(j);
 }
 
-void pipeline_json_incident(struct json *j, const struct eng_incident *inc)
+void pipeline_json_incident(struct json *j, const struct eng_incident *inc, uint64_t emitted_ns)
 {
 	json_obj_begin(j);
 	json_kstr(j, "type", "incident");
@@ -653,6 +653,7 @@ void pipeline_json_incident(struct json *j, const struct eng_incident *inc)
 		json_kstr(j, "irq_gap_end_place", inc->gap.place);
 	}
 	json_kuint(j, "stolen_ns", inc->stolen_ns);
+	json_kuint(j, "emitted_ns", emitted_ns);
 	if (inc->have_culprit) {
 		task_json(j, "culprit", &inc->culprit, inc->mode, inc->bh_off);
 	} else {
@@ -713,7 +714,7 @@ void pipeline_json_incident(struct json *j, const struct eng_incident *inc)
 	json_line_end(j);
 }
 
-void pipeline_json_finding(struct json *j, const struct eng_finding *f)
+void pipeline_json_finding(struct json *j, const struct eng_finding *f, uint64_t emitted_ns)
 {
 	json_obj_begin(j);
 	json_kstr(j, "type", "finding");
@@ -727,6 +728,7 @@ void pipeline_json_finding(struct json *j, const struct eng_finding *f)
 		json_kbool(j, "irq_gap_cpu_not_running", f->irq_gap_not_running);
 	task_json(j, "culprit", &f->culprit, f->mode, f->bh_off);
 	json_kstr(j, "waiting", f->victim_comm);
+	json_kuint(j, "emitted_ns", emitted_ns);
 	json_kuint(j, "netrx_max_delay_ns", f->netrx_max_ns);
 	json_kuint(j, "ksoftirqd_max_wait_ns", f->ksoftirqd_wait_ns);
 	rows_json(j, "stack", f->frames[0], sizeof(f->frames[0]), f->n_frames);

@@ -96,7 +96,7 @@ int pipeline_prog_stats(struct pipeline *p, struct prog_stat *out, int max);
 void pipeline_json_stall(struct json *j, const struct pipeline_stall *ps, uint64_t emitted_ns);
 /* "key":{"pid":...,"tid":...,"comm":...,"mode":...,"policy":...,...} */
 void pipeline_json_task(struct json *j, const char *key, const struct eng_task *t);
-void pipeline_json_incident(struct json *j, const struct eng_incident *inc);
-void pipeline_json_finding(struct json *j, const struct eng_finding *f);
+void pipeline_json_incident(struct json *j, const struct eng_incident *inc, uint64_t emitted_ns);
+void pipeline_json_finding(struct json *j, const struct eng_finding *f, uint64_t emitted_ns);
 
 #endif
