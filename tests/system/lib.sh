@@ -114,6 +114,22 @@ check_within() {
 # check_grep DESC PATTERN FILE
 check_grep() { if grep -qE -- "$2" "$3"; then pass "$1"; else fail "$1 (no /$2/ in $(basename "$3"): $(head -c 300 "$3"))"; fi; }
 
+# ks_verdicts DESC RC FILE: record an analysis' verdict lines ("PASS msg",
+# "FAIL msg"; "INFO msg" is shown). An analysis that exited non-zero (an
+# exception part-way: the verdicts after it were never said) or said no
+# verdict at all is itself a failure; its stderr is expected in FILE.err.
+ks_verdicts() {
+	local d=$1 rc=$2 f=$3 verdict msg
+	while read -r verdict msg; do
+		case $verdict in PASS) pass "$msg" ;; FAIL) fail "$msg" ;; *) echo "  $msg" ;; esac
+	done < "$f"
+	if [ "$rc" != 0 ]; then
+		fail "$d exited $rc after $(grep -cE '^(PASS|FAIL) ' "$f") verdicts: $(tail -n 3 "$f.err" 2>/dev/null | tr '\n' ' ' | tail -c 300)"
+	elif ! grep -qE '^(PASS|FAIL) ' "$f"; then
+		fail "$d gave no verdict: $(tail -n 3 "$f.err" 2>/dev/null | tr '\n' ' ' | tail -c 300)"
+	fi
+}
+
 require_root() { [ "$(id -u)" = 0 ] || { skip "needs root"; exit 0; }; }
 require_cmd() { command -v "$1" >/dev/null || { fail "missing $1 (make test-deps installs it)"; exit 1; }; }
 nr_cpus() { nproc --all; }

@@ -65,7 +65,7 @@ done
 sleep 0.3
 ks_stop_ref "$BT_PID" bpftrace
 
-python3 - "$KS_TMP" "$RUN_MS" <<'PY' > "$KS_TMP/verdicts"
+python3 - "$KS_TMP" "$RUN_MS" <<'PY' >"$KS_TMP/verdicts" 2>"$KS_TMP/verdicts.err"
 import json, sys
 tmp, run_ms = sys.argv[1], int(sys.argv[2])
 run = run_ms * 1_000_000
@@ -154,10 +154,7 @@ for mode in ["kernel", "kernel-bh", "kernel-fixed", "fifo", "kernel-irq"]:
         elif mode != "fifo":
             say(len(inside) >= run / 1e9 * 50, f"{mode} run {r['run']}: {len(inside)} timer expiries on CPU during the run")
 PY
-while read -r verdict msg; do
-	if [ "$verdict" = PASS ]; then pass "$msg"; else fail "$msg"; fi
-done < "$KS_TMP/verdicts"
-[ -s "$KS_TMP/verdicts" ] || fail "analysis produced nothing: $(head -c 300 "$KS_TMP/bt.err")"
+ks_verdicts "the analysis (bpftrace: $(head -c 200 "$KS_TMP/bt.err"))" $? "$KS_TMP/verdicts"
 
 # --- SIGTERM stops after the current run, exit 0
 "$KS" hog --mode kernel-bh -c "$CPU" --run 300ms --gap 100ms -d 10s --json >"$KS_TMP/term.json" 2>&1 &

@@ -91,7 +91,7 @@ sleep 0.5; mark fixed1
 ks_wait "$LOAD_PID" 30 "netbed load"
 ks_stop_ref "$BT_PID" bpftrace
 
-python3 - "$KS_TMP" <<'PY' > "$KS_TMP/verdicts"
+python3 - "$KS_TMP" <<'PY' >"$KS_TMP/verdicts" 2>"$KS_TMP/verdicts.err"
 import sys
 tmp = sys.argv[1]
 m = {}
@@ -123,10 +123,7 @@ say(bt_f <= max(40, 3 * base_f) and 5 * bt_f <= bt_h,
     f"kernel-fixed hog: {bt_f} tcp_retransmit_skb (baseline {base_f:.1f}; <= max(40, 3x) and <= 1/5 of kernel-bh's {bt_h})")
 say(dr_f <= max(10, dr_h // 100), f"kernel-fixed hog: softnet drops on the receive CPU: {dr_f} (about none)")
 PY
-while read -r verdict msg; do
-	case $verdict in PASS) pass "$msg" ;; FAIL) fail "$msg" ;; *) echo "  $msg" ;; esac
-done < "$KS_TMP/verdicts"
-[ -s "$KS_TMP/verdicts" ] || fail "recipe analysis produced nothing"
+ks_verdicts "the recipe's analysis" $? "$KS_TMP/verdicts"
 
 # --- down: nothing left
 "$KS" netbed down "$ID"

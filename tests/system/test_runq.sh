@@ -200,7 +200,7 @@ fi
 # the sampler rides the scheduler tick: CONFIG_HZ samples a second
 KS_HZ=$("$KS" info --json 2>/dev/null | jq -r '.hz // 250')
 [ -n "$KS_HZ" ] && [ "$KS_HZ" != null ] || KS_HZ=250
-KS_HZ=$KS_HZ python3 - "$KS_TMP" <<'PY' > "$KS_TMP/verdicts"
+KS_HZ=$KS_HZ python3 - "$KS_TMP" <<'PY' >"$KS_TMP/verdicts" 2>"$KS_TMP/verdicts.err"
 import json, sys, os
 tmp = sys.argv[1]
 def lines(name):
@@ -441,11 +441,7 @@ if os.path.exists(os.path.join(tmp, 'sq-alone.json')):
             st = a.get('stack', [])
             say(any('bpf_test_run' in f for f in st), f"alone: stack has a bpf_test_run frame ({st[:8] if st else 'none'})")
 PY
-while read -r verdict msg; do
-	if [ "$verdict" = PASS ]; then pass "$msg"; else fail "$msg"; fi
-done < "$KS_TMP/verdicts"
-[ -s "$KS_TMP/verdicts" ] || fail "analysis produced nothing"
+ks_verdicts "the analysis" $? "$KS_TMP/verdicts"
 for f in "$KS_TMP"/rq-*.json.err; do
-	grep -q "lost" "$f" && fail "records lost: $(head -c 200 "$f")"
+	if grep -q "lost" "$f"; then fail "records lost: $(head -c 200 "$f")"; fi
 done
-true
