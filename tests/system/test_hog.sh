@@ -154,7 +154,8 @@ for mode in ["kernel", "kernel-bh", "kernel-fixed", "fifo", "kernel-irq"]:
         elif mode != "fifo":
             say(len(inside) >= run / 1e9 * 50, f"{mode} run {r['run']}: {len(inside)} timer expiries on CPU during the run")
 PY
-ks_verdicts "the analysis (bpftrace: $(head -c 200 "$KS_TMP/bt.err"))" $? "$KS_TMP/verdicts"
+rc=$?
+ks_verdicts "the analysis (bpftrace: $(head -c 200 "$KS_TMP/bt.err"))" "$rc" "$KS_TMP/verdicts"
 
 # --- SIGTERM stops after the current run, exit 0
 "$KS" hog --mode kernel-bh -c "$CPU" --run 300ms --gap 100ms -d 10s --json >"$KS_TMP/term.json" 2>&1 &
