@@ -42,6 +42,13 @@ static enum http_parse_result error(struct http_request *req, int status)
 	return HTTP_PARSE_ERROR;
 }
 
+/* Incomplete: read more, unless the head already fills the largest buffer
+ * a reader needs (then more bytes can only make it longer). */
+static enum http_parse_result more(struct http_request *req, size_t len)
+{
+	return len > HTTP_MAX_HEAD ? error(req, 431) : HTTP_PARSE_MORE;
+}
+
 /* Length of the line at s (up to and without its CRLF/LF) or -1 if no LF
  * yet; *next is where the next line starts. A CR not followed by LF is
  * reported as -2 (bad). */
@@ -160,10 +167,14 @@ enum http_parse_result http_parse_request(const char *buf, size_t len, struct ht
 	bool seen_cl = false;
 
 	memset(req, 0, sizeof(*req));
-	/* RFC 9112 2.2: ignore empty lines before the request line */
-	while (s < end && (*s == '\r' || *s == '\n')) {
+	/* RFC 9112 2.2: ignore empty lines before the request line, a few
+	 * only: without a bound a stream of newlines is never an answer. A
+	 * lone CR is not the start of one: 400 below. */
+	for (int empty = 0; s < end && (*s == '\r' || *s == '\n'); empty++) {
+		if (empty >= HTTP_MAX_EMPTY_LINES)
+			return error(req, 400);
 		if (*s == '\r' && (s + 1 >= end || s[1] != '\n'))
-			break;
+			return error(req, 400);
 		s += *s == '\r' ? 2 : 1;
 	}
 	/* Reject garbage early, before the line is complete: a method is a token. */
@@ -175,7 +186,7 @@ enum http_parse_result http_parse_request(const char *buf, size_t len, struct ht
 	if (n == -2)
 		return error(req, 400);
 	if (n < 0)
-		return (size_t)(end - s) > HTTP_MAX_LINE ? error(req, 414) : HTTP_PARSE_MORE;
+		return (size_t)(end - s) > HTTP_MAX_LINE ? error(req, 414) : more(req, len);
 	if ((size_t)n > HTTP_MAX_LINE)
 		return error(req, 414);
 	if (parse_request_line(s, (size_t)n, req) == HTTP_PARSE_ERROR)
@@ -186,7 +197,7 @@ enum http_parse_result http_parse_request(const char *buf, size_t len, struct ht
 		if (n == -2)
 			return error(req, 400);
 		if (n < 0)
-			return len > HTTP_MAX_HEAD ? error(req, 431) : HTTP_PARSE_MORE;
+			return more(req, len);
 		if (n == 0)
 			break;
 		if (++nheaders > HTTP_MAX_HEADERS)

@@ -11,6 +11,7 @@
 #define HTTP_MAX_HEAD 8192     /* request line + headers, bytes: longer -> 431 */
 #define HTTP_MAX_HEADERS 64    /* header lines: more -> 431 */
 #define HTTP_MAX_BODY 0        /* GET/HEAD bodies we accept, bytes: more -> 413 */
+#define HTTP_MAX_EMPTY_LINES 8 /* empty lines before the request line: more -> 400 */
 
 enum http_parse_result {
 	HTTP_PARSE_MORE,   /* head incomplete and within limits: read more */
@@ -29,7 +30,8 @@ struct http_request {
 };
 
 /* Parse buf[0..len) (what arrived so far). Lines end in CRLF or bare LF.
- * Idempotent: call again with more bytes. */
+ * Idempotent: call again with more bytes. It never gives HTTP_PARSE_MORE for len > HTTP_MAX_HEAD, so a reader with
+ * a buffer of HTTP_MAX_HEAD + 1 bytes always has room or an answer. */
 enum http_parse_result http_parse_request(const char *buf, size_t len, struct http_request *req);
 
 /* "OK", "Not Found", ... for the codes the server uses; "Error" otherwise. */

@@ -208,6 +208,12 @@ static void conn_read(struct http_server *s, struct conn *c)
 	}
 	switch (http_parse_request(c->in, c->in_len, &req)) {
 	case HTTP_PARSE_MORE:
+		/* The socket is level-triggered: with a full buffer nothing more
+		 * is read, so waiting would wake this loop again at once, until
+		 * the read timeout. The parser never asks for more then; should
+		 * it, answer rather than spin. */
+		if (c->in_len == sizeof(c->in))
+			respond_text(s, c, 431, NULL);
 		return;
 	case HTTP_PARSE_ERROR:
 		respond_text(s, c, req.status, NULL);

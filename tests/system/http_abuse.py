@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""http_abuse.py PORT — hostile and heavy HTTP clients against the agent,
+"""http_abuse.py PORT [AGENT_PID] — hostile and heavy HTTP clients against the agent,
 printing one "KEY VALUE" line per result for test_agent.sh to check:
   concurrent_ok N      of 100 simultaneous GET /metrics, answered 200 with a body
   slow_status S        what a client sending one byte a second got (408 or closed)
@@ -8,10 +8,14 @@ printing one "KEY VALUE" line per result for test_agent.sh to check:
   badmethod_status S   DELETE /metrics
   garbage_status S     a TLS ClientHello-like byte string
   notfound_status S    GET /nope
+  newlines_status S    16 KiB of "\n" in one write
+  newlines_cpu_ms MS   the agent's CPU time (/proc/AGENT_PID/stat) while 4
+                       such clients hold their connections open for 2 s
 Every socket has a timeout: the script ends in bounded time."""
-import socket, sys, threading, time
+import os, socket, sys, threading, time
 
 port = int(sys.argv[1])
+agent_pid = int(sys.argv[2]) if len(sys.argv) > 2 else 0
 HOST = "127.0.0.1"
 
 def status_of(data):
@@ -107,3 +111,27 @@ print("garbage_status", status_of(request(b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc
 print("notfound_status", status_of(request(b"GET /nope HTTP/1.1\r\nHost: x\r\n\r\n")), flush=True)
 r, ms = scrape()
 print("final_scrape_status", status_of(r), flush=True)
+
+def cpu_ticks(pid):
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])  # utime + stime
+
+# 16 KiB of newlines: answered at once, and the agent does not spin while
+# the clients keep their connections open
+clients = []
+t0 = cpu_ticks(agent_pid) if agent_pid else 0
+for i in range(4):
+    c = socket.create_connection((HOST, port), timeout=3)
+    c.sendall(b"\n" * 16384)
+    clients.append(c)
+try:
+    print("newlines_status", status_of(clients[0].recv(4096)), flush=True)
+except (ConnectionResetError, socket.timeout):
+    print("newlines_status closed", flush=True)
+time.sleep(2)
+if agent_pid:
+    hz = os.sysconf("SC_CLK_TCK")
+    print("newlines_cpu_ms", (cpu_ticks(agent_pid) - t0) * 1000 // hz, flush=True)
+for c in clients:
+    c.close()

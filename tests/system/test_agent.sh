@@ -164,7 +164,7 @@ ks_bg VIC2 "$KS_HELPERS/victim" -c "$CPU" -d 7 -p 5 -t 100 -o "$KS_TMP/victim2.j
 "$KS" hog --mode kernel-bh -c "$CPU" --run 400ms --gap 2s -n 3 >"$KS_TMP/hog2.out" 2>&1 &
 HOG2=$!
 ks_track_pid "$HOG2"
-timeout 60 python3 "$KS_ROOT/tests/system/http_abuse.py" "$PORT" >"$KS_TMP/abuse.out" 2>&1
+timeout 60 python3 "$KS_ROOT/tests/system/http_abuse.py" "$PORT" "$AGENT" >"$KS_TMP/abuse.out" 2>&1
 ks_wait "$HOG2" 30 "kernel-bh hog"
 val() { awk -v k="$1" '$1==k{print $2}' "$KS_TMP/abuse.out"; }
 check_ge "100 concurrent scrapes answered 200" "$(val concurrent_ok)" 100
@@ -176,6 +176,9 @@ check_eq "bad method -> 405" "$(val badmethod_status)" 405
 check_eq "garbage request line -> 400" "$(val garbage_status)" 400
 check_eq "unknown path -> 404" "$(val notfound_status)" 404
 check_eq "still answering /metrics after the abuse" "$(val final_scrape_status)" 200
+check_eq "16 KiB of newlines -> 400 at once" "$(val newlines_status)" 400
+# before the fix such clients kept the loop spinning until the 408 (~100 % of a CPU)
+check_le "agent CPU while 4 newline clients hold their connections 2 s (ms)" "$(val newlines_cpu_ms)" 300
 HOG2_PIDS=$(sed -n 's/^run [0-9]* .* pid \([0-9]*\) .*/\1/p' "$KS_TMP/hog2.out" | sort -u)
 sleep 4
 n=$(jq -r --argjson p "${HOG2_PIDS:-0}" 'select(.culprit != null and .culprit.pid==$p) | .stall_ns' "$EVENTS" 2>/dev/null | grep -c .)

@@ -159,3 +159,43 @@ TEST(http_parse_listen_addresses)
 	CHECK_EQ(http_parse_listen("::1:9464", &ss, &len), -EINVAL);
 	CHECK_EQ(http_parse_listen("[::1:9464", &ss, &len), -EINVAL);
 }
+
+/* A stream of empty lines is answered, not waited on: a few are allowed
+ * before the request line, more are an error at once, and no buffer of
+ * more than HTTP_MAX_HEAD bytes is ever "incomplete". */
+TEST(http_parse_empty_lines_are_bounded)
+{
+	struct http_request r;
+	char *buf = malloc(16384 + 64);
+	REQUIRE(buf);
+
+	memset(buf, '\n', 16384);
+	CHECK_EQ(http_parse_request(buf, 16384, &r), HTTP_PARSE_ERROR);
+	CHECK_EQ(r.status, 400);
+	CHECK_EQ(http_parse_request(buf, HTTP_MAX_HEAD + 1, &r), HTTP_PARSE_ERROR);
+	CHECK_EQ(http_parse_request(buf, HTTP_MAX_EMPTY_LINES + 1, &r), HTTP_PARSE_ERROR);
+	CHECK_EQ(http_parse_request(buf, HTTP_MAX_EMPTY_LINES, &r), HTTP_PARSE_MORE);
+	for (int i = 0; i < 16384 / 2; i++)
+		memcpy(buf + 2 * i, "\r\n", 2);
+	CHECK_EQ(http_parse_request(buf, 16384, &r), HTTP_PARSE_ERROR);
+	CHECK_EQ(r.status, 400);
+	/* the allowed number, then a request */
+	int n = 0;
+	for (int i = 0; i < HTTP_MAX_EMPTY_LINES; i++)
+		n += sprintf(buf + n, "\r\n");
+	n += sprintf(buf + n, "GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+	CHECK_EQ(http_parse_request(buf, (size_t)n, &r), HTTP_PARSE_DONE);
+
+	/* whatever fills the reader's buffer is an answer, never "more" */
+	static const char *const fills[] = { "\n", "\r\n", "a", "GET /", "GET / HTTP/1.1\r\nX: " };
+	for (size_t k = 0; k < sizeof(fills) / sizeof(fills[0]); k++) {
+		size_t len = 0, fl = strlen(fills[k]);
+		memcpy(buf, fills[k], fl);
+		len = fl;
+		memset(buf + len, 'b', HTTP_MAX_HEAD + 1 - len);
+		len = HTTP_MAX_HEAD + 1;
+		if (http_parse_request(buf, len, &r) != HTTP_PARSE_ERROR)
+			unit_fail(__FILE__, __LINE__, "a full buffer starting '%s' is not an error", fills[k]);
+	}
+	free(buf);
+}
