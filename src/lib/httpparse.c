@@ -169,11 +169,13 @@ enum http_parse_result http_parse_request(const char *buf, size_t len, struct ht
 	memset(req, 0, sizeof(*req));
 	/* RFC 9112 2.2: ignore empty lines before the request line, a few
 	 * only: without a bound a stream of newlines is never an answer. A
-	 * lone CR is not the start of one: 400 below. */
+	 * lone CR at the end may be the first half of a CRLF still on its way. */
 	for (int empty = 0; s < end && (*s == '\r' || *s == '\n'); empty++) {
 		if (empty >= HTTP_MAX_EMPTY_LINES)
 			return error(req, 400);
-		if (*s == '\r' && (s + 1 >= end || s[1] != '\n'))
+		if (*s == '\r' && s + 1 >= end)
+			return more(req, len);
+		if (*s == '\r' && s[1] != '\n')
 			return error(req, 400);
 		s += *s == '\r' ? 2 : 1;
 	}

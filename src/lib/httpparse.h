@@ -30,7 +30,9 @@ struct http_request {
 };
 
 /* Parse buf[0..len) (what arrived so far). Lines end in CRLF or bare LF.
- * Idempotent: call again with more bytes. It never gives HTTP_PARSE_MORE for len > HTTP_MAX_HEAD, so a reader with
+ * Idempotent: call again with more bytes. Any prefix of a request that
+ * would be accepted whole gives HTTP_PARSE_MORE, wherever it is cut; and
+ * it never gives HTTP_PARSE_MORE for len > HTTP_MAX_HEAD, so a reader with
  * a buffer of HTTP_MAX_HEAD + 1 bytes always has room or an answer. */
 enum http_parse_result http_parse_request(const char *buf, size_t len, struct http_request *req);
 

@@ -8,6 +8,7 @@ printing one "KEY VALUE" line per result for test_agent.sh to check:
   badmethod_status S   DELETE /metrics
   garbage_status S     a TLS ClientHello-like byte string
   notfound_status S    GET /nope
+  split_cr_status S    a request whose leading CRLF is cut after the CR
   newlines_status S    16 KiB of "\n" in one write
   newlines_cpu_ms MS   the agent's CPU time (/proc/AGENT_PID/stat) while 4
                        such clients hold their connections open for 2 s
@@ -111,6 +112,25 @@ print("garbage_status", status_of(request(b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc
 print("notfound_status", status_of(request(b"GET /nope HTTP/1.1\r\nHost: x\r\n\r\n")), flush=True)
 r, ms = scrape()
 print("final_scrape_status", status_of(r), flush=True)
+
+# the lone CR of a leading CRLF, then the rest: as good as one write
+s = socket.create_connection((HOST, port), timeout=5)
+try:
+    s.sendall(b"\r")
+    time.sleep(0.3)
+    s.sendall(b"\nGET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
+    buf = b""
+    while True:
+        try:
+            d = s.recv(65536)
+        except (ConnectionResetError, socket.timeout):
+            break
+        if not d:
+            break
+        buf += d
+    print("split_cr_status", status_of(buf), flush=True)
+finally:
+    s.close()
 
 def cpu_ticks(pid):
     with open("/proc/%d/stat" % pid) as f:

@@ -176,6 +176,7 @@ check_eq "bad method -> 405" "$(val badmethod_status)" 405
 check_eq "garbage request line -> 400" "$(val garbage_status)" 400
 check_eq "unknown path -> 404" "$(val notfound_status)" 404
 check_eq "still answering /metrics after the abuse" "$(val final_scrape_status)" 200
+check_eq "a leading CRLF cut after the CR -> 200 (as in one write)" "$(val split_cr_status)" 200
 check_eq "16 KiB of newlines -> 400 at once" "$(val newlines_status)" 400
 # before the fix such clients kept the loop spinning until the 408 (~100 % of a CPU)
 check_le "agent CPU while 4 newline clients hold their connections 2 s (ms)" "$(val newlines_cpu_ms)" 300

@@ -160,6 +160,38 @@ TEST(http_parse_listen_addresses)
 	CHECK_EQ(http_parse_listen("[::1:9464", &ss, &len), -EINVAL);
 }
 
+/* Every prefix of an acceptable request asks for more, wherever the
+ * network cut it (a lone CR of a leading CRLF included), and the whole
+ * parses as it does in one piece. */
+TEST(http_parse_every_split_point)
+{
+	static const char *const reqs[] = {
+		"\r\nGET /metrics HTTP/1.1\r\nHost: a\r\n\r\n",
+		"\r\n\r\n\n\r\nGET /metrics HTTP/1.1\r\nHost: a\r\n\r\n",
+		"\nHEAD /healthz HTTP/1.0\n\n",
+		"GET /metrics?x=1 HTTP/1.1\r\nHost: a:1\r\nAccept: */*\r\nContent-Length: 0\r\n\r\n",
+	};
+	struct http_request r, whole;
+
+	for (size_t k = 0; k < sizeof(reqs) / sizeof(reqs[0]); k++) {
+		size_t n = strlen(reqs[k]);
+		REQUIRE(http_parse_request(reqs[k], n, &whole) == HTTP_PARSE_DONE);
+		for (size_t i = 0; i < n; i++) {
+			enum http_parse_result res = http_parse_request(reqs[k], i, &r);
+			if (res != HTTP_PARSE_MORE)
+				unit_fail(__FILE__, __LINE__, "request %zu cut at %zu: %d (status %d)",
+					  k, i, res, r.status);
+		}
+		CHECK_EQ(http_parse_request(reqs[k], n, &r), HTTP_PARSE_DONE);
+		CHECK_STR(r.method, whole.method);
+		CHECK_STR(r.path, whole.path);
+		CHECK_EQ(r.head_len, n);
+	}
+	/* a CR followed by anything but LF is still bad */
+	CHECK_EQ(parse("\rGET / HTTP/1.0\r\n\r\n", &r), HTTP_PARSE_ERROR);
+	CHECK_EQ(r.status, 400);
+}
+
 /* A stream of empty lines is answered, not waited on: a few are allowed
  * before the request line, more are an error at once, and no buffer of
  * more than HTTP_MAX_HEAD bytes is ever "incomplete". */
