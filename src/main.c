@@ -9,6 +9,7 @@
 #include "lib/strutil.h"
 #include "sys/log.h"
 #include "sys/privs.h"
+#include "sys/termout.h"
 
 bool opt_verbose;
 
@@ -110,6 +111,9 @@ int main(int argc, char **argv)
 {
 	int i = 1;
 
+	/* every command's output reaches the terminal with control bytes
+	 * visible: task names and log lines can hold escape sequences */
+	termout_install();
 	for (; i < argc && argv[i][0] == '-'; i++) {
 		const char *a = argv[i];
 		if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) {

@@ -33,13 +33,21 @@
 #define WIN_BINS 60                /* ksleuth_softirq_delay_max_seconds: max over 60 s */
 #define TOPK 10                    /* culprit comms with their own series */
 #define NMECH (ENG_CPU_NOT_RUNNING + 1)
+/* comm label values no task can take: a comm is at most 15 bytes, and
+ * printable ASCII passes the label writer unchanged, so a value of 16 or
+ * more such bytes is never a task's name (a task named "other" must not
+ * add to the overflow series) */
+#define COMM_OTHER "(all other tasks)"
+#define COMM_EMPTY "(empty task name)"
 
 /* Why a CPU took no timer interrupt (ksleuth_timer_silences_total). */
 enum silence_cause { SIL_IRQ_OFF, SIL_NOT_RUNNING, SIL_NR };
 static const char *const silence_cause_name[SIL_NR] = { "interrupts_off", "cpu_not_running" };
 
+#define CULPRIT_NAME_LEN 24 /* > ENG_COMM_LEN: COMM_EMPTY fits */
+
 struct culprit {
-	char comm[ENG_COMM_LEN];
+	char comm[CULPRIT_NAME_LEN];
 	uint64_t stall_ns;
 };
 
@@ -103,18 +111,18 @@ static void usage(FILE *f)
 
 /* Kernel threads are "name/cpu" or "name/u8:2": one series per name. The
  * first TOPK names get their own series for the life of the agent (counters
- * must never go down), later ones add to "other". */
+ * must never go down), later ones add to COMM_OTHER. */
 static void culprit_add(struct agent *a, const char *comm, uint64_t ns)
 {
-	char name[ENG_COMM_LEN];
+	char name[CULPRIT_NAME_LEN];
 	size_t n = strcspn(comm, "/");
 
-	if (n >= sizeof(name))
-		n = sizeof(name) - 1;
+	if (n >= ENG_COMM_LEN)
+		n = ENG_COMM_LEN - 1;
 	memcpy(name, comm, n);
 	name[n] = '\0';
 	if (!name[0])
-		strcpy(name, "unknown");
+		strcpy(name, COMM_EMPTY);
 	for (unsigned i = 0; i < a->ntop; i++) {
 		if (strcmp(a->top[i].comm, name) == 0) {
 			a->top[i].stall_ns += ns;
@@ -294,11 +302,11 @@ static void write_collector_metrics(struct agent *a, struct prom *p)
 					{ "cause", silence_cause_name[k] } }, 2, (double)a->silence_ns[c][k] / 1e9);
 
 	prom_family(p, "ksleuth_culprit_stall_seconds_total", PROM_COUNTER,
-		    "Stall time by the task that held the CPU; the first 10 task names get a series, later ones count as \"other\".");
+		    "Stall time by the task that held the CPU; the first 10 task names get a series, later ones count as \"" COMM_OTHER "\".");
 	for (unsigned i = 0; i < a->ntop; i++)
 		prom_counter_f(p, (struct prom_label[]){ { "comm", a->top[i].comm } }, 1,
 			       (double)a->top[i].stall_ns / 1e9);
-	prom_counter_f(p, (struct prom_label[]){ { "comm", "other" } }, 1, (double)a->other_ns / 1e9);
+	prom_counter_f(p, (struct prom_label[]){ { "comm", COMM_OTHER } }, 1, (double)a->other_ns / 1e9);
 
 	uint64_t st[SCHED_NR_STATS], ss[SOFTIRQ_NR_STATS];
 	prom_family(p, "ksleuth_lost_events_total", PROM_COUNTER,

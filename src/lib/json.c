@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "lib/json.h"
+#include "lib/text.h"
 
 void json_init(struct json *j, FILE *f)
 {
@@ -44,29 +45,13 @@ void json_obj_end(struct json *j) { close_(j, '}'); }
 void json_arr_begin(struct json *j) { open(j, '['); }
 void json_arr_end(struct json *j) { close_(j, ']'); }
 
+/* Valid UTF-8 goes out as it is; control characters and bytes that are
+ * not UTF-8 (comms and log lines can hold anything) are escaped by the
+ * one shared definition in lib/text.h, so every line is valid JSON. */
 static void put_escaped(FILE *f, const char *s, size_t n)
 {
 	fputc('"', f);
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		switch (c) {
-		case '"': fputs("\\\"", f); break;
-		case '\\': fputs("\\\\", f); break;
-		case '\n': fputs("\\n", f); break;
-		case '\r': fputs("\\r", f); break;
-		case '\t': fputs("\\t", f); break;
-		case '\b': fputs("\\b", f); break;
-		case '\f': fputs("\\f", f); break;
-		default:
-			/* Control bytes escaped; bytes >= 0x80 that are not valid
-			 * UTF-8 would make the line invalid: comms and log lines
-			 * can hold anything, so escape them as \u00XX. */
-			if (c < 0x20 || c >= 0x7f)
-				fprintf(f, "\\u%04x", c);
-			else
-				fputc(c, f);
-		}
-	}
+	text_json(f, s, n);
 	fputc('"', f);
 }
 

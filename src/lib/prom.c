@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "lib/prom.h"
+#include "lib/text.h"
 
 void prom_init(struct prom *p, FILE *f)
 {
@@ -72,19 +73,11 @@ static bool ends_with(const char *s, const char *suffix)
 	return n >= m && strcmp(s + n - m, suffix) == 0;
 }
 
-/* HELP text escapes backslash and newline; label values also '"'. */
+/* HELP text escapes backslash and newline; label values also '"'. Both
+ * stay valid UTF-8 whatever the bytes (lib/text.h). */
 static void write_escaped(FILE *f, const char *s, bool quote)
 {
-	for (; *s; s++) {
-		if (*s == '\\')
-			fputs("\\\\", f);
-		else if (*s == '\n')
-			fputs("\\n", f);
-		else if (quote && *s == '"')
-			fputs("\\\"", f);
-		else
-			fputc(*s, f);
-	}
+	text_prom(f, s, strlen(s), quote);
 }
 
 int prom_family(struct prom *p, const char *name, enum prom_type type, const char *help)

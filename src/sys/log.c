@@ -4,13 +4,23 @@
 #include <bpf/libbpf.h>
 
 #include "ksleuth.h"
+#include "lib/text.h"
 #include "sys/log.h"
 
+/* Messages name arguments, files and tasks: their control characters and
+ * bytes that are not UTF-8 are shown as "\xNN" (lib/text.h), never sent to
+ * the terminal raw. A message is cut at 1 KiB. */
 static void vmsg(const char *prefix, const char *fmt, va_list ap)
 {
-	fprintf(stderr, "ksleuth: %s", prefix);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	char msg[1024], out[sizeof(msg) * 4];
+	int n = vsnprintf(msg, sizeof(msg), fmt, ap);
+
+	if (n < 0)
+		n = 0;
+	if ((size_t)n >= sizeof(msg))
+		n = sizeof(msg) - 1;
+	text_term(out, sizeof(out), msg, (size_t)n, true, NULL);
+	fprintf(stderr, "ksleuth: %s%s\n", prefix, out);
 }
 
 void err(const char *fmt, ...)
