@@ -25,7 +25,8 @@ sleep 2
 timeout 30 "$KS" retrans --json -d 4 >"$KS_TMP/base.json" 2>"$KS_TMP/base.err"
 ks_wait "$LOAD" 30 "netbed load"
 base=$(jq -r 'select(.type=="retrans_summary") | .tracepoint' "$KS_TMP/base.json")
-check "baseline run reported a summary" test -n "$base"
+# a number (jq says "null" for a summary without the count)
+check_ge "baseline run reported a summary with its count" "$base" 0
 
 # Stall window: both tracers attached first, then load with the hog, then
 # the load ends before both stop: the two counts cover the same events.
