@@ -78,6 +78,11 @@ static int suggest(const char *name)
 {
 	const char *best = NULL;
 	int best_d = 1 << 30;
+
+	if (!*name) {
+		err("there is no command named ''; 'ksleuth help' lists the commands");
+		return EXIT_USAGE;
+	}
 	for (const struct command *c = commands; c->name; c++) {
 		if (c->flags & CMD_HIDDEN)
 			continue;
@@ -88,9 +93,9 @@ static int suggest(const char *name)
 		}
 	}
 	if (best && (best_d <= 2 || strncmp(best, name, strlen(name)) == 0))
-		err("unknown command '%s'; did you mean '%s'? ('ksleuth help' lists them)", name, best);
+		err("unknown command '%s'; did you mean '%s'? ('ksleuth help' lists them)", log_arg(name), best);
 	else
-		err("unknown command '%s'; 'ksleuth help' lists the commands", name);
+		err("unknown command '%s'; 'ksleuth help' lists the commands", log_arg(name));
 	return EXIT_USAGE;
 }
 
@@ -125,7 +130,7 @@ int main(int argc, char **argv)
 			usage(stdout);
 			return finish(EXIT_OK);
 		} else {
-			err("unknown option '%s'; 'ksleuth help' lists the options", a);
+			err("unknown option '%s'; 'ksleuth help' lists the options", log_arg(a));
 			return EXIT_USAGE;
 		}
 	}

@@ -472,11 +472,15 @@ int cmd_agent(int argc, char **argv)
 			hc.listen = optarg;
 			break;
 		case O_EVENTS:
+			if (!*optarg) {
+				err("--events needs a file name (it was empty)");
+				return EXIT_USAGE;
+			}
 			a.events_path = optarg;
 			break;
 		case O_MAXCONN:
 			if (parse_int_range(optarg, 1, 4096, &v)) {
-				err("--max-conns '%s' is not a number from 1 to 4096", optarg);
+				err("--max-conns '%s' is not a number from 1 to 4096", log_arg(optarg));
 				return EXIT_USAGE;
 			}
 			hc.max_conns = (unsigned)v;
@@ -484,7 +488,7 @@ int cmd_agent(int argc, char **argv)
 		case O_THRESH:
 			if (parse_duration_ns(optarg, NS_PER_MS, &threshold_ns) || threshold_ns < NS_PER_MS ||
 			    threshold_ns > 10 * NS_PER_SEC) {
-				err("--threshold '%s' is not a duration from 1ms to 10s (e.g. 100ms)", optarg);
+				err("--threshold '%s' is not a duration from 1ms to 10s (e.g. 100ms)", log_arg(optarg));
 				return EXIT_USAGE;
 			}
 			break;
@@ -492,12 +496,12 @@ int cmd_agent(int argc, char **argv)
 			usage(stdout);
 			return EXIT_OK;
 		default:
-			err("unknown or incomplete option '%s'; see 'ksleuth agent --help'", argv[optind - 1]);
+			err("unknown or incomplete option '%s'; see 'ksleuth agent --help'", log_arg(argv[optind - 1]));
 			return EXIT_USAGE;
 		}
 	}
 	if (optind < argc) {
-		err("unexpected argument '%s'; see 'ksleuth agent --help'", argv[optind]);
+		err("unexpected argument '%s'; see 'ksleuth agent --help'", log_arg(argv[optind]));
 		return EXIT_USAGE;
 	}
 	{
@@ -505,7 +509,7 @@ int cmd_agent(int argc, char **argv)
 		unsigned sl;
 		if (http_parse_listen(hc.listen, &ss, &sl) < 0) {
 			err("--listen '%s' is not ADDR:PORT with an IP address (e.g. 127.0.0.1:9464 or [::1]:9464)",
-			    hc.listen);
+			    log_arg(hc.listen));
 			return EXIT_USAGE;
 		}
 	}
@@ -513,7 +517,7 @@ int cmd_agent(int argc, char **argv)
 	if (a.events_path) {
 		a.events = fopen(a.events_path, "a");
 		if (!a.events) {
-			err("cannot open --events file '%s': %s", a.events_path, strerror(errno));
+			err("cannot open --events file '%s': %s", log_arg(a.events_path), strerror(errno));
 			return EXIT_RUNTIME;
 		}
 		json_init(&a.j, a.events);

@@ -123,7 +123,7 @@ static int kprobe_support(struct count_run *r, const char *arg)
 	/* one program tells every function apart by its link's cookie */
 	if (p.works && libbpf_probe_bpf_helper(BPF_PROG_TYPE_KPROBE, BPF_FUNC_get_attach_cookie, NULL) != 1) {
 		err("cannot count '%s': k: tells functions apart by BPF cookies (Linux 5.15), which this "
-		    "kernel lacks; count them with f:FUNC (fentry) or count a tracepoint instead", arg);
+		    "kernel lacks; count them with f:FUNC (fentry) or count a tracepoint instead", log_arg(arg));
 		return EXIT_RUNTIME;
 	}
 	if (p.works)
@@ -131,10 +131,10 @@ static int kprobe_support(struct count_run *r, const char *arg)
 	if (p.err == ENOENT)
 		err("cannot count '%s': this kernel has no kprobes (no kprobe PMU: CONFIG_KPROBES is "
 		    "not set; a kprobe_multi link fails with %s); count a tracepoint instead "
-		    "(t:CATEGORY:NAME)", arg, strerror(-me));
+		    "(t:CATEGORY:NAME)", log_arg(arg), strerror(-me));
 	else
 		err("cannot count '%s': this kernel refuses kprobes (%s; a kprobe_multi link fails "
-		    "with %s); count a tracepoint instead (t:CATEGORY:NAME)", arg, p.reason,
+		    "with %s); count a tracepoint instead (t:CATEGORY:NAME)", log_arg(arg), p.reason,
 		    strerror(-me));
 	return EXIT_RUNTIME;
 }
@@ -150,11 +150,11 @@ static int fentry_support(struct count_run *r, const struct ev_spec *s, const ch
 	probe_kprobes(r, &kp);
 	if (r->kprobe_single || r->kprobe_multi)
 		err("cannot count '%s': this kernel refuses fentry programs (loading and attaching one "
-		    "to vfs_read fails: %s); count k:%s (kprobes) instead", arg, strerror(p.err),
+		    "to vfs_read fails: %s); count k:%s (kprobes) instead", log_arg(arg), strerror(p.err),
 		    s->pattern);
 	else
 		err("cannot count '%s': this kernel refuses fentry programs (loading and attaching one "
-		    "to vfs_read fails: %s); count a tracepoint instead (t:CATEGORY:NAME)", arg,
+		    "to vfs_read fails: %s); count a tracepoint instead (t:CATEGORY:NAME)", log_arg(arg),
 		    strerror(p.err));
 	return EXIT_RUNTIME;
 }
@@ -198,7 +198,7 @@ static int add_event(struct count_run *r, const struct ev_spec *s, const char *n
 		return 0;
 	if (r->n >= COUNT_MAX_EVENTS) {
 		err("'%s' brings the number of events over the limit of %d: name fewer or narrower "
-		    "patterns", arg, COUNT_MAX_EVENTS);
+		    "patterns", log_arg(arg), COUNT_MAX_EVENTS);
 		return EXIT_USAGE;
 	}
 	if (!(r->ev[r->n].name = strdup(row))) {
@@ -265,9 +265,9 @@ static int resolve_tracepoint(struct count_run *r, struct ev_lists *L, const str
 	}
 	ns = ev_suggest(s->pattern, (const char *const *)L->tps, L->ntps, sug, 3);
 	if (ns == 0)
-		err("unknown tracepoint '%s': this kernel has no '%s'", arg, s->pattern);
+		err("unknown tracepoint '%s': this kernel has no '%s'", log_arg(arg), s->pattern);
 	else
-		err("unknown tracepoint '%s'%s", arg, did_you_mean(buf, sizeof(buf), sug, ns));
+		err("unknown tracepoint '%s'%s", log_arg(arg), did_you_mean(buf, sizeof(buf), sug, ns));
 	return EXIT_USAGE;
 }
 
@@ -357,20 +357,20 @@ static int no_function(const struct ev_lists *L, const struct ev_spec *s, const 
 
 	if (traceable && !has_glob_chars(s->pattern)) /* f: only: traceable, no BTF */
 		err("cannot count '%s' with fentry: the kernel's BTF does not describe %s, and fentry "
-		    "needs it; count it with k:%s instead", arg, s->pattern, s->pattern);
+		    "needs it; count it with k:%s instead", log_arg(arg), s->pattern, s->pattern);
 	else if (traceable)
 		err("cannot count '%s' with fentry: it matches %zu traceable functions but the "
 		    "kernel's BTF describes none of them, and fentry needs it; count them with k:%s "
-		    "instead", arg, traceable, s->pattern);
+		    "instead", log_arg(arg), traceable, s->pattern);
 	else if (has_glob_chars(s->pattern))
 		err("'%s' matches no traceable function of this kernel (see %s/"
 		    "available_filter_functions)", arg, tracefs_root() ? tracefs_root() : "tracefs");
 	else if ((ns = ev_suggest(s->pattern, (const char *const *)L->fns, L->nfns, sug, 3)))
-		err("unknown function '%s': not among this kernel's traceable functions%s", arg,
+		err("unknown function '%s': not among this kernel's traceable functions%s", log_arg(arg),
 		    did_you_mean(buf, sizeof(buf), sug, ns));
 	else
 		err("unknown function '%s': not among this kernel's traceable functions (not a "
-		    "function here, inlined, or notrace)", arg);
+		    "function here, inlined, or notrace)", log_arg(arg));
 	return EXIT_USAGE;
 }
 
@@ -390,12 +390,12 @@ static int function_limits(const struct count_run *r, const struct ev_lists *L,
 	}
 	if (matched > COUNT_MAX_EVENTS) {
 		err("'%s' matches %zu functions, over the limit of %d events: narrow the pattern",
-		    arg, matched, COUNT_MAX_EVENTS);
+		    log_arg(arg), matched, COUNT_MAX_EVENTS);
 		return EXIT_USAGE;
 	}
 	if (r->n + fresh > COUNT_MAX_EVENTS) {
 		err("'%s' brings the number of events over the limit of %d: name fewer or narrower "
-		    "patterns", arg, COUNT_MAX_EVENTS);
+		    "patterns", log_arg(arg), COUNT_MAX_EVENTS);
 		return EXIT_USAGE;
 	}
 	if (s->kind != EV_FENTRY || r->nfentry + fresh <= COUNT_MAX_FENTRY)
@@ -403,10 +403,10 @@ static int function_limits(const struct count_run *r, const struct ev_lists *L,
 	if (matched > COUNT_MAX_FENTRY)
 		err("'%s' matches %zu functions, but fentry loads one BPF program per function and "
 		    "ksleuth loads at most %d: narrow the pattern, or count them with k:%s (one "
-		    "kprobe_multi link)", arg, matched, COUNT_MAX_FENTRY, s->pattern);
+		    "kprobe_multi link)", log_arg(arg), matched, COUNT_MAX_FENTRY, s->pattern);
 	else
 		err("'%s' brings the f: functions to %zu, over the limit of %d (fentry loads one BPF "
-		    "program per function): name fewer, or count them with k:FUNC", arg,
+		    "program per function): name fewer, or count them with k:FUNC", log_arg(arg),
 		    r->nfentry + fresh, COUNT_MAX_FENTRY);
 	return EXIT_USAGE;
 }
@@ -459,7 +459,7 @@ static int resolve_events(struct count_run *r, char **args, int nargs)
 	for (int i = 0; i < nargs && !rc; i++) {
 		const char *why;
 		if (ev_spec_parse(args[i], &specs[i], &why) < 0) {
-			err("bad event '%s': %s; see 'ksleuth count --help'", args[i], why);
+			err("bad event '%s': %s; see 'ksleuth count --help'", log_arg(args[i]), why);
 			rc = EXIT_USAGE;
 		}
 	}
@@ -841,14 +841,14 @@ int cmd_count(int argc, char **argv)
 			if (parse_duration_ns(optarg, NS_PER_SEC, &r.interval_ns) < 0 ||
 			    r.interval_ns < 10 * NS_PER_MS) {
 				err("bad interval '%s': give seconds or a duration of at least 10ms "
-				    "(1, 500ms, 2s)", optarg);
+				    "(1, 500ms, 2s)", log_arg(optarg));
 				return EXIT_USAGE;
 			}
 			break;
 		case 'd':
 			if (parse_duration_ns(optarg, NS_PER_SEC, &r.duration_ns) < 0 ||
 			    r.duration_ns < 10 * NS_PER_MS) {
-				err("bad duration '%s': give a duration of at least 10ms (10s, 5m)", optarg);
+				err("bad duration '%s': give a duration of at least 10ms (10s, 5m)", log_arg(optarg));
 				return EXIT_USAGE;
 			}
 			break;
@@ -857,7 +857,7 @@ int cmd_count(int argc, char **argv)
 			break;
 		case 'p':
 			if (parse_int_range(optarg, 1, 4194304, &pid) < 0) {
-				err("bad pid '%s': give a process id", optarg);
+				err("bad pid '%s': give a process id", log_arg(optarg));
 				return EXIT_USAGE;
 			}
 			if (kill((pid_t)pid, 0) < 0 && errno == ESRCH) {
@@ -868,11 +868,11 @@ int cmd_count(int argc, char **argv)
 			break;
 		case 'C':
 			if (parse_cpulist(optarg, &r.cpus) < 0 || !cpuset_count(&r.cpus)) {
-				err("bad CPU list '%s': give CPUs like 0-3,6", optarg);
+				err("bad CPU list '%s': give CPUs like 0-3,6", log_arg(optarg));
 				return EXIT_USAGE;
 			}
 			if (cpuset_max(&r.cpus) >= libbpf_num_possible_cpus()) {
-				err("bad CPU list '%s': CPU %d does not exist here (CPUs 0-%d)", optarg,
+				err("bad CPU list '%s': CPU %d does not exist here (CPUs 0-%d)", log_arg(optarg),
 				    cpuset_max(&r.cpus), libbpf_num_possible_cpus() - 1);
 				return EXIT_USAGE;
 			}
@@ -888,10 +888,10 @@ int cmd_count(int argc, char **argv)
 			usage(stdout);
 			return EXIT_OK;
 		case ':':
-			err("option '%s' needs a value; see 'ksleuth count --help'", argv[optind - 1]);
+			err("option '%s' needs a value; see 'ksleuth count --help'", log_arg(argv[optind - 1]));
 			return EXIT_USAGE;
 		default:
-			err("unknown option '%s'; see 'ksleuth count --help'", argv[optind - 1]);
+			err("unknown option '%s'; see 'ksleuth count --help'", log_arg(argv[optind - 1]));
 			return EXIT_USAGE;
 		}
 	}

@@ -240,7 +240,7 @@ int cmd_demo(int argc, char **argv)
 		case 'd':
 			if (parse_duration_ns(optarg, NS_PER_SEC, &dur) || dur < 10 * NS_PER_SEC ||
 			    dur > 120 * NS_PER_SEC) {
-				err("--duration '%s' is not a duration between 10s and 120s", optarg);
+				err("--duration '%s' is not a duration between 10s and 120s", log_arg(optarg));
 				return EXIT_USAGE;
 			}
 			break;
@@ -248,15 +248,15 @@ int cmd_demo(int argc, char **argv)
 			usage(stdout);
 			return EXIT_OK;
 		case ':':
-			err("option '%s' needs a value; 'ksleuth demo --help' lists the options", argv[optind - 1]);
+			err("option '%s' needs a value; 'ksleuth demo --help' lists the options", log_arg(argv[optind - 1]));
 			return EXIT_USAGE;
 		default:
-			err("unknown option '%s'; 'ksleuth demo --help' lists the options", argv[optind - 1]);
+			err("unknown option '%s'; 'ksleuth demo --help' lists the options", log_arg(argv[optind - 1]));
 			return EXIT_USAGE;
 		}
 	}
 	if (optind < argc) {
-		err("unexpected argument '%s'; 'ksleuth demo --help' lists the options", argv[optind]);
+		err("unexpected argument '%s'; 'ksleuth demo --help' lists the options", log_arg(argv[optind]));
 		return EXIT_USAGE;
 	}
 	if (only_b && only_f) {

@@ -9,12 +9,14 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <bpf/libbpf.h>
 
 #include "ksleuth.h"
 #include "cmd/doctor.h"
 #include "collect/attach.h"
 #include "collect/pipeline.h"
 #include "collect/softirq.h"
+#include "lib/liveopt.h"
 #include "lib/procnet.h"
 #include "engine/engine.h"
 #include "engine/stallfill.h"
@@ -531,6 +533,7 @@ static void usage(FILE *f)
 
 int cmd_doctor(int argc, char **argv)
 {
+	char msg[160];
 	static const struct option lopts[] = {
 		{ "duration", required_argument, NULL, 'd' },
 		{ "threshold", required_argument, NULL, 't' },
@@ -553,14 +556,14 @@ int cmd_doctor(int argc, char **argv)
 		switch (c) {
 		case 'd':
 			if (parse_duration_ns(optarg, NS_PER_SEC, &o.duration_ns) || !o.duration_ns) {
-				err("-d '%s' is not a duration such as 30s or 5m", optarg);
+				err("-d '%s' is not a duration such as 30s or 5m", log_arg(optarg));
 				return EXIT_USAGE;
 			}
 			break;
 		case 't':
 			if (parse_duration_ns(optarg, NS_PER_MS, &o.threshold_ns) ||
 			    o.threshold_ns < NS_PER_MS || o.threshold_ns > 10 * NS_PER_SEC) {
-				err("--threshold '%s' is not a duration between 1ms and 10s", optarg);
+				err("--threshold '%s' is not a duration between 1ms and 10s", log_arg(optarg));
 				return EXIT_USAGE;
 			}
 			break;
@@ -572,7 +575,11 @@ int cmd_doctor(int argc, char **argv)
 			break;
 		case 'C':
 			if (parse_cpulist(optarg, &o.cpus)) {
-				err("-C '%s' is not a CPU list such as 0-3,6", optarg);
+				err("-C '%s' is not a CPU list such as 0-3,6", log_arg(optarg));
+				return EXIT_USAGE;
+			}
+			if (live_cpus_exist(&o.cpus, libbpf_num_possible_cpus(), msg, sizeof(msg)) < 0) {
+				err("%s", msg);
 				return EXIT_USAGE;
 			}
 			o.cpus_set = true;
@@ -590,15 +597,15 @@ int cmd_doctor(int argc, char **argv)
 			usage(stdout);
 			return EXIT_OK;
 		case ':':
-			err("option '%s' needs a value; 'ksleuth doctor --help' lists the options", argv[optind - 1]);
+			err("option '%s' needs a value; 'ksleuth doctor --help' lists the options", log_arg(argv[optind - 1]));
 			return EXIT_USAGE;
 		default:
-			err("unknown option '%s'; 'ksleuth doctor --help' lists the options", argv[optind - 1]);
+			err("unknown option '%s'; 'ksleuth doctor --help' lists the options", log_arg(argv[optind - 1]));
 			return EXIT_USAGE;
 		}
 	}
 	if (optind < argc) {
-		err("unexpected argument '%s'; 'ksleuth doctor --help' lists the options", argv[optind]);
+		err("unexpected argument '%s'; 'ksleuth doctor --help' lists the options", log_arg(argv[optind]));
 		return EXIT_USAGE;
 	}
 	uint32_t ino;

@@ -92,7 +92,7 @@ static void print_run(const struct hog_run *r, void *arg)
 
 static int bad_duration(const char *opt, const char *v)
 {
-	err("%s '%s' is not a duration; use a number with a unit, e.g. 500ms or 2s", opt, v);
+	err("%s '%s' is not a duration; use a number with a unit, e.g. 500ms or 2s", opt, log_arg(v));
 	return EXIT_USAGE;
 }
 
@@ -131,14 +131,14 @@ int cmd_hog(int argc, char **argv)
 		switch (c) {
 		case O_MODE:
 			if (hog_mode_parse(optarg, &o.mode)) {
-				err("unknown hog mode '%s'; use kernel, kernel-bh, kernel-fixed, kernel-irq or fifo", optarg);
+				err("unknown hog mode '%s'; use kernel, kernel-bh, kernel-fixed, kernel-irq or fifo", log_arg(optarg));
 				return EXIT_USAGE;
 			}
 			have_mode = true;
 			break;
 		case 'c':
 			if (parse_int_range(optarg, 0, 4095, &v)) {
-				err("-c '%s' is not a CPU number", optarg);
+				err("-c '%s' is not a CPU number", log_arg(optarg));
 				return EXIT_USAGE;
 			}
 			o.cpu = (int)v;
@@ -157,7 +157,7 @@ int cmd_hog(int argc, char **argv)
 			break;
 		case 'n':
 			if (parse_int_range(optarg, 1, 100000, &v)) {
-				err("-n '%s' is not a run count between 1 and 100000", optarg);
+				err("-n '%s' is not a run count between 1 and 100000", log_arg(optarg));
 				return EXIT_USAGE;
 			}
 			o.max_runs = (unsigned)v;
@@ -168,7 +168,7 @@ int cmd_hog(int argc, char **argv)
 			break;
 		case O_PRIO:
 			if (parse_int_range(optarg, 1, 99, &v)) {
-				err("--prio '%s' is not a SCHED_FIFO priority between 1 and 99", optarg);
+				err("--prio '%s' is not a SCHED_FIFO priority between 1 and 99", log_arg(optarg));
 				return EXIT_USAGE;
 			}
 			o.fifo_prio = (int)v;
@@ -184,12 +184,12 @@ int cmd_hog(int argc, char **argv)
 				err("option -%c needs a value or is unknown; 'ksleuth hog --help' lists the options", optopt);
 			else
 				err("unknown or incomplete option '%s'; 'ksleuth hog --help' lists the options",
-				    argv[optind - 1]);
+				    log_arg(argv[optind - 1]));
 			return EXIT_USAGE;
 		}
 	}
 	if (optind < argc) {
-		err("unexpected argument '%s'; 'ksleuth hog --help' lists the options", argv[optind]);
+		err("unexpected argument '%s'; 'ksleuth hog --help' lists the options", log_arg(argv[optind]));
 		return EXIT_USAGE;
 	}
 	if (!have_mode) {

@@ -277,12 +277,12 @@ int cmd_info(int argc, char **argv)
 			return EXIT_OK;
 		default:
 			err("unknown option '%s' for 'ksleuth info'; see 'ksleuth info --help'",
-			    argv[optind - 1]);
+			    log_arg(argv[optind - 1]));
 			return EXIT_USAGE;
 		}
 	}
 	if (optind < argc) {
-		err("'ksleuth info' takes no arguments ('%s'); see 'ksleuth info --help'", argv[optind]);
+		err("'ksleuth info' takes no arguments ('%s'); see 'ksleuth info --help'", log_arg(argv[optind]));
 		return EXIT_USAGE;
 	}
 	kernel_facts_read(&kf);

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <bpf/libbpf.h>
 
 #include "collect/napi.h"
 #include "ksleuth.h"
@@ -346,6 +347,8 @@ int cmd_napi(int argc, char **argv)
 		live_msg_extra_arg(msg, sizeof(msg), "napi", argv[optind]);
 		goto bad;
 	}
+	if (n->lo.cpus_set && live_cpus_exist(&n->lo.cpus, libbpf_num_possible_cpus(), msg, sizeof(msg)) < 0)
+		goto bad;
 	no.stacks = n->stacks;
 	json_init(&n->j, stdout);
 	if (napi_open(&n->col, &no) < 0)
@@ -361,7 +364,8 @@ int cmd_napi(int argc, char **argv)
 	n->prev = calloc(n->nfirst ? (size_t)n->nfirst : 1, sizeof(*n->prev));
 	if (!n->prev)
 		goto out;
-	memcpy(n->prev, n->first, sizeof(*n->prev) * (size_t)n->nfirst);
+	if (n->nfirst) /* before the first poll there is nothing (and first is NULL) */
+		memcpy(n->prev, n->first, sizeof(*n->prev) * (size_t)n->nfirst);
 	n->nprev = n->nfirst;
 	memcpy(n->sn_prev, n->sn_first, sizeof(n->sn_first));
 	n->nsn_prev = n->nsn_first;

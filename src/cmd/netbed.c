@@ -103,7 +103,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 		switch (c) {
 		case 'c':
 			if (parse_int_range(optarg, 0, sysconf(_SC_NPROCESSORS_CONF) - 1, &v)) {
-				err("-c '%s' is not a CPU of this machine (0-%ld)", optarg,
+				err("-c '%s' is not a CPU of this machine (0-%ld)", log_arg(optarg),
 				    sysconf(_SC_NPROCESSORS_CONF) - 1);
 				return EXIT_USAGE;
 			}
@@ -111,33 +111,33 @@ static int parse_args(int argc, char **argv, struct args *a)
 			break;
 		case O_OWNER:
 			if (parse_int_range(optarg, 1, 1 << 30, &a->owner)) {
-				err("--owner '%s' is not a pid", optarg);
+				err("--owner '%s' is not a pid", log_arg(optarg));
 				return EXIT_USAGE;
 			}
 			break;
 		case 'd':
 			if (parse_duration_ns(optarg, NS_PER_SEC, &a->dur_ns) ||
 			    a->dur_ns < NS_PER_SEC || a->dur_ns > NETBED_LOAD_MAX_NS) {
-				err("-d '%s' must be a duration between 1s and 300s", optarg);
+				err("-d '%s' must be a duration between 1s and 300s", log_arg(optarg));
 				return EXIT_USAGE;
 			}
 			break;
 		case 'P':
 			if (parse_int_range(optarg, 1, 128, &v)) {
-				err("-P '%s' must be a number of TCP flows between 1 and 128", optarg);
+				err("-P '%s' must be a number of TCP flows between 1 and 128", log_arg(optarg));
 				return EXIT_USAGE;
 			}
 			a->lo.tcp_flows = (unsigned)v;
 			break;
 		case O_UDP:
 			if (parse_rate(optarg, &a->lo.udp_bps)) {
-				err("--udp '%s' is not a bit rate such as 300M or 1G", optarg);
+				err("--udp '%s' is not a bit rate such as 300M or 1G", log_arg(optarg));
 				return EXIT_USAGE;
 			}
 			break;
 		case O_TCP_RATE:
 			if (parse_rate(optarg, &a->lo.tcp_bps)) {
-				err("--tcp-rate '%s' is not a bit rate such as 20M", optarg);
+				err("--tcp-rate '%s' is not a bit rate such as 20M", log_arg(optarg));
 				return EXIT_USAGE;
 			}
 			break;
@@ -152,14 +152,14 @@ static int parse_args(int argc, char **argv, struct args *a)
 			return -1;
 		default:
 			err("unknown or incomplete option '%s'; 'ksleuth netbed --help' lists the options",
-			    argv[optind - 1]);
+			    log_arg(argv[optind - 1]));
 			return EXIT_USAGE;
 		}
 	}
 	if (optind < argc)
 		a->id = argv[optind++];
 	if (optind < argc) {
-		err("unexpected argument '%s'", argv[optind]);
+		err("unexpected argument '%s'", log_arg(argv[optind]));
 		return EXIT_USAGE;
 	}
 	return 0;
@@ -302,7 +302,7 @@ int cmd_netbed(int argc, char **argv)
 	if (r)
 		return r < 0 ? EXIT_OK : r;
 	if (strcmp(verb, "up") && strcmp(verb, "load") && strcmp(verb, "down") && strcmp(verb, "cleanup")) {
-		err("unknown netbed action '%s'; use up, load, down or cleanup", verb);
+		err("unknown netbed action '%s'; use up, load, down or cleanup", log_arg(verb));
 		return EXIT_USAGE;
 	}
 	if (geteuid() != 0) {

@@ -13,12 +13,14 @@
 #include <unistd.h>
 
 #include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 
 #include "bench_empty.skel.h"
 #include "collect/attach.h"
 #include "collect/sched.h"
 #include "collect/sched_view.h"
 #include "ksleuth.h"
+#include "lib/liveopt.h"
 #include "lib/hist.h"
 #include "lib/json.h"
 #include "lib/parse.h"
@@ -424,7 +426,7 @@ static int run_reference(struct runq *r)
 		picked += on;
 	}
 	if (!picked) {
-		err("no reference program '%s' (try empty, count, ktime or tstore)", r->reference);
+		err("no reference program '%s' (try empty, count, ktime or tstore)", log_arg(r->reference));
 		return EXIT_USAGE;
 	}
 	if (bench_setup(r) < 0)
@@ -447,6 +449,7 @@ static int run_reference(struct runq *r)
 
 int cmd_runq(int argc, char **argv)
 {
+	char msg[160];
 	static const struct option opts[] = {
 		{ "by", required_argument, NULL, OPT_BY },
 		{ "comm", required_argument, NULL, OPT_COMM },
@@ -481,44 +484,46 @@ int cmd_runq(int argc, char **argv)
 			else if (!strcmp(optarg, "pid"))
 				r.by = BY_PID;
 			else
-				return usage_error("--by takes cpu, comm or pid, not '%s'", optarg);
+				return usage_error("--by takes cpu, comm or pid, not '%s'", log_arg(optarg));
 			break;
 		case OPT_COMM:
 			if (!*optarg || strlen(optarg) >= TASK_COMM_LEN)
 				return usage_error("--comm takes a task name prefix of 1 to 15 characters, "
-						   "not '%s'", optarg);
+						   "not '%s'", log_arg(optarg));
 			strlcpy_k(r.o.comm, optarg, sizeof(r.o.comm));
 			break;
 		case 'p':
 			if (parse_int_range(optarg, 1, 0x3fffffff, &pid) < 0)
-				return usage_error("-p takes a process id, not '%s'", optarg);
+				return usage_error("-p takes a process id, not '%s'", log_arg(optarg));
 			r.o.tgid = (uint32_t)pid;
 			break;
 		case 'C':
 			if (parse_cpulist(optarg, &r.o.cpus) < 0 || !cpuset_count(&r.o.cpus))
-				return usage_error("-C takes a CPU list such as 0-3,6, not '%s'", optarg);
+				return usage_error("-C takes a CPU list such as 0-3,6, not '%s'", log_arg(optarg));
+			if (live_cpus_exist(&r.o.cpus, libbpf_num_possible_cpus(), msg, sizeof(msg)) < 0)
+				return usage_error("%s", msg);
 			r.o.cpus_set = true;
 			break;
 		case OPT_SLOWER:
 			if (parse_duration_ns(optarg, NS_PER_MS, &v) < 0 || v == 0)
-				return usage_error("--slower takes a duration such as 10ms, not '%s'", optarg);
+				return usage_error("--slower takes a duration such as 10ms, not '%s'", log_arg(optarg));
 			r.o.threshold_ns = v;
 			r.slow = true;
 			break;
 		case OPT_ONGOING:
 			if (parse_duration_ns(optarg, NS_PER_MS, &v) < 0 || v == 0)
-				return usage_error("--ongoing takes a duration such as 300ms, not '%s'", optarg);
+				return usage_error("--ongoing takes a duration such as 300ms, not '%s'", log_arg(optarg));
 			r.o.ongoing_ns = v;
 			break;
 		case 'i':
 			if (parse_duration_ns(optarg, NS_PER_SEC, &v) < 0 || v < 10 * NS_PER_MS)
 				return usage_error("-i takes an interval of at least 10ms such as 1 or 500ms, "
-						   "not '%s'", optarg);
+						   "not '%s'", log_arg(optarg));
 			r.interval_ns = v;
 			break;
 		case 'd':
 			if (parse_duration_ns(optarg, NS_PER_SEC, &v) < 0 || v == 0)
-				return usage_error("-d takes a duration such as 10s, not '%s'", optarg);
+				return usage_error("-d takes a duration such as 10s, not '%s'", log_arg(optarg));
 			r.duration_ns = v;
 			break;
 		case OPT_JSON:
@@ -537,13 +542,13 @@ int cmd_runq(int argc, char **argv)
 			fputs(usage_text, stdout);
 			return EXIT_OK;
 		case ':':
-			return usage_error("option '%s' needs a value", argv[optind - 1]);
+			return usage_error("option '%s' needs a value", log_arg(argv[optind - 1]));
 		default:
-			return usage_error("unknown option '%s'", argv[optind - 1]);
+			return usage_error("unknown option '%s'", log_arg(argv[optind - 1]));
 		}
 	}
 	if (optind < argc)
-		return usage_error("unexpected argument '%s'", argv[optind]);
+		return usage_error("unexpected argument '%s'", log_arg(argv[optind]));
 	if (r.o.ongoing_ns && !r.slow)
 		return usage_error("%s needs --slower", "--ongoing");
 	if (r.slow && r.by != BY_NONE)

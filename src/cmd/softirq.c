@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <bpf/libbpf.h>
 
 #include "collect/sched.h"
 #include "collect/sched_view.h"
@@ -401,7 +402,7 @@ int cmd_softirq(int argc, char **argv)
 			break;
 		case 'S':
 			if (parse_duration_ns(optarg, NS_PER_MS, &s->slower_ns) < 0 || !s->slower_ns) {
-				err("bad --slower '%s': give a duration such as 10ms or 500us", optarg);
+				err("bad --slower '%s': give a duration such as 10ms or 500us", log_arg(optarg));
 				rc = EXIT_USAGE;
 				goto out;
 			}
@@ -421,6 +422,8 @@ int cmd_softirq(int argc, char **argv)
 		live_msg_extra_arg(msg, sizeof(msg), "softirq", argv[optind]);
 		goto bad;
 	}
+	if (s->lo.cpus_set && live_cpus_exist(&s->lo.cpus, libbpf_num_possible_cpus(), msg, sizeof(msg)) < 0)
+		goto bad;
 	json_init(&s->j, stdout);
 	so.vec_mask = s->vec_mask;
 	so.slower_ns = s->slower_ns;

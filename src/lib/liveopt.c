@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "lib/liveopt.h"
+#include "lib/text.h"
 
 void live_opts_default(struct live_opts *o)
 {
@@ -12,8 +13,12 @@ void live_opts_default(struct live_opts *o)
 	o->interval_ns = NS_PER_SEC;
 }
 
+/* Messages quote at most 64 bytes of an argument, control bytes visible. */
+#define QUOTE(s) text_arg(q, sizeof(q), (s), 64)
+
 int live_opt(struct live_opts *o, int c, const char *arg, char *msg, size_t n)
 {
+	char q[TEXT_ARG_SIZE(64)];
 	uint64_t v;
 
 	switch (c) {
@@ -37,20 +42,39 @@ int live_opt(struct live_opts *o, int c, const char *arg, char *msg, size_t n)
 		return -EINVAL;
 	}
 	if (c == 'C')
-		snprintf(msg, n, "bad CPU list '%s': give e.g. -C 1 or -C 0-3,6", arg);
+		snprintf(msg, n, "bad CPU list '%s': give e.g. -C 1 or -C 0-3,6", QUOTE(arg));
 	else if (c == 'i')
-		snprintf(msg, n, "bad interval '%s': give a duration of at least 10ms, e.g. -i 1 or -i 500ms", arg);
+		snprintf(msg, n, "bad interval '%s': give a duration of at least 10ms, e.g. -i 1 or -i 500ms", QUOTE(arg));
 	else
-		snprintf(msg, n, "bad duration '%s': give e.g. -d 10 or -d 10s", arg);
+		snprintf(msg, n, "bad duration '%s': give e.g. -d 10 or -d 10s", QUOTE(arg));
 	return -EINVAL;
+}
+
+int live_cpus_exist(const struct cpuset *cpus, int ncpus, char *msg, size_t n)
+{
+	int max = cpuset_max(cpus);
+
+	if (max < 0) {
+		snprintf(msg, n, "-C names no CPU: give e.g. -C 1 or -C 0-3,6");
+		return -EINVAL;
+	}
+	if (ncpus > 0 && max >= ncpus) {
+		snprintf(msg, n, "-C names CPU %d, which does not exist here (CPUs 0-%d)", max, ncpus - 1);
+		return -EINVAL;
+	}
+	return 0;
 }
 
 void live_msg_bad_option(char *msg, size_t n, const char *cmd, const char *arg)
 {
-	snprintf(msg, n, "unknown or incomplete option '%s'; 'ksleuth %s --help' lists the options", arg, cmd);
+	char q[TEXT_ARG_SIZE(64)];
+
+	snprintf(msg, n, "unknown or incomplete option '%s'; 'ksleuth %s --help' lists the options", QUOTE(arg), cmd);
 }
 
 void live_msg_extra_arg(char *msg, size_t n, const char *cmd, const char *arg)
 {
-	snprintf(msg, n, "unexpected argument '%s'; 'ksleuth %s --help' lists the options", arg, cmd);
+	char q[TEXT_ARG_SIZE(64)];
+
+	snprintf(msg, n, "unexpected argument '%s'; 'ksleuth %s --help' lists the options", QUOTE(arg), cmd);
 }

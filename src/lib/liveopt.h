@@ -28,6 +28,11 @@ static inline bool live_want_cpu(const struct live_opts *o, unsigned cpu)
  * with one sentence in msg (what was wrong, an example of right). */
 int live_opt(struct live_opts *o, int c, const char *arg, char *msg, size_t n);
 
+/* A CPU list is only good if every CPU in it exists: ncpus is the number
+ * of possible CPUs (libbpf_num_possible_cpus()). A list naming CPU 999
+ * would watch nothing. Returns 0, or -EINVAL with one sentence in msg. */
+int live_cpus_exist(const struct cpuset *cpus, int ncpus, char *msg, size_t n);
+
 /* Messages for getopt's leftovers: an unknown option or one missing its
  * value (arg: argv[optind - 1]), and a stray argument. cmd: "napi"... */
 void live_msg_bad_option(char *msg, size_t n, const char *cmd, const char *arg);

@@ -23,6 +23,14 @@ static void vmsg(const char *prefix, const char *fmt, va_list ap)
 	fprintf(stderr, "ksleuth: %s%s\n", prefix, out);
 }
 
+const char *log_arg(const char *s)
+{
+	static char bufs[4][TEXT_ARG_SIZE(LOG_ARG_MAX)];
+	static unsigned next;
+
+	return text_arg(bufs[next++ % 4], sizeof(bufs[0]), s, LOG_ARG_MAX);
+}
+
 void err(const char *fmt, ...)
 {
 	va_list ap;

@@ -152,13 +152,13 @@ int netbed_open(struct netbed *nb, const char *id)
 	nb->rx_cpu = -1;
 	if (strncmp(id, NETBED_PREFIX, strlen(NETBED_PREFIX)) || strchr(id, '/') ||
 	    strlen(id) >= sizeof(nb->id)) {
-		err("'%s' is not a test-bed name (they look like " NETBED_PREFIX "PID-N, as printed by 'netbed up')", id);
+		err("'%s' is not a test-bed name (they look like " NETBED_PREFIX "PID-N, as printed by 'netbed up')", log_arg(id));
 		return -1;
 	}
 	names(nb, id);
 	if (!netns_exists(nb->ns_tx) || !netns_exists(nb->ns_rx)) {
 		err("test bed '%s' not found: namespaces %s and %s do not both exist ('ip netns list')",
-		    id, nb->ns_tx, nb->ns_rx);
+		    log_arg(id), nb->ns_tx, nb->ns_rx);
 		return -1;
 	}
 	return 0;

@@ -80,7 +80,7 @@ int softirqs_read(struct softirq_counts *c)
 static int netns_path(const char *netns, char *path, size_t n)
 {
 	if (strchr(netns, '/') || !*netns || !strcmp(netns, ".") || !strcmp(netns, "..")) {
-		err("bad network namespace name '%s': give a name from 'ip netns list'", netns);
+		err("bad network namespace name '%s': give a name from 'ip netns list'", log_arg(netns));
 		return -1;
 	}
 	snprintf(path, n, "/var/run/netns/%s", netns);
@@ -95,7 +95,7 @@ int netns_inode(const char *netns, uint32_t *ino)
 	if (netns_path(netns, path, sizeof(path)) < 0)
 		return -1;
 	if (stat(path, &sb) < 0) {
-		err("network namespace '%s' not found (%s): see 'ip netns list'", netns, strerror(errno));
+		err("network namespace '%s' not found (%s): see 'ip netns list'", log_arg(netns), strerror(errno));
 		return -1;
 	}
 	*ino = (uint32_t)sb.st_ino;
@@ -113,12 +113,12 @@ int tcp_mib_open(struct tcp_mib_src *s, const char *netns)
 			return -1;
 		target = open(path, O_RDONLY | O_CLOEXEC);
 		if (target < 0) {
-			err("network namespace '%s' not found (%s): see 'ip netns list'", netns, strerror(errno));
+			err("network namespace '%s' not found (%s): see 'ip netns list'", log_arg(netns), strerror(errno));
 			return -1;
 		}
 		self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
 		if (self < 0 || setns(target, CLONE_NEWNET) < 0) {
-			err("cannot enter network namespace '%s': %s", netns, strerror(errno));
+			err("cannot enter network namespace '%s': %s", log_arg(netns), strerror(errno));
 			goto out;
 		}
 	}

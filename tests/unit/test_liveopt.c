@@ -1,4 +1,5 @@
 /* test_liveopt.c — the shared -C/-i/-d options of the live commands. */
+#include <errno.h>
 #include "lib/liveopt.h"
 #include "test.h"
 
@@ -41,4 +42,20 @@ TEST(liveopt_bad_values_say_why)
 	CHECK(strcmp(msg, "unknown or incomplete option '--bogus'; 'ksleuth napi --help' lists the options") == 0);
 	live_msg_extra_arg(msg, sizeof(msg), "retrans", "x");
 	CHECK(strcmp(msg, "unexpected argument 'x'; 'ksleuth retrans --help' lists the options") == 0);
+}
+
+/* -C 999 on a 2-CPU machine watched nothing; it is a usage error now. */
+TEST(liveopt_cpus_must_exist)
+{
+	struct live_opts o;
+	char msg[160];
+
+	live_opts_default(&o);
+	CHECK_EQ(live_opt(&o, 'C', "0-1", msg, sizeof(msg)), 0);
+	CHECK_EQ(live_cpus_exist(&o.cpus, 2, msg, sizeof(msg)), 0);
+	CHECK_EQ(live_opt(&o, 'C', "999", msg, sizeof(msg)), 0);
+	CHECK_EQ(live_cpus_exist(&o.cpus, 2, msg, sizeof(msg)), -EINVAL);
+	CHECK_STR(msg, "-C names CPU 999, which does not exist here (CPUs 0-1)");
+	CHECK_EQ(live_opt(&o, 'C', "1,5", msg, sizeof(msg)), 0);
+	CHECK_EQ(live_cpus_exist(&o.cpus, 2, msg, sizeof(msg)), -EINVAL);
 }

@@ -1,0 +1,38 @@
+#!/bin/bash
+# test_cli.sh — command lines that must fail in one short sentence: a CPU
+# that does not exist (-C 999) for doctor, runq, softirq and napi (exit 2,
+# they watched nothing before); an empty command name; an empty --events;
+# a 100 kB argument holding an escape sequence, echoed cut at 64 bytes
+# with "..." and the ESC shown as \x1b.
+. "$(dirname "$0")/lib.sh"
+require_root
+ESC=$'\x1b'
+BIG=$ESC[2J$(head -c 100000 /dev/zero | tr '\0' x)
+
+for c in doctor runq softirq napi; do
+	check_exit "$c -C 999 rejected" 2 "$KS" "$c" -C 999 -d 1
+	check_grep "$c -C 999: says the CPU does not exist" "CPU 999, which does not exist here" "$KS_TMP/err"
+done
+check_exit "an empty command name" 2 "$KS" ''
+check_grep "an empty command name: no 'did you mean'" "there is no command named ''" "$KS_TMP/err"
+check_exit "agent --events '' is a usage error" 2 "$KS" agent --events ''
+
+n=0 bad=
+big_echo() { # CMD...: its one-line error quotes $BIG cut and harmless
+	"$@" >/dev/null 2>"$KS_TMP/big.err"
+	n=$((n + 1))
+	local lines bytes
+	lines=$(wc -l <"$KS_TMP/big.err") bytes=$(wc -c <"$KS_TMP/big.err")
+	if [ "$lines" != 1 ] || [ "$bytes" -gt 300 ] || grep -q "$ESC" "$KS_TMP/big.err" ||
+		! grep -qF '\x1b[2Jxxx' "$KS_TMP/big.err" || ! grep -qF 'xxx...' "$KS_TMP/big.err"; then
+		bad="$bad [${*:2:2}: $lines lines, $bytes bytes: $(head -c 120 "$KS_TMP/big.err" | cat -v)]"
+	fi
+}
+for args in "doctor -d" "doctor -C" "runq --by" "runq -C" "softirq -i" "napi -C" "count -i" \
+	"count" "agent --threshold" "agent --events" "hog --mode" "netbed" "info"; do
+	# shellcheck disable=SC2086
+	big_echo "$KS" $args "$BIG"
+done
+big_echo "$KS" "$BIG"
+big_echo "$KS" "-$BIG"
+check_eq "a 100 kB argument is echoed cut, ESC visible, in one line ($n paths)" "${bad:-none}" none
