@@ -103,8 +103,9 @@ static void usage(FILE *f)
 "                      oldest is closed)\n"
 "\n"
 "Metrics are documented in docs/agent.md; rules for Prometheus are in\n"
-"contrib/prometheus/. SIGINT or SIGTERM stop it cleanly (exit 0). Exit 1 on\n"
-"runtime errors, 2 on bad arguments.\n");
+"contrib/prometheus/. SIGINT or SIGTERM stop it cleanly (exit 0); SIGHUP\n"
+"reopens the --events file (after logrotate moved it). Exit 1 on runtime\n"
+"errors, 2 on bad arguments.\n");
 }
 
 /* ---- culprits: bounded cardinality --------------------------------------- */
@@ -377,6 +378,30 @@ static int write_healthz(void *arg, FILE *f)
 	return 200;
 }
 
+/* SIGHUP: logrotate moved the --events file (create mode) and wants the
+ * next records in a new file under the old name. A file that cannot be
+ * opened keeps the old one in use: records are never dropped for it. With
+ * copytruncate nothing is needed: the file is opened O_APPEND. */
+static void on_hangup(struct loop *l, void *arg)
+{
+	struct agent *a = arg;
+	FILE *f;
+
+	(void)l;
+	if (!a->events_path)
+		return;
+	f = fopen(a->events_path, "a");
+	if (!f) {
+		warn("SIGHUP: cannot reopen --events file '%s': %s; still writing to the file open before",
+		     log_arg(a->events_path), strerror(errno));
+		return;
+	}
+	fclose(a->events);
+	a->events = f;
+	json_init(&a->j, f); /* records are whole flushed lines: nothing is half written */
+	info("agent: SIGHUP: reopened --events file");
+}
+
 /* ---- setup and teardown -------------------------------------------------- */
 
 static int agent_alloc(struct agent *a)
@@ -527,6 +552,7 @@ int cmd_agent(int argc, char **argv)
 		err("cannot create the event loop: %s", strerror(errno));
 		goto out;
 	}
+	loop_on_hangup(a.loop, on_hangup, &a);
 	/* listen first: a busy port fails fast, before BPF is loaded */
 	a.http = http_server_new(a.loop, &hc, routes, 2);
 	if (!a.http)

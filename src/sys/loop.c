@@ -30,6 +30,8 @@ struct loop {
 	int stop_signal;
 	loop_hook_cb before_sleep;
 	void *before_sleep_arg;
+	loop_hook_cb on_hangup;
+	void *on_hangup_arg;
 	struct handler h[LOOP_MAX_HANDLERS];
 };
 
@@ -53,6 +55,7 @@ struct loop *loop_new(void)
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
 	sigprocmask(SIG_BLOCK, &mask, &l->oldmask);
 	l->sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (l->epfd < 0 || l->sigfd < 0) {
@@ -181,6 +184,12 @@ void loop_set_before_sleep(struct loop *l, loop_hook_cb cb, void *arg)
 	l->before_sleep_arg = arg;
 }
 
+void loop_on_hangup(struct loop *l, loop_hook_cb cb, void *arg)
+{
+	l->on_hangup = cb;
+	l->on_hangup_arg = arg;
+}
+
 void loop_keep_signals(struct loop *l, bool keep)
 {
 	l->keep_signals = keep;
@@ -201,6 +210,10 @@ static void on_signal(struct loop *l)
 	struct signalfd_siginfo si;
 
 	while (read(l->sigfd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo == SIGHUP && l->on_hangup && !l->stop_signal) {
+			l->on_hangup(l, l->on_hangup_arg);
+			continue;
+		}
 		if (!l->stop_signal)
 			l->stop_signal = (int)si.ssi_signo;
 		l->stop = true;

@@ -1,6 +1,8 @@
 /* loop.h — a small single-threaded event loop shared by every live
- * command and the agent: epoll over fds, timerfd timers, and SIGINT/SIGTERM
- * through a signalfd. The first signal stops the loop (the command then
+ * command and the agent: epoll over fds, timerfd timers, and SIGINT/SIGTERM/
+ * SIGHUP through a signalfd (SIGHUP, a closed terminal, stops a command as
+ * SIGTERM does, unless the command takes it, as the agent does to reopen
+ * its --events file). The first signal stops the loop (the command then
  * prints its summary and cleans up); a second one ends the process at once
  * unless the command asked to keep signals (e.g. to finish tearing down
  * network namespaces). */
@@ -34,10 +36,14 @@ void loop_set_before_sleep(struct loop *l, loop_hook_cb cb, void *arg);
  * to finish quickly on its own). */
 void loop_keep_signals(struct loop *l, bool keep);
 
+/* SIGHUP calls cb instead of stopping the loop (e.g. reopen a log file
+ * that logrotate renamed). */
+void loop_on_hangup(struct loop *l, loop_hook_cb cb, void *arg);
+
 /* Runs until loop_stop() or a signal. Returns 0, or -errno on failure. */
 int loop_run(struct loop *l);
 void loop_stop(struct loop *l);
-/* The signal that stopped the loop (SIGINT, SIGTERM) or 0. */
+/* The signal that stopped the loop (SIGINT, SIGTERM, SIGHUP) or 0. */
 int loop_stop_signal(const struct loop *l);
 
 /* CLOCK_MONOTONIC now, in ns (the program's only time base). */

@@ -3,7 +3,8 @@
 # that does not exist (-C 999) for doctor, runq, softirq and napi (exit 2,
 # they watched nothing before); an empty command name; an empty --events;
 # a 100 kB argument holding an escape sequence, echoed cut at 64 bytes
-# with "..." and the ESC shown as \x1b.
+# with "..." and the ESC shown as \x1b; and SIGHUP ending count with its
+# summary and exit 0, as SIGTERM does.
 . "$(dirname "$0")/lib.sh"
 require_root
 ESC=$'\x1b'
@@ -36,3 +37,14 @@ done
 big_echo "$KS" "$BIG"
 big_echo "$KS" "-$BIG"
 check_eq "a 100 kB argument is echoed cut, ESC visible, in one line ($n paths)" "${bad:-none}" none
+
+# SIGHUP ends count like SIGTERM: summary printed, exit 0
+"$KS" count t:sched:sched_switch -d 20 >"$KS_TMP/count.out" 2>&1 &
+CNT=$!
+ks_track_pid "$CNT"
+ks_wait_for "$KS_TMP/count.out" "Hit Ctrl-C" 10
+sleep 0.5
+kill -HUP "$CNT"
+ks_wait "$CNT" 10 "count after SIGHUP"
+check_eq "count exits 0 on SIGHUP" "$?" 0
+check_grep "count printed its summary after SIGHUP" "^sched:sched_switch +[0-9]+" "$KS_TMP/count.out"

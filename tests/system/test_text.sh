@@ -5,8 +5,11 @@
 # starves a victim for 400 ms while the agent, doctor and runq watch. The
 # doctor's and runq's JSON parse with jq and keep "café"; the agent's
 # exposition passes `promtool check metrics` with the name as a label;
-# terminal output and --events carry no raw ESC byte. A second task named
+# terminal output and --events carry no raw ESC byte. SIGHUP ends doctor
+# and runq like SIGTERM (summary, exit 0). A second task named
 # "other" gets a series of its own, apart from the overflow series.
+# Between the two stalls the --events file is renamed and the agent gets
+# SIGHUP (logrotate's create mode): the second stall lands in the new file.
 . "$(dirname "$0")/lib.sh"
 require_root
 require_cmd jq
@@ -30,21 +33,38 @@ for _ in $(seq 1 50); do
 	sleep 0.2
 done
 [ -n "$PORT" ] || { fail "agent did not start: $(head -c 300 "$KS_TMP/agent.err")"; exit 1; }
-ks_bg DJ "$KS" doctor -d 7 -C "$CPU" --json >"$KS_TMP/doctor.json" 2>"$KS_TMP/doctor.json.err"
-ks_bg DT "$KS" doctor -d 7 -C "$CPU" >"$KS_TMP/doctor.txt" 2>&1
-ks_bg RJ "$KS" runq --slower 100ms -C "$CPU" -d 7 --json >"$KS_TMP/runq.json" 2>"$KS_TMP/runq.json.err"
-ks_bg RT "$KS" runq --slower 100ms -C "$CPU" -d 7 >"$KS_TMP/runq.txt" 2>&1
+ks_bg DJ "$KS" doctor -d 20 -C "$CPU" --json >"$KS_TMP/doctor.json" 2>"$KS_TMP/doctor.json.err"
+ks_bg DT "$KS" doctor -d 20 -C "$CPU" >"$KS_TMP/doctor.txt" 2>&1
+ks_bg RJ "$KS" runq --slower 100ms -C "$CPU" -d 20 --json >"$KS_TMP/runq.json" 2>"$KS_TMP/runq.json.err"
+ks_bg RT "$KS" runq --slower 100ms -C "$CPU" -d 20 >"$KS_TMP/runq.txt" 2>&1
 sleep 2
-ks_bg VIC "$KS_HELPERS/victim" -c "$CPU" -d 3 -p 5 -t 100 -o "$KS_TMP/victim.json" >/dev/null
+ks_bg VIC "$KS_HELPERS/victim" -c "$CPU" -d 8 -p 5 -t 100 -o "$KS_TMP/victim.json" >/dev/null
 sleep 0.5
 "$KS_HELPERS/namedhog" "$NAME_HEX" "$CPU" 400 50 >"$KS_TMP/hog1.out" 2>&1 || fail "namedhog: $(cat "$KS_TMP/hog1.out")"
-sleep 0.5
+# logrotate (create): rename, SIGHUP, the next record goes to a new file
+ks_wait_for "$KS_TMP/events.jsonl" '"culprit"' 10
+mv "$KS_TMP/events.jsonl" "$KS_TMP/events.jsonl.1"
+kill -HUP "$AGENT"
+sleep 0.3
 "$KS_HELPERS/namedhog" 6f74686572 "$CPU" 300 50 >"$KS_TMP/hog2.out" 2>&1 || fail "namedhog other: $(cat "$KS_TMP/hog2.out")"
 ks_wait "$VIC" 10 victim
-for p in "$DJ" "$DT" "$RJ" "$RT"; do ks_wait "$p" 15 "doctor/runq"; done
+ks_wait_for "$KS_TMP/events.jsonl" '"comm":"other"' 10
+# SIGHUP (the terminal went away) ends doctor and runq like SIGTERM: the
+# summary is printed, exit 0 (it killed them with 129 before)
+for p in "$DJ" "$DT" "$RJ" "$RT"; do kill -HUP "$p"; done
+for p in "$DJ" "$DT" "$RJ" "$RT"; do
+	ks_wait "$p" 15 "doctor/runq after SIGHUP"
+	check_eq "doctor/runq pid $p exits 0 on SIGHUP" "$?" 0
+done
+check_grep "doctor --json wrote its summary after SIGHUP" '"type":"summary"' "$KS_TMP/doctor.json"
 
 # JSON: every line parses; the name keeps its valid UTF-8 ("café")
-for f in doctor.json runq.json events.jsonl; do
+check "agent alive after SIGHUP" kill -0 "$AGENT"
+check_grep "after rename + SIGHUP the next record is in the new --events file" '"comm":"other"' "$KS_TMP/events.jsonl"
+check "the renamed file kept the first record and got nothing after" \
+	bash -c "grep -q 'caf' '$KS_TMP/events.jsonl.1' && ! grep -q '\"comm\":\"other\"' '$KS_TMP/events.jsonl.1'"
+check_grep "the agent said it reopened the file" "reopened --events" "$KS_TMP/agent.err"
+for f in doctor.json runq.json events.jsonl events.jsonl.1; do
 	if jq -e . "$KS_TMP/$f" >/dev/null 2>"$KS_TMP/jq.err"; then
 		pass "$f: every line is valid JSON ($(wc -l <"$KS_TMP/$f") lines)"
 	else
@@ -72,7 +92,7 @@ check_grep "the overflow series is apart from it" \
 	'^ksleuth_culprit_stall_seconds_total\{comm="\(all other tasks\)"\} 0$' "$KS_TMP/scrape.txt"
 
 # Terminal: no raw ESC anywhere; the name shown with \x1b visible
-for f in doctor.txt runq.txt agent.err events.jsonl scrape.txt; do
+for f in doctor.txt runq.txt agent.err events.jsonl events.jsonl.1 scrape.txt; do
 	check_eq "$f: no raw ESC byte" "$(grep -c "$ESC" "$KS_TMP/$f")" 0
 done
 check_grep "doctor text names the task with \\x1b visible" '\\x1b\[31mcafé\\xff\\xe6\\x97' "$KS_TMP/doctor.txt"
