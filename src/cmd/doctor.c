@@ -372,6 +372,7 @@ static void summary_json(struct doctor *d, uint64_t dur_ns, int rc)
 	json_kuint(j, "longest_contention_wait_ns", d->cont_longest_ns);
 	json_kuint(j, "retransmits", engine_total_retrans(d->eng));
 	json_kuint(j, "drops", engine_total_drops(d->eng));
+	json_kuint(j, "echo_seconds", engine_echoes(d->eng));
 	json_kuint(j, "duration_ns", dur_ns);
 	json_kuint(j, "lost_records", lost);
 	json_kuint(j, "lost_kmsg", pipeline_kmsg_lost(d->pl));

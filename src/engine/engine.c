@@ -23,6 +23,7 @@
 struct bin {
 	int64_t k;                 /* bin index, -1 when empty */
 	bool spike;
+	bool echo;                 /* retransmits of an earlier incident's loss */
 	unsigned incident;         /* id of the incident it belongs to, 0 none */
 	uint64_t retrans_tp, retrans_segs, drops;
 	bool have_tp, have_segs;
@@ -62,6 +63,11 @@ struct engine {
 
 	bool inc_open;
 	int64_t inc_first_k, inc_last_k;
+	/* after an incident blamed on a CPU: up to echo_k, seconds of
+	 * retransmits alone, at most echo_peak a second, are its aftermath */
+	int64_t echo_k;
+	uint64_t echo_peak;
+	unsigned n_echoes;
 	unsigned n_incidents, n_findings, n_spikes, n_stalls;
 	uint64_t longest_stall_ns;
 	uint64_t total_retrans, total_drops;
@@ -358,7 +364,7 @@ static void baseline(struct engine *e, int64_t k, uint64_t *retrans, uint64_t *d
 
 	for (int64_t j = k - 1; j >= 0 && j >= k - (int64_t)RING_BINS + 1 && n < want; j--) {
 		struct bin *b = bin_get(e, j);
-		if (!b || b->spike || j < (int64_t)e->cfg.warmup_bins)
+		if (!b || b->spike || b->echo || j < (int64_t)e->cfg.warmup_bins)
 			continue;
 		r[n] = bin_retrans(b);
 		d[n] = bin_drops(e, b);
@@ -381,6 +387,29 @@ static bool over(uint64_t v, uint64_t min, double factor, uint64_t base)
 
 static void close_incident(struct engine *e, uint64_t now_ns);
 
+#define ENG_ECHO_S 8 /* 0.2 + 0.4 + ... + 3.2 s of backed-off timers, rounded up */
+
+/* Retransmit timers back off (200 ms, then doubling): flows that lost
+ * packets to a CPU hold retransmit again for seconds after it, one
+ * segment a flow, with nothing new on any CPU. Such a second, within
+ * ENG_ECHO_S of an incident blamed on a CPU and no larger than its worst
+ * second, with drops below the bar and NET_RX on time, is that
+ * incident's aftermath, not a new one. */
+static bool is_echo(struct engine *e, const struct bin *b, uint64_t r, uint64_t d)
+{
+	if (e->inc_open || !e->echo_peak || b->k > e->echo_k)
+		return false;
+	if (r > e->echo_peak || d >= e->cfg.drops_min)
+		return false;
+	for (int64_t k = b->k - 1; k <= b->k; k++) {
+		const struct bin *x = bin_get(e, k);
+		for (unsigned c = 0; x && c < e->ncpus; c++)
+			if (x->cpu[c].netrx_max_ns >= e->cfg.netrx_ns)
+				return false;
+	}
+	return true;
+}
+
 static void evaluate_bin(struct engine *e, struct bin *b)
 {
 	uint64_t base_r, base_d, r = bin_retrans(b), d = bin_drops(e, b);
@@ -402,8 +431,13 @@ static void evaluate_bin(struct engine *e, struct bin *b)
 		reason = "drops";
 	else if (netrx >= e->cfg.netrx_spike_ns)
 		reason = "netrx_delay";
-	if (!reason || b->spike)
+	if (!reason || b->spike || b->echo)
 		return;
+	if (is_echo(e, b, r, d)) {
+		b->echo = true;
+		e->n_echoes++;
+		return;
+	}
 	b->spike = true;
 	e->n_spikes++;
 
@@ -1164,7 +1198,11 @@ static void verdict(struct engine *e, struct eng_incident *inc, const struct win
 	/* Softirqs raised by interrupts wait for a woken ksoftirqd: always on
 	 * PREEMPT_RT (they run in threads), before 6.5 otherwise. */
 	bool deferred = pre65 || kernel_rt(&e->k);
-	bool ksoftirqd = ksw >= c->stall_ns && (deferred || sq > 0);
+	/* Since 6.5 interrupt exits run NET_RX too, but capped; ksoftirqd
+	 * carries the rest, so its wait hurt where its CPU was squeezed, or
+	 * where NET_RX ran on time and still the backlog overflowed. */
+	bool ksoftirqd = ksw >= c->stall_ns &&
+			 (deferred || sq > 0 || (!blocked && top->drops >= c->drops_min));
 
 	inc->cpu = top->cpu;
 	inc->have_culprit = true;
@@ -1284,8 +1322,8 @@ static void verdict(struct engine *e, struct eng_incident *inc, const struct win
 			appendf(inc->summary, sizeof(inc->summary),
 				"interrupt exits still ran NET_RX (it waited at most %s), but each run is capped "
 				"(net.core.netdev_budget, 2 ms) and the rest waits for ksoftirqd: time_squeeze rose "
-				"%" PRIu64 " times and %" PRIu64 " packets were dropped.",
-				dur(netrx, d3, sizeof(d3)), sq, inc->drops);
+				"%" PRIu64 " times and CPU %d's backlog dropped %" PRIu64 " packets.",
+				dur(netrx, d3, sizeof(d3)), sq, top->cpu, top->drops);
 		advice_reschedule(&e->k, &top->task, mode, false, inc->frames, inc->n_frames, top->cpu,
 				  top->longest_ns, buf, sizeof(buf));
 		add_advice(inc->advice, &inc->n_advice, buf);
@@ -1388,6 +1426,15 @@ static void close_incident(struct engine *e, uint64_t now_ns)
 		w.k0 = 0;
 	verdict(e, inc, &w);
 	mark_stalls(e, &w, inc->mech == ENG_NOT_CPU ? ST_CLEARED : ST_USED);
+	e->echo_peak = 0;
+	if (inc->mech != ENG_NOT_CPU) {
+		e->echo_k = e->inc_last_k + ENG_ECHO_S;
+		for (int64_t k = e->inc_first_k; k <= e->inc_last_k; k++) {
+			struct bin *b = bin_get(e, k);
+			if (b && bin_retrans(b) > e->echo_peak)
+				e->echo_peak = bin_retrans(b);
+		}
+	}
 	fill_seconds(e, inc, e->inc_first_k > 0 ? e->inc_first_k - 1 : 0, e->inc_last_k + 1);
 
 	/* kernel log lines around it */
@@ -1506,13 +1553,15 @@ void engine_step(struct engine *e, uint64_t now_ns)
 {
 	if (!e)
 		return;
-	/* an incident is over once quiet_bins quiet seconds followed it and
-	 * the stalls that could explain it have ended */
+	/* an incident is over once quiet_bins quiet seconds followed it (their
+	 * samples are in, or a second more has passed without them) and the
+	 * stalls that could explain it have ended */
 	if (e->inc_open) {
 		uint64_t end = bin_start(e, e->inc_last_k + 1);
-		uint64_t quiet_until = end + e->cfg.quiet_bins * e->cfg.bin_ns + e->cfg.bin_ns / 2;
+		uint64_t quiet_until = end + (e->cfg.quiet_bins + 1) * e->cfg.bin_ns;
 		uint64_t window_until = end + e->cfg.window_ns + e->cfg.bin_ns / 2;
-		bool ready = now_ns >= quiet_until && now_ns >= window_until;
+		bool quiet = e->max_k >= e->inc_last_k + (int64_t)e->cfg.quiet_bins || now_ns >= quiet_until;
+		bool ready = quiet && now_ns >= window_until;
 		for (unsigned i = 0; ready && i < RING_STALLS; i++) {
 			struct stall *st = &e->stalls[i];
 			if (st->state == ST_PENDING && st->s.ongoing && st->s.start_ns < end + e->cfg.window_ns &&
@@ -1558,6 +1607,7 @@ void engine_finish(struct engine *e, uint64_t now_ns)
 unsigned engine_incidents(const struct engine *e) { return e ? e->n_incidents : 0; }
 unsigned engine_findings(const struct engine *e) { return e ? e->n_findings : 0; }
 unsigned engine_spikes(const struct engine *e) { return e ? e->n_spikes : 0; }
+unsigned engine_echoes(const struct engine *e) { return e ? e->n_echoes : 0; }
 unsigned engine_stalls(const struct engine *e) { return e ? e->n_stalls : 0; }
 uint64_t engine_longest_stall_ns(const struct engine *e) { return e ? e->longest_stall_ns : 0; }
 uint64_t engine_total_retrans(const struct engine *e) { return e ? e->total_retrans : 0; }

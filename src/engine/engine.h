@@ -309,6 +309,8 @@ void engine_finish(struct engine *e, uint64_t now_ns);
 unsigned engine_incidents(const struct engine *e);
 unsigned engine_findings(const struct engine *e);
 unsigned engine_spikes(const struct engine *e);
+/* seconds of retransmits taken as an earlier incident's aftermath */
+unsigned engine_echoes(const struct engine *e);
 unsigned engine_stalls(const struct engine *e);
 uint64_t engine_longest_stall_ns(const struct engine *e);
 /* Totals over the whole run. */
