@@ -85,7 +85,7 @@ struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, SCHED_KIND_SLOTS);
 	__type(key, __u32);
-	__type(value, __u64);
+	__type(value, struct sched_kind);
 } kinds SEC(".maps");
 
 struct {
@@ -525,28 +525,47 @@ static __always_inline bool fast_path(bool btf)
 static __always_inline void kind_note(__u32 tid, __u64 v)
 {
 	__u32 k = tid & (SCHED_KIND_SLOTS - 1);
-	__u64 *e = bpf_map_lookup_elem(&kinds, &k);
+	struct sched_kind *e = bpf_map_lookup_elem(&kinds, &k);
 
 	v |= tid;
-	if (e && *e != v)
-		*e = v;
+	if (e && e->v != v)
+		e->v = v;
+}
+
+/* A preempted switch-out: its kind, and the true start of its wait
+ * (out_ns, CLOCK_MONOTONIC), written every time. */
+static __always_inline void kind_note_out(__u32 tid, __u64 v, __u64 out_ns)
+{
+	__u32 k = tid & (SCHED_KIND_SLOTS - 1);
+	struct sched_kind *e = bpf_map_lookup_elem(&kinds, &k);
+
+	if (!e)
+		return;
+	v |= tid;
+	if (e->v != v)
+		e->v = v;
+	e->out_ns = out_ns;
 }
 
 /* The kind of next's wait from its slot (KIND_UNKNOWN added when the
- * slot holds another tid); clears the waiter slot of the CPU it was
- * remembered on if that is not this one (it migrated). */
+ * slot holds another tid), and for a preempted one where it began
+ * (*out_ns); clears the waiter slot of the CPU it was remembered on if
+ * that is not this one (it migrated). */
 #define KIND_UNKNOWN 2u
-static __always_inline __u32 kind_take(__u32 tid, __u32 cpu)
+static __always_inline __u32 kind_take(__u32 tid, __u32 cpu, __u64 *out_ns)
 {
 	__u32 k = tid & (SCHED_KIND_SLOTS - 1);
-	__u64 *e = bpf_map_lookup_elem(&kinds, &k);
+	struct sched_kind *e = bpf_map_lookup_elem(&kinds, &k);
 	__u64 v;
 
+	*out_ns = 0;
 	if (!e)
 		return SCHED_WAIT_WOKEN;
-	v = *e;
+	v = e->v;
 	if ((__u32)v != tid)
 		return SCHED_WAIT_WOKEN | KIND_UNKNOWN;
+	if (v & SCHED_KIND_PREEMPTED)
+		*out_ns = e->out_ns;
 	__u32 w = (v >> SCHED_KIND_WCPU_SHIFT) & 0xffff;
 	if (w && w - 1 != cpu) {
 		w--;
@@ -778,9 +797,36 @@ static __always_inline bool next_in(struct sched_cpu *c, __u32 cpu, struct task_
 	return true;
 }
 
-/* The hot path: sched_switch on a kernel with sched_info and tp_btf. No
- * clock call (the runqueue clock was just updated), no task storage (the
- * wait is the kernel's own), plain array slots for the rest. */
+/* CLOCK_MONOTONIC minus the runqueue clock, for this CPU: the smallest
+ * difference seen at a switch since the window began. The rq clock at
+ * sched_switch can be stale: a wakeup that preempts the running task asks
+ * the next __schedule() to skip its clock update (rq_clock_skip_update),
+ * and that switch sees the clock of the wakeup, 2-16 us old here; a stale
+ * clock only makes the difference larger. A new window (every
+ * SCHED_CLK_CALIB_NS) starts from this switch's difference, raised by at
+ * most the NTP slew over a window, so that a stale switch cannot move the
+ * offset by more than that. */
+static __always_inline __u64 clk_sync(struct sched_cpu *c, __u64 clk, __u64 kt)
+{
+	__u64 d = kt - clk;
+
+	if (!c->clk_at) {
+		c->clk_off = d;
+		c->clk_at = clk;
+	} else if (clk - c->clk_at >= SCHED_CLK_CALIB_NS) {
+		__u64 lim = c->clk_off + SCHED_CLK_SLEW_NS;
+		c->clk_off = (__s64)(d - lim) < 0 ? d : lim;
+		c->clk_at = clk;
+	} else if ((__s64)(d - c->clk_off) < 0) {
+		c->clk_off = d;
+	}
+	return c->clk_off;
+}
+
+/* The hot path: sched_switch on a kernel with sched_info and tp_btf. One
+ * clock call (the runqueue clock is not always fresh here: clk_sync), no
+ * task storage (a wait starts at the kernel's own stamp), plain array
+ * slots for the rest. */
 static __always_inline int on_switch_fast(struct task_struct *prev, struct task_struct *next)
 {
 	__u32 cpu = bpf_get_smp_processor_id();
@@ -794,27 +840,26 @@ static __always_inline int on_switch_fast(struct task_struct *prev, struct task_
 		stat_inc(SCHED_STAT_NORQ);
 		return 0;
 	}
-	__u64 clk = rq->clock;
-	if (clk - c->clk_at >= SCHED_CLK_CALIB_NS || !c->clk_at) {
-		c->clk_off = bpf_ktime_get_ns() - clk;
-		c->clk_at = clk;
-	}
-	__u64 off = c->clk_off, now = clk + off;
+	__u64 clk = rq->clock, now = bpf_ktime_get_ns();
+	__u64 off = clk_sync(c, clk, now);
 
 	/* prev: still runnable means preempted (or yielded); the kernel
-	 * stamps its sched_info with this very clock value after us. */
+	 * stamps its sched_info with this clock value after us, which is
+	 * older than now when the clock update was skipped: the wait starts
+	 * now (out_ns), or later if it migrates (its last_queued restarts). */
 	__u32 prev_tid = prev->pid;
 	prev_check(c, prev_tid);
 	waiter_leave(c, prev_tid, next->pid);
 	if (prev_tid) {
-		__u64 v = 0;
 		if (task_state(prev, true) == 0 /* TASK_RUNNING */) {
-			v = SCHED_KIND_PREEMPTED;
+			__u64 v = SCHED_KIND_PREEMPTED;
 			if (task_passes(prev, true) && cpu_passes(cpu) &&
 			    waiter_set(c, prev, now, SCHED_WAIT_PREEMPTED, true))
 				v |= (__u64)(cpu + 1) << SCHED_KIND_WCPU_SHIFT;
+			kind_note_out(prev_tid, v, now);
+		} else {
+			kind_note(prev_tid, 0);
 		}
-		kind_note(prev_tid, v);
 		seg_close(c, cpu, prev, prev_tid, true);
 	}
 
@@ -830,7 +875,8 @@ static __always_inline int on_switch_fast(struct task_struct *prev, struct task_
 	 * migrated and runs on an unwatched one must leave that CPU's slot
 	 * (-C 1: a stale slot there, already reported, kept every later
 	 * wait on CPU 1 from being reported while it lasted). */
-	__u32 kind = kind_take(next_tid, cpu);
+	__u64 out_ns;
+	__u32 kind = kind_take(next_tid, cpu, &out_ns);
 	if (!task_passes(next, true) || !cpu_passes(cpu))
 		return 0;
 	__u64 lq = next->sched_info.last_queued;
@@ -840,7 +886,13 @@ static __always_inline int on_switch_fast(struct task_struct *prev, struct task_
 	}
 	if (kind & KIND_UNKNOWN)
 		stat_inc(SCHED_STAT_KIND_MISS);
-	wait_done(c, next, (const char *)cm, cpu, kind, lq + off, cpu, clk - lq, true);
+	/* ends now, not at clk: a woken task that preempts the running one
+	 * is switched in by a __schedule() that skipped the clock update, and
+	 * clk - lq came out ~0 for waits of microseconds */
+	__u64 start = lq + off;
+	if (out_ns > start)
+		start = out_ns;
+	wait_done(c, next, (const char *)cm, cpu, kind, start, cpu, now > start ? now - start : 0, true);
 	return 0;
 }
 
@@ -1039,8 +1091,10 @@ static __always_inline bool waiter_adopt(struct sched_cpu *c, struct rq *rq, __u
 	if (!tid || (c->waiter_tid && since >= c->waiter_since_ns) || !task_passes(p, false))
 		return false;
 	__u32 k = tid & (SCHED_KIND_SLOTS - 1);
-	__u64 *e = bpf_map_lookup_elem(&kinds, &k);
-	__u64 v = e && (__u32)*e == tid ? *e & SCHED_KIND_PREEMPTED : 0;
+	struct sched_kind *e = bpf_map_lookup_elem(&kinds, &k);
+	__u64 v = e && (__u32)e->v == tid ? e->v & SCHED_KIND_PREEMPTED : 0;
+	if (v && e->out_ns > since)
+		since = e->out_ns; /* see clk_sync */
 	c->waiter_tid = 0; /* an older one replaces it */
 	if (!waiter_set(c, p, since, v ? SCHED_WAIT_PREEMPTED : SCHED_WAIT_WOKEN, false))
 		return false;

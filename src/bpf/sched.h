@@ -86,14 +86,21 @@ struct sched_comm {
 };
 
 /* How each task last left a CPU, a direct-mapped table indexed by tid
- * (SCHED_KIND_SLOTS entries of a __u64): bits 0-31 the tid, bit 32 set
- * when it was still runnable (preempted, yielded), bits 40-55 the CPU
- * whose waiter slot holds the task, plus one (0: none). A switch-in
- * reads it to label its wait woken or preempted; a slot held by
- * another tid (a collision) labels the wait woken and is counted. */
+ * (SCHED_KIND_SLOTS entries of a struct sched_kind). v: bits 0-31 the
+ * tid, bit 32 set when it was still runnable (preempted, yielded), bits
+ * 40-55 the CPU whose waiter slot holds the task, plus one (0: none). A
+ * switch-in reads it to label its wait woken or preempted; a slot held by
+ * another tid (a collision) labels the wait woken and is counted.
+ * out_ns: CLOCK_MONOTONIC of its last preempted switch-out, where its
+ * wait began (the kernel's last_queued can be older: see
+ * docs/sampler.md, "The runqueue clock at a switch"). */
 #define SCHED_KIND_SLOTS 65536
 #define SCHED_KIND_PREEMPTED (1ULL << 32)
 #define SCHED_KIND_WCPU_SHIFT 40
+struct sched_kind {
+	__u64 v;
+	__u64 out_ns;
+};
 
 /* One sampler record: what ran on a CPU at ts_ns while a wait was long. */
 #define SCHED_SAMPLE_USER 0x1    /* interrupted in user mode */
@@ -119,8 +126,10 @@ struct sched_sample {
 #define KS_HARDIRQ_MASK 0x000f0000U
 
 /* Clock calibration period (see struct sched_cpu::clk_off): the offset
- * drifts by the NTP slew (at most 500 ppm) between refreshes: <= 2 us. */
+ * drifts by the NTP slew (at most 500 ppm) between refreshes: <= 2 us,
+ * the most a refresh may raise it by (SCHED_CLK_SLEW_NS). */
 #define SCHED_CLK_CALIB_NS 4000000ULL
+#define SCHED_CLK_SLEW_NS 2000ULL
 
 /* struct sched_cpu::netrx bits */
 #define SCHED_NETRX_PEND_KERN 0x1 /* NET_RX pending at the last tick of this kernel run */
@@ -155,10 +164,11 @@ struct sched_cpu {
 	__u32 waiter_pp;    /* its policy << 16 | kernel prio, for ongoing reports */
 	char waiter_comm[TASK_COMM_LEN];
 	__u64 waiter_reported; /* waiter_since_ns of the last ongoing report */
-	/* the clock: sched_switch reads the runqueue clock (sched_clock,
-	 * just updated by __schedule) instead of calling bpf_ktime_get_ns();
-	 * CLOCK_MONOTONIC = rq clock + clk_off, refreshed every
-	 * SCHED_CLK_CALIB_NS of rq clock (clk_at: when) */
+	/* the clock: the kernel's last_queued stamps are on the runqueue
+	 * clock (sched_clock); CLOCK_MONOTONIC = rq clock + clk_off, the
+	 * smallest difference seen at a switch (a stale rq clock only makes
+	 * it larger), restarted every SCHED_CLK_CALIB_NS of rq clock (clk_at:
+	 * when) */
 	__u64 clk_off;
 	__u64 clk_at;
 	/* line 3: NET_RX held off (netrx_holds), while SCHED_NETRX_HOLD:
