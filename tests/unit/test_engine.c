@@ -300,6 +300,44 @@ TEST(engine_retransmit_echo_is_no_new_incident)
 	engine_free(e);
 }
 
+/* A wait reported while ongoing names the task running at the report; its
+ * final record may find the time shared among others. The final one ends
+ * it: the report must not hold the incident open as a hold still running
+ * (on this VM under a busy load: incident lines 4.0 s after the spike). */
+TEST(engine_final_record_ends_an_ongoing_report)
+{
+	struct rec r;
+	struct engine *e = mk(&k618, &r);
+	REQUIRE(e);
+	quiet(e, 0, 10);
+	struct eng_stall on;
+	memset(&on, 0, sizeof(on));
+	on.cpu = 0;
+	on.start_ns = SEC(10) + 100 * NS_PER_MS;
+	on.end_ns = on.start_ns + 100 * NS_PER_MS;
+	on.ongoing = true;
+	on.victim_pid = 99;
+	snprintf(on.victim_comm, sizeof(on.victim_comm), "dd");
+	on.n_tasks = 1;
+	on.tasks[0] = (struct eng_task){ .pid = 5, .tid = 5, .comm = "bash", .run_ns = 100 * NS_PER_MS };
+	engine_add_stall(e, &on);
+	struct eng_stall fin = on;
+	fin.ongoing = false;
+	fin.end_ns = on.start_ns + 300 * NS_PER_MS;
+	fin.n_tasks = 3;
+	fin.tasks[0] = (struct eng_task){ .pid = 6, .tid = 6, .comm = "iperf3", .run_ns = 120 * NS_PER_MS };
+	fin.tasks[1] = (struct eng_task){ .pid = 5, .tid = 5, .comm = "bash", .run_ns = 100 * NS_PER_MS };
+	fin.tasks[2] = (struct eng_task){ .pid = 7, .tid = 7, .comm = "true", .run_ns = 80 * NS_PER_MS };
+	engine_add_stall(e, &fin);
+	second(e, 10, 80, 0, 0, 0, 0);
+	second(e, 11, 0, 0, 0, 0, 0);
+	second(e, 12, 0, 0, 0, 0, 0);
+	CHECK_EQ(r.incidents, 1);
+	CHECK_EQ(r.inc.mech, ENG_NOT_CPU);
+	CHECK_EQ(engine_stalls(e), 1);
+	engine_free(e);
+}
+
 TEST(engine_stall_without_network_impact)
 {
 	struct rec r;
