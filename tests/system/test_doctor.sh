@@ -115,19 +115,28 @@ ks_track_netns "$NS_TX"
 ks_track_netns "$(jq -r .ns_rx "$KS_TMP/bed.json")"
 ks_on_exit "'$KS' netbed down '$BED'"
 
-# ---- 4. no-preemption hog, BHs on, under load: no network blame ----------
+# ---- 4. no-preemption hog, BHs on, under load: NET_RX still runs at
+# interrupt exits (6.5+), so the hold is harmless unless the receive CPU's
+# backlog overflowed while ksoftirqd waited (ksoftirqd_starved); which of
+# the two, the receive CPU's own softnet drop counter says.
+drops0=$(softnet_dropped $RX)
 ks_bg LOAD "$KS" netbed load "$BED" -c $RX -d 15s >/dev/null
 ks_bg DOC "$KS" doctor -d 14 --json --netns "$NS_TX" >"$KS_TMP/sys.json" 2>"$KS_TMP/sys.err"
 sleep 3
 "$KS" hog --mode kernel -c $RX --run 500ms --gap 1500ms -d 7s --json >"$KS_TMP/sys-hog.json" 2>&1
 ks_wait "$DOC" 30 "doctor -d 14"
 ks_wait "$LOAD" 30 "netbed load"
+drops=$(( $(softnet_dropped $RX) - drops0 ))
 hp=$(jq -r 'select(.type=="hog_start") | .pid' "$KS_TMP/sys-hog.json")
-check_ge "kernel hog: a cpu_stall_no_network_impact finding names it" \
-	"$(jq -c --argjson p "${hp:-0}" 'select(.type=="finding" and .mechanism=="cpu_stall_no_network_impact" and .culprit.pid==$p)' "$KS_TMP/sys.json" | wc -l)" 1
-check_eq "kernel hog: no incident blames it" \
-	"$(jq -c --argjson p "${hp:-0}" 'select(.type=="incident" and .culprit != null and .culprit.pid==$p)' "$KS_TMP/sys.json" | wc -l)" 0
-fst=$(jq -s --argjson p "${hp:-0}" '[.[] | select(.type=="finding" and .culprit.pid==$p) | .stall_ns] | max // 0' "$KS_TMP/sys.json")
+named() { jq -c --argjson p "${hp:-0}" "select((.type==\"finding\" or .type==\"incident\") and .culprit != null and .culprit.pid==\$p) | $1" "$KS_TMP/sys.json"; }
+check_ge "kernel hog: a finding or incident names it" "$(named .mechanism | wc -l)" 1
+check_eq "kernel hog: only as a harmless stall or ksoftirqd starved" \
+	"$(named .mechanism | grep -cv '"cpu_stall_no_network_impact"\|"ksoftirqd_starved"')" 0
+n_inc=$(named 'select(.type=="incident") | .id' | wc -l)
+echo "  kernel hog: $n_inc incident(s) blame it; CPU $RX's backlog dropped $drops packets (softnet_stat)"
+[ "$n_inc" -gt 0 ] &&
+	check_ge "kernel hog: blamed only where CPU $RX's backlog dropped packets (softnet_stat)" "$drops" 100
+fst=$(jq -s --argjson p "${hp:-0}" '[.[] | select((.type=="finding" or .type=="incident") and .culprit.pid==$p) | .stall_ns] | max // 0' "$KS_TMP/sys.json")
 check_ge "kernel hog: its stall >= 300ms" "$fst" $((300 * MS))
 
 # ---- 4b. `ksleuth doctor --once -C CPU` itself, BH-off hog under load ------
