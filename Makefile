@@ -34,7 +34,7 @@ HELPER_SRCS := $(wildcard tests/system/helpers/*.c)
 HELPERS   := $(patsubst tests/system/helpers/%.c,$(BUILD)/helpers/%,$(HELPER_SRCS))
 
 .DEFAULT_GOAL := all
-.PHONY: all deps test-deps test unit system vm-test install clean demo
+.PHONY: all deps test-deps test unit system vm-test accuracy install clean demo
 all: $(BUILD)/ksleuth
 
 # Named outside a pattern rule, so that make neither deletes the skeletons
@@ -92,6 +92,12 @@ demo: all
 test: test-deps
 	$(MAKE) all $(UNIT_BIN) $(HELPERS)
 	KS_BUILD=$(BUILD) tests/run.sh
+
+# The doctor's scenario corpus under every load, with the accuracy table
+# (tests/scenarios, docs/accuracy.md); make test runs a part of it.
+accuracy: test-deps
+	$(MAKE) all
+	KS_BUILD=$(BUILD) bash tests/scenarios/run.sh --full --table $(BUILD)/accuracy.md
 
 # The kernel matrix alone: make vm-test KERNELS="6.1 6.12-rt"
 vm-test: test-deps

@@ -2,7 +2,8 @@
 # tests/run.sh — the whole suite: unit tests (ASan+UBSan build), then the
 # system tests (real BPF, real kernel; need root). Ends with one line
 # "total: N passed, N failed[, N skipped]".
-# Usage: tests/run.sh [unit|system|vm] [NAME-FILTER]   (for vm: kernel names)
+# Usage: tests/run.sh [unit|system|scenarios|vm] [NAME-FILTER]
+#   (for vm: kernel names; for scenarios: SCENARIO.LOAD substrings)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -47,6 +48,7 @@ if [ "$what" = all ] || [ "$what" = system ]; then
 		# hogs and timing measurements must not overlap.
 		exec 9>/tmp/ksleuth-systest.lock
 		flock 9
+		export KS_LOCKED=1
 		results=$(mktemp /tmp/ksleuth-results.XXXXXX)
 		shopt -s nullglob
 		for t in tests/system/test_*.sh; do
@@ -71,6 +73,30 @@ if [ "$what" = all ] || [ "$what" = system ]; then
 		passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + s))
 		while read -r l; do failures+=("${l#FAIL }"); done < <(grep '^FAIL' "$results")
 		rm -f "$results"
+	fi
+fi
+
+# The doctor's scenario corpus (tests/scenarios): each fault quiet and
+# under a busy load, judged against the fault's own records and the
+# network's own counters. `make accuracy` runs every load and prints the
+# table. With a name filter the whole-suite run leaves it out.
+if { [ "$what" = scenarios ] || { [ "$what" = all ] && [ -z "$filter" ]; }; } && [ "${KS_SCENARIOS:-1}" != 0 ]; then
+	if [ "$(id -u)" != 0 ]; then
+		echo "== scenario corpus skipped: it needs root"
+		skipped=$((skipped + 1))
+	else
+		echo "== scenario corpus (tests/scenarios)"
+		scres=$(mktemp /tmp/ksleuth-scen-results.XXXXXX)
+		start=$(date +%s)
+		# backstop well above the corpus's ~5 min
+		KS_RESULTS=$scres timeout -k 10 900 bash tests/scenarios/run.sh $filter
+		rc=$?
+		[ $rc = 0 ] || grep -q '^FAIL' "$scres" || echo "FAIL scenario corpus: exited $rc" >> "$scres"
+		echo "   ($(( $(date +%s) - start ))s)"
+		p=$(grep -c '^PASS' "$scres"); f=$(grep -c '^FAIL' "$scres"); s=$(grep -c '^SKIP' "$scres")
+		passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + s))
+		while read -r l; do failures+=("${l#FAIL }"); done < <(grep '^FAIL' "$scres")
+		rm -f "$scres"
 	fi
 fi
 
