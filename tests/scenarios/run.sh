@@ -3,10 +3,12 @@
 # (tests/scenarios/NAME.sh: a fault and its expected verdict) runs under
 # each background load, with the doctor watching; judge.py compares the
 # verdict with the fault's own records and writes the accuracy table.
-# Usage: run.sh [--full] [--table FILE] [--out DIR] [FILTER]
+# Usage: run.sh [--full] [--table FILE] [--out DIR] [--guests "KERNEL..."] [FILTER]
 #   default: every scenario quiet and under the mixed busy load (make test)
 #   --full:  every scenario under every load (make accuracy)
 #   --out:   keep each case's files (doctor.json, fault.json, meta) in DIR
+#   --guests: also boot these kernels (tests/vm) and add their hog
+#            scenarios to the table (6.1: ksoftirqd starved, before 6.5)
 # Results go to $KS_RESULTS as PASS/FAIL lines, one per case.
 SCEN_DIR=$(cd "$(dirname "$0")" && pwd)
 . "$SCEN_DIR/../system/lib.sh"
@@ -21,12 +23,13 @@ fi
 for c in jq ip tc nft iperf3 taskset python3; do require_cmd "$c"; done
 [ "$(nr_cpus)" -ge 2 ] || { skip "the corpus needs 2 CPUs"; exit 0; }
 
-full=0 table= out=
+full=0 table= out= guests=
 while [ $# -gt 0 ]; do
 	case $1 in
 	--full) full=1 ;;
 	--table) table=$2; shift ;;
 	--out) out=$2; shift; mkdir -p "$out" || exit 1 ;;
+	--guests) guests=$2; shift ;;
 	*) break ;;
 	esac
 	shift
@@ -145,5 +148,11 @@ for f in "$SCEN_DIR"/*.sh; do
 		run_case "$scen" "$load"
 	done
 done
+
+if [ -n "$guests" ]; then
+	echo "  -- guests: $guests (tests/vm)"
+	KS_VM_OUT=$KS_TMP/vm "$SCEN_DIR/../vm/run.sh" $guests | grep -v '^PASS'
+	cat "$KS_TMP"/vm/*/accuracy.jsonl >>"$KS_TMP/rows.jsonl" 2>/dev/null
+fi
 
 python3 "$SCEN_DIR/judge.py" table "$KS_TMP/rows.jsonl" | tee "${table:-/dev/null}"

@@ -18,9 +18,43 @@ def out(kind, msg):
     print(f"{kind} vm {NAME}: {msg}")
 
 
+FAILS = [0]  # failed checks so far (an accuracy row is right without any)
+
+
 def check(cond, msg, detail=""):
     out("PASS" if cond else "FAIL", msg + ("" if cond or not detail else f" ({detail})"))
+    if not cond:
+        FAILS[0] += 1
     return cond
+
+
+def accuracy_row(name, expect, hog_pid, hog_ms, recs, fails_before):
+    """One row of the scenario corpus's accuracy table (tests/scenarios)
+    for this guest's scenario, in OUTDIR/accuracy.jsonl."""
+    incs = [r for r in recs if r.get("type") == "incident"]
+    inc = max(incs, key=lambda r: r.get("retransmits", 0)) if incs else None
+    row = {"scenario": name, "load": f"guest {NAME}", "expect": f"incident:{expect}",
+           "harmed": True, "max_retrans_s": None, "max_drops_s": None,
+           "incidents": len(incs), "findings": sum(1 for r in recs if r.get("type") == "finding"),
+           "got": ",".join(sorted({i["mechanism"] for i in incs})) or "none",
+           "culprit": "-", "stall_ms": None, "hog_ms": round(hog_ms),
+           "false_alarms": sum(1 for i in incs if i.get("mechanism") != expect
+                               or (i.get("culprit") or {}).get("pid") != hog_pid),
+           "incident_latency_ms": None, "stall_latency_ms": None}
+    if inc:
+        row["culprit"] = "right" if (inc.get("culprit") or {}).get("pid") == hog_pid else "wrong"
+        row["stall_ms"] = round(inc.get("stall_ns", 0) / 1e6)
+        spikes = [x["start_ns"] for x in inc.get("seconds", []) if x.get("spike")]
+        if spikes and "emitted_ns" in inc:
+            row["incident_latency_ms"] = round((inc["emitted_ns"] - max(spikes) - 10**9) / 1e6)
+    lats = [r["emitted_ns"] - r["end_ns"] for r in recs if r.get("type") == "stall" and not r.get("ongoing")
+            and (r.get("culprit") or {}).get("pid") == hog_pid and "emitted_ns" in r]
+    if lats:
+        row["stall_latency_ms"] = round(max(lats) / 1e6)
+    row["ok"] = FAILS[0] == fails_before
+    row["why"] = "" if row["ok"] else f"{FAILS[0] - fails_before} check(s) failed"
+    with open(os.path.join(OUTDIR, "accuracy.jsonl"), "a") as f:
+        f.write(json.dumps(row) + "\n")
 
 
 def sections(path):
@@ -291,6 +325,7 @@ def check_net_scenario(name):
     if f"{name}_doctor" not in secs:
         out("FAIL", f"{name}: no doctor output")
         return
+    fails_before = FAILS[0]
     hog, (rc, lines), load = scenario_records(name)
     m = re.search(r"rx_packets (\d+)", load)
     pkts = int(m.group(1)) if m else 0
@@ -375,6 +410,9 @@ def check_net_scenario(name):
         # 210), so they agree only within a few times, never one zero
         check(segs > 0 and 0.25 <= inc["retransmits"] / segs <= 4.0,
               f"{name}: retransmits {inc['retransmits']} against TcpRetransSegs {segs}")
+    expect = {"bh": "softirq_blocked", "fifo": "rt_starvation"}.get(
+        name, "ksoftirqd_starved" if deferred else inc.get("mechanism"))
+    accuracy_row(name, expect, hog_pid, hog_ms, recs, fails_before)
 
 
 def check_demo():
