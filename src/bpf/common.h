@@ -6,9 +6,10 @@
 
 #define TASK_COMM_LEN 16
 
-/* log2 histogram of durations: slot i counts values whose microseconds
- * v satisfy 2^i <= v < 2^(i+1) (slot 0 also holds 0 and 1 us); the last
- * slot holds everything above. sum/min/max are exact, in nanoseconds.
+/* log2 histogram of durations: slot i counts durations d with
+ * 2^i us < d <= 2^(i+1) us (slot 0 also holds everything up to 2 us; upper
+ * bounds inclusive, as Prometheus' `le`, see hist_slot.h); the last slot
+ * holds everything above. sum/min/max are exact, in nanoseconds.
  * 27 slots cover up to 2^26 us = 67 s. */
 #define HIST_SLOTS 27
 

@@ -3,8 +3,11 @@
  * bucket alike. Pure arithmetic; include <linux/types.h> or vmlinux.h
  * first.
  *
- * Slot k holds microseconds us with 2^k <= us < 2^(k+1), slot 0 also 0
- * and 1 us: k = floor(log2(ns / 1000)). Computed without the division
+ * Slot k holds durations d with 2^k us < d <= 2^(k+1) us, slot 0 also
+ * everything up to 2 us: k = floor(log2((ns - 1) / 1000)) for ns > 0.
+ * Upper bounds are inclusive so that slot k is exactly Prometheus' bucket
+ * le=2^(k+1) us ("less or equal"): a value of exactly 4 us is in le=4us,
+ * not in the next bucket. Computed on ns - 1 without the division
  * (a 64-bit `div` on the hottest path is 20-40 cycles): with L =
  * floor(log2(ns)), 2^(L-10) < ns/1000 < 2^(L-9), so k is L-9 when
  * 1000 << (L-9) <= ns and L-10 otherwise.
@@ -39,7 +42,8 @@ static __always_inline __u64 hist_slot_ns(__u64 ns)
 {
 	__u64 k;
 
-	if (ns < 2000) /* 0 or 1 us */
+	ns = ns ? ns - 1 : 0; /* upper bounds inclusive, see above */
+	if (ns < 2000) /* up to 2 us */
 		return 0;
 	k = ks_log2_u64(ns) - 9; /* ns >= 2000: L >= 10 */
 	if (ns < (1000ULL << k))

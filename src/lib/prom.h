@@ -50,7 +50,8 @@ int prom_counter_f(struct prom *p, const struct prom_label *labels, unsigned nla
 int prom_gauge(struct prom *p, const struct prom_label *labels, unsigned nlabels, double v);
 /* The histogram's _bucket series (le = 2, 4, ... 2^26 microseconds, in
  * seconds, then +Inf), _sum (seconds) and _count. Slot i of struct hist
- * holds values below 2^(i+1) us, so it is the bucket le=2^(i+1)us; the
+ * holds values up to and including 2^(i+1) us, so it is the bucket
+ * le=2^(i+1)us; the
  * last slot (everything above 2^26 us) only shows in +Inf. The count is the
  * sum of the slots, so +Inf always equals _count. */
 int prom_histogram(struct prom *p, const struct prom_label *labels, unsigned nlabels,

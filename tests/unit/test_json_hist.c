@@ -115,10 +115,11 @@ TEST(hist_bcc_layout)
 	free(buf);
 }
 
-/* The slot as the definition says: floor(log2(ns / 1000)), 0 for 0-1 us. */
+/* The slot as the definition says: the k with 2^k us < ns <= 2^(k+1) us,
+ * 0 up to 2 us: floor(log2((ns - 1) / 1000)). */
 static unsigned slot_by_division(__u64 ns)
 {
-	__u64 us = ns / 1000;
+	__u64 us = ns ? (ns - 1) / 1000 : 0;
 	unsigned s = us ? 63 - (unsigned)__builtin_clzll(us) : 0;
 	return s >= HIST_SLOTS ? HIST_SLOTS - 1 : s;
 }
@@ -143,4 +144,19 @@ TEST(hist_slot_without_division)
 	}
 	bad += hist_slot_ns(~0ULL) != slot_by_division(~0ULL);
 	CHECK_EQ(bad, 0);
+}
+
+/* Prometheus' le is "less or equal": exactly 2^k us belongs to slot k-1
+ * (bucket le=2^k us), one nanosecond more to slot k. */
+TEST(hist_slot_upper_bound_inclusive)
+{
+	CHECK_EQ(hist_slot_ns(0), 0);
+	CHECK_EQ(hist_slot_ns(2000), 0);
+	CHECK_EQ(hist_slot_ns(2001), 1);
+	CHECK_EQ(hist_slot_ns(4000), 1);
+	CHECK_EQ(hist_slot_ns(4001), 2);
+	CHECK_EQ(hist_slot_ns(262144000), 17);  /* le=0.262144 */
+	CHECK_EQ(hist_slot_ns(262144001), 18);
+	CHECK_EQ(hist_slot_ns(67108864000ULL), HIST_SLOTS - 2); /* le=67.108864 */
+	CHECK_EQ(hist_slot_ns(67108864001ULL), HIST_SLOTS - 1); /* +Inf only */
 }

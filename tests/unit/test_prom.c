@@ -141,7 +141,8 @@ TEST(prom_histogram_buckets)
 	hist_clear(&h);
 	hist_add_ns(&h, 500);            /* 0 us: slot 0, le=0.000002 */
 	hist_add_ns(&h, 1999);           /* 1 us: slot 0 */
-	hist_add_ns(&h, 2000);           /* 2 us: slot 1, le=0.000004 */
+	hist_add_ns(&h, 2000);           /* exactly 2 us: le=0.000002 ("less or equal") */
+	hist_add_ns(&h, 2001);           /* 1 ns more: slot 1, le=0.000004 */
 	hist_add_ns(&h, 1500000);        /* 1500 us: slot 10, le=0.002048 */
 	hist_add_ns(&h, 500000000);      /* 500 ms: slot 18, le=0.524288 */
 	hist_add_ns(&h, 100000000000ULL);/* 100 s: last slot, only +Inf */
@@ -154,16 +155,16 @@ TEST(prom_histogram_buckets)
 	(void)len;
 
 	CHECK(strstr(buf, "# TYPE ksleuth_wait_seconds histogram\n") != NULL);
-	CHECK_EQ(series_value(buf, "ksleuth_wait_seconds_bucket{cpu=\"0\",le=\"0.000002\"}"), 2);
-	CHECK_EQ(series_value(buf, "ksleuth_wait_seconds_bucket{cpu=\"0\",le=\"0.000004\"}"), 3);
-	CHECK_EQ(series_value(buf, "ksleuth_wait_seconds_bucket{cpu=\"0\",le=\"0.001024\"}"), 3);
-	CHECK_EQ(series_value(buf, "ksleuth_wait_seconds_bucket{cpu=\"0\",le=\"0.002048\"}"), 4);
-	CHECK_EQ(series_value(buf, "ksleuth_wait_seconds_bucket{cpu=\"0\",le=\"0.262144\"}"), 4);
-	CHECK_EQ(series_value(buf, "ksleuth_wait_seconds_bucket{cpu=\"0\",le=\"0.524288\"}"), 5);
-	CHECK_EQ(series_value(buf, "ksleuth_wait_seconds_bucket{cpu=\"0\",le=\"67.108864\"}"), 5);
-	CHECK_EQ(series_value(buf, "ksleuth_wait_seconds_bucket{cpu=\"0\",le=\"+Inf\"}"), 6);
-	CHECK_EQ(series_value(buf, "ksleuth_wait_seconds_count{cpu=\"0\"}"), 6);
-	CHECK(strstr(buf, "ksleuth_wait_seconds_sum{cpu=\"0\"} 100.501504499\n") != NULL);
+	CHECK_EQ(series_value(buf, "ksleuth_wait_seconds_bucket{cpu=\"0\",le=\"0.000002\"}"), 3);
+	CHECK_EQ(series_value(buf, "ksleuth_wait_seconds_bucket{cpu=\"0\",le=\"0.000004\"}"), 4);
+	CHECK_EQ(series_value(buf, "ksleuth_wait_seconds_bucket{cpu=\"0\",le=\"0.001024\"}"), 4);
+	CHECK_EQ(series_value(buf, "ksleuth_wait_seconds_bucket{cpu=\"0\",le=\"0.002048\"}"), 5);
+	CHECK_EQ(series_value(buf, "ksleuth_wait_seconds_bucket{cpu=\"0\",le=\"0.262144\"}"), 5);
+	CHECK_EQ(series_value(buf, "ksleuth_wait_seconds_bucket{cpu=\"0\",le=\"0.524288\"}"), 6);
+	CHECK_EQ(series_value(buf, "ksleuth_wait_seconds_bucket{cpu=\"0\",le=\"67.108864\"}"), 6);
+	CHECK_EQ(series_value(buf, "ksleuth_wait_seconds_bucket{cpu=\"0\",le=\"+Inf\"}"), 7);
+	CHECK_EQ(series_value(buf, "ksleuth_wait_seconds_count{cpu=\"0\"}"), 7);
+	CHECK(strstr(buf, "ksleuth_wait_seconds_sum{cpu=\"0\"} 100.501506500\n") != NULL);
 	/* 26 finite buckets + +Inf, in increasing order, cumulative */
 	int nb = 0;
 	long long prev = -1;
