@@ -18,6 +18,7 @@
 /* Two waits behind the same task, back to back, are one hold: the first
  * waiter may leave for another CPU while the holder keeps running. */
 #define MERGE_GAP_NS (20 * NS_PER_MS)
+#define RING_NETRX 64
 #define ONGOING_WAIT_NS (4 * NS_PER_SEC) /* hogs stop within 3 s: wait no longer */
 
 struct bin {
@@ -68,6 +69,11 @@ struct engine {
 	int64_t echo_k;
 	uint64_t echo_peak;
 	unsigned n_echoes;
+
+	/* NET_RX's own recorded delays, kept apart from the stalls they
+	 * merge into: which hold a delay overlapped */
+	struct netrx_delay { int cpu; uint64_t start_ns, end_ns; } netrx[RING_NETRX];
+	unsigned netrx_next;
 	unsigned n_incidents, n_findings, n_spikes, n_stalls;
 	uint64_t longest_stall_ns;
 	uint64_t total_retrans, total_drops;
@@ -516,6 +522,23 @@ static int32_t top_tid(const struct eng_stall *s)
 	return s->n_tasks ? s->tasks[0].tid : 0;
 }
 
+/* Keep a NET_RX delay record (an ongoing one is updated by its final). */
+static void note_netrx(struct engine *e, const struct eng_stall *s)
+{
+	if (s->victim_pid || strcmp(s->victim_comm, "NET_RX") || s->end_ns - s->start_ns < e->cfg.stall_ns)
+		return;
+	for (unsigned i = 0; i < RING_NETRX; i++) {
+		struct netrx_delay *n = &e->netrx[i];
+		if (n->cpu == s->cpu && n->start_ns == s->start_ns && n->end_ns > n->start_ns) {
+			if (s->end_ns > n->end_ns)
+				n->end_ns = s->end_ns;
+			return;
+		}
+	}
+	e->netrx[e->netrx_next] = (struct netrx_delay){ .cpu = s->cpu, .start_ns = s->start_ns, .end_ns = s->end_ns };
+	e->netrx_next = (e->netrx_next + 1) % RING_NETRX;
+}
+
 void engine_add_stall(struct engine *e, const struct eng_stall *in)
 {
 	struct eng_stall s;
@@ -532,6 +555,7 @@ void engine_add_stall(struct engine *e, const struct eng_stall *in)
 		eng_gap_classify(s.frames, s.n_frames, s.n_tasks ? eng_task_mode(&s.tasks[0]) : ENG_MODE_UNKNOWN,
 				 &s.gap.mode, &s.gap.irq_on, s.gap.place);
 
+	note_netrx(e, &s);
 	/* The same stall seen again (an update while ongoing, or the same
 	 * hold seen both as a run-queue wait and as a NET_RX delay): merge. */
 	for (unsigned i = 0; i < RING_STALLS; i++) {
@@ -840,11 +864,40 @@ static void cpu_stats(struct engine *e, const struct window *w, int cpu, uint64_
  * and the next, where a delay that ended with it is counted), and its
  * time inside this incident's spike seconds. A silence counts as NET_RX's
  * delay: nothing ran in it, NET_RX neither. */
+static uint64_t overlap_ns(uint64_t a0, uint64_t a1, uint64_t b0, uint64_t b1)
+{
+	uint64_t lo = a0 > b0 ? a0 : b0, hi = a1 < b1 ? a1 : b1;
+	return hi > lo ? hi - lo : 0;
+}
+
+/* NET_RX's delay during st, where delays were recorded on st's CPU around
+ * it: the longest overlap of st with one of them. A task that ran just
+ * before or after a hold shares its seconds, not its delay. False where
+ * none was recorded there: the seconds' maxima decide. */
+static bool netrx_overlap(const struct engine *e, const struct stall *st, uint64_t lo_ns, uint64_t hi_ns,
+			  uint64_t *ov)
+{
+	bool seen = false;
+
+	*ov = 0;
+	for (unsigned i = 0; i < RING_NETRX; i++) {
+		const struct netrx_delay *n = &e->netrx[i];
+		if (n->end_ns <= n->start_ns || n->cpu != st->s.cpu || !overlap_ns(n->start_ns, n->end_ns, lo_ns, hi_ns))
+			continue;
+		seen = true;
+		uint64_t o = overlap_ns(n->start_ns, n->end_ns, st->s.start_ns, st->s.end_ns);
+		if (o > *ov)
+			*ov = o;
+	}
+	return seen;
+}
+
 static void stall_evidence(struct engine *e, const struct stall *st, unsigned inc_id,
 			   struct eng_suspect *sp, uint64_t *squeezes)
 {
 	int64_t k0 = bin_of(e, st->s.start_ns), k1 = bin_of(e, st->s.end_ns);
 	int cpu = st->s.cpu;
+	uint64_t nr_ov;
 
 	if (st->s.gap.ns > sp->netrx_max_ns)
 		sp->netrx_max_ns = st->s.gap.ns;
@@ -852,13 +905,15 @@ static void stall_evidence(struct engine *e, const struct stall *st, unsigned in
 		return;
 	if (k0 < 0)
 		k0 = 0;
+	bool precise = netrx_overlap(e, st, bin_start(e, k0), bin_start(e, k1 + 2), &nr_ov);
+	uint64_t bin_netrx = 0;
 	for (int64_t k = k0; k <= k1 + 1; k++) {
 		struct bin *b = bin_get(e, k);
 		if (!b)
 			continue;
 		const struct eng_cpu_sample *c = &b->cpu[cpu];
-		if (c->netrx_max_ns > sp->netrx_max_ns)
-			sp->netrx_max_ns = c->netrx_max_ns;
+		if (c->netrx_max_ns > bin_netrx)
+			bin_netrx = c->netrx_max_ns;
 		if (c->ksoftirqd_wait_ns > sp->ksoftirqd_wait_ns)
 			sp->ksoftirqd_wait_ns = c->ksoftirqd_wait_ns;
 		if (c->drops > sp->drops)
@@ -871,6 +926,14 @@ static void stall_evidence(struct engine *e, const struct stall *st, unsigned in
 		if (z > a)
 			sp->spike_ns += z - a;
 	}
+	/* a recorded delay's overlap, at most what the seconds measured (a
+	 * merged record may be longer than NET_RX's own wait) */
+	if (precise && bin_netrx && nr_ov > bin_netrx)
+		nr_ov = bin_netrx;
+	if (!precise)
+		nr_ov = bin_netrx;
+	if (nr_ov > sp->netrx_max_ns)
+		sp->netrx_max_ns = nr_ov;
 }
 
 /* The strongest tie, with the verdict's own bars: NET_RX blocked
