@@ -89,7 +89,7 @@ void eng_cfg_default(struct eng_cfg *c)
 	c->stall_ns = 100 * NS_PER_MS;
 	c->netrx_ns = 100 * NS_PER_MS;
 	c->netrx_spike_ns = 200 * NS_PER_MS;
-	c->retrans_min = 25;
+	c->retrans_min = 50;
 	c->drops_min = 100;
 	c->factor = 10.0;
 	c->baseline_bins = 10;

@@ -27,7 +27,7 @@ struct eng_cfg {
 	uint64_t stall_ns;       /* a CPU held this long is a stall (--threshold): 100 ms */
 	uint64_t netrx_ns;       /* NET_RX raise->run delay that counts as blocked: 100 ms */
 	uint64_t netrx_spike_ns; /* NET_RX delay alone that makes a spike: 200 ms */
-	uint64_t retrans_min;    /* retransmits/s needed for a spike: 25 (noise reaches ~15) */
+	uint64_t retrans_min;    /* retransmits/s needed for a spike: 50 (busy-host noise ~30) */
 	uint64_t drops_min;      /* packet drops/s needed for a spike: 100 */
 	double factor;           /* and this many times the baseline: 10 */
 	unsigned baseline_bins;  /* baseline = median of this many quiet seconds: 10 */

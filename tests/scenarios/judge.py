@@ -90,13 +90,18 @@ def fault_window(fault):
     return (st[0], en[-1]) if st and en else None
 
 
+# the doctor's spike bars (docs/doctor.md): retransmits a second (at 10x
+# the baseline) and drops a second
+RETRANS_BAR, DROPS_BAR = 50, 100
+
+
 def net_harmed(samples, win):
     """Did the network suffer during the fault, by the kernel's own
     counters (counters.py)? Each second's retransmitted segments and
-    receive-CPU drops against the doctor's spike bars (25 retransmits at
-    10x the baseline, 100 drops): True well over them (2x), False under
-    them, None in between, where either verdict is accepted. The fault's
-    window reaches 2 s past its end: retransmit timers fire after it."""
+    receive-CPU drops against the doctor's spike bars: True well over them
+    (2x), False under them, None in between, where either verdict is
+    accepted. The fault's window reaches 2 s past its end: retransmit
+    timers fire after it."""
     if win is None or len(samples) < 3:
         return None
     secs = []
@@ -109,9 +114,9 @@ def net_harmed(samples, win):
     inside = [(r, d) for t0, t1, r, d in secs if t1 > win[0] and t0 < win[1] + 2000 * MS]
     if not inside:
         return None
-    if any((r >= 50 and r >= 10 * base_r) or d >= 200 for r, d in inside):
+    if any((r >= 2 * RETRANS_BAR and r >= 10 * base_r) or d >= 2 * DROPS_BAR for r, d in inside):
         return True
-    if all((r < 25 or r < 10 * base_r) and d < 100 for r, d in inside):
+    if all((r < RETRANS_BAR or r < 10 * base_r) and d < DROPS_BAR for r, d in inside):
         return False
     return None
 
