@@ -154,6 +154,29 @@ TEST(engine_spike_needs_10x_and_absolute)
 	engine_free(e);
 }
 
+/* GSO: one retransmitted skb is several segments. Either count can carry
+ * a spike; the tracepoint alone missed a 20 Mbit/s rate limit's loss. */
+TEST(engine_spike_on_segments_the_tracepoint_undercounts)
+{
+	struct rec r;
+	struct engine *e = mk(&k618, &r);
+	REQUIRE(e);
+	quiet(e, 0, 10);
+	struct eng_cpu_sample cpu[NCPU] = { { 0 }, { 0 } };
+	struct eng_net_sample s = {
+		.ts_ns = SEC(11) + 3 * NS_PER_MS, .retrans_tp = 12, .retrans_segs = 471,
+		.have_tp = true, .have_segs = true, .ncpus = NCPU, .cpu = cpu,
+	};
+	engine_add_sample(e, &s);
+	engine_step(e, SEC(11) + 5 * NS_PER_MS);
+	CHECK_EQ(r.spikes, 1);
+	quiet(e, 11, 16);
+	CHECK_EQ(r.incidents, 1);
+	CHECK_EQ(r.inc.mech, ENG_NOT_CPU);
+	CHECK_U64(r.inc.retrans_segs, 471);
+	engine_free(e);
+}
+
 TEST(engine_softirq_blocked)
 {
 	struct rec r;
