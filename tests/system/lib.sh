@@ -134,11 +134,13 @@ require_root() { [ "$(id -u)" = 0 ] || { skip "needs root"; exit 0; }; }
 require_cmd() { command -v "$1" >/dev/null || { fail "missing $1 (make test-deps installs it)"; exit 1; }; }
 nr_cpus() { nproc --all; }
 
-# ks_netbed_up CPU: the shared network test bed (`ksleuth netbed`, see
-# docs/netbed.md) with RPS to CPU; sets BED, NS_TX, NS_RX, ADDR_RX and
+# ks_netbed_up CPU [OPTION...]: the shared network test bed (`ksleuth
+# netbed`, see docs/netbed.md) with RPS to CPU, further options passed to
+# `netbed up` (--no-offloads); sets BED, NS_TX, NS_RX, ADDR_RX and
 # registers its removal. Load: ks_bg VAR "$KS" netbed load "$BED" -c CPU -d SEC
 ks_netbed_up() {
-	BED=$("$KS" netbed up -c "$1" --owner $$ --json 2>"$KS_TMP/netbed.err" | jq -r .id 2>/dev/null)
+	local cpu=$1; shift
+	BED=$("$KS" netbed up -c "$cpu" "$@" --owner $$ --json 2>"$KS_TMP/netbed.err" | jq -r .id 2>/dev/null)
 	case $BED in ksl-*) ;; *) fail "netbed up: $(head -c 300 "$KS_TMP/netbed.err")"; return 1 ;; esac
 	NS_TX=$BED-tx; NS_RX=$BED-rx; ADDR_RX=10.201.0.2
 	ks_on_exit "'$KS' netbed down '$BED'"
