@@ -256,6 +256,72 @@ int prom_histogram(struct prom *p, const struct prom_label *labels, unsigned nla
 	return 0;
 }
 
+/* ns as exact decimal seconds: 100000000 -> "0.1", 51200000000 -> "51.2". */
+static void ns_to_seconds(uint64_t ns, char *buf, size_t size)
+{
+	unsigned long long frac = ns % 1000000000ULL;
+	int digits = 9;
+
+	if (!frac) {
+		snprintf(buf, size, "%llu", (unsigned long long)(ns / 1000000000ULL));
+		return;
+	}
+	while (frac % 10 == 0) {
+		frac /= 10;
+		digits--;
+	}
+	snprintf(buf, size, "%llu.%0*llu", (unsigned long long)(ns / 1000000000ULL), digits, frac);
+}
+
+int prom_histogram_le(struct prom *p, const struct prom_label *labels, unsigned nlabels,
+		      const uint64_t *le_ns, const uint64_t *cum, unsigned nle,
+		      uint64_t count, uint64_t sum_ns)
+{
+	char le[32];
+	int e = sample_ok(p, PROM_HISTOGRAM, labels, nlabels);
+
+	if (e)
+		return e;
+	for (unsigned i = 0; i < nle; i++) {
+		if (i && le_ns[i] <= le_ns[i - 1])
+			return fail(p, -EINVAL, "%s: le bounds not increasing", p->family);
+		ns_to_seconds(le_ns[i], le, sizeof(le));
+		write_series(p, "_bucket", labels, nlabels, le);
+		fprintf(p->f, " %llu\n", (unsigned long long)cum[i]);
+	}
+	write_series(p, "_bucket", labels, nlabels, "+Inf");
+	fprintf(p->f, " %llu\n", (unsigned long long)count);
+	write_series(p, "_sum", labels, nlabels, NULL);
+	fprintf(p->f, " %llu.%09llu\n", (unsigned long long)(sum_ns / 1000000000ULL),
+		(unsigned long long)(sum_ns % 1000000000ULL));
+	write_series(p, "_count", labels, nlabels, NULL);
+	fprintf(p->f, " %llu\n", (unsigned long long)count);
+	return 0;
+}
+
+int prom_histogram_sel(struct prom *p, const struct prom_label *labels, unsigned nlabels,
+		       const struct hist *h, const unsigned *le_log2_us, unsigned nle)
+{
+	uint64_t le_ns[HIST_SLOTS], cum[HIST_SLOTS], c = 0, total = 0;
+	unsigned slot = 0;
+
+	if (nle >= HIST_SLOTS)
+		return fail(p, -EINVAL, "%s: too many le bounds", p->family);
+	for (unsigned i = 0; i < HIST_SLOTS; i++)
+		total += h->slots[i];
+	/* slot k holds (2^k, 2^(k+1)] us: bucket le=2^j us is slots 0..j-1 */
+	for (unsigned i = 0; i < nle; i++) {
+		unsigned j = le_log2_us[i];
+		if (j < 1 || j >= HIST_SLOTS)
+			return fail(p, -EINVAL, "%s: le 2^%u us out of range", p->family, j);
+		for (; slot < j; slot++)
+			c += h->slots[slot];
+		le_ns[i] = (1ULL << j) * 1000ULL;
+		cum[i] = c;
+	}
+	return prom_histogram_le(p, labels, nlabels, le_ns, cum, nle, total, h->sum_ns);
+}
+
 int prom_counter1(struct prom *p, const char *name, const char *help, uint64_t v)
 {
 	int e = prom_family(p, name, PROM_COUNTER, help);

@@ -57,6 +57,17 @@ int prom_gauge(struct prom *p, const struct prom_label *labels, unsigned nlabels
 int prom_histogram(struct prom *p, const struct prom_label *labels, unsigned nlabels,
 		   const struct hist *h);
 
+/* A histogram with the given bounds: le_ns[i] (increasing, nanoseconds,
+ * written as exact decimal seconds) with cumulative counts cum[i], then
+ * +Inf = count; _sum from sum_ns. */
+int prom_histogram_le(struct prom *p, const struct prom_label *labels, unsigned nlabels,
+		      const uint64_t *le_ns, const uint64_t *cum, unsigned nle,
+		      uint64_t count, uint64_t sum_ns);
+/* A struct hist with only some of its bounds: le = 2^le_log2_us[i] us
+ * (increasing, each 1..HIST_SLOTS-1). Fewer series, same counts. */
+int prom_histogram_sel(struct prom *p, const struct prom_label *labels, unsigned nlabels,
+		       const struct hist *h, const unsigned *le_log2_us, unsigned nle);
+
 /* Validation helpers (exported for tests and callers building names). */
 bool prom_valid_metric_name(const char *s);
 bool prom_valid_label_name(const char *s);

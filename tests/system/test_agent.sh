@@ -77,9 +77,17 @@ else
 fi
 check_grep "kernel_info with release and preempt labels" \
 	"^ksleuth_kernel_info\{release=\"$(uname -r)\",preempt=\"[a-z]+\",dynamic=\"(true|false)\"" "$KS_TMP/scrape1.txt"
-check_grep "softirq delay histogram with cpu and vector labels" \
-	'^ksleuth_softirq_delay_seconds_bucket\{cpu="[0-9]+",vector="[a-z_]+",le="0.000002"\}' "$KS_TMP/scrape1.txt"
-check_grep "+Inf bucket" '^ksleuth_sched_wait_seconds_bucket\{cpu="0",le="\+Inf"\} [0-9]+' "$KS_TMP/scrape1.txt"
+check_grep "softirq delay histogram by vector, summed over CPUs" \
+	'^ksleuth_softirq_delay_seconds_bucket\{vector="[a-z_]+",le="0.000016"\}' "$KS_TMP/scrape1.txt"
+check_grep "+Inf bucket" '^ksleuth_sched_wait_seconds_bucket\{le="\+Inf"\} [0-9]+' "$KS_TMP/scrape1.txt"
+# the series budget: <= 250 on this VM, and no series per CPU by default
+nseries() { grep -vc '^#' "$1"; }
+check_le "series in a scrape ($(wc -c <"$KS_TMP/scrape1.txt") bytes)" "$(nseries "$KS_TMP/scrape1.txt")" 250
+check_eq "no cpu label while nothing stalls" "$(grep -c 'cpu="' "$KS_TMP/scrape1.txt")" 0
+# stall buckets start at the threshold (100 ms) and double
+check_eq "stall buckets: 0.1 ... 51.2, +Inf" \
+	"$(sed -n 's/^ksleuth_stall_seconds_bucket{le="\([^"]*\)"}.*/\1/p' "$KS_TMP/scrape1.txt" | tr '\n' ' ')" \
+	"0.1 0.2 0.4 0.8 1.6 3.2 6.4 12.8 25.6 51.2 +Inf "
 check_eq "/healthz" "$(curl -s -m 5 "http://127.0.0.1:$PORT/healthz")" "ok"
 check_eq "HEAD /metrics has no body" "$(curl -s -m 5 -I "$M" -o /dev/null -w '%{http_code} %{size_download}')" "200 0"
 
@@ -124,17 +132,17 @@ check_ge "hog ran ~500 ms in the kernel (its clock: ${HOG_NS} ns)" "${HOG_NS:-0}
 # the engine settles a stall a few seconds after it ends; Prometheus scrapes each second
 found=0
 for _ in $(seq 1 30); do
-	v=$(q "sum(increase(ksleuth_stalls_total{cpu=\"$CPU\"}[1m]))")
+	v=$(q "sum(increase(ksleuth_stalls_total[1m]))")
 	if [ "$v" != none ] && awk "BEGIN{exit !($v >= 0.9)}"; then found=1; break; fi
 	sleep 0.5
 done
-check_eq "Prometheus: ksleuth_stalls_total{cpu=\"$CPU\"} went up" "$found" 1
-# the stall's length lands in (262 ms, 1.05 s]; the hog's 500 ms is in there
-v=$(q "sum(increase(ksleuth_stall_seconds_bucket{cpu=\"$CPU\",le=\"1.048576\"}[1m])) - sum(increase(ksleuth_stall_seconds_bucket{cpu=\"$CPU\",le=\"0.262144\"}[1m]))")
-check "Prometheus: a stall between 262 ms and 1.05 s in ksleuth_stall_seconds (got $v)" awk "BEGIN{exit !(\"$v\" != \"none\" && $v >= 0.9)}"
-# tasks that waited for the CPU: run-queue waits over 262 ms on $CPU
-v=$(q "sum(increase(ksleuth_sched_wait_seconds_count{cpu=\"$CPU\"}[1m])) - sum(increase(ksleuth_sched_wait_seconds_bucket{cpu=\"$CPU\",le=\"0.262144\"}[1m]))")
-check "Prometheus: run-queue waits > 262 ms on CPU $CPU in ksleuth_sched_wait_seconds (got $v)" awk "BEGIN{exit !(\"$v\" != \"none\" && $v >= 0.9)}"
+check_eq "Prometheus: ksleuth_stalls_total went up" "$found" 1
+# the stall's length lands in (400 ms, 800 ms]; the hog's 500 ms is in there
+v=$(q "sum(increase(ksleuth_stall_seconds_bucket{le=\"0.8\"}[1m])) - sum(increase(ksleuth_stall_seconds_bucket{le=\"0.4\"}[1m]))")
+check "Prometheus: a stall between 400 and 800 ms in ksleuth_stall_seconds (got $v)" awk "BEGIN{exit !(\"$v\" != \"none\" && $v >= 0.9)}"
+# tasks that waited for the CPU: run-queue waits over 262 ms
+v=$(q "sum(increase(ksleuth_sched_wait_seconds_count[1m])) - sum(increase(ksleuth_sched_wait_seconds_bucket{le=\"0.262144\"}[1m]))")
+check "Prometheus: run-queue waits > 262 ms in ksleuth_sched_wait_seconds (got $v)" awk "BEGIN{exit !(\"$v\" != \"none\" && $v >= 0.9)}"
 v=$(q "max(ksleuth_longest_stall_seconds)")
 check "Prometheus: ksleuth_longest_stall_seconds >= 0.4 (got $v)" awk "BEGIN{exit !(\"$v\" != \"none\" && $v >= 0.4)}"
 v=$(q "sum(ksleuth_culprit_stall_seconds_total)")
@@ -164,6 +172,9 @@ ks_bg VIC2 "$KS_HELPERS/victim" -c "$CPU" -d 7 -p 5 -t 100 -o "$KS_TMP/victim2.j
 "$KS" hog --mode kernel-bh -c "$CPU" --run 400ms --gap 2s -n 3 >"$KS_TMP/hog2.out" 2>&1 &
 HOG2=$!
 ks_track_pid "$HOG2"
+# scrapes while the BH-disabled stalls happen (the worst CPU named, culprits)
+for i in 1 2 3 4 5 6 7 8; do curl -s -m 2 "$M" >"$KS_TMP/during.$i.txt"; sleep 0.7; done &
+ks_track_pid $!
 timeout 60 python3 "$KS_ROOT/tests/system/http_abuse.py" "$PORT" "$AGENT" >"$KS_TMP/abuse.out" 2>&1
 ks_wait "$HOG2" 30 "kernel-bh hog"
 val() { awk -v k="$1" '$1==k{print $2}' "$KS_TMP/abuse.out"; }
@@ -191,6 +202,18 @@ if [ $SAMPLER = 1 ]; then
 	check_ge "--events: the BH hog's stalls say kernel mode with BHs disabled (sampler)" "$n" 1
 fi
 curl -s -m 5 "$M" >"$KS_TMP/scrape2.txt"
+most=0
+for f in "$KS_TMP"/during.*.txt "$KS_TMP/scrape2.txt"; do
+	n=$(nseries "$f"); [ "$n" -gt "$most" ] && most=$n
+done
+check_le "series in scrapes during and after the stalls (most)" "$most" 250
+check_grep "the worst CPU named while a softirq waited >= the threshold" \
+	"^ksleuth_softirq_delay_max_seconds\\{vector=\"[a-z_]+\",cpu=\"$CPU\"\\} " "$KS_TMP/scrape2.txt"
+if promtool check metrics <"$KS_TMP/scrape2.txt" >"$KS_TMP/lint2.out" 2>&1; then
+	pass "promtool check metrics after stalls and abuse ($(nseries "$KS_TMP/scrape2.txt") series, $(wc -c <"$KS_TMP/scrape2.txt") bytes)"
+else
+	fail "promtool check metrics after stalls: $(head -c 400 "$KS_TMP/lint2.out")"
+fi
 for code in 400 405 408 431; do
 	check_grep "ksleuth_agent_http_responses_total counts $code" \
 		"^ksleuth_agent_http_responses_total\{code=\"$code\"\} [1-9]" "$KS_TMP/scrape2.txt"
@@ -202,14 +225,13 @@ check_grep "ksleuth_agent_http_timeouts_total counts the slow client" \
 # Counted once, as long as the hog's own clock says, under the cause its
 # finding names: interrupts_off where it ended as they came back on, or
 # cpu_not_running where this VM's tick came late, in user mode (seen in CI
-# runs of test_runq); all cpu x cause series from the start.
-silence() { # silence FILE METRIC CAUSE SCALE: the value for $CPU, times SCALE
-	awk -v k="$2{cpu=\"$CPU\",cause=\"$3\"}" -v x="$4" '$1==k{printf "%.0f\n", $2 * x}' "$1"; }
+# runs of test_runq); every cause's series from the start.
+silence() { # silence FILE METRIC CAUSE SCALE: the value (CPUs summed), times SCALE
+	awk -v k="$2{cause=\"$3\"}" -v x="$4" '$1==k{printf "%.0f\n", $2 * x}' "$1"; }
 silences() { # silences FILE METRIC SCALE: "interrupts_off cpu_not_running"
 	echo "$(silence "$1" "$2" interrupts_off "$3") $(silence "$1" "$2" cpu_not_running "$3")"; }
-check_eq "ksleuth_timer_silences_total: every cpu x cause series from the start" \
-	"$(grep -c '^ksleuth_timer_silences_total{cpu="[0-9]*",cause="\(interrupts_off\|cpu_not_running\)"} ' "$KS_TMP/scrape1.txt")" \
-	"$(( $(nr_cpus) * 2 ))"
+check_eq "ksleuth_timer_silences_total: every cause's series from the start" \
+	"$(grep -c '^ksleuth_timer_silences_total{cause="\(interrupts_off\|cpu_not_running\)"} ' "$KS_TMP/scrape1.txt")" 2
 curl -s -m 5 "$M" >"$KS_TMP/scrape3.txt"
 "$KS" hog --mode kernel-irq -c "$CPU" --run 300ms -n 1 >"$KS_TMP/hog3.out" 2>&1 || fail "hog kernel-irq: $(head -c 300 "$KS_TMP/hog3.out")"
 HOG3_NS=$(awk '/^run 1 /{for(i=1;i<NF;i++){if($i=="kstart_ns")s=$(i+1); if($i=="kend_ns")e=$(i+1)}; print e-s}' "$KS_TMP/hog3.out")
@@ -229,7 +251,7 @@ NR=$(jq -r --argjson p "${HOG3_PID:-0}" 'select(.type=="finding" and .culprit.pi
 check_eq "--events: the silence is one finding naming the hog (pid $HOG3_PID)" "$(echo "$NR" | grep -c .)" 1
 if [ "$NR" = true ]; then cause=cpu_not_running d=$(( ${u1:-0} - ${u0:-0} )) ds=$(( ${su1:-0} - ${su0:-0} ))
 else cause=interrupts_off d=$(( ${i1:-0} - ${i0:-0} )) ds=$(( ${si1:-0} - ${si0:-0} )); fi
-check_eq "ksleuth_timer_silences_total{cpu=\"$CPU\",cause=\"$cause\"} went up by one (the finding's cause)" "$d" 1
+check_eq "ksleuth_timer_silences_total{cause=\"$cause\"} went up by one (the finding's cause)" "$d" 1
 check_eq "one silence counted in all, both causes together" \
 	"$(( ${i1:-0} + ${u1:-0} - ${i0:-0} - ${u0:-0} ))" 1
 check_within "ksleuth_timer_silence_seconds_total{cause=\"$cause\"} grew by the hog's run (its own clock)" \
@@ -247,6 +269,27 @@ left=0
 for id in $LINKS; do bpftool link show id "$id" >/dev/null 2>&1 && left=$((left + 1)); done
 check_eq "no BPF link of the agent left (ids $(echo $LINKS))" "$left" 0
 check_grep "agent said it stopped" "stopping" "$KS_TMP/agent.err"
+
+# --- --per-cpu: the same families with a cpu label, one series per CPU
+ks_bg AGENT2 "$KS" agent --per-cpu --listen 127.0.0.1:0 2>"$KS_TMP/agent2.err"
+PORT2=
+for _ in $(seq 1 50); do
+	PORT2=$(grep -o 'http://127.0.0.1:[0-9]*' "$KS_TMP/agent2.err" | head -1 | sed 's/.*://')
+	[ -n "$PORT2" ] && break
+	kill -0 "$AGENT2" 2>/dev/null || break
+	sleep 0.2
+done
+sleep 1.2
+curl -s -m 5 "http://127.0.0.1:${PORT2:-1}/metrics" >"$KS_TMP/percpu.txt"
+check_eq "--per-cpu: ksleuth_stalls_total has cpu x mechanism series" \
+	"$(grep -c '^ksleuth_stalls_total{cpu="[0-9]*",mechanism=' "$KS_TMP/percpu.txt")" "$(( $(nr_cpus) * 4 ))"
+check_grep "--per-cpu: sched wait by CPU" '^ksleuth_sched_wait_seconds_bucket\{cpu="0",le="\+Inf"\} [0-9]+' "$KS_TMP/percpu.txt"
+if promtool check metrics <"$KS_TMP/percpu.txt" >"$KS_TMP/lint3.out" 2>&1; then
+	pass "--per-cpu: promtool check metrics ($(nseries "$KS_TMP/percpu.txt") series, $(wc -c <"$KS_TMP/percpu.txt") bytes)"
+else
+	fail "--per-cpu: promtool check metrics: $(head -c 400 "$KS_TMP/lint3.out")"
+fi
+kill -TERM "$AGENT2"; ks_wait "$AGENT2" 5 "--per-cpu agent after SIGTERM"
 
 # --- the systemd unit's capability set is enough, as an unprivileged user
 UNIT=$KS_ROOT/contrib/systemd/ksleuth-agent.service
