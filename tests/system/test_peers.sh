@@ -100,19 +100,21 @@ echo "  loudp: $(cat "$KS_TMP/loudp.out")"
 check_ge "the loopback load raised NET_RX (softirqs' count)" "$(sq_count net_rx)" 10000
 # The windows differ by the ~0.1 s between the tools' starts and stops,
 # in which only the machine's own softirqs run (the load is inside them).
-# 2 runs with the load: NET_RX runs equal to the run (435,776 and
-# 455,424, also loudp's sends); 1 % allowed.
+# 3 runs with the load: NET_RX runs equal to the run (435,776-476,864,
+# also loudp's sends); 1 % allowed.
 check_within "net_rx runs agree with softirqs" "$k_net_rx" "$(sq_count net_rx)" 1
-# 3 runs: 0.07-0.4 % apart (1-6 of ~1,500 TIMER runs); 3 % allowed.
+# 4 runs: 0.07-0.9 % apart (1-14 of ~1,500 TIMER runs); 3 % allowed.
 check_within "timer runs agree with softirqs" "$k_timer" "$(sq_count timer)" 3
-# Time: both take entry -> exit, each with its own probes inside the
-# other's interval. 2 runs: 0.06 and 0.18 % apart (~0.56 s); 2 % allowed.
-check_within "net_rx time agrees with softirqs -N" "${kns_net_rx%.*}" "$(sq_ns net_rx)" 2
+# Time: both take entry -> exit, each with the other's programs inside
+# its interval, which of a ~1.2 us NET_RX run is a few % and depends on
+# the order the tools attached in. 3 runs: 0.06, 0.18 and 4.5 % apart
+# (ksleuth below); 8 % allowed.
+check_within "net_rx time agrees with softirqs -N" "${kns_net_rx%.*}" "$(sq_ns net_rx)" 8
 
 # ---- 3. count vs bpftrace ----
 # A shell of ours, parked on a fifo, writes N times to /dev/null (one
 # write(2) per printf builtin) once both counters are attached; both
-# count only that process. Exact: same tracepoint, same pid (3 runs:
+# count only that process. Exact: same tracepoint, same pid (4 runs:
 # 3,000 and 3,000 each time).
 N=3000
 mkfifo "$KS_TMP/go"
@@ -176,6 +178,6 @@ echo "  3 % of data packets dropped (${drops:-?}), 3 s: RetransSegs +$segs;" \
 	"ksleuth: tracepoint ${tp:-none} (failed ${tpf:-none}), its RetransSegs ${ks_segs:-none}"
 check_ge "the lossy link made retransmits (RetransSegs)" "$segs" 50
 # Failed attempts (err != 0) would count on the tracepoint only; there
-# were none. 2 runs: the tracepoint 0.4 and 1.2 % below RetransSegs (the
+# were none. 3 runs: the tracepoint 0.26-1.2 % below RetransSegs (the
 # rest is not established; docs/peers.md); 5 % allowed.
 check_within "ksleuth's retransmits agree with RetransSegs" "${tp:-}" "$segs" 5
