@@ -115,6 +115,61 @@ static enum http_parse_result parse_request_line(const char *s, size_t n, struct
 	return HTTP_PARSE_DONE;
 }
 
+/* A qvalue "0", "0.0", "0.000" is zero; anything else (1, 0.5) is not. */
+static bool q_is_zero(const char *v, const char *e)
+{
+	if (v >= e || *v != '0')
+		return false;
+	for (v++; v < e && (*v == '.' || *v == '0'); v++)
+		;
+	return v == e;
+}
+
+bool http_accepts_gzip(const char *v, size_t n)
+{
+	const char *e = v + n;
+
+	while (v < e) {
+		const char *el = v, *ee = v, *tok, *te, *semi;
+		while (ee < e && *ee != ',')
+			ee++;
+		v = ee + 1;
+		while (el < ee && (*el == ' ' || *el == '\t'))
+			el++;
+		semi = el;
+		while (semi < ee && *semi != ';')
+			semi++;
+		if (semi == ee)
+			semi = NULL;
+		tok = el;
+		te = semi ? semi : ee;
+		while (te > tok && (te[-1] == ' ' || te[-1] == '\t'))
+			te--;
+		if (!ieq(tok, (size_t)(te - tok), "gzip") && !ieq(tok, (size_t)(te - tok), "x-gzip") &&
+		    !ieq(tok, (size_t)(te - tok), "*"))
+			continue;
+		bool zero = false;
+		/* parameters after the token: ";q=0" makes it unacceptable */
+		for (const char *a = semi; a && a < ee;) {
+			const char *pe = a + 1, *ae;
+			while (pe < ee && *pe != ';')
+				pe++;
+			a++;
+			ae = pe;
+			while (a < ae && (*a == ' ' || *a == '\t'))
+				a++;
+			while (ae > a && (ae[-1] == ' ' || ae[-1] == '\t'))
+				ae--;
+			if (ae - a >= 2 && (a[0] == 'q' || a[0] == 'Q') && a[1] == '=')
+				zero = q_is_zero(a + 2, ae);
+			a = pe < ee ? pe : NULL;
+		}
+		if (!zero)
+			return true;
+	}
+	return false;
+}
+
 static enum http_parse_result parse_header(const char *s, size_t n, struct http_request *req,
 					   bool *seen_cl)
 {
@@ -153,6 +208,9 @@ static enum http_parse_result parse_header(const char *s, size_t n, struct http_
 			return error(req, 400);
 		*seen_cl = true;
 		req->content_length = cl;
+	} else if (ieq(s, nlen, "accept-encoding")) {
+		if (http_accepts_gzip(v, (size_t)(ve - v)))
+			req->accept_gzip = true;
 	} else if (ieq(s, nlen, "transfer-encoding")) {
 		return error(req, 501); /* we take no request bodies */
 	}

@@ -25,6 +25,7 @@ struct http_request {
 	int version_minor;     /* HTTP/1.<minor> */
 	uint64_t content_length;
 	bool has_host;
+	bool accept_gzip;      /* Accept-Encoding allows gzip (q > 0) */
 	size_t head_len;       /* bytes of the head, including the blank line */
 	int status;            /* on HTTP_PARSE_ERROR: 400, 413, 414, 431, 505 */
 };
@@ -35,6 +36,12 @@ struct http_request {
  * it never gives HTTP_PARSE_MORE for len > HTTP_MAX_HEAD, so a reader with
  * a buffer of HTTP_MAX_HEAD + 1 bytes always has room or an answer. */
 enum http_parse_result http_parse_request(const char *buf, size_t len, struct http_request *req);
+
+/* Whether an Accept-Encoding value v[0..n) allows gzip: a "gzip",
+ * "x-gzip" or "*" element whose q is not 0 (RFC 9110 12.5.3), names
+ * compared without case. Repeated headers are handled by the caller
+ * (any that allows it is enough). */
+bool http_accepts_gzip(const char *v, size_t n);
 
 /* "OK", "Not Found", ... for the codes the server uses; "Error" otherwise. */
 const char *http_status_text(int status);

@@ -12,6 +12,7 @@
 #include <netinet/in.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <zlib.h>
 
 #include "lib/httpparse.h"
 #include "sys/http.h"
@@ -146,6 +147,38 @@ static void respond_text(struct http_server *s, struct conn *c, int code, const 
 	conn_respond(s, c, code, "text/plain; charset=utf-8", body, (size_t)n, false, extra);
 }
 
+/* body[0..len) as one gzip member (RFC 1952) in a new buffer *out.
+ * Returns 0, or -1 (out of memory, zlib error): then send it plain. */
+static int gzip_body(const char *body, size_t len, char **out, size_t *out_len)
+{
+	z_stream zs = { 0 };
+	uLong bound;
+	int rc;
+
+	/* 15 + 16: a 32 KiB window with the gzip header and trailer */
+	if (deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+		return -1;
+	bound = deflateBound(&zs, (uLong)len);
+	*out = malloc(bound);
+	if (!*out) {
+		deflateEnd(&zs);
+		return -1;
+	}
+	zs.next_in = (Bytef *)(uintptr_t)body;
+	zs.avail_in = (uInt)len;
+	zs.next_out = (Bytef *)*out;
+	zs.avail_out = (uInt)bound;
+	rc = deflate(&zs, Z_FINISH); /* one call: the output has deflateBound room */
+	*out_len = zs.total_out;
+	deflateEnd(&zs);
+	if (rc != Z_STREAM_END) {
+		free(*out);
+		*out = NULL;
+		return -1;
+	}
+	return 0;
+}
+
 static void route(struct http_server *s, struct conn *c, const struct http_request *req)
 {
 	const struct http_route *r = NULL;
@@ -174,9 +207,20 @@ static void route(struct http_server *s, struct conn *c, const struct http_reque
 	code = r->fn(r->arg, f);
 	if (fclose(f) != 0)
 		code = 500;
-	if (code == 200)
-		conn_respond(s, c, 200, r->content_type, buf, len, head, NULL);
-	else
+	if (code == 200) {
+		char *gz = NULL;
+		size_t gzlen = 0;
+		/* gzip only when asked (Accept-Encoding); HEAD announces what GET
+		 * would send. Caches must key on the header: Vary either way. */
+		if (req->accept_gzip && len <= UINT32_MAX && gzip_body(buf, len, &gz, &gzlen) == 0) {
+			conn_respond(s, c, 200, r->content_type, gz, gzlen, head,
+				     "Content-Encoding: gzip\r\nVary: Accept-Encoding\r\n");
+			s->st.gzipped++;
+			free(gz);
+		} else {
+			conn_respond(s, c, 200, r->content_type, buf, len, head, "Vary: Accept-Encoding\r\n");
+		}
+	} else
 		respond_text(s, c, code, NULL);
 	free(buf);
 }

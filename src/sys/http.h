@@ -35,6 +35,7 @@ struct http_stats {
 	uint64_t evicted;          /* closed because max_conns was reached */
 	uint64_t timeouts;         /* closed by the read or write timeout */
 	uint64_t open;             /* connections open now */
+	uint64_t gzipped;          /* 200 answers sent gzip-encoded (Accept-Encoding) */
 	int codes[HTTP_CODES];     /* status codes answered ... */
 	uint64_t answered[HTTP_CODES]; /* ... and how often */
 };

@@ -231,3 +231,31 @@ TEST(http_parse_empty_lines_are_bounded)
 	}
 	free(buf);
 }
+
+/* gzip only when the client lists it (or *) with a q that is not 0 */
+TEST(http_accept_encoding_gzip)
+{
+	struct http_request r;
+#define ACC(v) http_accepts_gzip(v, strlen(v))
+	CHECK(ACC("gzip"));
+	CHECK(ACC("GZip"));
+	CHECK(ACC("deflate, gzip;q=0.5"));
+	CHECK(ACC("br ; q=1, x-gzip"));
+	CHECK(ACC("*"));
+	CHECK(ACC("gzip; q=1.0"));
+	CHECK(!ACC(""));
+	CHECK(!ACC("identity"));
+	CHECK(!ACC("gzipx, deflate"));
+	CHECK(!ACC("gzip;q=0"));
+	CHECK(!ACC("gzip; q=0.000"));
+	CHECK(!ACC("*;q=0, deflate"));
+	CHECK(ACC("gzip;q=0.001"));
+#undef ACC
+	CHECK_EQ(parse("GET /metrics HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip\r\n\r\n", &r), HTTP_PARSE_DONE);
+	CHECK(r.accept_gzip);
+	CHECK_EQ(parse("GET /metrics HTTP/1.1\r\nHost: x\r\naccept-encoding: identity\r\n"
+		       "Accept-Encoding: gzip;q=0\r\n\r\n", &r), HTTP_PARSE_DONE);
+	CHECK(!r.accept_gzip);
+	CHECK_EQ(parse("GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n", &r), HTTP_PARSE_DONE);
+	CHECK(!r.accept_gzip);
+}
