@@ -10,8 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "ksleuth.h"
+#include "collect/attach.h"
 #include "collect/pipeline.h"
 #include "collect/retrans.h"
 #include "collect/sched.h"
@@ -27,6 +29,7 @@
 #include "sys/http.h"
 #include "sys/log.h"
 #include "sys/loop.h"
+#include "sys/procself.h"
 #include "sys/sysinfo.h"
 
 #define DEFAULT_LISTEN "127.0.0.1:9464"
@@ -43,6 +46,7 @@ struct agent {
 	unsigned ncpus;
 
 	uint64_t start_ns, scrapes, ticks, collect_errors;
+	int stats_fd;                     /* --bpf-stats: BPF_ENABLE_STATS while open, else -1 */
 
 	struct agent_metrics m;           /* what the collectors and engine saw (lib/agentmet.h) */
 
@@ -55,7 +59,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 "usage: ksleuth agent [--listen ADDR:PORT] [--events FILE] [--threshold DUR] [--max-conns N]\n"
-"                     [--per-cpu]\n"
+"                     [--per-cpu] [--bpf-stats]\n"
 "\n"
 "Run the doctor's collectors and engine always-on and serve Prometheus\n"
 "metrics (text format 0.0.4) at http://ADDR:PORT/metrics, \"ok\" at /healthz.\n"
@@ -73,6 +77,10 @@ static void usage(FILE *f)
 "  --per-cpu           a series per CPU (label cpu) in the histograms and\n"
 "                      counters; by default they are summed over CPUs, so a\n"
 "                      scrape's size does not grow with the CPU count\n"
+"  --bpf-stats         have the kernel count the BPF programs' run time for as\n"
+"                      long as the agent runs (BPF_ENABLE_STATS, not the global\n"
+"                      sysctl) and export it (ksleuth_bpf_prog_*); without it\n"
+"                      it is exported only while kernel.bpf_stats_enabled is 1\n"
 "\n"
 "Metrics are documented in docs/agent.md; rules for Prometheus are in\n"
 "contrib/prometheus/. SIGINT or SIGTERM stop it cleanly (exit 0); SIGHUP\n"
@@ -164,6 +172,64 @@ static void write_collector_metrics(struct agent *a, struct prom *p)
 	prom_counter(p, (struct prom_label[]){ { "collector", "kmsg" } }, 1, pipeline_kmsg_lost(a->pl));
 }
 
+/* process_* as Prometheus client libraries name them, so that the usual
+ * dashboards and the unit's CPUQuota/MemoryMax can be watched. */
+static void write_process_metrics(struct prom *p)
+{
+	struct proc_self ps;
+
+	if (proc_self_read(&ps) < 0)
+		return;
+	prom_family(p, "process_cpu_seconds_total", PROM_COUNTER, "Total user and system CPU time spent in seconds.");
+	prom_counter_f(p, NULL, 0, ps.cpu_seconds);
+	prom_gauge1(p, "process_resident_memory_bytes", "Resident memory size in bytes.", (double)ps.resident_bytes);
+	prom_gauge1(p, "process_virtual_memory_bytes", "Virtual memory size in bytes.", (double)ps.virtual_bytes);
+	prom_gauge1(p, "process_open_fds", "Number of open file descriptors.", (double)ps.open_fds);
+	if (ps.max_fds)
+		prom_gauge1(p, "process_max_fds", "Maximum number of open file descriptors.", (double)ps.max_fds);
+	prom_gauge1(p, "process_start_time_seconds", "Start time of the process since unix epoch in seconds.",
+		    ps.start_time_s);
+}
+
+/* Whether the kernel counts BPF run time now: our BPF_ENABLE_STATS fd,
+ * or the global sysctl someone else turned on (never turned on here). */
+static bool bpf_stats_on(const struct agent *a)
+{
+	char c = '0';
+	FILE *f;
+
+	if (a->stats_fd >= 0)
+		return true;
+	f = fopen("/proc/sys/kernel/bpf_stats_enabled", "re");
+	if (!f)
+		return false;
+	if (fread(&c, 1, 1, f) != 1)
+		c = '0';
+	fclose(f);
+	return c == '1';
+}
+
+/* The kernel's own run time of each loaded program (bpf_prog_info),
+ * only while it is counted: frozen numbers would read as "no cost". */
+static void write_bpf_stats(struct agent *a, struct prom *p)
+{
+	struct prog_stat st[32];
+	int n;
+
+	if (!bpf_stats_on(a))
+		return;
+	n = pipeline_prog_stats(a->pl, st, 32);
+	prom_family(p, "ksleuth_bpf_prog_run_seconds_total", PROM_COUNTER,
+		    "Time the kernel spent in each of the agent's BPF programs, counted while BPF stats are enabled (--bpf-stats or kernel.bpf_stats_enabled=1).");
+	for (int i = 0; i < n; i++)
+		prom_counter_f(p, (struct prom_label[]){ { "prog", st[i].name } }, 1,
+			       (double)st[i].run_time_ns / 1e9);
+	prom_family(p, "ksleuth_bpf_prog_runs_total", PROM_COUNTER,
+		    "Runs of each of the agent's BPF programs, counted while BPF stats are enabled.");
+	for (int i = 0; i < n; i++)
+		prom_counter(p, (struct prom_label[]){ { "prog", st[i].name } }, 1, st[i].run_cnt);
+}
+
 static int write_metrics(void *arg, FILE *f)
 {
 	struct agent *a = arg;
@@ -207,6 +273,11 @@ static int write_metrics(void *arg, FILE *f)
 		"HTTP connections closed by the read or write timeout.", hs->timeouts);
 	prom_gauge1(&p, "ksleuth_agent_http_open_connections",
 		"HTTP connections open now (this one included).", (double)hs->open);
+
+	prom_counter1(&p, "ksleuth_agent_http_gzip_responses_total",
+		"Answers sent gzip-encoded (the client sent Accept-Encoding: gzip).", hs->gzipped);
+	write_process_metrics(&p);
+	write_bpf_stats(a, &p);
 
 	if (prom_finish(&p) != 0) {
 		err("internal error while writing metrics: %s", p.errmsg);
@@ -258,6 +329,8 @@ static void agent_free(struct agent *a)
 		fclose(a->events);
 	loop_free(a->loop);
 	am_free(&a->m);
+	if (a->stats_fd >= 0)
+		close(a->stats_fd);
 }
 
 static int agent_start(struct agent *a, uint64_t threshold_ns, bool per_cpu)
@@ -294,25 +367,26 @@ static int agent_start(struct agent *a, uint64_t threshold_ns, bool per_cpu)
 
 int cmd_agent(int argc, char **argv)
 {
-	enum { O_LISTEN = 256, O_EVENTS, O_MAXCONN, O_THRESH, O_PERCPU };
+	enum { O_LISTEN = 256, O_EVENTS, O_MAXCONN, O_THRESH, O_PERCPU, O_BPFSTATS };
 	static const struct option opts[] = {
 		{ "listen", required_argument, NULL, O_LISTEN },
 		{ "events", required_argument, NULL, O_EVENTS },
 		{ "max-conns", required_argument, NULL, O_MAXCONN },
 		{ "threshold", required_argument, NULL, O_THRESH },
 		{ "per-cpu", no_argument, NULL, O_PERCPU },
+		{ "bpf-stats", no_argument, NULL, O_BPFSTATS },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct http_config hc = { .listen = DEFAULT_LISTEN };
 	uint64_t threshold_ns = 100 * NS_PER_MS;
-	struct agent a = { 0 };
+	struct agent a = { .stats_fd = -1 };
 	struct http_route routes[2] = {
 		{ "/metrics", "text/plain; version=0.0.4; charset=utf-8", write_metrics, &a },
 		{ "/healthz", "text/plain; charset=utf-8", write_healthz, NULL },
 	};
 	int opt, rc = EXIT_RUNTIME;
-	bool per_cpu = false;
+	bool per_cpu = false, bpf_stats = false;
 	long v;
 
 	optind = 1;
@@ -345,6 +419,9 @@ int cmd_agent(int argc, char **argv)
 			break;
 		case O_PERCPU:
 			per_cpu = true;
+			break;
+		case O_BPFSTATS:
+			bpf_stats = true;
 			break;
 		case 'h':
 			usage(stdout);
@@ -389,6 +466,8 @@ int cmd_agent(int argc, char **argv)
 	if (!http_server_is_loopback(a.http))
 		warn("listening on %s, not a loopback address: anyone who reaches it can read "
 		     "kernel details; restrict it with a firewall", http_server_address(a.http));
+	if (bpf_stats && (a.stats_fd = attach_enable_stats()) < 0)
+		goto out;
 	if (agent_start(&a, threshold_ns, per_cpu) < 0)
 		goto out;
 	info("agent: collecting on %u CPUs; serving http://%s/metrics", a.ncpus,

@@ -34,6 +34,16 @@ else
 	fail "promtool test rules: $(tail -c 400 "$KS_TMP/rules.out")"
 fi
 
+# every alert has a runbook_url: a section of docs/agent.md, no external URL
+RULES=$KS_ROOT/contrib/prometheus/ksleuth.rules.yml
+check_eq "every alert has a runbook_url" "$(grep -c 'runbook_url:' "$RULES")" "$(grep -c '^ *- alert:' "$RULES")"
+bad=
+for a in $(sed -n 's/^ *runbook_url: "docs\/agent.md#\([a-z]*\)"$/\1/p' "$RULES"); do
+	grep -qix "### $a" "$KS_ROOT/docs/agent.md" || bad="$bad $a"
+done
+check_eq "runbook_url anchors are sections of docs/agent.md (missing:${bad:- none})" "$(echo $bad | wc -w)" 0
+check_eq "runbook_urls in the repository only" "$(grep 'runbook_url:' "$RULES" | grep -vc '"docs/agent.md#')" 0
+
 # --- bad arguments: exit 2 with one sentence, before anything is loaded
 check_exit "bad --listen rejected" 2 "$KS" agent --listen nowhere
 check_grep "bad --listen message" "not ADDR:PORT" "$KS_TMP/err"
@@ -89,6 +99,55 @@ check_eq "stall buckets: 0.1 ... 51.2, +Inf" \
 	"$(sed -n 's/^ksleuth_stall_seconds_bucket{le="\([^"]*\)"}.*/\1/p' "$KS_TMP/scrape1.txt" | tr '\n' ' ')" \
 	"0.1 0.2 0.4 0.8 1.6 3.2 6.4 12.8 25.6 51.2 +Inf "
 check_eq "/healthz" "$(curl -s -m 5 "http://127.0.0.1:$PORT/healthz")" "ok"
+
+# --- gzip when asked, plain otherwise; the decoded body is the exposition
+curl -s -m 5 -H 'Accept-Encoding: gzip' -D "$KS_TMP/gz.hdr" -o "$KS_TMP/scrape.gz" "$M"
+check_grep "Accept-Encoding: gzip -> Content-Encoding: gzip" '^Content-Encoding: gzip' "$KS_TMP/gz.hdr"
+if python3 -c 'import gzip,sys; sys.stdout.buffer.write(gzip.open(sys.argv[1]).read())' "$KS_TMP/scrape.gz" >"$KS_TMP/gunzip.txt" 2>"$KS_TMP/gunzip.err"; then
+	pass "python3 gzip decodes it ($(wc -c <"$KS_TMP/scrape.gz") -> $(wc -c <"$KS_TMP/gunzip.txt") bytes)"
+else
+	fail "python3 gzip: $(head -c 300 "$KS_TMP/gunzip.err")"
+fi
+if promtool check metrics <"$KS_TMP/gunzip.txt" >"$KS_TMP/lintgz.out" 2>&1 && [ "$(nseries "$KS_TMP/gunzip.txt")" -ge 50 ]; then
+	pass "the decoded scrape passes promtool check metrics ($(nseries "$KS_TMP/gunzip.txt") series)"
+else
+	fail "decoded scrape: $(head -c 300 "$KS_TMP/lintgz.out")"
+fi
+curl -s -m 5 -D "$KS_TMP/plain.hdr" -o /dev/null "$M"
+check_eq "no Accept-Encoding -> not encoded" "$(grep -ci '^Content-Encoding' "$KS_TMP/plain.hdr")" 0
+curl -s -m 5 -H 'Accept-Encoding: gzip;q=0, identity' -D "$KS_TMP/q0.hdr" -o /dev/null "$M"
+check_eq "gzip;q=0 -> not encoded" "$(grep -ci '^Content-Encoding' "$KS_TMP/q0.hdr")" 0
+
+# --- process_* against /proc/PID/stat (fields 14+15 cpu, 22 start, 23 vsize, 24 rss)
+curl -s -m 5 "$M" >"$KS_TMP/self.txt"
+read -r -a ST <<<"$(sed 's/.*) //' /proc/"$AGENT"/stat)"   # ST[0] is field 3
+TCK=$(getconf CLK_TCK); PAGE=$(getconf PAGESIZE)
+BTIME=$(awk '/^btime/{print $2}' /proc/stat)
+pm() { awk -v k="$1" '$1==k{print $2}' "$KS_TMP/self.txt"; }
+check "process_start_time_seconds $(pm process_start_time_seconds) = btime + starttime (/proc) within 1 s" \
+	awk -v a="$(pm process_start_time_seconds)" -v b="$(( BTIME ))" -v s="${ST[19]}" -v t="$TCK" \
+	'BEGIN{d = a - (b + s / t); exit !(a != "" && d < 1 && d > -1)}'
+check "process_resident_memory_bytes $(pm process_resident_memory_bytes) within 25 % of /proc rss" \
+	awk -v a="$(pm process_resident_memory_bytes)" -v r="${ST[21]}" -v p="$PAGE" \
+	'BEGIN{b = r * p; exit !(a != "" && a > 0.75 * b && a < 1.25 * b)}'
+check "process_virtual_memory_bytes $(pm process_virtual_memory_bytes) within 10 % of /proc vsize" \
+	awk -v a="$(pm process_virtual_memory_bytes)" -v b="${ST[20]}" 'BEGIN{exit !(a != "" && a > 0.9 * b && a < 1.1 * b)}'
+check "process_cpu_seconds_total $(pm process_cpu_seconds_total) > 0 and <= /proc utime+stime" \
+	awk -v a="$(pm process_cpu_seconds_total)" -v u="${ST[11]}" -v s="${ST[12]}" -v t="$TCK" \
+	'BEGIN{exit !(a != "" && a > 0 && a <= (u + s) / t + 0.05)}'
+nfd=$(ls /proc/"$AGENT"/fd | wc -l)
+check "process_open_fds $(pm process_open_fds) ~ $nfd open in /proc (±3)" \
+	awk -v a="$(pm process_open_fds)" -v b="$nfd" 'BEGIN{exit !(a != "" && a >= b - 3 && a <= b + 3)}'
+check "process_max_fds $(pm process_max_fds) is RLIMIT_NOFILE" awk -v a="$(pm process_max_fds)" \
+	-v b="$(awk '/^Max open files/{print $4}' /proc/"$AGENT"/limits)" 'BEGIN{exit !(a != "" && a == b + 0)}'
+# counted after the answer is queued: the scrape after the gzip one shows it
+check_grep "gzip answers counted" '^ksleuth_agent_http_gzip_responses_total [1-9]' "$KS_TMP/self.txt"
+# BPF run time only while the kernel counts it; this agent did not ask
+if [ "$(cat /proc/sys/kernel/bpf_stats_enabled 2>/dev/null)" = 1 ]; then
+	check_grep "kernel.bpf_stats_enabled=1: BPF run time exported" '^ksleuth_bpf_prog_runs_total' "$KS_TMP/self.txt"
+else
+	check_eq "no BPF run time while nobody enabled it" "$(grep -c '^ksleuth_bpf_prog' "$KS_TMP/self.txt")" 0
+fi
 check_eq "HEAD /metrics has no body" "$(curl -s -m 5 -I "$M" -o /dev/null -w '%{http_code} %{size_download}')" "200 0"
 
 # --- a real Prometheus on loopback, scraping every second
@@ -270,8 +329,10 @@ for id in $LINKS; do bpftool link show id "$id" >/dev/null 2>&1 && left=$((left 
 check_eq "no BPF link of the agent left (ids $(echo $LINKS))" "$left" 0
 check_grep "agent said it stopped" "stopping" "$KS_TMP/agent.err"
 
-# --- --per-cpu: the same families with a cpu label, one series per CPU
-ks_bg AGENT2 "$KS" agent --per-cpu --listen 127.0.0.1:0 2>"$KS_TMP/agent2.err"
+# --- --per-cpu: the same families with a cpu label, one series per CPU;
+# --bpf-stats: the kernel's run time of each program, for this agent's life
+SYSCTL0=$(cat /proc/sys/kernel/bpf_stats_enabled 2>/dev/null)
+ks_bg AGENT2 "$KS" agent --per-cpu --bpf-stats --listen 127.0.0.1:0 2>"$KS_TMP/agent2.err"
 PORT2=
 for _ in $(seq 1 50); do
 	PORT2=$(grep -o 'http://127.0.0.1:[0-9]*' "$KS_TMP/agent2.err" | head -1 | sed 's/.*://')
@@ -289,6 +350,13 @@ if promtool check metrics <"$KS_TMP/percpu.txt" >"$KS_TMP/lint3.out" 2>&1; then
 else
 	fail "--per-cpu: promtool check metrics: $(head -c 400 "$KS_TMP/lint3.out")"
 fi
+NPROG2=$(ks_bpf_ids "$AGENT2" prog_id | grep -c .)
+check_eq "--bpf-stats: run time and runs for each of the agent's $NPROG2 programs" \
+	"$(grep -c '^ksleuth_bpf_prog_run\(_seconds\|s\)_total{prog="ks_' "$KS_TMP/percpu.txt")" "$(( NPROG2 * 2 ))"
+n=$(awk '/^ksleuth_bpf_prog_runs_total/{s+=$2} END{print s+0}' "$KS_TMP/percpu.txt")
+check_ge "--bpf-stats: the programs ran (kernel's run_cnt)" "$n" 1
+check_eq "--bpf-stats left kernel.bpf_stats_enabled alone" "$(cat /proc/sys/kernel/bpf_stats_enabled 2>/dev/null)" "$SYSCTL0"
+check_le "default scrape + --bpf-stats' series within the budget" "$(( most + NPROG2 * 2 ))" 250
 kill -TERM "$AGENT2"; ks_wait "$AGENT2" 5 "--per-cpu agent after SIGTERM"
 
 # --- the systemd unit's capability set is enough, as an unprivileged user
