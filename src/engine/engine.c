@@ -19,6 +19,7 @@
  * waiter may leave for another CPU while the holder keeps running. */
 #define MERGE_GAP_NS (20 * NS_PER_MS)
 #define RING_NETRX 64
+enum net_wait_kind { NW_NETRX, NW_KSOFTIRQD };
 #define ONGOING_WAIT_NS (4 * NS_PER_SEC) /* hogs stop within 3 s: wait no longer */
 
 struct bin {
@@ -70,10 +71,11 @@ struct engine {
 	uint64_t echo_peak;
 	unsigned n_echoes;
 
-	/* NET_RX's own recorded delays, kept apart from the stalls they
-	 * merge into: which hold a delay overlapped */
-	struct netrx_delay { int cpu; uint64_t start_ns, end_ns; } netrx[RING_NETRX];
-	unsigned netrx_next;
+	/* The network's own recorded waits (NET_RX's delays, ksoftirqd's
+	 * run-queue waits), kept apart from the stalls they merge into: which
+	 * hold a wait overlapped */
+	struct net_wait { int cpu; enum net_wait_kind kind; uint64_t start_ns, end_ns; } netw[RING_NETRX];
+	unsigned netw_next;
 	unsigned n_incidents, n_findings, n_spikes, n_stalls;
 	uint64_t longest_stall_ns;
 	uint64_t total_retrans, total_drops;
@@ -532,21 +534,31 @@ static int32_t top_tid(const struct eng_stall *s)
 	return s->n_tasks ? s->tasks[0].tid : 0;
 }
 
-/* Keep a NET_RX delay record (an ongoing one is updated by its final). */
-static void note_netrx(struct engine *e, const struct eng_stall *s)
+/* Keep a record of NET_RX's delay or ksoftirqd's wait (an ongoing one is
+ * updated by its final). */
+static void note_net_wait(struct engine *e, const struct eng_stall *s)
 {
-	if (s->victim_pid || strcmp(s->victim_comm, "NET_RX") || s->end_ns - s->start_ns < e->cfg.stall_ns)
+	enum net_wait_kind kind;
+
+	if (s->end_ns - s->start_ns < e->cfg.stall_ns)
+		return;
+	if (!s->victim_pid && !strcmp(s->victim_comm, "NET_RX"))
+		kind = NW_NETRX;
+	else if (s->victim_pid && !strncmp(s->victim_comm, "ksoftirqd/", 10))
+		kind = NW_KSOFTIRQD;
+	else
 		return;
 	for (unsigned i = 0; i < RING_NETRX; i++) {
-		struct netrx_delay *n = &e->netrx[i];
-		if (n->cpu == s->cpu && n->start_ns == s->start_ns && n->end_ns > n->start_ns) {
+		struct net_wait *n = &e->netw[i];
+		if (n->cpu == s->cpu && n->kind == kind && n->start_ns == s->start_ns && n->end_ns > n->start_ns) {
 			if (s->end_ns > n->end_ns)
 				n->end_ns = s->end_ns;
 			return;
 		}
 	}
-	e->netrx[e->netrx_next] = (struct netrx_delay){ .cpu = s->cpu, .start_ns = s->start_ns, .end_ns = s->end_ns };
-	e->netrx_next = (e->netrx_next + 1) % RING_NETRX;
+	e->netw[e->netw_next] = (struct net_wait){ .cpu = s->cpu, .kind = kind, .start_ns = s->start_ns,
+						   .end_ns = s->end_ns };
+	e->netw_next = (e->netw_next + 1) % RING_NETRX;
 }
 
 void engine_add_stall(struct engine *e, const struct eng_stall *in)
@@ -565,7 +577,7 @@ void engine_add_stall(struct engine *e, const struct eng_stall *in)
 		eng_gap_classify(s.frames, s.n_frames, s.n_tasks ? eng_task_mode(&s.tasks[0]) : ENG_MODE_UNKNOWN,
 				 &s.gap.mode, &s.gap.irq_on, s.gap.place);
 
-	note_netrx(e, &s);
+	note_net_wait(e, &s);
 	/* The same stall seen again (an update while ongoing, or the same
 	 * hold seen both as a run-queue wait and as a NET_RX delay): merge. */
 	for (unsigned i = 0; i < RING_STALLS; i++) {
@@ -880,19 +892,21 @@ static uint64_t overlap_ns(uint64_t a0, uint64_t a1, uint64_t b0, uint64_t b1)
 	return hi > lo ? hi - lo : 0;
 }
 
-/* NET_RX's delay during st, where delays were recorded on st's CPU around
- * it: the longest overlap of st with one of them. A task that ran just
- * before or after a hold shares its seconds, not its delay. False where
- * none was recorded there: the seconds' maxima decide. */
-static bool netrx_overlap(const struct engine *e, const struct stall *st, uint64_t lo_ns, uint64_t hi_ns,
-			  uint64_t *ov)
+/* The network's wait of this kind during st, where such waits were
+ * recorded on st's CPU around it: the longest overlap of st with one of
+ * them. A task that ran just before or after a hold shares its seconds,
+ * not its victims. False where none was recorded there: the seconds'
+ * maxima decide. */
+static bool net_wait_overlap(const struct engine *e, const struct stall *st, enum net_wait_kind kind,
+			     uint64_t lo_ns, uint64_t hi_ns, uint64_t *ov)
 {
 	bool seen = false;
 
 	*ov = 0;
 	for (unsigned i = 0; i < RING_NETRX; i++) {
-		const struct netrx_delay *n = &e->netrx[i];
-		if (n->end_ns <= n->start_ns || n->cpu != st->s.cpu || !overlap_ns(n->start_ns, n->end_ns, lo_ns, hi_ns))
+		const struct net_wait *n = &e->netw[i];
+		if (n->end_ns <= n->start_ns || n->cpu != st->s.cpu || n->kind != kind ||
+		    !overlap_ns(n->start_ns, n->end_ns, lo_ns, hi_ns))
 			continue;
 		seen = true;
 		uint64_t o = overlap_ns(n->start_ns, n->end_ns, st->s.start_ns, st->s.end_ns);
@@ -907,7 +921,7 @@ static void stall_evidence(struct engine *e, const struct stall *st, unsigned in
 {
 	int64_t k0 = bin_of(e, st->s.start_ns), k1 = bin_of(e, st->s.end_ns);
 	int cpu = st->s.cpu;
-	uint64_t nr_ov;
+	uint64_t nr_ov, ks_ov;
 
 	if (st->s.gap.ns > sp->netrx_max_ns)
 		sp->netrx_max_ns = st->s.gap.ns;
@@ -915,8 +929,9 @@ static void stall_evidence(struct engine *e, const struct stall *st, unsigned in
 		return;
 	if (k0 < 0)
 		k0 = 0;
-	bool precise = netrx_overlap(e, st, bin_start(e, k0), bin_start(e, k1 + 2), &nr_ov);
-	uint64_t bin_netrx = 0;
+	bool precise = net_wait_overlap(e, st, NW_NETRX, bin_start(e, k0), bin_start(e, k1 + 2), &nr_ov);
+	bool precise_ks = net_wait_overlap(e, st, NW_KSOFTIRQD, bin_start(e, k0), bin_start(e, k1 + 2), &ks_ov);
+	uint64_t bin_netrx = 0, bin_ksw = 0;
 	for (int64_t k = k0; k <= k1 + 1; k++) {
 		struct bin *b = bin_get(e, k);
 		if (!b)
@@ -924,8 +939,8 @@ static void stall_evidence(struct engine *e, const struct stall *st, unsigned in
 		const struct eng_cpu_sample *c = &b->cpu[cpu];
 		if (c->netrx_max_ns > bin_netrx)
 			bin_netrx = c->netrx_max_ns;
-		if (c->ksoftirqd_wait_ns > sp->ksoftirqd_wait_ns)
-			sp->ksoftirqd_wait_ns = c->ksoftirqd_wait_ns;
+		if (c->ksoftirqd_wait_ns > bin_ksw)
+			bin_ksw = c->ksoftirqd_wait_ns;
 		if (c->drops > sp->drops)
 			sp->drops = c->drops;
 		*squeezes += c->squeezes;
@@ -936,14 +951,16 @@ static void stall_evidence(struct engine *e, const struct stall *st, unsigned in
 		if (z > a)
 			sp->spike_ns += z - a;
 	}
-	/* a recorded delay's overlap, at most what the seconds measured (a
-	 * merged record may be longer than NET_RX's own wait) */
-	if (precise && bin_netrx && nr_ov > bin_netrx)
-		nr_ov = bin_netrx;
-	if (!precise)
+	/* a recorded wait's overlap, at most what the seconds measured (a
+	 * merged record may be longer than the wait itself) */
+	if (!precise || nr_ov > bin_netrx)
 		nr_ov = bin_netrx;
 	if (nr_ov > sp->netrx_max_ns)
 		sp->netrx_max_ns = nr_ov;
+	if (!precise_ks || ks_ov > bin_ksw)
+		ks_ov = bin_ksw;
+	if (ks_ov > sp->ksoftirqd_wait_ns)
+		sp->ksoftirqd_wait_ns = ks_ov;
 }
 
 /* The strongest tie, with the verdict's own bars: NET_RX blocked
@@ -961,13 +978,20 @@ static enum eng_link suspect_link(const struct engine *e, const struct eng_suspe
 	return sp->spike_ns ? ENG_LINK_SPIKE : ENG_LINK_NONE;
 }
 
-/* Ranked by what ties each to the loss, then by its time inside spike
- * seconds, and only then by time stolen: on a busy host the longest
- * holder is often a sender on another CPU that NET_RX never waited on. */
+/* Ranked by what ties each to the loss, then by how much of the
+ * network's own waits (NET_RX's, ksoftirqd's) it held, by its time inside
+ * spike seconds, and only then by time stolen: on a busy host the longest
+ * holder is often a sender on another CPU that NET_RX never waited on,
+ * or a task running just after a hold, in the same seconds. */
 static bool suspect_before(const struct eng_suspect *a, const struct eng_suspect *b)
 {
+	uint64_t wa = a->netrx_max_ns > a->ksoftirqd_wait_ns ? a->netrx_max_ns : a->ksoftirqd_wait_ns;
+	uint64_t wb = b->netrx_max_ns > b->ksoftirqd_wait_ns ? b->netrx_max_ns : b->ksoftirqd_wait_ns;
+
 	if (a->link != b->link)
 		return a->link > b->link;
+	if (wa != wb)
+		return wa > wb;
 	if (a->spike_ns != b->spike_ns)
 		return a->spike_ns > b->spike_ns;
 	return a->stolen_ns > b->stolen_ns;

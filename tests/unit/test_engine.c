@@ -423,6 +423,37 @@ TEST(engine_netrx_delay_goes_to_the_hold_it_overlaps)
 	engine_free(e);
 }
 
+/* The same with bottom halves on (6.18): ksoftirqd/1 waits behind the
+ * hold and the backlog overflows (407 drops); the loop that runs next
+ * holds the CPU as long, in the same second, with the hog waiting, not
+ * ksoftirqd. The hold ksoftirqd waited behind is the culprit. */
+TEST(engine_ksoftirqd_wait_goes_to_the_hold_it_overlaps)
+{
+	struct rec r;
+	struct engine *e = mk(&k618, &r);
+	REQUIRE(e);
+	quiet(e, 0, 10);
+	/* the hold ends early in the spike second, the loop runs through it */
+	struct eng_stall h = hog_stall(1, SEC(10) + 600 * NS_PER_MS, 500 * NS_PER_MS, 0, true, false);
+	struct eng_stall ks = h;
+	ks.start_ns += 36 * NS_PER_MS; /* woken a little after the hold began */
+	struct eng_stall b = loop_after(&h, 500 * NS_PER_MS);
+	b.tasks[0].run_ns = 499 * NS_PER_MS + 800 * 1000;
+	engine_add_stall(e, &h);
+	engine_add_stall(e, &ks);
+	engine_add_stall(e, &b);
+	second(e, 10, 1, 0, 0, 0, 0);
+	second(e, 11, 3, 407, 0, 463 * NS_PER_MS, 0);
+	quiet(e, 12, 17);
+	CHECK_EQ(r.incidents, 1);
+	CHECK_EQ(r.inc.mech, ENG_KSOFTIRQD_STARVED);
+	CHECK_EQ(r.inc.culprit.pid, 4242);
+	REQUIRE(r.inc.n_suspects == 2);
+	CHECK_STR(r.inc.suspects[1].task.comm, "bash");
+	CHECK_EQ(r.inc.suspects[0].link, r.inc.suspects[1].link);
+	engine_free(e);
+}
+
 TEST(engine_stall_without_network_impact)
 {
 	struct rec r;
