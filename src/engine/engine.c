@@ -589,7 +589,7 @@ void engine_add_stall(struct engine *e, const struct eng_stall *in)
 		/* The final record of a wait reported while ongoing replaces
 		 * the report: that one only guessed the task running then. */
 		if (o->s.ongoing && !s.ongoing && s.victim_pid && s.victim_pid == o->s.victim_pid &&
-		    s.start_ns == o->s.start_ns && top_tid(&o->s) != top_tid(&s)) {
+		    top_tid(&o->s) != top_tid(&s)) {
 			bool was_short = o->s.end_ns - o->s.start_ns < e->cfg.stall_ns;
 			o->s = s;
 			o->seen_ns = s.end_ns;
