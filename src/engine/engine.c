@@ -1659,6 +1659,25 @@ static int stall_spike_state(struct engine *e, const struct stall *st)
 	return r;
 }
 
+/* The CPUs (the first 64) that the open incident's seconds, and the one
+ * after, tie to the loss: NET_RX waited the threshold there, its backlog
+ * dropped past the bar, or ksoftirqd waited the threshold. 0: none. */
+static uint64_t tied_cpus(struct engine *e)
+{
+	uint64_t m = 0;
+
+	for (int64_t k = e->inc_first_k; k <= e->inc_last_k + 1; k++) {
+		struct bin *b = bin_get(e, k);
+		for (unsigned c = 0; b && c < e->ncpus && c < 64; c++) {
+			const struct eng_cpu_sample *x = &b->cpu[c];
+			if (x->netrx_max_ns >= e->cfg.netrx_ns || x->drops >= e->cfg.drops_min ||
+			    x->ksoftirqd_wait_ns >= e->cfg.stall_ns)
+				m |= 1ull << c;
+		}
+	}
+	return m;
+}
+
 void engine_step(struct engine *e, uint64_t now_ns)
 {
 	if (!e)
@@ -1672,10 +1691,14 @@ void engine_step(struct engine *e, uint64_t now_ns)
 		uint64_t window_until = end + e->cfg.window_ns + e->cfg.bin_ns / 2;
 		bool quiet = e->max_k >= e->inc_last_k + (int64_t)e->cfg.quiet_bins || now_ns >= quiet_until;
 		bool ready = quiet && now_ns >= window_until;
+		/* where the seconds tie the loss to CPUs, only a hold still
+		 * running on one of them can change the verdict */
+		uint64_t tied = ready ? tied_cpus(e) : 0;
 		for (unsigned i = 0; ready && i < RING_STALLS; i++) {
 			struct stall *st = &e->stalls[i];
 			if (st->state == ST_PENDING && st->s.ongoing && st->s.start_ns < end + e->cfg.window_ns &&
-			    now_ns < st->seen_ns + ONGOING_WAIT_NS)
+			    now_ns < st->seen_ns + ONGOING_WAIT_NS &&
+			    (!tied || (st->s.cpu >= 0 && st->s.cpu < 64 && (tied >> st->s.cpu) & 1)))
 				ready = false;
 		}
 		if (ready)

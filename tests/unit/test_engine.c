@@ -455,6 +455,33 @@ TEST(engine_ksoftirqd_wait_goes_to_the_hold_it_overlaps)
 	engine_free(e);
 }
 
+/* A hold still being reported as ongoing holds an incident open only on
+ * a CPU its seconds tie to the loss: under the busy load a stale report
+ * on CPU 0 kept an interrupts-off incident on CPU 1 open 4.0 s. */
+TEST(engine_ongoing_elsewhere_does_not_hold_an_incident)
+{
+	for (int cpu = 0; cpu < 2; cpu++) {
+		struct rec r;
+		struct engine *e = mk(&k618, &r);
+		REQUIRE(e);
+		quiet(e, 0, 10);
+		struct eng_stall h = hog_stall(1, SEC(10) + 200 * NS_PER_MS, 300 * NS_PER_MS, 0, true, true);
+		engine_add_stall(e, &h);
+		struct eng_stall on = hog_stall(cpu, SEC(11) + 500 * NS_PER_MS, 100 * NS_PER_MS, 0, false, false);
+		on.ongoing = true;
+		second(e, 10, 60, 4300, 300 * NS_PER_MS, 0, 0);
+		second(e, 11, 0, 0, 0, 0, 0);
+		engine_add_stall(e, &on);
+		second(e, 12, 0, 0, 0, 0, 0);
+		/* on CPU 0 it cannot change the verdict; on CPU 1 it might */
+		CHECK_EQ(r.incidents, cpu == 0 ? 1u : 0u);
+		quiet(e, 13, 18);
+		CHECK_EQ(r.incidents, 1);
+		CHECK_EQ(r.inc.culprit.pid, 4242);
+		engine_free(e);
+	}
+}
+
 TEST(engine_stall_without_network_impact)
 {
 	struct rec r;
