@@ -211,15 +211,21 @@ def judge(d):
     # culprit: right or wrong against the fault's own pid (or no task)
     row["culprit"] = "-" if primary is None else "right" if culprit_right(primary, hog_pid) else "wrong"
 
-    # stall length against the hog's own clock: at least 80% of its
-    # longest run in the kernel, at most 1.1x its longest wall-clock run
-    # + 20 ms (a tick and the hold watch's edge)
+    # stall length against the hog's own clock: at most 1.1x its longest
+    # wall-clock run + 20 ms (a tick and the hold watch's edge); at least
+    # 80% of its longest run in the kernel where the stall measures the
+    # hold itself (NET_RX held off, a silence). A task's wait measures
+    # only what it saw: a waiter woken during a FIFO hold waited 407 ms
+    # of 700 in one CI run, so there the floor is the 100 ms threshold.
     row["hog_ms"] = round(krun / MS) if krun else None
     row["stall_ms"] = None
     if primary is not None and hog_pid is not None and krun:
         st = primary.get("irq_gap_ns") or primary.get("stall_ns", 0)
         row["stall_ms"] = round(st / MS)
-        if not (0.8 * krun <= st <= 1.1 * wrun + 20 * MS):
+        whole = primary.get("type") == "incident" and primary.get("mechanism") in (
+            "softirq_blocked", "cpu_not_running")
+        floor = 0.8 * krun if whole else 100 * MS
+        if not (floor <= st <= 1.1 * wrun + 20 * MS):
             why.append("stall %d ms against the hog's %d ms (wall %d ms)" % (st / MS, krun / MS, wrun / MS))
 
     # latency: the incident line after its last spike second, the stall
