@@ -580,6 +580,14 @@ void engine_add_stall(struct engine *e, const struct eng_stall *in)
 	note_net_wait(e, &s);
 	/* The same stall seen again (an update while ongoing, or the same
 	 * hold seen both as a run-queue wait and as a NET_RX delay): merge. */
+	/* A waiter's final record may come from another CPU (it was pulled
+	 * there): its report as ongoing here has ended all the same. */
+	for (unsigned i = 0; !s.ongoing && s.victim_pid && i < RING_STALLS; i++) {
+		struct stall *o = &e->stalls[i];
+		if (o->state != ST_FREE && o->s.ongoing && o->s.cpu != s.cpu && o->s.victim_pid == s.victim_pid &&
+		    o->s.start_ns <= s.end_ns && s.start_ns <= o->s.end_ns + MERGE_GAP_NS)
+			o->s.ongoing = false;
+	}
 	for (unsigned i = 0; i < RING_STALLS; i++) {
 		struct stall *o = &e->stalls[i];
 		if (o->state == ST_FREE || o->s.cpu != s.cpu)

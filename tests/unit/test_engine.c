@@ -482,6 +482,32 @@ TEST(engine_ongoing_elsewhere_does_not_hold_an_incident)
 	}
 }
 
+/* A waiter reported as ongoing on CPU 1 and pulled to CPU 0, where its
+ * wait ended: the final record there ends the report here. */
+TEST(engine_final_record_on_another_cpu_ends_the_report)
+{
+	struct rec r;
+	struct engine *e = mk(&k618, &r);
+	REQUIRE(e);
+	quiet(e, 0, 10);
+	struct eng_stall h = hog_stall(1, SEC(10) + 200 * NS_PER_MS, 300 * NS_PER_MS, 0, true, true);
+	engine_add_stall(e, &h);
+	struct eng_stall on = hog_stall(1, SEC(11) + 500 * NS_PER_MS, 100 * NS_PER_MS, 0, false, false);
+	on.ongoing = true;
+	on.victim_pid = 77;
+	struct eng_stall fin = on;
+	fin.ongoing = false;
+	fin.cpu = 0;
+	fin.end_ns = on.start_ns + 150 * NS_PER_MS;
+	second(e, 10, 60, 4300, 300 * NS_PER_MS, 0, 0);
+	second(e, 11, 0, 0, 0, 0, 0);
+	engine_add_stall(e, &on);
+	engine_add_stall(e, &fin);
+	second(e, 12, 0, 0, 0, 0, 0);
+	CHECK_EQ(r.incidents, 1);
+	engine_free(e);
+}
+
 TEST(engine_stall_without_network_impact)
 {
 	struct rec r;
