@@ -13,6 +13,15 @@ filter=${2:-}
 passed=0 failed=0 skipped=0
 failures=()
 
+# tally FILE: add a stage's PASS/FAIL/SKIP lines to the totals, remove FILE
+tally() {
+	local p f s l
+	p=$(grep -c '^PASS' "$1"); f=$(grep -c '^FAIL' "$1"); s=$(grep -c '^SKIP' "$1")
+	passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + s))
+	while read -r l; do failures+=("${l#FAIL }"); done < <(grep '^FAIL' "$1")
+	rm -f "$1"
+}
+
 if [ "$what" = all ] || [ "$what" = unit ]; then
 	echo "== unit tests (AddressSanitizer + UndefinedBehaviorSanitizer)"
 	out=$(ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
@@ -69,10 +78,7 @@ if [ "$what" = all ] || [ "$what" = system ]; then
 			fi
 			echo "   ($(( $(date +%s) - start ))s)"
 		done
-		p=$(grep -c '^PASS' "$results"); f=$(grep -c '^FAIL' "$results"); s=$(grep -c '^SKIP' "$results")
-		passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + s))
-		while read -r l; do failures+=("${l#FAIL }"); done < <(grep '^FAIL' "$results")
-		rm -f "$results"
+		tally "$results"
 	fi
 fi
 
@@ -93,10 +99,7 @@ if { [ "$what" = scenarios ] || { [ "$what" = all ] && [ -z "$filter" ]; }; } &&
 		rc=$?
 		[ $rc = 0 ] || grep -q '^FAIL' "$scres" || echo "FAIL scenario corpus: exited $rc" >> "$scres"
 		echo "   ($(( $(date +%s) - start ))s)"
-		p=$(grep -c '^PASS' "$scres"); f=$(grep -c '^FAIL' "$scres"); s=$(grep -c '^SKIP' "$scres")
-		passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + s))
-		while read -r l; do failures+=("${l#FAIL }"); done < <(grep '^FAIL' "$scres")
-		rm -f "$scres"
+		tally "$scres"
 	fi
 fi
 
@@ -115,10 +118,7 @@ if { [ "$what" = vm ] || { [ "$what" = all ] && [ -z "$filter" ]; }; } && [ "${K
 		KS_RESULTS=$vmres timeout -k 10 1800 tests/vm/run.sh $filter | grep --line-buffered -v '^PASS'
 		rc=${PIPESTATUS[0]}
 		[ $rc = 0 ] || echo "FAIL kernel matrix: tests/vm/run.sh exited $rc" >> "$vmres"
-		p=$(grep -c '^PASS' "$vmres"); f=$(grep -c '^FAIL' "$vmres"); s=$(grep -c '^SKIP' "$vmres")
-		passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + s))
-		while read -r l; do failures+=("${l#FAIL }"); done < <(grep '^FAIL' "$vmres")
-		rm -f "$vmres"
+		tally "$vmres"
 	fi
 fi
 
