@@ -1,8 +1,18 @@
-# ksleuth — build: make, make test, make install PREFIX=..., make clean.
+# ksleuth — build: make, make test, make install PREFIX=... DESTDIR=...,
+# make uninstall, make deb, make clean.
 # BPF objects: clang -target bpf against a vmlinux.h generated from this
 # kernel's BTF; skeletons from bpftool; everything lands in build/.
 
 PREFIX   ?= /usr/local
+BINDIR   ?= $(PREFIX)/bin
+LIBEXECDIR ?= $(PREFIX)/libexec/ksleuth
+DATADIR  ?= $(PREFIX)/share/ksleuth
+DOCDIR   ?= $(PREFIX)/share/doc/ksleuth
+MANDIR   ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+# systemd reads units from /usr/local/lib/systemd/system too; the Debian
+# package (bookworm) puts its unit in /lib/systemd/system
+UNITDIR  ?= $(PREFIX)/lib/systemd/system
 BUILD    ?= build
 CC       ?= gcc
 CLANG    ?= clang
@@ -34,7 +44,8 @@ HELPER_SRCS := $(wildcard tests/system/helpers/*.c)
 HELPERS   := $(patsubst tests/system/helpers/%.c,$(BUILD)/helpers/%,$(HELPER_SRCS))
 
 .DEFAULT_GOAL := all
-.PHONY: all deps test-deps test unit system vm-test accuracy install clean demo
+.PHONY: all deps test-deps deb-deps test unit system vm-test accuracy install uninstall \
+	clean demo deb deb-name man completion
 all: $(BUILD)/ksleuth
 
 # Named outside a pattern rule, so that make neither deletes the skeletons
@@ -45,7 +56,9 @@ $(OBJS): $(SKELS)
 deps:
 	@scripts/deps.sh
 test-deps:
-	@scripts/deps.sh --test
+	@scripts/deps.sh --test --deb
+deb-deps:
+	@scripts/deps.sh --deb
 
 $(BUILD)/.deps-ok: scripts/deps.sh
 	@mkdir -p $(BUILD)
@@ -67,7 +80,7 @@ $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 
 $(BUILD)/obj/%.o: %.c $(SKELS) | $(BUILD)/.deps-ok
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
 
 $(BUILD)/ksleuth: $(OBJS)
 	$(CC) $(CFLAGS) $(LDFLAGS) $^ -o $@ $(LDLIBS)
@@ -106,8 +119,63 @@ vm-test: test-deps
 	$(MAKE) all
 	KS_BUILD=$(BUILD) tests/run.sh vm "$(KERNELS)"
 
-install: $(BUILD)/ksleuth
-	install -D -m 0755 $(BUILD)/ksleuth $(DESTDIR)$(PREFIX)/bin/ksleuth
+# The man page and the bash completion come from the binary's own option
+# tables (`ksleuth manpage`, `ksleuth completion bash`), the ones --help
+# prints: there is no hand-written copy to fall out of step.
+man: $(BUILD)/ksleuth.8
+completion: $(BUILD)/ksleuth.bash-completion
+$(BUILD)/ksleuth.8: $(BUILD)/ksleuth
+	@$< manpage > $@.tmp || { rm -f $@.tmp; \
+		echo "error: '$< manpage' failed: this binary cannot print its man page" >&2; exit 1; }
+	@mv $@.tmp $@
+$(BUILD)/ksleuth.bash-completion: $(BUILD)/ksleuth
+	@$< completion bash > $@.tmp || { rm -f $@.tmp; \
+		echo "error: '$< completion bash' failed: this binary cannot print its completion" >&2; exit 1; }
+	@mv $@.tmp $@
+
+# What `make install` puts where; `make uninstall` removes exactly these.
+DOC_FILES  := README.md $(filter-out docs/HACKING.md,$(wildcard docs/*.md))
+PROM_FILES := contrib/prometheus/ksleuth.rules.yml contrib/prometheus/prometheus.yml
+GRAF_FILES := $(wildcard contrib/grafana/*.json)
+UNIT_SRC   := contrib/systemd/ksleuth-agent.service
+INSTALLED  := $(BINDIR)/ksleuth $(MANDIR)/man8/ksleuth.8 $(BASHCOMPDIR)/ksleuth \
+	      $(UNITDIR)/ksleuth-agent.service \
+	      $(addprefix $(DOCDIR)/,$(notdir $(DOC_FILES))) \
+	      $(addprefix $(DATADIR)/prometheus/,$(notdir $(PROM_FILES))) \
+	      $(addprefix $(DATADIR)/grafana/,$(notdir $(GRAF_FILES)))
+
+# The unit names the installed binary and docs: its /usr/local paths
+# become this PREFIX's.
+install: $(BUILD)/ksleuth $(BUILD)/ksleuth.8 $(BUILD)/ksleuth.bash-completion
+	install -D -m 0755 $(BUILD)/ksleuth $(DESTDIR)$(BINDIR)/ksleuth
+	install -D -m 0644 $(BUILD)/ksleuth.8 $(DESTDIR)$(MANDIR)/man8/ksleuth.8
+	install -D -m 0644 $(BUILD)/ksleuth.bash-completion $(DESTDIR)$(BASHCOMPDIR)/ksleuth
+	install -d $(DESTDIR)$(UNITDIR) $(DESTDIR)$(DOCDIR) $(DESTDIR)$(DATADIR)/prometheus
+	sed -e 's#/usr/local/bin/ksleuth#$(BINDIR)/ksleuth#g' \
+	    -e 's#/usr/local/share/doc/ksleuth#$(DOCDIR)#g' \
+	    $(UNIT_SRC) > $(DESTDIR)$(UNITDIR)/ksleuth-agent.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/ksleuth-agent.service
+	install -m 0644 $(DOC_FILES) $(DESTDIR)$(DOCDIR)/
+	install -m 0644 $(PROM_FILES) $(DESTDIR)$(DATADIR)/prometheus/
+	$(if $(GRAF_FILES),install -D -m 0644 -t $(DESTDIR)$(DATADIR)/grafana $(GRAF_FILES))
+
+# Only what install wrote, then its own directories if that left them empty.
+uninstall:
+	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
+	for d in $(addprefix $(DESTDIR),$(DATADIR)/grafana $(DATADIR)/prometheus \
+		$(DATADIR) $(DOCDIR) $(LIBEXECDIR)); do \
+		[ ! -d "$$d" ] || rmdir --ignore-fail-on-non-empty "$$d"; done
+
+# The Debian package (debian/), built by dpkg-buildpackage in a copy of
+# this tree under build/deb, versioned from git (scripts/debversion.sh).
+DEB_VERSION := $(shell scripts/debversion.sh 2>/dev/null)
+DEB_ARCH    := $(shell dpkg --print-architecture 2>/dev/null)
+DEB         := $(BUILD)/ksleuth_$(DEB_VERSION)_$(DEB_ARCH).deb
+deb: $(DEB)
+deb-name:
+	@echo $(DEB)
+$(DEB): $(wildcard $(shell git ls-files -co --exclude-standard 2>/dev/null)) | deb-deps
+	scripts/mkdeb.sh $(BUILD) $(DEB_VERSION)
 
 clean:
 	rm -rf $(BUILD)

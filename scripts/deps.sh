@@ -1,16 +1,19 @@
 #!/bin/bash
 # Install (with apt-get) what ksleuth needs to build, and with --test what
-# its tests need. Says what it installs; does nothing when all is present.
-# Usage: scripts/deps.sh [--test] [--demo] [--check]
+# its tests need, with --deb what `make deb` needs. Says what it installs;
+# does nothing when all is present.
+# Usage: scripts/deps.sh [--test] [--demo] [--deb] [--check]
 set -euo pipefail
 
 want_test=0
 want_demo=0
+want_deb=0
 check_only=0
 for a in "$@"; do
 	case "$a" in
 	--test) want_test=1 ;;
 	--demo) want_demo=1 ;;
+	--deb) want_deb=1 ;;
 	--check) check_only=1 ;;
 	*) echo "deps.sh: unknown option '$a'" >&2; exit 2 ;;
 	esac
@@ -60,6 +63,17 @@ demo_pkgs=(
 	"iperf3:/usr/bin/iperf3"
 )
 
+# `make deb`: the Debian package's tools and its checker; man-db and
+# bash-completion let tests/system/test_deb.sh read what it installed
+deb_pkgs=(
+	"debhelper:/usr/bin/dh"
+	"dpkg-dev:/usr/bin/dpkg-buildpackage"
+	"fakeroot:/usr/bin/fakeroot"
+	"lintian:/usr/bin/lintian"
+	"man-db:/usr/bin/man"
+	"bash-completion:/usr/share/bash-completion/bash_completion"
+)
+
 missing=()
 check() {
 	local p
@@ -71,6 +85,7 @@ check() {
 check "${build_pkgs[@]}"
 [ $want_test = 1 ] && check "${test_pkgs[@]}"
 [ $want_demo = 1 ] && check "${demo_pkgs[@]}"
+[ $want_deb = 1 ] && check "${deb_pkgs[@]}"
 
 [ ${#missing[@]} = 0 ] && exit 0
 if [ $check_only = 1 ]; then
