@@ -5,6 +5,8 @@
 
 #include <stdbool.h>
 
+#include "base.h"
+
 #ifndef KSLEUTH_VERSION
 #define KSLEUTH_VERSION "0.1"
 #endif
@@ -36,11 +38,6 @@ struct command {
 
 extern const struct command commands[];
 const struct command *command_find(const char *name);
-
-/* Global options (set by main before dispatch). */
-extern bool opt_verbose;
-
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 /* Subcommands (src/cmd/<name>.c). */
 int cmd_info(int argc, char **argv);

@@ -212,7 +212,7 @@ int BPF_PROG(ks_sched_switch_raw, bool preempt, struct task_struct *prev, struct
  * 499 Hz perf event took ~2.5 % of every busy CPU. The interrupted mode
  * comes from the registers the interrupt saved (__irq_regs); the kernel
  * stack starts with the interrupt's own frames, which the reader cuts
- * (collect/sched_sample.c). Other hrtimers return after one compare. */
+ * (collect/sched_win.c). Other hrtimers return after one compare. */
 SEC("tp_btf/hrtimer_expire_entry")
 int BPF_PROG(ks_sched_tick, struct hrtimer *timer, ktime_t *now)
 {

@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <bpf/libbpf.h>
 
-#include "ksleuth.h"
+#include "base.h"
 #include "lib/text.h"
 #include "sys/log.h"
 
