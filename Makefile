@@ -70,8 +70,8 @@ $(BUILD)/vmlinux.h: | $(BUILD)/.deps-ok
 		echo "error: /sys/kernel/btf/vmlinux is missing: this kernel was built without CONFIG_DEBUG_INFO_BTF=y, which ksleuth needs (CO-RE)." >&2; exit 1; fi
 	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp && mv $@.tmp $@
 
-$(BUILD)/%.bpf.o: src/bpf/%.bpf.c $(wildcard src/bpf/*.h src/bpf/*/*.h) $(BUILD)/vmlinux.h
-	$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -I$(BUILD) -Isrc/bpf \
+$(BUILD)/%.bpf.o: src/bpf/%.bpf.c $(wildcard src/bpf/*.h src/bpf/*/*.h src/abi/*.h) $(BUILD)/vmlinux.h
+	$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -I$(BUILD) -Isrc \
 		-Wall -Werror -c $< -o $@.tmp.o
 	$(BPFTOOL) gen object $@ $@.tmp.o && rm -f $@.tmp.o
 
@@ -86,7 +86,7 @@ $(BUILD)/ksleuth: $(OBJS)
 	$(CC) $(CFLAGS) $(LDFLAGS) $^ -o $@ $(LDLIBS)
 
 # Unit tests: pure code only, with AddressSanitizer and UBSan.
-$(UNIT_BIN): $(UNIT_SRCS) $(PURE_SRCS) $(wildcard tests/unit/*.h) $(wildcard src/lib/*.h) $(wildcard src/engine/*.h) | $(BUILD)/.deps-ok
+$(UNIT_BIN): $(UNIT_SRCS) $(PURE_SRCS) $(wildcard tests/unit/*.h) $(wildcard src/abi/*.h) $(wildcard src/lib/*.h) $(wildcard src/engine/*.h) | $(BUILD)/.deps-ok
 	$(CC) $(CFLAGS) -O1 $(SAN) -Itests/unit $(UNIT_SRCS) $(PURE_SRCS) -o $@ -lm
 
 $(BUILD)/helpers/%: tests/system/helpers/%.c

@@ -8,7 +8,7 @@
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 
-#include "count.h"
+#include "abi/count.h"
 
 /* Set before load; the verifier prunes disabled filters. */
 const volatile __u32 filter_tgid = 0;         /* 0: every process */

@@ -2,8 +2,8 @@
  * Per-CPU maps make the updates race-free without atomics. */
 #ifndef KS_HIST_BPF_H
 #define KS_HIST_BPF_H
-#include "common.h"
-#include "hist_slot.h"
+#include "abi/common.h"
+#include "abi/hist_slot.h"
 
 static __always_inline void hist_add(struct hist *h, __u64 ns)
 {

@@ -8,7 +8,7 @@
  * It must never spin past run_end_ns, which user space sets <= 3 s ahead. */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
-#include "hog.h"
+#include "abi/hog.h"
 
 char LICENSE[] SEC("license") = "GPL";
 

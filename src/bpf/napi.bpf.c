@@ -7,7 +7,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
-#include "napi.h"
+#include "abi/napi.h"
 
 char LICENSE[] SEC("license") = "GPL";
 

@@ -6,7 +6,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
-#include "retrans.h"
+#include "abi/retrans.h"
 
 char LICENSE[] SEC("license") = "GPL";
 

@@ -7,7 +7,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 #include "hist.bpf.h"
-#include "softirq.h"
+#include "abi/softirq.h"
 
 char LICENSE[] SEC("license") = "GPL";
 

@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "bpf/count.h"
+#include "abi/count.h"
 #include "lib/parse.h"
 
 struct count_collector;

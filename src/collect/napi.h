@@ -10,7 +10,7 @@
 #include <stdint.h>
 #include <linux/types.h>
 
-#include "bpf/napi.h"
+#include "abi/napi.h"
 
 struct napi_collector;
 

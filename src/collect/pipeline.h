@@ -13,7 +13,7 @@
 
 #include <linux/types.h>
 
-#include "bpf/softirq.h"
+#include "abi/softirq.h"
 #include "engine/engine.h"
 #include "engine/stallfill.h"
 #include "lib/json.h"

@@ -8,7 +8,7 @@
 #include <stdint.h>
 #include <linux/types.h>
 
-#include "bpf/retrans.h"
+#include "abi/retrans.h"
 
 struct loop;
 struct retrans_collector;

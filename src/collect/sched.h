@@ -13,7 +13,7 @@
 #include <stdint.h>
 #include <linux/types.h>
 
-#include "bpf/sched.h"
+#include "abi/sched.h"
 #include "lib/parse.h"
 
 struct loop;

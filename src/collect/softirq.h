@@ -9,7 +9,7 @@
 #include <stdint.h>
 #include <linux/types.h>
 
-#include "bpf/softirq.h"
+#include "abi/softirq.h"
 
 struct loop;
 struct softirq_collector;

@@ -10,8 +10,8 @@
 #include <stdint.h>
 #include <linux/types.h>
 
-#include "bpf/common.h"
-#include "bpf/softirq.h"
+#include "abi/common.h"
+#include "abi/softirq.h"
 #include "engine/engine.h"
 #include "lib/prom.h"
 

@@ -2,7 +2,7 @@
 #include <string.h>
 
 #include "lib/hist.h"
-#include "bpf/hist_slot.h"
+#include "abi/hist_slot.h"
 #include "lib/parse.h"
 
 void hist_clear(struct hist *h)

@@ -1,10 +1,10 @@
-/* hist.h — log2 histograms (struct hist from bpf/common.h): merge,
+/* hist.h — log2 histograms (struct hist from abi/common.h): merge,
  * percentiles, and the bcc "usecs : count distribution" layout. Pure. */
 #ifndef LIB_HIST_H
 #define LIB_HIST_H
 #include <linux/types.h>
 #include <stdio.h>
-#include "bpf/common.h"
+#include "abi/common.h"
 
 void hist_clear(struct hist *h);
 void hist_add_ns(struct hist *h, __u64 ns);  /* user-side equivalent of BPF's */

@@ -9,7 +9,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <linux/types.h>
-#include "bpf/common.h"
+#include "abi/common.h"
 
 enum prom_type { PROM_COUNTER, PROM_GAUGE, PROM_HISTOGRAM };
 

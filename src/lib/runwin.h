@@ -1,12 +1,12 @@
 /* runwin.h — "who ran on this CPU between t0 and t1" from a ring of run
- * segments (struct sched_seg, bpf/sched.h), newest to oldest, with the
+ * segments (struct sched_seg, abi/sched.h), newest to oldest, with the
  * part of the window the ring still covers. Pure: the caller passes the
  * ring (mmapped or synthetic), its head and the current time. */
 #ifndef LIB_RUNWIN_H
 #define LIB_RUNWIN_H
 #include <stdint.h>
 #include <linux/types.h>
-#include "bpf/sched.h"
+#include "abi/sched.h"
 
 struct runwin_task {
 	uint32_t tid, pid, policy;

@@ -4,7 +4,7 @@
 #include "test.h"
 #include "lib/json.h"
 #include "lib/hist.h"
-#include "bpf/hist_slot.h"
+#include "abi/hist_slot.h"
 
 TEST(json_nested_record)
 {

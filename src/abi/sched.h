@@ -5,7 +5,7 @@
  * first. */
 #ifndef KS_BPF_SCHED_H
 #define KS_BPF_SCHED_H
-#include "common.h"
+#include "abi/common.h"
 
 /* Sizes of the per-CPU rings kept in BPF_F_MMAPABLE arrays; the user side
  * chooses the real length (a power of two) before load and passes the

@@ -19,7 +19,7 @@
  * unbounded memory access"). */
 #ifndef KS_BPF_HIST_SLOT_H
 #define KS_BPF_HIST_SLOT_H
-#include "common.h"
+#include "abi/common.h"
 
 #ifndef __always_inline
 #define __always_inline inline __attribute__((always_inline))

@@ -2,7 +2,7 @@
  * (softirq.bpf.c) and its user side (collect/softirq.c). Structs only. */
 #ifndef KS_BPF_SOFTIRQ_H
 #define KS_BPF_SOFTIRQ_H
-#include "common.h"
+#include "abi/common.h"
 
 #define KS_NR_SOFTIRQS 10 /* HI .. RCU, include/linux/interrupt.h */
 

@@ -2,7 +2,7 @@
  * and its user side (collect/napi.c). Structs only. */
 #ifndef KS_BPF_NAPI_H
 #define KS_BPF_NAPI_H
-#include "common.h"
+#include "abi/common.h"
 
 #define NAPI_DEV_LEN 16       /* IFNAMSIZ */
 #define NAPI_WORK_SLOTS 9     /* work 0, 1, 2-3, 4-7, ..., 64-127, >= 128 */

@@ -2,7 +2,7 @@
  * (retrans.bpf.c) and its user side (collect/retrans.c). Structs only. */
 #ifndef KS_BPF_RETRANS_H
 #define KS_BPF_RETRANS_H
-#include "common.h"
+#include "abi/common.h"
 
 /* One tcp:tcp_retransmit_skb event. Addresses in network byte order as
  * the kernel keeps them; ports in host byte order. */
