@@ -20,7 +20,7 @@
 #include "sys/sysinfo.h"
 #include "sys/loop.h"
 #include <linux/types.h>
-#include "bpf/hog.h"
+#include "abi/hog.h"
 #include "hog.skel.h"
 
 static const char *const mode_names[] = {

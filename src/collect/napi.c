@@ -8,13 +8,16 @@
 
 #include "collect/attach.h"
 #include "collect/napi.h"
+#include "collect/ring.h"
 #include "napi.skel.h"
 #include "sys/log.h"
 
+RING_SKEL_CHECK(napi_bpf);
+
+/* No records: the collector's ring part is its load, counters and
+ * teardown only. */
 struct napi_collector {
-	struct napi_bpf *skel;
-	unsigned nr_cpus;
-	bool raw;
+	struct ring_coll r;
 };
 
 const char *napi_ctx_name(unsigned ctx)
@@ -39,28 +42,32 @@ static void *load(void *arg, bool raw)
 		bpf_map__set_max_entries(s->maps.stack_counts, 1);
 	}
 	const struct attach_pair p[] = { { s->progs.ks_napi_poll, s->progs.ks_napi_poll_raw } };
-	int e = attach_load(s->skeleton, p, 1, raw);
-	if (e) {
-		napi_bpf__destroy(s);
-		errno = -e;
-		return NULL;
-	}
-	return s;
+	return ring_loaded(s, attach_load(s->skeleton, p, 1, raw));
 }
+
+static struct napi_bpf *skel(const struct napi_collector *c)
+{
+	return c->r.skel;
+}
+
+static const struct ring_ops ops = {
+	.name = "napi",
+	.what = "the NAPI tracer (napi:napi_poll)",
+	.load = load,
+	.stats_map = "stats",
+};
 
 int napi_open(struct napi_collector **out, const struct napi_opts *o)
 {
 	struct napi_collector *c = calloc(1, sizeof(*c));
-	int ncpu = libbpf_num_possible_cpus(), e;
+	int e;
 
-	if (!c || ncpu <= 0) {
-		free(c);
-		err("napi collector: out of memory or no CPUs");
+	if (!c) {
+		err("napi collector: out of memory");
 		return -ENOMEM;
 	}
-	c->nr_cpus = (unsigned)ncpu;
-	c->skel = attach_btf_or_raw(load, (void *)o, "napi", "the NAPI tracer (napi:napi_poll)", &c->raw, &e);
-	if (!c->skel) {
+	e = ring_open(&c->r, &ops, (void *)o, c);
+	if (e) {
 		free(c);
 		return e;
 	}
@@ -72,13 +79,13 @@ void napi_close(struct napi_collector *c)
 {
 	if (!c)
 		return;
-	napi_bpf__destroy(c->skel);
+	ring_close(&c->r);
 	free(c);
 }
 
 const char *napi_attach_kind(const struct napi_collector *c)
 {
-	return c->raw ? "raw_tp" : "tp_btf";
+	return ring_attach_kind(&c->r);
 }
 
 static int row_cmp(const void *pa, const void *pb)
@@ -94,8 +101,8 @@ static int row_cmp(const void *pa, const void *pb)
 
 int napi_read(struct napi_collector *c, struct napi_row **rows)
 {
-	int fd = bpf_map__fd(c->skel->maps.polls);
-	struct napi_val *vals = calloc(c->nr_cpus, sizeof(*vals));
+	int fd = bpf_map__fd(skel(c)->maps.polls);
+	struct napi_val *vals = calloc(c->r.nr_cpus, sizeof(*vals));
 	struct napi_key key, next, *prev = NULL;
 	struct napi_row *r = NULL;
 	int n = 0, cap = 0;
@@ -107,7 +114,7 @@ int napi_read(struct napi_collector *c, struct napi_row **rows)
 		prev = &key;
 		if (bpf_map_lookup_elem(fd, &key, vals) < 0)
 			continue; /* deleted meanwhile: cannot happen, we never delete */
-		for (unsigned cpu = 0; cpu < c->nr_cpus; cpu++) {
+		for (unsigned cpu = 0; cpu < c->r.nr_cpus; cpu++) {
 			if (!vals[cpu].polls)
 				continue;
 			if (n == cap) {
@@ -162,13 +169,13 @@ int napi_diff(const struct napi_row *a, int na, const struct napi_row *b, int nb
 
 int napi_stacks(struct napi_collector *c, napi_stack_cb cb, void *arg)
 {
-	int cfd = bpf_map__fd(c->skel->maps.stack_counts);
-	int sfd = bpf_map__fd(c->skel->maps.stackmap);
+	int cfd = bpf_map__fd(skel(c)->maps.stack_counts);
+	int sfd = bpf_map__fd(skel(c)->maps.stackmap);
 	__u32 key, next, *prev = NULL;
 	uint64_t ips[NAPI_STACK_DEPTH];
 	int n = 0;
 
-	if (!c->skel->rodata->want_stacks)
+	if (!skel(c)->rodata->want_stacks)
 		return 0;
 	while (bpf_map_get_next_key(cfd, prev, &next) == 0) {
 		__u64 count;
@@ -190,5 +197,5 @@ int napi_stacks(struct napi_collector *c, napi_stack_cb cb, void *arg)
 
 int napi_stats(struct napi_collector *c, uint64_t out[NAPI_NR_STATS])
 {
-	return attach_sum_percpu(bpf_map__fd(c->skel->maps.stats), c->nr_cpus, out, NAPI_NR_STATS);
+	return ring_stats(&c->r, out, NAPI_NR_STATS);
 }

@@ -1,6 +1,6 @@
 /* collect/retrans.c — user side of the TCP retransmit collector: probe the
- * tracepoint's arguments in BTF, load and attach retrans.bpf.c, deliver
- * records, sum counters. */
+ * tracepoint's arguments in BTF, load retrans.bpf.c, deliver records
+ * (the ring and its loop: collect/ring.c). */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
@@ -10,17 +10,17 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
+#include "base.h"
 #include "collect/attach.h"
 #include "collect/retrans.h"
+#include "collect/ring.h"
 #include "retrans.skel.h"
 #include "sys/log.h"
-#include "sys/loop.h"
+
+RING_SKEL_CHECK(retrans_bpf);
 
 struct retrans_collector {
-	struct retrans_bpf *skel;
-	struct ring_buffer *rb;
-	unsigned nr_cpus;
-	bool raw;
+	struct ring_coll r;
 	retrans_event_cb cb;
 	void *cb_arg;
 };
@@ -73,38 +73,32 @@ static void *load(void *arg, bool raw)
 	if (!a->o->records)
 		bpf_map__set_max_entries(s->maps.events, 4096);
 	const struct attach_pair p[] = { { s->progs.ks_retrans, s->progs.ks_retrans_raw } };
-	int e = attach_load(s->skeleton, p, 1, raw);
-	if (e) {
-		retrans_bpf__destroy(s);
-		errno = -e;
-		return NULL;
-	}
-	return s;
+	return ring_loaded(s, attach_load(s->skeleton, p, 1, raw));
 }
+
+static const struct ring_ops ops = {
+	.name = "retrans",
+	.what = "the TCP retransmit tracer (tcp:tcp_retransmit_skb)",
+	.load = load,
+	.stats_map = "stats",
+	.events_map = "events",
+	.on_record = on_record,
+};
 
 int retrans_open(struct retrans_collector **out, const struct retrans_opts *o)
 {
 	struct retrans_collector *c = calloc(1, sizeof(*c));
-	int ncpu = libbpf_num_possible_cpus(), e;
 	struct load_args la = { o, probe_has_err() };
+	int e;
 
-	if (!c || ncpu <= 0) {
-		free(c);
-		err("retrans collector: out of memory or no CPUs");
+	if (!c) {
+		err("retrans collector: out of memory");
 		return -ENOMEM;
 	}
-	c->nr_cpus = (unsigned)ncpu;
-	c->skel = attach_btf_or_raw(load, &la, "retrans", "the TCP retransmit tracer (tcp:tcp_retransmit_skb)",
-				    &c->raw, &e);
-	if (!c->skel) {
+	e = ring_open(&c->r, &ops, &la, c);
+	if (e) {
 		free(c);
 		return e;
-	}
-	c->rb = ring_buffer__new(bpf_map__fd(c->skel->maps.events), on_record, c, NULL);
-	if (!c->rb) {
-		err("retrans collector: cannot set up its ring buffer");
-		retrans_close(c);
-		return -ENOMEM;
 	}
 	*out = c;
 	return 0;
@@ -114,8 +108,7 @@ void retrans_close(struct retrans_collector *c)
 {
 	if (!c)
 		return;
-	ring_buffer__free(c->rb);
-	retrans_bpf__destroy(c->skel);
+	ring_close(&c->r);
 	free(c);
 }
 
@@ -125,35 +118,29 @@ void retrans_set_event_cb(struct retrans_collector *c, retrans_event_cb cb, void
 	c->cb_arg = arg;
 }
 
-static void on_ready(struct loop *l, int fd, uint32_t events, void *arg)
-{
-	(void)l; (void)fd; (void)events;
-	ring_buffer__consume(((struct retrans_collector *)arg)->rb);
-}
-
 int retrans_add_to_loop(struct retrans_collector *c, struct loop *l)
 {
-	return loop_add_fd(l, ring_buffer__epoll_fd(c->rb), EPOLLIN, on_ready, c);
+	return ring_add_to_loop(&c->r, l);
 }
 
 int retrans_drain(struct retrans_collector *c)
 {
-	return ring_buffer__consume(c->rb);
+	return ring_consume(&c->r);
 }
 
 bool retrans_has_err(const struct retrans_collector *c)
 {
-	return c->skel->rodata->has_err;
+	return ((const struct retrans_bpf *)c->r.skel)->rodata->has_err;
 }
 
 const char *retrans_attach_kind(const struct retrans_collector *c)
 {
-	return c->raw ? "raw_tp" : "tp_btf";
+	return ring_attach_kind(&c->r);
 }
 
 int retrans_stats(struct retrans_collector *c, uint64_t out[RETRANS_NR_STATS])
 {
-	return attach_sum_percpu(bpf_map__fd(c->skel->maps.stats), c->nr_cpus, out, RETRANS_NR_STATS);
+	return ring_stats(&c->r, out, RETRANS_NR_STATS);
 }
 
 const char *retrans_fmt_addr(const struct retrans_event *e, bool src, char *buf, unsigned long size)
@@ -179,10 +166,10 @@ const char *tcp_state_name(unsigned state)
 		"TIME_WAIT", "CLOSE", "CLOSE_WAIT", "LAST_ACK", "LISTEN", "CLOSING",
 		"NEW_SYN_RECV",
 	};
-	return state < sizeof(names) / sizeof(names[0]) ? names[state] : "?";
+	return state < ARRAY_SIZE(names) ? names[state] : "?";
 }
 
 int retrans_prog_stats(struct retrans_collector *c, struct prog_stat *out, int max)
 {
-	return attach_prog_stats(c->skel->obj, out, max);
+	return ring_prog_stats(&c->r, out, max);
 }

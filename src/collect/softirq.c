@@ -1,5 +1,6 @@
 /* collect/softirq.c — user side of the softirq collector: load and attach
- * softirq.bpf.c, drain its double-buffered histograms, deliver records. */
+ * softirq.bpf.c, drain its double-buffered histograms, deliver records
+ * (the ring and its loop: collect/ring.c). */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,16 +8,15 @@
 #include <bpf/libbpf.h>
 
 #include "collect/attach.h"
+#include "collect/ring.h"
 #include "collect/softirq.h"
 #include "softirq.skel.h"
 #include "sys/log.h"
-#include "sys/loop.h"
+
+RING_SKEL_CHECK(softirq_bpf);
 
 struct softirq_collector {
-	struct softirq_bpf *skel;
-	struct ring_buffer *rb;
-	unsigned nr_cpus;
-	bool raw;
+	struct ring_coll r;
 	softirq_event_cb cb;
 	void *cb_arg;
 	struct softirq_hists *zero; /* nr_cpus zeroed values, to reset a half */
@@ -49,36 +49,35 @@ static void *load(void *arg, bool raw)
 		bpf_program__set_autoload(s->progs.ks_sirq_exit, false);
 		bpf_program__set_autoload(s->progs.ks_sirq_exit_raw, false);
 	}
-	int e = attach_load(s->skeleton, p, o->no_run_time ? 2 : 3, raw);
-	if (e) {
-		softirq_bpf__destroy(s);
-		errno = -e;
-		return NULL;
-	}
-	return s;
+	return ring_loaded(s, attach_load(s->skeleton, p, o->no_run_time ? 2 : 3, raw));
 }
+
+static const struct ring_ops ops = {
+	.name = "softirq",
+	.what = "the softirq tracer (irq:softirq_raise/entry/exit)",
+	.load = load,
+	.stats_map = "stats",
+	.events_map = "events",
+	.on_record = on_record,
+};
 
 int softirq_open(struct softirq_collector **out, const struct softirq_opts *o)
 {
 	struct softirq_collector *c = calloc(1, sizeof(*c));
-	int ncpu = libbpf_num_possible_cpus(), e;
+	int e;
 
-	if (!c || ncpu <= 0) {
-		free(c);
-		err("softirq collector: out of memory or no CPUs");
+	if (!c) {
+		err("softirq collector: out of memory");
 		return -ENOMEM;
 	}
-	c->nr_cpus = (unsigned)ncpu;
-	c->skel = attach_btf_or_raw(load, (void *)o, "softirq",
-				    "the softirq tracer (irq:softirq_raise/entry/exit)", &c->raw, &e);
-	if (!c->skel) {
+	e = ring_open(&c->r, &ops, (void *)o, c);
+	if (e) {
 		free(c);
 		return e;
 	}
-	c->zero = calloc(c->nr_cpus, sizeof(*c->zero));
-	c->rb = ring_buffer__new(bpf_map__fd(c->skel->maps.events), on_record, c, NULL);
-	if (!c->zero || !c->rb) {
-		err("softirq collector: cannot set up its ring buffer");
+	c->zero = calloc(c->r.nr_cpus, sizeof(*c->zero));
+	if (!c->zero) {
+		err("softirq collector: out of memory");
 		softirq_close(c);
 		return -ENOMEM;
 	}
@@ -90,8 +89,7 @@ void softirq_close(struct softirq_collector *c)
 {
 	if (!c)
 		return;
-	ring_buffer__free(c->rb);
-	softirq_bpf__destroy(c->skel);
+	ring_close(&c->r);
 	free(c->zero);
 	free(c);
 }
@@ -102,43 +100,39 @@ void softirq_set_event_cb(struct softirq_collector *c, softirq_event_cb cb, void
 	c->cb_arg = arg;
 }
 
-static void on_ready(struct loop *l, int fd, uint32_t events, void *arg)
-{
-	(void)l; (void)fd; (void)events;
-	ring_buffer__consume(((struct softirq_collector *)arg)->rb);
-}
-
 int softirq_add_to_loop(struct softirq_collector *c, struct loop *l)
 {
-	return loop_add_fd(l, ring_buffer__epoll_fd(c->rb), EPOLLIN, on_ready, c);
+	return ring_add_to_loop(&c->r, l);
 }
 
 int softirq_poll(struct softirq_collector *c, int timeout_ms)
 {
-	return ring_buffer__poll(c->rb, timeout_ms);
+	return ring_poll(&c->r, timeout_ms);
 }
 
 unsigned softirq_nr_cpus(const struct softirq_collector *c)
 {
-	return c->nr_cpus;
+	return c->r.nr_cpus;
 }
 
 const char *softirq_attach_kind(const struct softirq_collector *c)
 {
-	return c->raw ? "raw_tp" : "tp_btf";
+	return ring_attach_kind(&c->r);
 }
 
 int softirq_take(struct softirq_collector *c, struct softirq_hists *out)
 {
-	return attach_take_half(bpf_map__fd(c->skel->maps.hists), &c->skel->bss->gen, out, c->zero);
+	struct softirq_bpf *s = c->r.skel;
+
+	return attach_take_half(bpf_map__fd(s->maps.hists), &s->bss->gen, out, c->zero);
 }
 
 int softirq_stats(struct softirq_collector *c, uint64_t out[SOFTIRQ_NR_STATS])
 {
-	return attach_sum_percpu(bpf_map__fd(c->skel->maps.stats), c->nr_cpus, out, SOFTIRQ_NR_STATS);
+	return ring_stats(&c->r, out, SOFTIRQ_NR_STATS);
 }
 
 int softirq_prog_stats(struct softirq_collector *c, struct prog_stat *out, int max)
 {
-	return attach_prog_stats(c->skel->obj, out, max);
+	return ring_prog_stats(&c->r, out, max);
 }
