@@ -31,39 +31,23 @@ const char *log_arg(const char *s)
 	return text_arg(bufs[next++ % 4], sizeof(bufs[0]), s, LOG_ARG_MAX);
 }
 
-void err(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vmsg("error: ", fmt, ap);
-	va_end(ap);
-}
+/* The levels differ only in their prefix, and dbg in being silent
+ * without -v; each is a real function (log.h declares their formats). */
+#define LOG_LEVEL_FN(fn, prefix, on)                                                           \
+	void fn(const char *fmt, ...)                                                          \
+	{                                                                                      \
+		va_list ap;                                                                    \
+		if (!(on))                                                                     \
+			return;                                                                \
+		va_start(ap, fmt);                                                             \
+		vmsg(prefix, fmt, ap);                                                         \
+		va_end(ap);                                                                    \
+	}
 
-void warn(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vmsg("warning: ", fmt, ap);
-	va_end(ap);
-}
-
-void info(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vmsg("", fmt, ap);
-	va_end(ap);
-}
-
-void dbg(const char *fmt, ...)
-{
-	va_list ap;
-	if (!opt_verbose)
-		return;
-	va_start(ap, fmt);
-	vmsg("debug: ", fmt, ap);
-	va_end(ap);
-}
+LOG_LEVEL_FN(err, "error: ", true)
+LOG_LEVEL_FN(warn, "warning: ", true)
+LOG_LEVEL_FN(info, "", true)
+LOG_LEVEL_FN(dbg, "debug: ", opt_verbose)
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
