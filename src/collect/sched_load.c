@@ -328,10 +328,10 @@ static bool tick_attach(struct sched_collector *c)
 }
 
 /* A busy CPU's silence as long as the stall threshold (and four sampler
- * periods) is a timer-interrupt gap worth a record. Shorter ones were
- * tried as evidence: a 25 ms one (host or kernel, under tbf loss in CI)
- * then took the blame for a 10 s retransmit spike it did not cause.
- * nohz_full CPUs stop the tick under one task, so none there. */
+ * periods) is a timer-interrupt gap worth a record: shorter silences
+ * happen on a loaded host without causing the stalls the doctor explains,
+ * and would take the blame for them. nohz_full CPUs stop the tick under
+ * one task, so none there. */
 static void set_gap(struct sched_collector *c, unsigned hz)
 {
 	uint64_t g = c->o.threshold_ns;
@@ -394,10 +394,8 @@ int sched_attach_sampler(struct sched_collector *c)
 /* Attach sched_switch before the wakeup programs. A wakeup stamped while
  * no switch program runs yet never sees its switch-in; the stale stamp
  * (a later wakeup keeps an existing one, see on_wakeup) then turns the
- * task's next wait into a false one as long as the time since attach:
- * seen as 100-450 ms "waits" of kworkers and ksoftirqd at start-up, which
- * bpftrace on the same tracepoints did not see. The skeleton's own attach
- * goes in section order, wakeups first. */
+ * task's next wait into a false one as long as the time since attach.
+ * The skeleton's own attach goes in section order, wakeups first. */
 int sched_attach_ordered(struct sched_bpf *skel)
 {
 	struct bpf_object_skeleton *s = skel->skeleton;
