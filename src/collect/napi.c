@@ -17,8 +17,9 @@ RING_SKEL_CHECK(napi_bpf);
 /* No records: the collector's ring part is its load, counters and
  * teardown only. */
 struct napi_collector {
-	struct ring_coll r;
+	struct ring_coll r; /* first: see ring_new */
 };
+_Static_assert(__builtin_offsetof(struct napi_collector, r) == 0, "ring_new: r first");
 
 const char *napi_ctx_name(unsigned ctx)
 {
@@ -59,28 +60,15 @@ static const struct ring_ops ops = {
 
 int napi_open(struct napi_collector **out, const struct napi_opts *o)
 {
-	struct napi_collector *c = calloc(1, sizeof(*c));
 	int e;
 
-	if (!c) {
-		err("napi collector: out of memory");
-		return -ENOMEM;
-	}
-	e = ring_open(&c->r, &ops, (void *)o, c);
-	if (e) {
-		free(c);
-		return e;
-	}
-	*out = c;
-	return 0;
+	*out = ring_new(sizeof(**out), &ops, (void *)o, &e);
+	return *out ? 0 : e;
 }
 
 void napi_close(struct napi_collector *c)
 {
-	if (!c)
-		return;
-	ring_close(&c->r);
-	free(c);
+	ring_free(c ? &c->r : NULL);
 }
 
 const char *napi_attach_kind(const struct napi_collector *c)

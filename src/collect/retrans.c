@@ -20,10 +20,11 @@
 RING_SKEL_CHECK(retrans_bpf);
 
 struct retrans_collector {
-	struct ring_coll r;
+	struct ring_coll r; /* first: see ring_new */
 	retrans_event_cb cb;
 	void *cb_arg;
 };
+_Static_assert(__builtin_offsetof(struct retrans_collector, r) == 0, "ring_new: r first");
 
 /* Does btf_trace_tcp_retransmit_skb take (ctx, sk, skb, err)? */
 static bool probe_has_err(void)
@@ -87,29 +88,16 @@ static const struct ring_ops ops = {
 
 int retrans_open(struct retrans_collector **out, const struct retrans_opts *o)
 {
-	struct retrans_collector *c = calloc(1, sizeof(*c));
 	struct load_args la = { o, probe_has_err() };
 	int e;
 
-	if (!c) {
-		err("retrans collector: out of memory");
-		return -ENOMEM;
-	}
-	e = ring_open(&c->r, &ops, &la, c);
-	if (e) {
-		free(c);
-		return e;
-	}
-	*out = c;
-	return 0;
+	*out = ring_new(sizeof(**out), &ops, &la, &e);
+	return *out ? 0 : e;
 }
 
 void retrans_close(struct retrans_collector *c)
 {
-	if (!c)
-		return;
-	ring_close(&c->r);
-	free(c);
+	ring_free(c ? &c->r : NULL);
 }
 
 void retrans_set_event_cb(struct retrans_collector *c, retrans_event_cb cb, void *arg)

@@ -75,6 +75,31 @@ void ring_close(struct ring_coll *r)
 	r->skel = NULL;
 }
 
+void *ring_new(size_t size, const struct ring_ops *ops, void *arg, int *e)
+{
+	struct ring_coll *r = calloc(1, size);
+
+	if (!r) {
+		err("%s collector: out of memory", ops->name);
+		*e = -ENOMEM;
+		return NULL;
+	}
+	*e = ring_open(r, ops, arg, r);
+	if (*e) {
+		free(r);
+		return NULL;
+	}
+	return r;
+}
+
+void ring_free(struct ring_coll *r)
+{
+	if (!r)
+		return;
+	ring_close(r);
+	free(r);
+}
+
 static void on_ready(struct loop *l, int fd, uint32_t events, void *arg)
 {
 	(void)l; (void)fd; (void)events;

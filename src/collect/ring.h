@@ -56,6 +56,11 @@ void *ring_loaded(void *skel, int e);
  * failure nothing is left to close. */
 int ring_open(struct ring_coll *r, const struct ring_ops *ops, void *arg, void *ctx);
 void ring_close(struct ring_coll *r);
+/* A collector of size bytes whose first member is its struct ring_coll,
+ * zeroed and opened (ring_open, ctx: the collector itself). NULL with
+ * *err = -errno after saying what failed. ring_free closes and frees it. */
+void *ring_new(size_t size, const struct ring_ops *ops, void *arg, int *err);
+void ring_free(struct ring_coll *r);
 int ring_add_to_loop(struct ring_coll *r, struct loop *l);
 /* Consume what is in the ring now; ring_poll waits up to timeout_ms. */
 int ring_consume(struct ring_coll *r);

@@ -16,11 +16,12 @@
 RING_SKEL_CHECK(softirq_bpf);
 
 struct softirq_collector {
-	struct ring_coll r;
+	struct ring_coll r; /* first: see ring_new */
 	softirq_event_cb cb;
 	void *cb_arg;
 	struct softirq_hists *zero; /* nr_cpus zeroed values, to reset a half */
 };
+_Static_assert(__builtin_offsetof(struct softirq_collector, r) == 0, "ring_new: r first");
 
 static int on_record(void *ctx, void *data, size_t size)
 {
@@ -63,18 +64,13 @@ static const struct ring_ops ops = {
 
 int softirq_open(struct softirq_collector **out, const struct softirq_opts *o)
 {
-	struct softirq_collector *c = calloc(1, sizeof(*c));
+	struct softirq_collector *c;
 	int e;
 
-	if (!c) {
-		err("softirq collector: out of memory");
-		return -ENOMEM;
-	}
-	e = ring_open(&c->r, &ops, (void *)o, c);
-	if (e) {
-		free(c);
+	*out = NULL;
+	c = ring_new(sizeof(*c), &ops, (void *)o, &e);
+	if (!c)
 		return e;
-	}
 	c->zero = calloc(c->r.nr_cpus, sizeof(*c->zero));
 	if (!c->zero) {
 		err("softirq collector: out of memory");
@@ -89,9 +85,8 @@ void softirq_close(struct softirq_collector *c)
 {
 	if (!c)
 		return;
-	ring_close(&c->r);
 	free(c->zero);
-	free(c);
+	ring_free(&c->r);
 }
 
 void softirq_set_event_cb(struct softirq_collector *c, softirq_event_cb cb, void *arg)
