@@ -1,5 +1,5 @@
 /* sched.h — the contract between the sched collector's BPF side
- * (sched.bpf.c) and its user side (collect/sched.c, lib/runwin.c).
+ * (sched.bpf.c) and its user side (collect/sched*.c, lib/runwin.c).
  * Structs and constants, and the one rule both sides apply (which of two
  * policies a task is reported with). Include <linux/types.h> or vmlinux.h
  * first. */
@@ -199,15 +199,16 @@ struct sched_cpu {
 
 /* NET_RX holds that ended, per CPU and interval (double-buffered by the
  * bss word netrx_gen): how many were seen at two looks or more, and the
- * longest, as reported (see sched.bpf.c: netrx_hold_end). */
+ * longest, as reported (see bpf/sched/netrx.bpf.h: netrx_hold_end). */
 struct sched_netrx_stat {
 	__u64 holds;
 	__u64 max_ns;
 };
 
 /* A slow-wait record wakes the consumer only if none from this CPU did in
- * the last SCHED_RB_WAKE_NS; the others wait for its periodic drain
- * (collect/sched.c: SCHED_TICK_NS). Ongoing reports always wake it. */
+ * the last SCHED_RB_WAKE_NS; the others wait for the drain that follows
+ * each wakeup (collect/sched.c: backstop_arm). Ongoing reports always
+ * wake it. */
 #define SCHED_RB_WAKE_NS 50000000ULL
 
 /* Ring-buffer record types */

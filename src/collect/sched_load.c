@@ -77,7 +77,7 @@ static bool kernel_has_sched_info(void)
 
 /* Where the sampler's per-CPU reads are, as offsets from runqueues in
  * the per-CPU section (vmlinux BTF, DATASEC .data..percpu; see
- * sched.bpf.c). A field is 0 (size 0) when this kernel does not say. */
+ * bpf/sched/base.bpf.h). A field is 0 (size 0) when this kernel does not say. */
 struct percpu_offs {
 	bool pc_known;         /* __preempt_count */
 	int64_t pc;

@@ -7,7 +7,7 @@
 #define barrier() asm volatile("" ::: "memory")
 #define PF_KTHREAD 0x00200000 /* include/linux/sched.h: a kernel thread */
 
-/* Parameters, set by collect/sched.c before load (the verifier prunes
+/* Parameters, set by collect/sched_load.c before load (the verifier prunes
  * what is off). */
 const volatile __u64 threshold_ns = 0;     /* 0: no records */
 const volatile __u64 ongoing_ns = 0;       /* 0: no ongoing records */
