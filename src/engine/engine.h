@@ -203,6 +203,48 @@ struct eng_suspect {
 	uint64_t spike_ns;           /* time of its stalls inside spike seconds */
 };
 
+/* What the verdict rests on; each basis has its own words. */
+enum eng_basis {
+	ENG_BASIS_NO_STALL = 0,  /* no hold near the loss */
+	ENG_BASIS_UNHELD,        /* NET_RX waited on cpu, but no hold ties anything to it */
+	ENG_BASIS_SILENCE,       /* the holder's CPU took no timer interrupt through most of it */
+	ENG_BASIS_HOLD,          /* a task held the CPU */
+};
+
+/* Attribution's decision and the facts it rests on, no text: advice
+ * (eng_advise) words it, consumers count it. */
+struct eng_verdict {
+	enum eng_mech mech;
+	const char *confidence;      /* "high", "medium", "low" */
+	enum eng_basis basis;
+	int cpu;                     /* the incident's CPU; -1 when not a CPU problem */
+	bool have_culprit;           /* culprit is blamed */
+	struct eng_task culprit;     /* the top suspect (SILENCE, HOLD), blamed or not */
+	int holder_cpu;              /* its CPU; -1 without one */
+	enum eng_mode mode;
+	bool bh_off;
+	bool bh_inferred;            /* bh_off inferred from NET_RX waiting through a kernel hold */
+	bool rt_bh_lock;             /* PREEMPT_RT: it held the CPU's bottom-half lock */
+	bool deferred;               /* softirqs raised by interrupts wait for ksoftirqd here */
+	struct eng_gap gap;          /* the silence that decided it (ns 0: none) */
+	uint64_t stall_ns;           /* the culprit's longest stall */
+	uint64_t stolen_ns;          /* all its stalls near the spike */
+	uint64_t netrx_max_ns;       /* on cpu (all CPUs without one) */
+	uint64_t ksoftirqd_wait_ns;
+	uint64_t squeezes;
+	uint64_t cpu_drops;          /* softnet drops on the holder's CPU */
+	enum eng_link link;          /* what tied the holder to the loss */
+};
+
+struct eng_incident;
+struct eng_finding;
+/* The summary and advice of an incident from its verdict, its counts,
+ * suspects, stack and kernel log lines (c: the thresholds it names). */
+void eng_advise(const struct eng_cfg *c, const struct eng_kernel *k, const struct eng_verdict *v,
+		struct eng_incident *inc);
+/* The summary and advice of a finding; gap is its stall's silence. */
+void eng_advise_finding(const struct eng_kernel *k, const struct eng_gap *gap, struct eng_finding *f);
+
 struct eng_kmsg_line {
 	uint64_t ts_ns;
 	const char *cls;             /* kmsg_class_name() */
@@ -211,6 +253,7 @@ struct eng_kmsg_line {
 
 struct eng_incident {
 	unsigned id;                 /* 1, 2, ... in order */
+	struct eng_verdict verdict;  /* as attribution returned it; the fields below copy it */
 	enum eng_mech mech;
 	const char *confidence;      /* "high", "medium", "low" */
 	uint64_t start_ns, end_ns;   /* first spike second .. end of the last */

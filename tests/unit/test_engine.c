@@ -230,7 +230,13 @@ TEST(engine_softirq_blocked)
 	CHECK(any_advice(r.inc.advice, r.inc.n_advice, "cond_resched()"));
 	CHECK(any_advice(r.inc.advice, r.inc.n_advice, "preempt=full"));
 	CHECK(any_advice(r.inc.advice, r.inc.n_advice, "CPU 1"));
-	CHECK(strstr(r.inc.summary, "bottom halves disabled") != NULL);
+	/* the verdict as attribution returned it, no words */
+	CHECK_EQ(r.inc.verdict.basis, ENG_BASIS_HOLD);
+	CHECK_EQ(r.inc.verdict.mech, ENG_SOFTIRQ_BLOCKED);
+	CHECK_EQ(r.inc.verdict.holder_cpu, 1);
+	CHECK(r.inc.verdict.bh_off && !r.inc.verdict.bh_inferred && !r.inc.verdict.rt_bh_lock);
+	CHECK_EQ(r.inc.verdict.link, ENG_LINK_NETRX);
+	CHECK(!r.inc.verdict.deferred);
 	CHECK_EQ(r.inc.n_suspects, 1);
 	engine_finish(e, SEC(21));
 	CHECK_EQ(r.findings, 0); /* its stalls are the incident's */
@@ -707,7 +713,8 @@ TEST(engine_rt_kernel_advice)
 	CHECK_EQ(r.inc.mech, ENG_SOFTIRQ_BLOCKED);
 	CHECK_STR(r.inc.confidence, "medium");
 	CHECK_EQ(r.inc.culprit.pid, 4242);
-	CHECK(strstr(r.inc.summary, "bottom-half lock") != NULL);
+	CHECK(r.inc.verdict.rt_bh_lock);
+	CHECK(r.inc.verdict.deferred);
 	CHECK(any_advice(r.inc.advice, r.inc.n_advice, "per-CPU lock"));
 	CHECK(!any_advice(r.inc.advice, r.inc.n_advice, "cond_resched"));
 	engine_free(e);
@@ -938,7 +945,7 @@ TEST(engine_bh_off_inferred_from_netrx_on_new_kernels)
 	CHECK_EQ(r.inc.mech, ENG_SOFTIRQ_BLOCKED);
 	CHECK_STR(r.inc.confidence, "high");
 	CHECK(r.inc.bh_off);
-	CHECK(strstr(r.inc.summary, "held off") != NULL);
+	CHECK(r.inc.verdict.bh_inferred);
 	CHECK(any_advice(r.inc.advice, r.inc.n_advice, "local_bh_enable()"));
 	engine_free(e);
 
@@ -1081,7 +1088,8 @@ TEST(engine_irq_gap_verdicts)
 	CHECK_EQ(r.inc.cpu, 1);
 	CHECK_U64(r.inc.gap.ns, 300 * NS_PER_MS);
 	CHECK_U64(r.inc.netrx_max_ns, 300 * NS_PER_MS); /* nothing ran in it */
-	CHECK(strstr(r.inc.summary, "interrupts disabled") != NULL);
+	CHECK_EQ(r.inc.verdict.basis, ENG_BASIS_SILENCE);
+	CHECK(r.inc.verdict.gap.irq_on);
 	CHECK(strstr(r.inc.summary, "bpf_local_irq_restore+0x12") != NULL);
 	CHECK(any_advice(r.inc.advice, r.inc.n_advice, "interrupts-off sections"));
 
@@ -1382,8 +1390,7 @@ TEST(engine_suspects_ranked_by_network_evidence)
 }
 
 /* NET_RX waited 500 ms on CPU 1 in the spike second; the only hold seen
- * was on CPU 0: CPU 1 is not ruled out and iperf3 is not named. Before:
- * not_cpu, "the CPU is ruled out". */
+ * was on CPU 0: CPU 1 is not ruled out and iperf3 is not named. */
 TEST(engine_netrx_cpu_without_a_hold_is_not_ruled_out)
 {
 	struct rec r;
@@ -1401,7 +1408,10 @@ TEST(engine_netrx_cpu_without_a_hold_is_not_ruled_out)
 	CHECK_EQ(r.inc.cpu, 1);
 	CHECK(!r.inc.have_culprit);
 	CHECK_U64(r.inc.netrx_max_ns, 500 * NS_PER_MS);
-	CHECK(strstr(r.inc.summary, "NET_RX waited up to 500ms on CPU 1") != NULL);
+	CHECK_EQ(r.inc.verdict.basis, ENG_BASIS_UNHELD);
+	CHECK_EQ(r.inc.verdict.cpu, 1);
+	CHECK_EQ(r.inc.verdict.holder_cpu, -1);
+	CHECK_U64(r.inc.verdict.netrx_max_ns, 500 * NS_PER_MS);
 	CHECK(strstr(r.inc.summary, "elsewhere (iperf3 on CPU 0)") != NULL);
 	CHECK(any_advice(r.inc.advice, r.inc.n_advice, "--netrx-trace -C 1"));
 	CHECK(!any_advice(r.inc.advice, r.inc.n_advice, "ruled out"));
