@@ -31,10 +31,11 @@ BPF_OBJS  := $(patsubst src/bpf/%.bpf.c,$(BUILD)/%.bpf.o,$(BPF_SRCS))
 SKELS     := $(patsubst src/bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRCS))
 
 # Pure code (src/lib, src/engine: no BPF, no /proc, no clock) is linked
-# into the unit tests too; src/sys, src/collect and src/cmd touch the system.
+# into the unit tests too; src/sys, src/collect, src/doctor and src/cmd
+# touch the system.
 PURE_SRCS := $(wildcard src/lib/*.c) $(wildcard src/engine/*.c)
-APP_SRCS  := src/main.c $(wildcard src/cmd/*.c) $(wildcard src/collect/*.c) \
-	     $(wildcard src/sys/*.c)
+APP_SRCS  := src/main.c $(wildcard src/cmd/*.c) $(wildcard src/doctor/*.c) \
+	     $(wildcard src/collect/*.c) $(wildcard src/sys/*.c)
 SRCS      := $(APP_SRCS) $(PURE_SRCS)
 OBJS      := $(patsubst %.c,$(BUILD)/obj/%.o,$(SRCS))
 

@@ -1,10 +1,9 @@
-/* agent.c — `ksleuth agent`: the doctor's pipeline (collect/pipeline.h:
- * sched, softirq, retrans, /proc counters, kernel log, engine, shared with
- * `ksleuth doctor`), always on, behind a
- * Prometheus /metrics endpoint, on one single-threaded event loop (ring
- * buffers, a 1 s timerfd, the listening socket, signalfd). Collection never
- * waits for a client: the HTTP server is non-blocking (sys/http.c).
- * Histograms stay cumulative in memory; a scrape only formats them. */
+/* agent.c — `ksleuth agent`: the doctor's pipeline (doctor/pipeline.h,
+ * shared with `ksleuth doctor`) always on, behind a Prometheus /metrics
+ * endpoint, on one single-threaded event loop. Collection never waits for
+ * a client: the HTTP server is non-blocking (sys/http.c). Histograms stay
+ * cumulative in memory; a scrape only formats them. Mechanisms are counted
+ * from the engine's verdicts, never from their text. */
 #include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
@@ -14,7 +13,8 @@
 
 #include "ksleuth.h"
 #include "collect/attach.h"
-#include "collect/pipeline.h"
+#include "doctor/pipeline.h"
+#include "doctor/records.h"
 #include "collect/retrans.h"
 #include "collect/sched.h"
 #include "collect/softirq.h"
@@ -98,14 +98,14 @@ static void on_engine(void *arg, const struct eng_event *ev)
 	case ENG_EV_SPIKE:
 		break;
 	case ENG_EV_INCIDENT: {
-		const struct eng_incident *in = ev->incident;
-		if (in->mech < AM_NMECH)
-			a->m.incidents[in->mech]++;
-		if (in->have_culprit && in->cpu >= 0)
-			am_stall(&a->m, in->cpu, in->mech, in->stall_ns, in->culprit.comm, now_ns());
-		am_silence(&a->m, in->cpu, in->mech == ENG_CPU_NOT_RUNNING, in->gap.ns);
+		const struct eng_verdict *v = &ev->incident->verdict;
+		if (v->mech < AM_NMECH)
+			a->m.incidents[v->mech]++;
+		if (v->have_culprit && v->cpu >= 0)
+			am_stall(&a->m, v->cpu, v->mech, v->stall_ns, v->culprit.comm, now_ns());
+		am_silence(&a->m, v->cpu, v->mech == ENG_CPU_NOT_RUNNING, v->gap.ns);
 		if (a->events)
-			pipeline_json_incident(&a->j, in, now_ns());
+			doctor_json_incident(&a->j, ev->incident, now_ns());
 		break;
 	}
 	case ENG_EV_FINDING: {
@@ -113,7 +113,7 @@ static void on_engine(void *arg, const struct eng_event *ev)
 		am_stall(&a->m, f->cpu, f->mech, f->stall_ns, f->culprit.comm, now_ns());
 		am_silence(&a->m, f->cpu, f->irq_gap_not_running, f->irq_gap_ns);
 		if (a->events)
-			pipeline_json_finding(&a->j, f, now_ns());
+			doctor_json_finding(&a->j, f, now_ns());
 		break;
 	}
 	}
@@ -365,9 +365,56 @@ static int agent_start(struct agent *a, uint64_t threshold_ns, bool per_cpu)
 	return 0;
 }
 
-int cmd_agent(int argc, char **argv)
+enum { O_LISTEN = 256, O_EVENTS, O_MAXCONN, O_THRESH, O_PERCPU, O_BPFSTATS };
+
+struct agent_args {
+	struct http_config hc;
+	uint64_t threshold_ns;
+	bool per_cpu, bpf_stats;
+};
+
+/* One option with its value: 0, or EXIT_USAGE after saying why. */
+static int agent_opt(int opt, const char *arg, struct agent *a, struct agent_args *aa)
 {
-	enum { O_LISTEN = 256, O_EVENTS, O_MAXCONN, O_THRESH, O_PERCPU, O_BPFSTATS };
+	long v;
+
+	switch (opt) {
+	case O_LISTEN:
+		aa->hc.listen = arg;
+		return 0;
+	case O_EVENTS:
+		if (!*arg) {
+			err("--events needs a file name (it was empty)");
+			return EXIT_USAGE;
+		}
+		a->events_path = arg;
+		return 0;
+	case O_MAXCONN:
+		if (parse_int_range(arg, 1, 4096, &v)) {
+			err("--max-conns '%s' is not a number from 1 to 4096", log_arg(arg));
+			return EXIT_USAGE;
+		}
+		aa->hc.max_conns = (unsigned)v;
+		return 0;
+	case O_THRESH:
+		if (parse_duration_ns(arg, NS_PER_MS, &aa->threshold_ns) || aa->threshold_ns < NS_PER_MS ||
+		    aa->threshold_ns > 10 * NS_PER_SEC) {
+			err("--threshold '%s' is not a duration from 1ms to 10s (e.g. 100ms)", log_arg(arg));
+			return EXIT_USAGE;
+		}
+		return 0;
+	case O_PERCPU:
+		aa->per_cpu = true;
+		return 0;
+	default: /* O_BPFSTATS */
+		aa->bpf_stats = true;
+		return 0;
+	}
+}
+
+/* -1 to go on, else the exit code (--help, bad arguments). */
+static int agent_args(int argc, char **argv, struct agent *a, struct agent_args *aa)
+{
 	static const struct option opts[] = {
 		{ "listen", required_argument, NULL, O_LISTEN },
 		{ "events", required_argument, NULL, O_EVENTS },
@@ -378,73 +425,79 @@ int cmd_agent(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct http_config hc = { .listen = DEFAULT_LISTEN };
-	uint64_t threshold_ns = 100 * NS_PER_MS;
-	struct agent a = { .stats_fd = -1 };
-	struct http_route routes[2] = {
-		{ "/metrics", "text/plain; version=0.0.4; charset=utf-8", write_metrics, &a },
-		{ "/healthz", "text/plain; charset=utf-8", write_healthz, NULL },
-	};
-	int opt, rc = EXIT_RUNTIME;
-	bool per_cpu = false, bpf_stats = false;
-	long v;
+	struct sockaddr_storage ss;
+	unsigned sl;
+	int opt;
 
 	optind = 1;
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (opt) {
-		case O_LISTEN:
-			hc.listen = optarg;
-			break;
-		case O_EVENTS:
-			if (!*optarg) {
-				err("--events needs a file name (it was empty)");
-				return EXIT_USAGE;
-			}
-			a.events_path = optarg;
-			break;
-		case O_MAXCONN:
-			if (parse_int_range(optarg, 1, 4096, &v)) {
-				err("--max-conns '%s' is not a number from 1 to 4096", log_arg(optarg));
-				return EXIT_USAGE;
-			}
-			hc.max_conns = (unsigned)v;
-			break;
-		case O_THRESH:
-			if (parse_duration_ns(optarg, NS_PER_MS, &threshold_ns) || threshold_ns < NS_PER_MS ||
-			    threshold_ns > 10 * NS_PER_SEC) {
-				err("--threshold '%s' is not a duration from 1ms to 10s (e.g. 100ms)", log_arg(optarg));
-				return EXIT_USAGE;
-			}
-			break;
-		case O_PERCPU:
-			per_cpu = true;
-			break;
-		case O_BPFSTATS:
-			bpf_stats = true;
-			break;
-		case 'h':
+		if (opt == 'h') {
 			usage(stdout);
 			return EXIT_OK;
-		default:
+		}
+		if (opt == '?' || opt == ':') {
 			err("unknown or incomplete option '%s'; see 'ksleuth agent --help'", log_arg(argv[optind - 1]));
 			return EXIT_USAGE;
 		}
+		if (agent_opt(opt, optarg, a, aa))
+			return EXIT_USAGE;
 	}
 	if (optind < argc) {
 		err("unexpected argument '%s'; see 'ksleuth agent --help'", log_arg(argv[optind]));
 		return EXIT_USAGE;
 	}
-	{
-		struct sockaddr_storage ss;
-		unsigned sl;
-		if (http_parse_listen(hc.listen, &ss, &sl) < 0) {
-			err("--listen '%s' is not ADDR:PORT with an IP address (e.g. 127.0.0.1:9464 or [::1]:9464)",
-			    log_arg(hc.listen));
-			return EXIT_USAGE;
-		}
+	if (http_parse_listen(aa->hc.listen, &ss, &sl) < 0) {
+		err("--listen '%s' is not ADDR:PORT with an IP address (e.g. 127.0.0.1:9464 or [::1]:9464)",
+		    log_arg(aa->hc.listen));
+		return EXIT_USAGE;
 	}
+	return -1;
+}
 
+/* Listens, starts collecting and serves until a signal. */
+static int agent_serve(struct agent *a, const struct agent_args *aa)
+{
+	struct http_route routes[2] = {
+		{ "/metrics", "text/plain; version=0.0.4; charset=utf-8", write_metrics, a },
+		{ "/healthz", "text/plain; charset=utf-8", write_healthz, NULL },
+	};
+
+	a->loop = loop_new();
+	if (!a->loop) {
+		err("cannot create the event loop: %s", strerror(errno));
+		return EXIT_RUNTIME;
+	}
+	loop_on_hangup(a->loop, on_hangup, a);
+	/* listen first: a busy port fails fast, before BPF is loaded */
+	a->http = http_server_new(a->loop, &aa->hc, routes, 2);
+	if (!a->http)
+		return EXIT_RUNTIME;
+	if (!http_server_is_loopback(a->http))
+		warn("listening on %s, not a loopback address: anyone who reaches it can read "
+		     "kernel details; restrict it with a firewall", http_server_address(a->http));
+	if (aa->bpf_stats && (a->stats_fd = attach_enable_stats()) < 0)
+		return EXIT_RUNTIME;
+	if (agent_start(a, aa->threshold_ns, aa->per_cpu) < 0)
+		return EXIT_RUNTIME;
+	info("agent: collecting on %u CPUs; serving http://%s/metrics", a->ncpus,
+	     http_server_address(a->http));
+	if (loop_run(a->loop) < 0) {
+		err("the event loop failed: %s", strerror(errno));
+		return EXIT_RUNTIME;
+	}
+	info("agent: stopping (%s)", loop_stop_signal(a->loop) ? "signal" : "done");
+	return EXIT_OK;
+}
+
+int cmd_agent(int argc, char **argv)
+{
+	struct agent_args aa = { .hc = { .listen = DEFAULT_LISTEN }, .threshold_ns = 100 * NS_PER_MS };
+	struct agent a = { .stats_fd = -1 };
+	int rc = agent_args(argc, argv, &a, &aa);
+
+	if (rc >= 0)
+		return rc;
 	if (a.events_path) {
 		a.events = fopen(a.events_path, "a");
 		if (!a.events) {
@@ -453,33 +506,7 @@ int cmd_agent(int argc, char **argv)
 		}
 		json_init(&a.j, a.events);
 	}
-	a.loop = loop_new();
-	if (!a.loop) {
-		err("cannot create the event loop: %s", strerror(errno));
-		goto out;
-	}
-	loop_on_hangup(a.loop, on_hangup, &a);
-	/* listen first: a busy port fails fast, before BPF is loaded */
-	a.http = http_server_new(a.loop, &hc, routes, 2);
-	if (!a.http)
-		goto out;
-	if (!http_server_is_loopback(a.http))
-		warn("listening on %s, not a loopback address: anyone who reaches it can read "
-		     "kernel details; restrict it with a firewall", http_server_address(a.http));
-	if (bpf_stats && (a.stats_fd = attach_enable_stats()) < 0)
-		goto out;
-	if (agent_start(&a, threshold_ns, per_cpu) < 0)
-		goto out;
-	info("agent: collecting on %u CPUs; serving http://%s/metrics", a.ncpus,
-	     http_server_address(a.http));
-
-	if (loop_run(a.loop) < 0) {
-		err("the event loop failed: %s", strerror(errno));
-		goto out;
-	}
-	info("agent: stopping (%s)", loop_stop_signal(a.loop) ? "signal" : "done");
-	rc = EXIT_OK;
-out:
+	rc = agent_serve(&a, &aa);
 	agent_free(&a);
 	return rc;
 }

@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 #include "ksleuth.h"
-#include "cmd/doctor.h"
+#include "doctor/run.h"
 #include "sys/log.h"
 #include "sys/loop.h"
 #include "sys/netbed.h"
@@ -37,10 +37,14 @@ struct run {
 	struct netbed *nb;
 	uint64_t duration_ns;
 	bool json;
-	pid_t hog_pid;
+	pid_t hog_pid;           /* while it runs */
+	pid_t hog_pid_seen;      /* the hog's pid, kept after it ended */
 	int hog_out;             /* the hog's JSON lines (its own clock) */
 	char hog_path[64];
 	bool failed;
+	enum eng_mech want;      /* the mechanism the broken hog stands for */
+	bool hog_blamed;         /* an incident named the hog on its CPU */
+	struct eng_incident blamed; /* that incident (one with want, if any) */
 	struct doctor_result res;
 };
 
@@ -88,7 +92,9 @@ static void start_hog(struct loop *l, void *arg)
 		r->hog_pid = 0;
 		r->failed = true;
 		loop_stop(l);
+		return;
 	}
+	r->hog_pid_seen = r->hog_pid;
 }
 
 static void on_ready(struct loop *l, void *arg)
@@ -100,6 +106,21 @@ static void on_ready(struct loop *l, void *arg)
 		r->failed = true;
 		loop_stop(l);
 	}
+}
+
+/* The injected incident is explained when the doctor names the hog (its
+ * pid, as its own records give it) on the CPU it ran on, with the
+ * mechanism that hog stands for. */
+static void on_incident(const struct eng_incident *inc, void *arg)
+{
+	struct run *r = arg;
+
+	if (!r->hog_pid_seen || !inc->have_culprit || inc->culprit.pid != r->hog_pid_seen ||
+	    inc->cpu != r->nb->rx_cpu)
+		return;
+	if (!r->hog_blamed || (r->blamed.mech != r->want && inc->mech == r->want))
+		r->blamed = *inc;
+	r->hog_blamed = true;
 }
 
 static void copy_hog_lines(struct run *r)
@@ -115,7 +136,8 @@ static void copy_hog_lines(struct run *r)
 			break;
 }
 
-/* One variant: doctor + load + hog. Returns the doctor's exit code. */
+/* One variant: doctor + load + hog. Returns the doctor's exit code, or
+ * EXIT_RUNTIME. */
 static int demo_run(struct run *r)
 {
 	struct doctor_opts o;
@@ -151,6 +173,7 @@ static int demo_run(struct run *r)
 	o.json = r->json;
 	o.netns = r->nb->ns_tx;  /* the senders retransmit: their TCP counters */
 	o.on_ready = on_ready;
+	o.on_incident = on_incident;
 	o.arg = r;
 	rc = doctor_run(&o, &r->res);
 	if (r->hog_pid > 0) {
@@ -212,11 +235,20 @@ static void usage(FILE *f)
 "  --json          the doctor's JSON Lines, then the hog's own records\n"
 "\n"
 "Needs root, BTF, iproute2 and iperf3 (apt-get install iproute2 iperf3).\n"
-"Exit: 3 when the doctor found an incident in the broken run (expected), 0\n"
-"when it found none, 1 on errors.\n");
+"Exit: 0 when the demo went as expected: an incident of the broken run names\n"
+"the hog (its pid, on its CPU) with the mechanism it stands for, and none of\n"
+"the fixed run names it (the host's own cpu_not_running does not count); 0 on\n"
+"Ctrl-C too. 1 when it did not go as expected, or on errors; 2 on bad\n"
+"arguments.\n");
 }
 
-int cmd_demo(int argc, char **argv)
+struct demo_args {
+	bool broken, fixed, json;
+	uint64_t duration_ns;
+};
+
+/* -1 to go on, else the exit code (--help, bad arguments). */
+static int demo_args(int argc, char **argv, struct demo_args *da)
 {
 	static const struct option lopts[] = {
 		{ "broken", no_argument, NULL, 'b' },
@@ -226,9 +258,8 @@ int cmd_demo(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	bool broken = true, fixed = true, json = false, only_b = false, only_f = false;
-	uint64_t dur = 20 * NS_PER_SEC;
-	int c, rc = EXIT_OK;
+	bool only_b = false, only_f = false;
+	int c;
 
 	optind = 1;
 	opterr = 0;
@@ -236,10 +267,10 @@ int cmd_demo(int argc, char **argv)
 		switch (c) {
 		case 'b': only_b = true; break;
 		case 'f': only_f = true; break;
-		case 'j': json = true; break;
+		case 'j': da->json = true; break;
 		case 'd':
-			if (parse_duration_ns(optarg, NS_PER_SEC, &dur) || dur < 10 * NS_PER_SEC ||
-			    dur > 120 * NS_PER_SEC) {
+			if (parse_duration_ns(optarg, NS_PER_SEC, &da->duration_ns) ||
+			    da->duration_ns < 10 * NS_PER_SEC || da->duration_ns > 120 * NS_PER_SEC) {
 				err("--duration '%s' is not a duration between 10s and 120s", log_arg(optarg));
 				return EXIT_USAGE;
 			}
@@ -263,113 +294,179 @@ int cmd_demo(int argc, char **argv)
 		err("--broken and --fixed exclude each other; give neither to run both");
 		return EXIT_USAGE;
 	}
-	if (only_b)
-		fixed = false;
-	if (only_f)
-		broken = false;
+	da->broken = !only_f;
+	da->fixed = !only_b;
+	return -1;
+}
+
+/* What the demo needs of this machine: its tools, two CPUs, bpf_loop. */
+static int demo_prereqs(const struct kernel_facts *kf, long *ncpu)
+{
 	const char *missing = netbed_missing_tools();
+
 	if (missing) {
 		err("%s", missing);
-		return EXIT_RUNTIME;
+		return -1;
 	}
-	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-	if (ncpu < 2) {
-		err("the demo needs two CPUs (one for the load, one to stall); this machine has %ld", ncpu);
-		return EXIT_RUNTIME;
+	*ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	if (*ncpu < 2) {
+		err("the demo needs two CPUs (one for the load, one to stall); this machine has %ld", *ncpu);
+		return -1;
 	}
-
-	/* Ctrl-C/SIGTERM: block them for the whole demo; the doctor's loop
-	 * takes them while it runs, and between the steps we look for them,
-	 * so the namespaces are always removed. */
-	sigset_t mask, old;
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGTERM);
-	sigprocmask(SIG_BLOCK, &mask, &old);
-
-	struct kernel_facts kf;
-	kernel_facts_read(&kf);
-	if (kf.major < 5 || (kf.major == 5 && kf.minor < 17)) {
+	if (kf->major < 5 || (kf->major == 5 && kf->minor < 17)) {
 		err("the demo's kernel hogs, the broken one and the fixed one, spin in bpf_loop (Linux "
 		    "5.17), which this kernel (%s) lacks; run 'ksleuth doctor' during a load of your own",
-		    kf.release);
-		sigprocmask(SIG_SETMASK, &old, NULL);
-		return EXIT_RUNTIME;
+		    kf->release);
+		return -1;
 	}
-	enum demo_hog broken_hog = demo_hog_for(&kf);
-	bool seed_mechanism = broken_hog == DEMO_HOG_SEED;
+	return 0;
+}
 
+/* The test bed; with offloads off unless bottom halves are held off:
+ * receive work must then pile up for the loss to show. */
+static int demo_bed_up(struct netbed *nb, long ncpu, enum demo_hog hog, bool json)
+{
 	netbed_cleanup(false); /* beds a killed demo left behind */
-	struct netbed nb;
-	if (netbed_up(&nb, getpid(), (int)ncpu - 1) < 0) {
-		sigprocmask(SIG_SETMASK, &old, NULL);
-		return EXIT_RUNTIME;
-	}
-	/* Without bottom halves held off, receive work must pile up for the
-	 * loss to show: ~30x the packets for the same bytes. */
-	if (broken_hog != DEMO_HOG_BH && netbed_offloads_off(&nb) < 0) {
-		netbed_down(&nb);
-		sigprocmask(SIG_SETMASK, &old, NULL);
-		return EXIT_RUNTIME;
+	if (netbed_up(nb, getpid(), (int)ncpu - 1) < 0)
+		return -1;
+	if (hog != DEMO_HOG_BH && netbed_offloads_off(nb) < 0) {
+		netbed_down(nb);
+		return -1;
 	}
 	if (!json)
 		printf("Test bed %s: namespaces %s -> %s, receive processing on CPU %d%s.\n",
-		       nb.id, nb.ns_tx, nb.ns_rx, nb.rx_cpu, broken_hog != DEMO_HOG_BH ? ", offloads off" : "");
-	if (!json && seed_mechanism)
-		printf("Linux %s leaves softirqs to a woken ksoftirqd: the broken run is the seed incident's "
-		       "own loop, a kernel task with no reschedule point.\n", kf.release);
+		       nb->id, nb->ns_tx, nb->ns_rx, nb->rx_cpu, hog != DEMO_HOG_BH ? ", offloads off" : "");
+	return 0;
+}
 
-	struct run rb = { .name = "broken", .hog_mode = "kernel-bh", .what = "bottom halves off throughout",
-			  .nb = &nb, .duration_ns = dur, .json = json };
-	struct run rf = { .name = "fixed", .hog_mode = "kernel-fixed",
-			  .what = "in 1ms slices, bottom halves on and a reschedule between them",
-			  .nb = &nb, .duration_ns = dur, .json = json };
-	if (seed_mechanism) {
-		rb.hog_mode = "kernel";
-		rb.what = "no reschedule point, bottom halves on";
-	} else if (broken_hog == DEMO_HOG_FIFO) {
-		rb.hog_mode = "fifo";
-		rb.what = "a SCHED_FIFO busy loop";
+/* The broken run's hog on this kernel, said to people. */
+static void broken_hog(struct run *rb, enum demo_hog hog, const struct kernel_facts *kf, bool json)
+{
+	rb->want = ENG_SOFTIRQ_BLOCKED;
+	if (hog == DEMO_HOG_SEED) {
+		rb->want = ENG_KSOFTIRQD_STARVED;
+		rb->hog_mode = "kernel";
+		rb->what = "no reschedule point, bottom halves on";
+		if (!json)
+			printf("Linux %s leaves softirqs to a woken ksoftirqd: the broken run is the seed incident's "
+			       "own loop, a kernel task with no reschedule point.\n", kf->release);
+	} else if (hog == DEMO_HOG_FIFO) {
+		rb->want = ENG_RT_STARVATION;
+		rb->hog_mode = "fifo";
+		rb->what = "a SCHED_FIFO busy loop";
 		if (!json)
 			printf("On Linux %s%s the kernel hog that stalls packet processing cannot run (%s): "
-			       "the broken run is a real-time busy loop instead.\n", kf.release,
-			       kf.realtime == KF_YES ? " (PREEMPT_RT)" : "",
-			       kf.realtime == KF_YES ? "kernel code is preemptible, and BPF test runs hold "
+			       "the broken run is a real-time busy loop instead.\n", kf->release,
+			       kf->realtime == KF_YES ? " (PREEMPT_RT)" : "",
+			       kf->realtime == KF_YES ? "kernel code is preemptible, and BPF test runs hold "
 			       "bottom halves off only since 6.11" :
 			       "since 6.5 a starved ksoftirqd alone no longer stops packet processing, and BPF "
 			       "test runs hold bottom halves off only since 6.11");
 	}
-	sigset_t pend;
-	bool stopped = false;
+}
 
-	if (broken) {
-		int r = demo_run(&rb);
-		if (r == EXIT_RUNTIME)
-			rc = EXIT_RUNTIME;
-		else if (r == EXIT_FOUND)
-			rc = EXIT_FOUND;
-		stopped = rb.res.interrupted;
-	}
+static bool stop_pending(void)
+{
+	sigset_t pend;
+
 	sigpending(&pend);
-	if (fixed && rc != EXIT_RUNTIME && !stopped && !sigismember(&pend, SIGINT) && !sigismember(&pend, SIGTERM)) {
-		int r = demo_run(&rf);
-		if (r == EXIT_RUNTIME)
-			rc = EXIT_RUNTIME;
-		else if (r == EXIT_FOUND && rc == EXIT_OK)
-			rc = EXIT_FOUND;
-		stopped = rf.res.interrupted;
-	}
-	if (netbed_down(&nb) < 0 && rc != EXIT_RUNTIME)
+	return sigismember(&pend, SIGINT) || sigismember(&pend, SIGTERM);
+}
+
+/* Whether each run went as expected: an incident of the broken one names
+ * the hog with its mechanism, none of the fixed one's names it. Says so;
+ * EXIT_OK or EXIT_RUNTIME. */
+static int demo_verdict(const struct demo_args *da, const struct run *rb, const struct run *rf)
+{
+	int rc = EXIT_OK;
+
+	if (da->broken && !rb->hog_blamed) {
+		err("not reproduced: no incident of the broken run names the hog (pid %d) on CPU %d "
+		    "(%u incident%s)", (int)rb->hog_pid_seen, rb->nb->rx_cpu, rb->res.incidents,
+		    rb->res.incidents == 1 ? "" : "s");
 		rc = EXIT_RUNTIME;
-	if (!json && broken && fixed && !stopped && rc != EXIT_RUNTIME) {
-		side_by_side(&rb, &rf);
-		printf("\nbroken: %u incident%s%s%s; fixed: %u incident%s.\n", rb.res.incidents,
-		       rb.res.incidents == 1 ? "" : "s", rb.res.have_incident ? ", verdict " : "",
-		       rb.res.have_incident ? eng_mech_name(rb.res.first.mech) : "", rf.res.incidents,
-		       rf.res.incidents == 1 ? "" : "s");
+	} else if (da->broken && rb->blamed.mech != rb->want) {
+		err("not explained as expected: the broken run's incident names the hog, but as %s, not %s",
+		    eng_mech_name(rb->blamed.mech), eng_mech_name(rb->want));
+		rc = EXIT_RUNTIME;
 	}
-	if (stopped && !json)
-		printf("\nInterrupted: the test bed is removed.\n");
+	if (da->fixed && rf->hog_blamed) {
+		err("the doctor blamed the fixed hog (pid %d): %s", (int)rf->hog_pid_seen,
+		    eng_mech_name(rf->blamed.mech));
+		rc = EXIT_RUNTIME;
+	}
+	if (rc == EXIT_OK && da->broken && !da->json)
+		printf("\nReproduced and explained: %s names the hog (pid %d) on CPU %d (confidence %s).\n",
+		       eng_mech_name(rb->blamed.mech), (int)rb->hog_pid_seen, rb->blamed.cpu,
+		       rb->blamed.confidence);
+	return rc;
+}
+
+static int demo_runs(const struct demo_args *da, struct run *rb, struct run *rf)
+{
+	bool stopped = false;
+	int rc = EXIT_OK;
+
+	if (da->broken) {
+		if (demo_run(rb) == EXIT_RUNTIME)
+			rc = EXIT_RUNTIME;
+		stopped = rb->res.interrupted;
+	}
+	if (da->fixed && rc != EXIT_RUNTIME && !stopped && !stop_pending()) {
+		if (demo_run(rf) == EXIT_RUNTIME)
+			rc = EXIT_RUNTIME;
+		stopped = rf->res.interrupted;
+	}
+	if (netbed_down(rb->nb) < 0)
+		rc = EXIT_RUNTIME;
+	if (stopped || (rc != EXIT_RUNTIME && stop_pending())) {
+		if (!da->json)
+			printf("\nInterrupted: the test bed is removed.\n");
+		return rc;
+	}
+	if (rc == EXIT_RUNTIME)
+		return rc;
+	if (!da->json && da->broken && da->fixed) {
+		side_by_side(rb, rf);
+		printf("\nbroken: %u incident%s%s%s; fixed: %u incident%s.\n", rb->res.incidents,
+		       rb->res.incidents == 1 ? "" : "s", rb->res.have_incident ? ", verdict " : "",
+		       rb->res.have_incident ? eng_mech_name(rb->res.first.mech) : "", rf->res.incidents,
+		       rf->res.incidents == 1 ? "" : "s");
+	}
+	return demo_verdict(da, rb, rf);
+}
+
+int cmd_demo(int argc, char **argv)
+{
+	struct demo_args da = { .duration_ns = 20 * NS_PER_SEC };
+	struct kernel_facts kf;
+	struct netbed nb;
+	sigset_t mask, old;
+	long ncpu;
+	int rc = demo_args(argc, argv, &da);
+
+	if (rc >= 0)
+		return rc;
+	/* Ctrl-C/SIGTERM: block them for the whole demo; the doctor's loop
+	 * takes them while it runs, and between the steps we look for them,
+	 * so the namespaces are always removed. */
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigprocmask(SIG_BLOCK, &mask, &old);
+	kernel_facts_read(&kf);
+	enum demo_hog hog = demo_hog_for(&kf);
+	if (demo_prereqs(&kf, &ncpu) < 0 || demo_bed_up(&nb, ncpu, hog, da.json) < 0) {
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		return EXIT_RUNTIME;
+	}
+	struct run rb = { .name = "broken", .hog_mode = "kernel-bh", .what = "bottom halves off throughout",
+			  .nb = &nb, .duration_ns = da.duration_ns, .json = da.json };
+	struct run rf = { .name = "fixed", .hog_mode = "kernel-fixed",
+			  .what = "in 1ms slices, bottom halves on and a reschedule between them",
+			  .nb = &nb, .duration_ns = da.duration_ns, .json = da.json };
+	broken_hog(&rb, hog, &kf, da.json);
+	rc = demo_runs(&da, &rb, &rf);
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	return rc;
 }

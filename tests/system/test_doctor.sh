@@ -26,7 +26,7 @@ check_eq "idle: no incident record" "$(jq -c 'select(.type=="incident")' "$KS_TM
 # ---- 2. demo, broken: softirq_blocked naming the hog -----------------------
 timeout 90 "$KS" demo --broken --duration 14s --json >"$KS_TMP/broken.json" 2>"$KS_TMP/broken.err"
 rc=$?
-check_eq "demo --broken: exit 3 (incident found)" "$rc" 3
+check_eq "demo --broken: exit 0 (the hog reproduced and named)" "$rc" 0
 B=$KS_TMP/broken.json
 hog_pid=$(jq -r 'select(.type=="hog_start") | .pid' "$B" | head -1)
 hog_cpu=$(jq -r 'select(.type=="hog_start") | .cpu' "$B" | head -1)
@@ -74,12 +74,10 @@ check_ge "broken: NET_RX stalls match the hog's runs (own clock) to a tick" "$ma
 # ---- 3. demo, fixed: no incident --------------------------------------------
 timeout 90 "$KS" demo --fixed --duration 12s --json >"$KS_TMP/fixed.json" 2>"$KS_TMP/fixed.err"
 rc=$?
-host_inc=$(jq -c 'select(.type=="incident" and .mechanism == "cpu_not_running")' "$KS_TMP/fixed.json" | wc -l)
-check_eq "demo --fixed: exit 0 (3 only for the host's incident)" "$rc" "$([ "$host_inc" -gt 0 ] && echo 3 || echo 0)"
+check_eq "demo --fixed: exit 0 (no incident names the hog)" "$rc" 0
 # No incident of this system's making. The one thing the demo cannot rule
-# out is its host: a vCPU the hypervisor does not run for a while drops
-# packets like a hog does, and the doctor says so (cpu_not_running); CI's
-# hosts have been seen to hold a vCPU for 60 ms. Exit 3 then too.
+# out is its host: a vCPU the hypervisor does not run drops packets like a
+# hog does, and the doctor says so (cpu_not_running); that names no hog.
 fixed_hog=$(jq -r 'select(.type=="hog_start") | .pid' "$KS_TMP/fixed.json" | head -1)
 check_eq "fixed: no incident, but for the host's (cpu_not_running)" \
 	"$(jq -c 'select(.type=="incident" and .mechanism != "cpu_not_running")' "$KS_TMP/fixed.json" | wc -l)" 0

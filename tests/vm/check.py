@@ -427,7 +427,7 @@ def check_demo():
         check(rc == 1 and any("bpf_loop" in l for l in lines),
               "demo: no kernel hogs before 5.17: one sentence, exit 1", " | ".join(lines)[-200:])
         return
-    lines = ran("demo", 3)
+    lines = ran("demo", 0)  # 0: the hog was named as expected
     if lines is None:
         return
     runs, cur, in_hog = [], None, False

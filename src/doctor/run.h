@@ -1,9 +1,9 @@
-/* doctor.h — the doctor as a library for the commands that embed it
- * (`ksleuth demo`): options, one run on the shared event loop, and what it
- * found. The engine (engine/engine.h) decides; this composes collectors
- * and views around it. */
-#ifndef CMD_DOCTOR_H
-#define CMD_DOCTOR_H
+/* doctor/run.h — one run of the doctor, for the commands that run it
+ * (`ksleuth doctor`, `ksleuth demo`): options, the run on its own event
+ * loop, and what it found. The engine (engine/engine.h) decides; this
+ * composes the pipeline and views around it. */
+#ifndef DOCTOR_RUN_H
+#define DOCTOR_RUN_H
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -31,7 +31,9 @@ struct doctor_opts {
 	/* Called once the collectors are attached and the loop exists, before
 	 * it runs (the demo starts its load and hog from here). */
 	void (*on_ready)(struct loop *l, void *arg);
-	void *arg;
+	/* Called for each incident as the engine closes it. */
+	void (*on_incident)(const struct eng_incident *inc, void *arg);
+	void *arg;                /* for on_ready and on_incident */
 };
 void doctor_opts_default(struct doctor_opts *o);
 

@@ -1,13 +1,12 @@
-/* collect/pipeline.h — the doctor's pipeline, shared by `ksleuth doctor`
+/* doctor/pipeline.h — the doctor's pipeline, shared by `ksleuth doctor`
  * and `ksleuth agent` so the two cannot drift apart: opens the sched (with
  * the stall sampler), softirq and retransmit collectors once, reads the
  * /proc counters and /dev/kmsg, turns stalls into engine inputs (with what
- * filled each window, engine/stallfill.h), feeds the engine every second on
- * the caller's event loop, and writes the JSON records (stall, incident,
- * finding) both commands emit. Views (live text, metrics) stay in the
- * commands, reached through the callbacks. */
-#ifndef COLLECT_PIPELINE_H
-#define COLLECT_PIPELINE_H
+ * filled each window, engine/stallfill.h) and feeds the engine every
+ * second on the caller's event loop. Views (live text, metrics, the JSON
+ * records of doctor/records.h) are reached through the callbacks. */
+#ifndef DOCTOR_PIPELINE_H
+#define DOCTOR_PIPELINE_H
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -91,12 +90,5 @@ uint64_t pipeline_lost_records(struct pipeline *p);
 /* Run-time statistics of every loaded program (attach_prog_stats). */
 struct prog_stat;
 int pipeline_prog_stats(struct pipeline *p, struct prog_stat *out, int max);
-
-/* ---- JSON Lines records (one object a line; `"type"` first) ----------- */
-void pipeline_json_stall(struct json *j, const struct pipeline_stall *ps, uint64_t emitted_ns);
-/* "key":{"pid":...,"tid":...,"comm":...,"mode":...,"policy":...,...} */
-void pipeline_json_task(struct json *j, const char *key, const struct eng_task *t);
-void pipeline_json_incident(struct json *j, const struct eng_incident *inc, uint64_t emitted_ns);
-void pipeline_json_finding(struct json *j, const struct eng_finding *f, uint64_t emitted_ns);
 
 #endif
