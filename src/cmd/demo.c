@@ -115,10 +115,10 @@ static void on_incident(const struct eng_incident *inc, void *arg)
 {
 	struct run *r = arg;
 
-	if (!r->hog_pid_seen || !inc->have_culprit || inc->culprit.pid != r->hog_pid_seen ||
-	    inc->cpu != r->nb->rx_cpu)
+	if (!r->hog_pid_seen || !inc->verdict.have_culprit || inc->verdict.culprit.pid != r->hog_pid_seen ||
+	    inc->verdict.cpu != r->nb->rx_cpu)
 		return;
-	if (!r->hog_blamed || (r->blamed.mech != r->want && inc->mech == r->want))
+	if (!r->hog_blamed || (r->blamed.verdict.mech != r->want && inc->verdict.mech == r->want))
 		r->blamed = *inc;
 	r->hog_blamed = true;
 }
@@ -385,20 +385,20 @@ static int demo_verdict(const struct demo_args *da, const struct run *rb, const 
 		    "(%u incident%s)", (int)rb->hog_pid_seen, rb->nb->rx_cpu, rb->res.incidents,
 		    rb->res.incidents == 1 ? "" : "s");
 		rc = EXIT_RUNTIME;
-	} else if (da->broken && rb->blamed.mech != rb->want) {
+	} else if (da->broken && rb->blamed.verdict.mech != rb->want) {
 		err("not explained as expected: the broken run's incident names the hog, but as %s, not %s",
-		    eng_mech_name(rb->blamed.mech), eng_mech_name(rb->want));
+		    eng_mech_name(rb->blamed.verdict.mech), eng_mech_name(rb->want));
 		rc = EXIT_RUNTIME;
 	}
 	if (da->fixed && rf->hog_blamed) {
 		err("the doctor blamed the fixed hog (pid %d): %s", (int)rf->hog_pid_seen,
-		    eng_mech_name(rf->blamed.mech));
+		    eng_mech_name(rf->blamed.verdict.mech));
 		rc = EXIT_RUNTIME;
 	}
 	if (rc == EXIT_OK && da->broken && !da->json)
 		printf("\nReproduced and explained: %s names the hog (pid %d) on CPU %d (confidence %s).\n",
-		       eng_mech_name(rb->blamed.mech), (int)rb->hog_pid_seen, rb->blamed.cpu,
-		       rb->blamed.confidence);
+		       eng_mech_name(rb->blamed.verdict.mech), (int)rb->hog_pid_seen, rb->blamed.verdict.cpu,
+		       rb->blamed.verdict.confidence);
 	return rc;
 }
 
@@ -430,7 +430,7 @@ static int demo_runs(const struct demo_args *da, struct run *rb, struct run *rf)
 		side_by_side(rb, rf);
 		printf("\nbroken: %u incident%s%s%s; fixed: %u incident%s.\n", rb->res.incidents,
 		       rb->res.incidents == 1 ? "" : "s", rb->res.have_incident ? ", verdict " : "",
-		       rb->res.have_incident ? eng_mech_name(rb->res.first.mech) : "", rf->res.incidents,
+		       rb->res.have_incident ? eng_mech_name(rb->res.first.verdict.mech) : "", rf->res.incidents,
 		       rf->res.incidents == 1 ? "" : "s");
 	}
 	return demo_verdict(da, rb, rf);

@@ -78,24 +78,26 @@ void doctor_json_stall(struct json *j, const struct pipeline_stall *ps, uint64_t
 
 void doctor_json_incident(struct json *j, const struct eng_incident *inc, uint64_t emitted_ns)
 {
+	const struct eng_verdict *v = &inc->verdict;
+
 	json_obj_begin(j);
 	json_kstr(j, "type", "incident");
 	json_kuint(j, "id", inc->id);
-	json_kstr(j, "mechanism", eng_mech_name(inc->mech));
-	json_kstr(j, "confidence", inc->confidence ? inc->confidence : "");
-	json_kint(j, "cpu", inc->cpu);
+	json_kstr(j, "mechanism", eng_mech_name(v->mech));
+	json_kstr(j, "confidence", v->confidence ? v->confidence : "");
+	json_kint(j, "cpu", v->cpu);
 	json_kuint(j, "start_ns", inc->start_ns);
 	json_kuint(j, "end_ns", inc->end_ns);
-	json_kuint(j, "stall_ns", inc->stall_ns);
-	json_kuint(j, "irq_gap_ns", inc->gap.ns);
-	if (inc->gap.ns) {
-		json_kstr(j, "irq_gap_end_mode", eng_mode_name(inc->gap.mode));
-		json_kstr(j, "irq_gap_end_place", inc->gap.place);
+	json_kuint(j, "stall_ns", v->stall_ns);
+	json_kuint(j, "irq_gap_ns", v->gap.ns);
+	if (v->gap.ns) {
+		json_kstr(j, "irq_gap_end_mode", eng_mode_name(v->gap.mode));
+		json_kstr(j, "irq_gap_end_place", v->gap.place);
 	}
-	json_kuint(j, "stolen_ns", inc->stolen_ns);
+	json_kuint(j, "stolen_ns", v->stolen_ns);
 	json_kuint(j, "emitted_ns", emitted_ns);
-	if (inc->have_culprit) {
-		task_json(j, "culprit", &inc->culprit, inc->mode, inc->bh_off);
+	if (v->have_culprit) {
+		task_json(j, "culprit", &v->culprit, v->mode, v->bh_off);
 	} else {
 		json_key(j, "culprit");
 		json_null(j);
@@ -103,9 +105,9 @@ void doctor_json_incident(struct json *j, const struct eng_incident *inc, uint64
 	json_kuint(j, "retransmits", inc->retransmits);
 	json_kuint(j, "retrans_segs", inc->retrans_segs);
 	json_kuint(j, "drops", inc->drops);
-	json_kuint(j, "netrx_max_delay_ns", inc->netrx_max_ns);
-	json_kuint(j, "ksoftirqd_max_wait_ns", inc->ksoftirqd_wait_ns);
-	json_kuint(j, "time_squeeze", inc->squeezes);
+	json_kuint(j, "netrx_max_delay_ns", v->netrx_max_ns);
+	json_kuint(j, "ksoftirqd_max_wait_ns", v->ksoftirqd_wait_ns);
+	json_kuint(j, "time_squeeze", v->squeezes);
 	rows_json(j, "stack", inc->frames[0], sizeof(inc->frames[0]), inc->n_frames);
 	rows_json(j, "advice", inc->advice[0], sizeof(inc->advice[0]), inc->n_advice);
 	json_kstr(j, "summary", inc->summary);

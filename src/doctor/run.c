@@ -212,8 +212,8 @@ static void on_engine(void *arg, const struct eng_event *ev)
 			doctor_json_incident(&d->j, inc, now_ns());
 		else if (d->o->live) {
 			fprintf(d->out, "%s INCIDENT #%u %s (confidence %s): %s\n",
-				clock_str(d, inc->end_ns, c, sizeof(c)), inc->id, eng_mech_name(inc->mech),
-				inc->confidence, inc->summary);
+				clock_str(d, inc->end_ns, c, sizeof(c)), inc->id, eng_mech_name(inc->verdict.mech),
+				inc->verdict.confidence, inc->summary);
 			fflush(d->out);
 		}
 		if (d->stop_after_incident)
@@ -263,13 +263,14 @@ static void on_duration(struct loop *l, void *arg)
 
 static void report_incident(struct doctor *d, const struct eng_incident *inc)
 {
+	const struct eng_verdict *v = &inc->verdict;
 	FILE *f = d->out;
 	char c[16], c2[16], b1[32], b2[32], b3[32];
 
-	fprintf(f, "\nIncident #%u: %s (confidence %s), %s .. %s", inc->id, eng_mech_name(inc->mech),
-		inc->confidence, clock_str(d, inc->start_ns, c, sizeof(c)), clock_str(d, inc->end_ns, c2, sizeof(c2)));
-	if (inc->cpu >= 0)
-		fprintf(f, ", CPU %d", inc->cpu);
+	fprintf(f, "\nIncident #%u: %s (confidence %s), %s .. %s", inc->id, eng_mech_name(v->mech),
+		v->confidence, clock_str(d, inc->start_ns, c, sizeof(c)), clock_str(d, inc->end_ns, c2, sizeof(c2)));
+	if (v->cpu >= 0)
+		fprintf(f, ", CPU %d", v->cpu);
 	fprintf(f, "\n  %s\n\n", inc->summary);
 	fprintf(f, "  %-8s %8s %6s %7s %11s %14s  %s\n", "TIME", "RETRANS", "SEGS", "DROPS", "NET_RX_MAX",
 		"KSOFTIRQD_WAIT", "CULPRIT");
@@ -295,7 +296,7 @@ static void report_incident(struct doctor *d, const struct eng_incident *inc)
 		}
 	}
 	if (inc->n_frames) {
-		fprintf(f, "\n  Hottest kernel stack of %s during the stall:\n", inc->culprit.comm);
+		fprintf(f, "\n  Hottest kernel stack of %s during the stall:\n", v->culprit.comm);
 		for (unsigned i = 0; i < inc->n_frames; i++)
 			fprintf(f, "    %s\n", inc->frames[i]);
 	}

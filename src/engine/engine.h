@@ -253,23 +253,10 @@ struct eng_kmsg_line {
 
 struct eng_incident {
 	unsigned id;                 /* 1, 2, ... in order */
-	struct eng_verdict verdict;  /* as attribution returned it; the fields below copy it */
-	enum eng_mech mech;
-	const char *confidence;      /* "high", "medium", "low" */
+	struct eng_verdict verdict;  /* what attribution decided, and on what */
 	uint64_t start_ns, end_ns;   /* first spike second .. end of the last */
-	int cpu;                     /* -1 when not a CPU problem */
-	bool have_culprit;
-	struct eng_task culprit;
-	enum eng_mode mode;
-	bool bh_off;
-	struct eng_gap gap;          /* the silence that decided the verdict (ns 0: none) */
-	uint64_t stall_ns;           /* the culprit's longest stall */
-	uint64_t stolen_ns;          /* all its stalls near the spike */
 	uint64_t retransmits, retrans_segs, drops;
-	uint64_t netrx_max_ns;       /* on cpu (all CPUs when cpu < 0) */
-	uint64_t ksoftirqd_wait_ns;
-	uint64_t squeezes;
-	unsigned n_frames;
+	unsigned n_frames;           /* the culprit's hottest kernel stack */
 	char frames[ENG_MAX_FRAMES][ENG_FRAME_LEN];
 	unsigned n_suspects;
 	struct eng_suspect suspects[ENG_MAX_SUSPECTS];

@@ -18,13 +18,19 @@ static void mark_stalls(struct engine *e, const struct window *w, enum stall_sta
 	}
 }
 
-
+/* The seconds k0..k1 as the report shows them: counts, NET_RX's and
+ * ksoftirqd's longest waits on the incident's CPU (all CPUs without one),
+ * and the holder that held the most of each. */
 static void fill_seconds(struct engine *e, struct eng_incident *inc, int64_t k0, int64_t k1)
 {
+	int cpu = inc->verdict.cpu;
+	uint64_t sq;
+
 	inc->n_seconds = 0;
 	for (int64_t k = k0; k <= k1 && inc->n_seconds < ENG_MAX_SECONDS; k++) {
 		struct bin *b = bin_get(e, k);
 		struct eng_second *s = &inc->seconds[inc->n_seconds++];
+		struct window w = { .k0 = k, .k1 = k };
 		memset(s, 0, sizeof(*s));
 		s->start_ns = bin_start(e, k);
 		if (b) {
@@ -32,21 +38,14 @@ static void fill_seconds(struct engine *e, struct eng_incident *inc, int64_t k0,
 			s->retrans_segs = b->retrans_segs;
 			s->drops = b->drops;
 			s->spike = b->spike;
-			for (unsigned c = 0; c < e->ncpus; c++) {
-				if (inc->cpu >= 0 && (int)c != inc->cpu)
-					continue;
-				if (b->cpu[c].netrx_max_ns > s->netrx_max_ns)
-					s->netrx_max_ns = b->cpu[c].netrx_max_ns;
-				if (b->cpu[c].ksoftirqd_wait_ns > s->ksoftirqd_wait_ns)
-					s->ksoftirqd_wait_ns = b->cpu[c].ksoftirqd_wait_ns;
-			}
 		}
+		cpu_stats(e, &w, cpu, &s->netrx_max_ns, &s->ksoftirqd_wait_ns, &sq);
 		uint64_t lo = s->start_ns, hi = lo + e->cfg.bin_ns, best = 0;
 		for (unsigned i = 0; i < RING_STALLS; i++) {
 			struct stall *st = &e->stalls[i];
 			if (!stall_is_real(e, st) || !stall_is_held(st) || st->s.end_ns < lo || st->s.start_ns >= hi)
 				continue;
-			if (inc->cpu >= 0 && st->s.cpu != inc->cpu)
+			if (cpu >= 0 && st->s.cpu != cpu)
 				continue;
 			uint64_t a = st->s.start_ns > lo ? st->s.start_ns : lo;
 			uint64_t z = st->s.end_ns < hi ? st->s.end_ns : hi;
@@ -56,25 +55,6 @@ static void fill_seconds(struct engine *e, struct eng_incident *inc, int64_t k0,
 			}
 		}
 	}
-}
-
-
-static void apply_verdict(struct eng_incident *inc, const struct eng_verdict *v)
-{
-	inc->verdict = *v;
-	inc->mech = v->mech;
-	inc->confidence = v->confidence;
-	inc->cpu = v->cpu;
-	inc->have_culprit = v->have_culprit;
-	inc->culprit = v->culprit;
-	inc->mode = v->mode;
-	inc->bh_off = v->bh_off;
-	inc->gap = v->gap;
-	inc->stall_ns = v->stall_ns;
-	inc->stolen_ns = v->stolen_ns;
-	inc->netrx_max_ns = v->netrx_max_ns;
-	inc->ksoftirqd_wait_ns = v->ksoftirqd_wait_ns;
-	inc->squeezes = v->squeezes;
 }
 
 /* After an incident blamed on a CPU, retransmits up to its worst second
@@ -138,7 +118,7 @@ void close_incident(struct engine *e)
 	if (w.k0 < 0)
 		w.k0 = 0;
 	struct eng_verdict v = attribute(e, &w, inc);
-	apply_verdict(inc, &v);
+	inc->verdict = v;
 	mark_stalls(e, &w, v.mech == ENG_NOT_CPU ? ST_CLEARED : ST_USED);
 	arm_echo(e, v.mech);
 	fill_seconds(e, inc, e->inc_first_k > 0 ? e->inc_first_k - 1 : 0, e->inc_last_k + 1);

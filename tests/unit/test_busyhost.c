@@ -224,16 +224,16 @@ static void check_busy_verdict(const struct brec *r)
 	CHECK_EQ(r->incidents, 1);
 	CHECK_U64(inc->start_ns, BT0 + 12 * NS_PER_SEC);
 	CHECK_U64(inc->end_ns, BT0 + 20 * NS_PER_SEC);
-	CHECK_STR(eng_mech_name(inc->mech), "softirq_blocked");
-	CHECK_STR(inc->confidence, "high");
-	CHECK_EQ(inc->cpu, 1);
-	CHECK(inc->have_culprit);
-	CHECK_EQ(inc->culprit.pid, 24281);
-	CHECK_STR(inc->culprit.comm, "kpatch-load");
-	CHECK(inc->bh_off);
-	CHECK_U64(inc->netrx_max_ns, 500004795);
+	CHECK_STR(eng_mech_name(inc->verdict.mech), "softirq_blocked");
+	CHECK_STR(inc->verdict.confidence, "high");
+	CHECK_EQ(inc->verdict.cpu, 1);
+	CHECK(inc->verdict.have_culprit);
+	CHECK_EQ(inc->verdict.culprit.pid, 24281);
+	CHECK_STR(inc->verdict.culprit.comm, "kpatch-load");
+	CHECK(inc->verdict.bh_off);
+	CHECK_U64(inc->verdict.netrx_max_ns, 500004795);
 	/* the second hold, seen as NET_RX's wait and memfd's (525 ms) */
-	CHECK_U64(inc->stall_ns, 525057139);
+	CHECK_U64(inc->verdict.stall_ns, 525057139);
 	CHECK(strstr(inc->summary, "kpatch-load") != NULL);
 	CHECK(strstr(inc->summary, "CPU 1") != NULL);
 	CHECK(strstr(inc->summary, "iperf3") == NULL);

@@ -150,7 +150,7 @@ TEST(engine_spike_needs_10x_and_absolute)
 	CHECK_EQ(r.spikes, 2);
 	engine_finish(e, SEC(22));
 	CHECK_EQ(r.incidents, 2);
-	CHECK_EQ(r.inc.mech, ENG_NOT_CPU);
+	CHECK_EQ(r.inc.verdict.mech, ENG_NOT_CPU);
 	engine_free(e);
 }
 
@@ -172,7 +172,7 @@ TEST(engine_spike_on_segments_the_tracepoint_undercounts)
 	CHECK_EQ(r.spikes, 1);
 	quiet(e, 11, 16);
 	CHECK_EQ(r.incidents, 1);
-	CHECK_EQ(r.inc.mech, ENG_NOT_CPU);
+	CHECK_EQ(r.inc.verdict.mech, ENG_NOT_CPU);
 	CHECK_U64(r.inc.retrans_segs, 471);
 	engine_free(e);
 }
@@ -202,18 +202,18 @@ TEST(engine_softirq_blocked)
 	CHECK_EQ(r.incidents, 1);
 	CHECK_EQ(r.spikes, 4);
 	CHECK_EQ(engine_stalls(e), 2);
-	CHECK_EQ(r.inc.mech, ENG_SOFTIRQ_BLOCKED);
-	CHECK_STR(eng_mech_name(r.inc.mech), "softirq_blocked");
-	CHECK_STR(r.inc.confidence, "high");
-	CHECK_EQ(r.inc.cpu, 1);
-	CHECK(r.inc.have_culprit);
-	CHECK_EQ(r.inc.culprit.pid, 4242);
-	CHECK_EQ(r.inc.culprit.tid, 4243);
-	CHECK_STR(r.inc.culprit.comm, "ksleuth-hog");
-	CHECK_EQ(r.inc.mode, ENG_MODE_KERNEL);
-	CHECK(r.inc.bh_off);
-	CHECK_U64(r.inc.stall_ns, 520 * NS_PER_MS);
-	CHECK_U64(r.inc.stolen_ns, 1016 * NS_PER_MS); /* the hog's run time */
+	CHECK_EQ(r.inc.verdict.mech, ENG_SOFTIRQ_BLOCKED);
+	CHECK_STR(eng_mech_name(r.inc.verdict.mech), "softirq_blocked");
+	CHECK_STR(r.inc.verdict.confidence, "high");
+	CHECK_EQ(r.inc.verdict.cpu, 1);
+	CHECK(r.inc.verdict.have_culprit);
+	CHECK_EQ(r.inc.verdict.culprit.pid, 4242);
+	CHECK_EQ(r.inc.verdict.culprit.tid, 4243);
+	CHECK_STR(r.inc.verdict.culprit.comm, "ksleuth-hog");
+	CHECK_EQ(r.inc.verdict.mode, ENG_MODE_KERNEL);
+	CHECK(r.inc.verdict.bh_off);
+	CHECK_U64(r.inc.verdict.stall_ns, 520 * NS_PER_MS);
+	CHECK_U64(r.inc.verdict.stolen_ns, 1016 * NS_PER_MS); /* the hog's run time */
 	CHECK_U64(r.inc.retransmits, 48 + 60 + 52 + 54);
 	CHECK_U64(r.inc.drops, 22500);
 	CHECK_U64(r.inc.start_ns, SEC(10));
@@ -289,7 +289,7 @@ TEST(engine_retransmit_echo_is_no_new_incident)
 	second(e, 10, 120, 4500, 495 * NS_PER_MS, 0, 0);
 	quiet(e, 11, 14);
 	CHECK_EQ(r.incidents, 1);
-	CHECK_EQ(r.inc.mech, ENG_SOFTIRQ_BLOCKED);
+	CHECK_EQ(r.inc.verdict.mech, ENG_SOFTIRQ_BLOCKED);
 	second(e, 15, 64, 0, 0, 0, 0);
 	quiet(e, 16, 20);
 	CHECK_EQ(r.incidents, 1);
@@ -298,7 +298,7 @@ TEST(engine_retransmit_echo_is_no_new_incident)
 	second(e, 20, 64, 0, 0, 0, 0);
 	quiet(e, 21, 25);
 	CHECK_EQ(r.incidents, 2);
-	CHECK_EQ(r.inc.mech, ENG_NOT_CPU);
+	CHECK_EQ(r.inc.verdict.mech, ENG_NOT_CPU);
 	engine_free(e);
 
 	/* more than the incident's worst second, or drops: news too */
@@ -324,7 +324,7 @@ TEST(engine_retransmit_echo_is_no_new_incident)
 	second(e, 10, 80, 0, 0, 0, 0);
 	quiet(e, 11, 14);
 	CHECK_EQ(r.incidents, 1);
-	CHECK_EQ(r.inc.mech, ENG_NOT_CPU);
+	CHECK_EQ(r.inc.verdict.mech, ENG_NOT_CPU);
 	second(e, 14, 60, 0, 0, 0, 0);
 	quiet(e, 15, 19);
 	CHECK_EQ(r.incidents, 2);
@@ -366,7 +366,7 @@ TEST(engine_final_record_ends_an_ongoing_report)
 	second(e, 11, 0, 0, 0, 0, 0);
 	second(e, 12, 0, 0, 0, 0, 0);
 	CHECK_EQ(r.incidents, 1);
-	CHECK_EQ(r.inc.mech, ENG_NOT_CPU);
+	CHECK_EQ(r.inc.verdict.mech, ENG_NOT_CPU);
 	CHECK_EQ(engine_stalls(e), 1);
 	engine_free(e);
 }
@@ -422,8 +422,8 @@ TEST(engine_netrx_delay_goes_to_the_hold_it_overlaps)
 	second(e, 13, 30, 0, 0, 0, 0);
 	quiet(e, 14, 19);
 	CHECK_EQ(r.incidents, 1);
-	CHECK_EQ(r.inc.mech, ENG_SOFTIRQ_BLOCKED);
-	CHECK_EQ(r.inc.culprit.pid, 4242);
+	CHECK_EQ(r.inc.verdict.mech, ENG_SOFTIRQ_BLOCKED);
+	CHECK_EQ(r.inc.verdict.culprit.pid, 4242);
 	REQUIRE(r.inc.n_suspects == 2);
 	CHECK_STR(r.inc.suspects[1].task.comm, "bash");
 	CHECK(r.inc.suspects[1].stolen_ns > r.inc.suspects[0].stolen_ns);
@@ -453,8 +453,8 @@ TEST(engine_ksoftirqd_wait_goes_to_the_hold_it_overlaps)
 	second(e, 11, 3, 407, 0, 463 * NS_PER_MS, 0);
 	quiet(e, 12, 17);
 	CHECK_EQ(r.incidents, 1);
-	CHECK_EQ(r.inc.mech, ENG_KSOFTIRQD_STARVED);
-	CHECK_EQ(r.inc.culprit.pid, 4242);
+	CHECK_EQ(r.inc.verdict.mech, ENG_KSOFTIRQD_STARVED);
+	CHECK_EQ(r.inc.verdict.culprit.pid, 4242);
 	REQUIRE(r.inc.n_suspects == 2);
 	CHECK_STR(r.inc.suspects[1].task.comm, "bash");
 	CHECK_EQ(r.inc.suspects[0].link, r.inc.suspects[1].link);
@@ -483,7 +483,7 @@ TEST(engine_ongoing_elsewhere_does_not_hold_an_incident)
 		CHECK_EQ(r.incidents, cpu == 0 ? 1u : 0u);
 		quiet(e, 13, 18);
 		CHECK_EQ(r.incidents, 1);
-		CHECK_EQ(r.inc.culprit.pid, 4242);
+		CHECK_EQ(r.inc.verdict.culprit.pid, 4242);
 		engine_free(e);
 	}
 }
@@ -560,9 +560,9 @@ TEST(engine_backlog_drops_behind_a_hold_on_new_kernels)
 	second(e, 10, 0, 229, 40000, 461 * NS_PER_MS, 0);
 	quiet(e, 11, 16);
 	CHECK_EQ(r.incidents, 1);
-	CHECK_EQ(r.inc.mech, ENG_KSOFTIRQD_STARVED);
-	CHECK_EQ(r.inc.culprit.pid, 4242);
-	CHECK_EQ(r.inc.cpu, 1);
+	CHECK_EQ(r.inc.verdict.mech, ENG_KSOFTIRQD_STARVED);
+	CHECK_EQ(r.inc.verdict.culprit.pid, 4242);
+	CHECK_EQ(r.inc.verdict.cpu, 1);
 	CHECK(strstr(r.inc.summary, "backlog dropped 229 packets") != NULL);
 	CHECK(any_advice(r.inc.advice, r.inc.n_advice, "cond_resched()"));
 	engine_finish(e, SEC(17));
@@ -593,8 +593,8 @@ TEST(engine_noise_spike_during_harmless_stall_is_not_blamed)
 	second(e, 10, 60, 0, 50000, 498 * NS_PER_MS, 0);
 	quiet(e, 11, 16);
 	CHECK_EQ(r.incidents, 1);
-	CHECK_EQ(r.inc.mech, ENG_NOT_CPU);
-	CHECK(!r.inc.have_culprit);
+	CHECK_EQ(r.inc.verdict.mech, ENG_NOT_CPU);
+	CHECK(!r.inc.verdict.have_culprit);
 	CHECK(strstr(r.inc.summary, "did not stop packet processing") != NULL);
 	CHECK_EQ(r.findings, 1); /* the stall is still reported, as harmless */
 	CHECK_EQ(r.fnd.culprit.pid, 4242);
@@ -614,7 +614,7 @@ TEST(engine_ksoftirqd_starved_before_6_5)
 	CHECK_EQ(r.incidents, 1);
 	/* NET_RX on cpu 0 and ksoftirqd/0 wait: set through cpu 1 helper? no:
 	 * the stall is on cpu 0 whose NET_RX stayed quick in this timeline */
-	CHECK_EQ(r.inc.mech, ENG_NOT_CPU);
+	CHECK_EQ(r.inc.verdict.mech, ENG_NOT_CPU);
 	engine_free(e);
 
 	e = mk(&k515, &r);
@@ -625,11 +625,11 @@ TEST(engine_ksoftirqd_starved_before_6_5)
 	second(e, 11, 60, 0, 450 * NS_PER_MS, 1400 * NS_PER_MS, 0);
 	quiet(e, 12, 18);
 	CHECK_EQ(r.incidents, 1);
-	CHECK_EQ(r.inc.mech, ENG_KSOFTIRQD_STARVED);
-	CHECK_STR(r.inc.confidence, "high");
-	CHECK_EQ(r.inc.cpu, 1);
-	CHECK_U64(r.inc.ksoftirqd_wait_ns, 1400 * NS_PER_MS);
-	CHECK_U64(r.inc.stall_ns, 1400 * NS_PER_MS);
+	CHECK_EQ(r.inc.verdict.mech, ENG_KSOFTIRQD_STARVED);
+	CHECK_STR(r.inc.verdict.confidence, "high");
+	CHECK_EQ(r.inc.verdict.cpu, 1);
+	CHECK_U64(r.inc.verdict.ksoftirqd_wait_ns, 1400 * NS_PER_MS);
+	CHECK_U64(r.inc.verdict.stall_ns, 1400 * NS_PER_MS);
 	CHECK(any_advice(r.inc.advice, r.inc.n_advice, "since 6.5"));
 	CHECK(any_advice(r.inc.advice, r.inc.n_advice, "CONFIG_PREEMPT"));
 	engine_free(e);
@@ -641,8 +641,8 @@ TEST(engine_ksoftirqd_starved_before_6_5)
 	engine_add_stall(e, &s);
 	second(e, 10, 80, 900, 850 * NS_PER_MS, 850 * NS_PER_MS, 0);
 	quiet(e, 11, 16);
-	CHECK_EQ(r.inc.mech, ENG_SOFTIRQ_BLOCKED);
-	CHECK_STR(r.inc.confidence, "medium");
+	CHECK_EQ(r.inc.verdict.mech, ENG_SOFTIRQ_BLOCKED);
+	CHECK_STR(r.inc.verdict.confidence, "medium");
 	engine_free(e);
 
 	/* 6.18 under time_squeeze: ksoftirqd does carry the work */
@@ -651,7 +651,7 @@ TEST(engine_ksoftirqd_starved_before_6_5)
 	engine_add_stall(e, &s);
 	second(e, 10, 80, 900, 50 * NS_PER_MS, 850 * NS_PER_MS, 40);
 	quiet(e, 11, 16);
-	CHECK_EQ(r.inc.mech, ENG_KSOFTIRQD_STARVED);
+	CHECK_EQ(r.inc.verdict.mech, ENG_KSOFTIRQD_STARVED);
 	CHECK(strstr(r.inc.summary, "time_squeeze") != NULL);
 	/* the verdict states what was measured: NET_RX still ran at
 	 * interrupt exits (50 ms), it was not deferred */
@@ -666,7 +666,7 @@ TEST(engine_ksoftirqd_starved_before_6_5)
 	engine_add_stall(e, &s);
 	second(e, 10, 80, 900, 850 * NS_PER_MS, 850 * NS_PER_MS, 0);
 	quiet(e, 11, 16);
-	CHECK_EQ(r.inc.mech, ENG_KSOFTIRQD_STARVED);
+	CHECK_EQ(r.inc.verdict.mech, ENG_KSOFTIRQD_STARVED);
 	CHECK(strstr(r.inc.summary, "NET_RX waited up to 850ms") != NULL);
 	engine_free(e);
 }
@@ -689,7 +689,7 @@ TEST(engine_rt_kernel_advice)
 	second(e, 10, 80, 900, 480 * NS_PER_MS, 0, 0);
 	quiet(e, 11, 16);
 	CHECK_EQ(r.incidents, 1);
-	CHECK_EQ(r.inc.mech, ENG_SOFTIRQ_BLOCKED);
+	CHECK_EQ(r.inc.verdict.mech, ENG_SOFTIRQ_BLOCKED);
 	CHECK(any_advice(r.inc.advice, r.inc.n_advice, "per-CPU lock"));
 	CHECK(any_advice(r.inc.advice, r.inc.n_advice, "release bottom halves between them"));
 	CHECK(!any_advice(r.inc.advice, r.inc.n_advice, "cond_resched"));
@@ -710,9 +710,9 @@ TEST(engine_rt_kernel_advice)
 	second(e, 10, 300, 900, 1 * NS_PER_MS, 0, 0);
 	quiet(e, 11, 16);
 	CHECK_EQ(r.incidents, 1);
-	CHECK_EQ(r.inc.mech, ENG_SOFTIRQ_BLOCKED);
-	CHECK_STR(r.inc.confidence, "medium");
-	CHECK_EQ(r.inc.culprit.pid, 4242);
+	CHECK_EQ(r.inc.verdict.mech, ENG_SOFTIRQ_BLOCKED);
+	CHECK_STR(r.inc.verdict.confidence, "medium");
+	CHECK_EQ(r.inc.verdict.culprit.pid, 4242);
 	CHECK(r.inc.verdict.rt_bh_lock);
 	CHECK(r.inc.verdict.deferred);
 	CHECK(any_advice(r.inc.advice, r.inc.n_advice, "per-CPU lock"));
@@ -726,7 +726,7 @@ TEST(engine_rt_kernel_advice)
 	engine_add_stall(e, &s);
 	second(e, 10, 300, 900, 1 * NS_PER_MS, 0, 0);
 	quiet(e, 11, 16);
-	CHECK(r.inc.mech != ENG_SOFTIRQ_BLOCKED);
+	CHECK(r.inc.verdict.mech != ENG_SOFTIRQ_BLOCKED);
 	engine_free(e);
 
 	/* ksoftirqd starved on RT: deferred by design, not by the version */
@@ -737,7 +737,7 @@ TEST(engine_rt_kernel_advice)
 	second(e, 10, 80, 900, 850 * NS_PER_MS, 850 * NS_PER_MS, 0);
 	second(e, 11, 60, 0, 450 * NS_PER_MS, 1400 * NS_PER_MS, 0);
 	quiet(e, 12, 18);
-	CHECK_EQ(r.inc.mech, ENG_KSOFTIRQD_STARVED);
+	CHECK_EQ(r.inc.verdict.mech, ENG_KSOFTIRQD_STARVED);
 	CHECK(strstr(r.inc.summary, "PREEMPT_RT") != NULL);
 	CHECK(!any_advice(r.inc.advice, r.inc.n_advice, "since 6.5"));
 	CHECK(!any_advice(r.inc.advice, r.inc.n_advice, "cond_resched"));
@@ -755,9 +755,9 @@ TEST(engine_rt_starvation)
 	second(e, 10, 60, 0, 40000, 940 * NS_PER_MS, 0);
 	quiet(e, 11, 16);
 	CHECK_EQ(r.incidents, 1);
-	CHECK_EQ(r.inc.mech, ENG_RT_STARVATION);
-	CHECK_EQ(r.inc.culprit.policy, 1);
-	CHECK_EQ(r.inc.mode, ENG_MODE_USER);
+	CHECK_EQ(r.inc.verdict.mech, ENG_RT_STARVATION);
+	CHECK_EQ(r.inc.verdict.culprit.policy, 1);
+	CHECK_EQ(r.inc.verdict.mode, ENG_MODE_USER);
 	CHECK(strstr(r.inc.summary, "SCHED_FIFO") != NULL);
 	CHECK(any_advice(r.inc.advice, r.inc.n_advice, "RT throttling is on"));
 	engine_free(e);
@@ -785,10 +785,10 @@ TEST(engine_not_cpu_loss)
 		second(e, k, 200, 0, 0, 0, 0);
 	quiet(e, 15, 20);
 	CHECK_EQ(r.incidents, 1);
-	CHECK_EQ(r.inc.mech, ENG_NOT_CPU);
-	CHECK_STR(r.inc.confidence, "high");
-	CHECK(!r.inc.have_culprit);
-	CHECK_EQ(r.inc.cpu, -1);
+	CHECK_EQ(r.inc.verdict.mech, ENG_NOT_CPU);
+	CHECK_STR(r.inc.verdict.confidence, "high");
+	CHECK(!r.inc.verdict.have_culprit);
+	CHECK_EQ(r.inc.verdict.cpu, -1);
 	CHECK_U64(r.inc.retransmits, 1000);
 	CHECK(any_advice(r.inc.advice, r.inc.n_advice, "rate limiter"));
 	/* 1000 attempts vs 500 segments: not more than 2x, no extra advice */
@@ -816,7 +816,7 @@ TEST(engine_netrx_delay_alone_and_kmsg)
 	quiet(e, 11, 16);
 	CHECK_EQ(r.spikes, 1);
 	CHECK_EQ(r.incidents, 1);
-	CHECK_EQ(r.inc.mech, ENG_SOFTIRQ_BLOCKED);
+	CHECK_EQ(r.inc.verdict.mech, ENG_SOFTIRQ_BLOCKED);
 	CHECK_EQ(r.inc.n_kmsg, 1);
 	CHECK_STR(r.inc.kmsg[0].cls, "livepatch");
 	CHECK(strstr(r.inc.summary, "livepatch") != NULL);
@@ -942,9 +942,9 @@ TEST(engine_bh_off_inferred_from_netrx_on_new_kernels)
 	second(e, 10, 86, 13000, 499 * NS_PER_MS, 0, 0);
 	quiet(e, 11, 16);
 	CHECK_EQ(r.incidents, 1);
-	CHECK_EQ(r.inc.mech, ENG_SOFTIRQ_BLOCKED);
-	CHECK_STR(r.inc.confidence, "high");
-	CHECK(r.inc.bh_off);
+	CHECK_EQ(r.inc.verdict.mech, ENG_SOFTIRQ_BLOCKED);
+	CHECK_STR(r.inc.verdict.confidence, "high");
+	CHECK(r.inc.verdict.bh_off);
 	CHECK(r.inc.verdict.bh_inferred);
 	CHECK(any_advice(r.inc.advice, r.inc.n_advice, "local_bh_enable()"));
 	engine_free(e);
@@ -955,9 +955,9 @@ TEST(engine_bh_off_inferred_from_netrx_on_new_kernels)
 	engine_add_stall(e, &s);
 	second(e, 10, 86, 13000, 499 * NS_PER_MS, 0, 0);
 	quiet(e, 11, 16);
-	CHECK_EQ(r.inc.mech, ENG_SOFTIRQ_BLOCKED);
-	CHECK_STR(r.inc.confidence, "medium");
-	CHECK(!r.inc.bh_off);
+	CHECK_EQ(r.inc.verdict.mech, ENG_SOFTIRQ_BLOCKED);
+	CHECK_STR(r.inc.verdict.confidence, "medium");
+	CHECK(!r.inc.verdict.bh_off);
 	engine_free(e);
 }
 
@@ -1081,58 +1081,58 @@ TEST(engine_irq_gap_verdicts)
 	struct eng_stall g = gap_stall(1, SEC(10) + 200 * NS_PER_MS, 300 * NS_PER_MS, false, irq_hog_nested, 12);
 	struct rec r = gap_incident(&vm, &g);
 	CHECK_EQ(r.incidents, 1);
-	CHECK_EQ(r.inc.mech, ENG_SOFTIRQ_BLOCKED);
-	CHECK_STR(r.inc.confidence, "high");
-	CHECK(r.inc.have_culprit);
-	CHECK_EQ(r.inc.culprit.pid, 4242);
-	CHECK_EQ(r.inc.cpu, 1);
-	CHECK_U64(r.inc.gap.ns, 300 * NS_PER_MS);
-	CHECK_U64(r.inc.netrx_max_ns, 300 * NS_PER_MS); /* nothing ran in it */
+	CHECK_EQ(r.inc.verdict.mech, ENG_SOFTIRQ_BLOCKED);
+	CHECK_STR(r.inc.verdict.confidence, "high");
+	CHECK(r.inc.verdict.have_culprit);
+	CHECK_EQ(r.inc.verdict.culprit.pid, 4242);
+	CHECK_EQ(r.inc.verdict.cpu, 1);
+	CHECK_U64(r.inc.verdict.gap.ns, 300 * NS_PER_MS);
+	CHECK_U64(r.inc.verdict.netrx_max_ns, 300 * NS_PER_MS); /* nothing ran in it */
 	CHECK_EQ(r.inc.verdict.basis, ENG_BASIS_SILENCE);
 	CHECK(r.inc.verdict.gap.irq_on);
 	CHECK(strstr(r.inc.summary, "bpf_local_irq_restore+0x12") != NULL);
 	CHECK(any_advice(r.inc.advice, r.inc.n_advice, "interrupts-off sections"));
 
-	CHECK_EQ(r.inc.gap.mode, ENG_MODE_KERNEL);
-	CHECK_STR(r.inc.gap.place, "bpf_local_irq_restore+0x12");
+	CHECK_EQ(r.inc.verdict.gap.mode, ENG_MODE_KERNEL);
+	CHECK_STR(r.inc.verdict.gap.place, "bpf_local_irq_restore+0x12");
 
 	/* a vCPU that resumed in user mode: the CPU did not run, nobody to
 	 * blame; on a VM not certain (its timer interrupt can come late) */
 	g = gap_stall(1, SEC(10) + 200 * NS_PER_MS, 300 * NS_PER_MS, false, user_nested, 5);
 	r = gap_incident(&vm, &g);
-	CHECK_EQ(r.inc.mech, ENG_CPU_NOT_RUNNING);
-	CHECK_STR(eng_mech_name(r.inc.mech), "cpu_not_running");
-	CHECK_STR(r.inc.confidence, "medium");
-	CHECK(!r.inc.have_culprit);
-	CHECK_EQ(r.inc.cpu, 1);
-	CHECK_EQ(r.inc.gap.mode, ENG_MODE_USER);
+	CHECK_EQ(r.inc.verdict.mech, ENG_CPU_NOT_RUNNING);
+	CHECK_STR(eng_mech_name(r.inc.verdict.mech), "cpu_not_running");
+	CHECK_STR(r.inc.verdict.confidence, "medium");
+	CHECK(!r.inc.verdict.have_culprit);
+	CHECK_EQ(r.inc.verdict.cpu, 1);
+	CHECK_EQ(r.inc.verdict.gap.mode, ENG_MODE_USER);
 	CHECK(strstr(r.inc.summary, "user mode") != NULL);
 	CHECK(strstr(r.inc.summary, "host") != NULL);
 	CHECK(any_advice(r.inc.advice, r.inc.n_advice, "look at the host"));
 	CHECK(any_advice(r.inc.advice, r.inc.n_advice, "timer interrupt can come late"));
 	r = gap_incident(&metal, &g);
-	CHECK_EQ(r.inc.mech, ENG_CPU_NOT_RUNNING);
-	CHECK_STR(r.inc.confidence, "high");
+	CHECK_EQ(r.inc.verdict.mech, ENG_CPU_NOT_RUNNING);
+	CHECK_STR(r.inc.verdict.confidence, "high");
 	CHECK(strstr(r.inc.summary, "firmware") != NULL);
 
 	/* resumed in a kernel loop: on a VM the host is likelier, on bare
 	 * metal interrupts were off */
 	g = gap_stall(1, SEC(10) + 200 * NS_PER_MS, 300 * NS_PER_MS, false, kernel_loop, 3);
 	r = gap_incident(&vm, &g);
-	CHECK_EQ(r.inc.mech, ENG_CPU_NOT_RUNNING);
-	CHECK_STR(r.inc.confidence, "medium");
+	CHECK_EQ(r.inc.verdict.mech, ENG_CPU_NOT_RUNNING);
+	CHECK_STR(r.inc.verdict.confidence, "medium");
 	CHECK(strstr(r.inc.summary, "ktime_get_mono_fast_ns+0x2d") != NULL);
 	r = gap_incident(&metal, &g);
-	CHECK_EQ(r.inc.mech, ENG_SOFTIRQ_BLOCKED);
-	CHECK_STR(r.inc.confidence, "medium");
+	CHECK_EQ(r.inc.verdict.mech, ENG_SOFTIRQ_BLOCKED);
+	CHECK_STR(r.inc.verdict.confidence, "medium");
 
 	/* shorter than the threshold (60 ms): no suspect, like any stall
 	 * (CI: a 25 ms one took the blame for tbf's loss) */
 	g = gap_stall(1, SEC(10) + 200 * NS_PER_MS, 60 * NS_PER_MS, true, NULL, 0);
 	r = gap_incident(&vm, &g);
 	CHECK_EQ(r.incidents, 1);
-	CHECK_EQ(r.inc.mech, ENG_NOT_CPU);
-	CHECK_U64(r.inc.gap.ns, 0);
+	CHECK_EQ(r.inc.verdict.mech, ENG_NOT_CPU);
+	CHECK_U64(r.inc.verdict.gap.ns, 0);
 }
 
 /* Silences with no network impact on a VM: the last finding, and how many
@@ -1206,7 +1206,7 @@ TEST(engine_unknown_preemption_stays_unknown)
 		engine_add_stall(e, &s);
 		second(e, 10, 80, 900, 850 * NS_PER_MS, 850 * NS_PER_MS, 0);
 		quiet(e, 11, 16);
-		CHECK_EQ(r.inc.mech, ENG_KSOFTIRQD_STARVED);
+		CHECK_EQ(r.inc.verdict.mech, ENG_KSOFTIRQD_STARVED);
 		CHECK(!any_advice(r.inc.advice, r.inc.n_advice, "kernel code is preemptible"));
 		CHECK(any_advice(r.inc.advice, r.inc.n_advice,
 				 i == 0 ? "this kernel does not say" : "keeps the CPU until it returns"));
@@ -1293,8 +1293,8 @@ TEST(engine_nice19_waiter_is_contention)
 	quiet(e, 11, 16);
 	engine_finish(e, SEC(17));
 	CHECK_EQ(r.incidents, 1);
-	CHECK_EQ(r.inc.mech, ENG_NOT_CPU);
-	CHECK(!r.inc.have_culprit);
+	CHECK_EQ(r.inc.verdict.mech, ENG_NOT_CPU);
+	CHECK(!r.inc.verdict.have_culprit);
 	CHECK_EQ(r.inc.n_suspects, 0);
 	CHECK(strstr(r.inc.summary, "iperf3") == NULL);
 	CHECK_EQ(r.findings, 0);
@@ -1336,9 +1336,9 @@ TEST(engine_nice19_waiter_behind_a_kernel_hog_is_a_hold)
 	engine_add_stall(e, &s);
 	second(e, 10, 60, 900, 495 * NS_PER_MS, 0, 0);
 	quiet(e, 11, 16);
-	CHECK_EQ(r.inc.mech, ENG_SOFTIRQ_BLOCKED);
-	CHECK_STR(r.inc.confidence, "high");
-	CHECK_EQ(r.inc.culprit.pid, 4242);
+	CHECK_EQ(r.inc.verdict.mech, ENG_SOFTIRQ_BLOCKED);
+	CHECK_STR(r.inc.verdict.confidence, "high");
+	CHECK_EQ(r.inc.verdict.culprit.pid, 4242);
 	engine_free(e);
 }
 
@@ -1362,9 +1362,9 @@ TEST(engine_suspects_ranked_by_network_evidence)
 	second(e, 11, 40, 0, 0, 0, 0);
 	quiet(e, 12, 18);
 	CHECK_EQ(r.incidents, 1);
-	CHECK_EQ(r.inc.mech, ENG_SOFTIRQ_BLOCKED);
-	CHECK_EQ(r.inc.cpu, 1);
-	CHECK_EQ(r.inc.culprit.pid, 4242);
+	CHECK_EQ(r.inc.verdict.mech, ENG_SOFTIRQ_BLOCKED);
+	CHECK_EQ(r.inc.verdict.cpu, 1);
+	CHECK_EQ(r.inc.verdict.culprit.pid, 4242);
 	REQUIRE(r.inc.n_suspects == 2);
 	CHECK_EQ(r.inc.suspects[0].link, ENG_LINK_NETRX);
 	CHECK_U64(r.inc.suspects[0].netrx_max_ns, 298 * NS_PER_MS);
@@ -1383,8 +1383,8 @@ TEST(engine_suspects_ranked_by_network_evidence)
 	engine_add_stall(e, &b);
 	second(e, 10, 60, 0, 50 * NS_PER_MS, 590 * NS_PER_MS, 0);
 	quiet(e, 11, 17);
-	CHECK_EQ(r.inc.mech, ENG_KSOFTIRQD_STARVED);
-	CHECK_EQ(r.inc.cpu, 1);
+	CHECK_EQ(r.inc.verdict.mech, ENG_KSOFTIRQD_STARVED);
+	CHECK_EQ(r.inc.verdict.cpu, 1);
 	CHECK_EQ(r.inc.suspects[0].link, ENG_LINK_BACKLOG);
 	engine_free(e);
 }
@@ -1403,11 +1403,11 @@ TEST(engine_netrx_cpu_without_a_hold_is_not_ruled_out)
 	second(e, 10, 60, 900, 500 * NS_PER_MS, 0, 0);
 	quiet(e, 11, 16);
 	CHECK_EQ(r.incidents, 1);
-	CHECK_EQ(r.inc.mech, ENG_SOFTIRQ_BLOCKED);
-	CHECK_STR(r.inc.confidence, "low");
-	CHECK_EQ(r.inc.cpu, 1);
-	CHECK(!r.inc.have_culprit);
-	CHECK_U64(r.inc.netrx_max_ns, 500 * NS_PER_MS);
+	CHECK_EQ(r.inc.verdict.mech, ENG_SOFTIRQ_BLOCKED);
+	CHECK_STR(r.inc.verdict.confidence, "low");
+	CHECK_EQ(r.inc.verdict.cpu, 1);
+	CHECK(!r.inc.verdict.have_culprit);
+	CHECK_U64(r.inc.verdict.netrx_max_ns, 500 * NS_PER_MS);
 	CHECK_EQ(r.inc.verdict.basis, ENG_BASIS_UNHELD);
 	CHECK_EQ(r.inc.verdict.cpu, 1);
 	CHECK_EQ(r.inc.verdict.holder_cpu, -1);
@@ -1422,8 +1422,8 @@ TEST(engine_netrx_cpu_without_a_hold_is_not_ruled_out)
 	quiet(e, 0, 10);
 	second(e, 10, 60, 900, 300 * NS_PER_MS, 0, 0);
 	quiet(e, 11, 16);
-	CHECK_EQ(r.inc.mech, ENG_SOFTIRQ_BLOCKED);
-	CHECK_EQ(r.inc.cpu, 1);
+	CHECK_EQ(r.inc.verdict.mech, ENG_SOFTIRQ_BLOCKED);
+	CHECK_EQ(r.inc.verdict.cpu, 1);
 	CHECK(strstr(r.inc.summary, "elsewhere") == NULL);
 	engine_free(e);
 }
