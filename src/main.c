@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "ksleuth.h"
+#include "lib/json.h"
 #include "lib/strutil.h"
 #include "sys/log.h"
 #include "sys/privs.h"
@@ -153,6 +154,7 @@ int main(int argc, char **argv)
 	if (!c)
 		return suggest(argv[i]);
 	log_init();
+	json_set_command(c->name);
 	if (c->flags & CMD_NEEDS_BPF) {
 		bool asks_help = false;
 		for (int k = i + 1; k < argc; k++)

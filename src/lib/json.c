@@ -5,6 +5,13 @@
 #include "lib/json.h"
 #include "lib/text.h"
 
+static const char *record_command;
+
+void json_set_command(const char *name)
+{
+	record_command = name;
+}
+
 void json_init(struct json *j, FILE *f)
 {
 	memset(j, 0, sizeof(*j));
@@ -26,6 +33,7 @@ static void sep(struct json *j)
 
 static void open(struct json *j, char c)
 {
+	j->type_next = false;
 	sep(j);
 	fputc(c, j->f);
 	if (j->depth < JSON_MAX_DEPTH - 1)
@@ -57,6 +65,8 @@ static void put_escaped(FILE *f, const char *s, size_t n)
 
 void json_key(struct json *j, const char *key)
 {
+	/* a record's first key "type" is followed by "command" */
+	j->type_next = j->depth == 1 && j->first[1] && !strcmp(key, "type");
 	sep(j);
 	put_escaped(j->f, key, strlen(key));
 	fputc(':', j->f);
@@ -65,8 +75,15 @@ void json_key(struct json *j, const char *key)
 
 void json_strn(struct json *j, const char *s, size_t n)
 {
+	bool lead = j->type_next;
+
+	j->type_next = false;
 	sep(j);
 	put_escaped(j->f, s, n);
+	if (lead && record_command) {
+		fputs(",\"command\":", j->f);
+		put_escaped(j->f, record_command, strlen(record_command));
+	}
 }
 
 void json_str(struct json *j, const char *s)
@@ -117,5 +134,6 @@ void json_line_end(struct json *j)
 	fflush(j->f);
 	j->depth = 0;
 	j->after_key = false;
+	j->type_next = false;
 	j->first[0] = true;
 }

@@ -13,7 +13,13 @@ struct json {
 	int depth;
 	bool first[JSON_MAX_DEPTH]; /* nothing written yet at this level */
 	bool after_key;             /* a key was written; the value follows */
+	bool type_next;             /* the record's leading "type" value follows */
 };
+
+/* The command every record names after its "type" (main sets it once,
+ * before the command runs; NULL, the default, writes no such field).
+ * Central so that no writer can forget it: see docs/json.md. */
+void json_set_command(const char *name);
 
 void json_init(struct json *j, FILE *f);
 void json_obj_begin(struct json *j);

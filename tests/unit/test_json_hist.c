@@ -46,6 +46,33 @@ TEST(json_nested_record)
 	free(buf);
 }
 
+TEST(json_record_names_its_command)
+{
+	MEMSTREAM(f, buf, len);
+	struct json j;
+	json_init(&j, f);
+	json_set_command("runq");
+	json_obj_begin(&j);
+	json_kstr(&j, "type", "wait");
+	json_key(&j, "task");
+	json_obj_begin(&j);
+	json_kstr(&j, "type", "inner"); /* only the record's leading key */
+	json_obj_end(&j);
+	json_kstr(&j, "type", "late"); /* not first: no command */
+	json_obj_end(&j);
+	json_line_end(&j);
+	json_obj_begin(&j);
+	json_kint(&j, "n", 1);
+	json_kstr(&j, "type", "x"); /* "type" not first */
+	json_obj_end(&j);
+	json_line_end(&j);
+	json_set_command(NULL);
+	fclose(f);
+	CHECK_STR(buf, "{\"type\":\"wait\",\"command\":\"runq\",\"task\":{\"type\":\"inner\"},"
+		       "\"type\":\"late\"}\n{\"n\":1,\"type\":\"x\"}\n");
+	free(buf);
+}
+
 TEST(json_escaping)
 {
 	MEMSTREAM(f, buf, len);
