@@ -12,7 +12,7 @@ import sys
 
 MS = 1_000_000
 # A stall line is due within 1 s of the stall's end, an incident within
-# 3 s of its last spike second's end (issue 14's targets). The doctor
+# 3 s of its last spike second's end (the targets, docs/accuracy.md). The doctor
 # writes an incident at its once-a-second tick, a few ms past the second:
 # the third tick after the spike (3.0x s) is within 3 s at that
 # resolution, the fourth (4.0x s) is not.
