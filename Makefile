@@ -83,6 +83,13 @@ $(BUILD)/obj/%.o: %.c $(SKELS) | $(BUILD)/.deps-ok
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
 
+# name -> number of this architecture's syscalls, from the kernel headers
+# (count maps syscalls:sys_enter_NAME to the raw sys_enter tracepoint).
+$(BUILD)/syscall_nr.h: | $(BUILD)/.deps-ok
+	echo '#include <asm/unistd.h>' | $(CC) -E -dM - | \
+		sed -n 's/^#define __NR_\([a-z0-9_]*\) \([0-9]*\)$$/{ "\1", \2 },/p' | sort > $@.tmp && mv $@.tmp $@
+$(BUILD)/obj/src/collect/count.o: $(BUILD)/syscall_nr.h
+
 $(BUILD)/ksleuth: $(OBJS)
 	$(CC) $(CFLAGS) $(LDFLAGS) $^ -o $@ $(LDLIBS)
 

@@ -15,6 +15,8 @@
 /* Most t: events on kernels without BPF cookies (before 5.15): one
  * loaded program instance each (no BTF to read: quick to load). */
 #define COUNT_MAX_TP_INSTANCES 128
+/* Syscall numbers the raw sys_enter/sys_exit path covers (x86_64: ~470). */
+#define COUNT_MAX_SYSCALLS 1024
 /* CPU filter bitmap words: 64 x 16 = 1024 CPUs (CPUSET_MAX). */
 #define COUNT_CPU_WORDS 16
 

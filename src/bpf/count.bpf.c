@@ -6,7 +6,9 @@
  * Nothing is sent to user space per event; user space reads the array
  * once per interval. */
 #include "vmlinux.h"
+#include <bpf/bpf_core_read.h>
 #include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
 
 #include "abi/count.h"
 
@@ -27,6 +29,16 @@ struct {
 	__type(value, __u64);
 } counts SEC(".maps");
 
+/* syscalls:sys_enter_X and sys_exit_X counted through the raw sys_enter
+ * and sys_exit tracepoints (one link each): syscall number -> event
+ * index + 1, 0 for a syscall not counted. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, COUNT_MAX_SYSCALLS);
+	__type(key, __u32);
+	__type(value, __u32);
+} sys_enter_idx SEC(".maps"), sys_exit_idx SEC(".maps");
+
 enum count_by { BY_COOKIE, BY_INSTANCE };
 
 /* The hot path: two pruned filters, one lookup, one increment.
@@ -42,13 +54,10 @@ enum count_by { BY_COOKIE, BY_INSTANCE };
  * interleaved with another increment of the same slot, and a plain
  * increment is exact. A skipped nested hit is not counted (the kernel
  * counts it as the program's miss), as with every BPF tool. */
-static __always_inline int count_hit(void *ctx, enum count_by by)
+static __always_inline bool count_filtered(void)
 {
-	__u32 idx;
-	__u64 *c;
-
 	if (filter_tgid && (bpf_get_current_pid_tgid() >> 32) != filter_tgid)
-		return 0;
+		return true;
 	if (filter_cpus) {
 		/* 64-bit, bound checked on the indexing value itself: with a
 		 * __u32 clang checks a zero-extended copy and indexes with
@@ -56,14 +65,26 @@ static __always_inline int count_hit(void *ctx, enum count_by by)
 		__u64 cpu = bpf_get_smp_processor_id();
 		__u64 word = cpu / 64;
 		if (word >= COUNT_CPU_WORDS || !((cpu_mask[word] >> (cpu % 64)) & 1))
-			return 0;
+			return true;
 	}
-	/* constant per program (or per load): the other branch is compiled
-	 * out or pruned, so an old verifier never sees the cookie helper */
-	idx = by == BY_COOKIE ? (__u32)bpf_get_attach_cookie(ctx) : inst_idx;
-	c = bpf_map_lookup_elem(&counts, &idx);
+	return false;
+}
+
+static __always_inline void count_add(__u32 idx)
+{
+	__u64 *c = bpf_map_lookup_elem(&counts, &idx);
+
 	if (c)
 		*c += 1;
+}
+
+static __always_inline int count_hit(void *ctx, enum count_by by)
+{
+	if (count_filtered())
+		return 0;
+	/* constant per program (or per load): the other branch is compiled
+	 * out or pruned, so an old verifier never sees the cookie helper */
+	count_add(by == BY_COOKIE ? (__u32)bpf_get_attach_cookie(ctx) : inst_idx);
 	return 0;
 }
 
@@ -95,6 +116,39 @@ SEC("fentry")
 int ks_count_fentry(void *ctx)
 {
 	return count_hit(ctx, BY_INSTANCE);
+}
+
+/* A syscall's event through the raw tracepoints, as the syscalls:
+ * events count it: native syscalls only (x86's ftrace ignores 32-bit
+ * ones, whose numbers are another table), number from the registers. */
+static __always_inline int count_syscall(void *map, struct pt_regs *regs)
+{
+#ifdef __TARGET_ARCH_x86
+	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
+	__u32 nr = (__u32)BPF_CORE_READ(regs, orig_ax);
+	__u32 *idx;
+
+	if (count_filtered() || (BPF_CORE_READ(t, thread_info.status) & 0x0002 /* TS_COMPAT */))
+		return 0;
+	idx = bpf_map_lookup_elem(map, &nr);
+	if (idx && *idx)
+		count_add(*idx - 1);
+#endif
+	return 0;
+}
+
+/* TP_PROTO(struct pt_regs *regs, long id) */
+SEC("raw_tp/sys_enter")
+int BPF_PROG(ks_count_sysenter, struct pt_regs *regs, long id)
+{
+	return count_syscall(&sys_enter_idx, regs);
+}
+
+/* TP_PROTO(struct pt_regs *regs, long ret) */
+SEC("raw_tp/sys_exit")
+int BPF_PROG(ks_count_sysexit, struct pt_regs *regs, long ret)
+{
+	return count_syscall(&sys_exit_idx, regs);
 }
 
 char LICENSE[] SEC("license") = "GPL";

@@ -16,6 +16,10 @@
 
 struct count_collector {
 	struct count_bpf *skel;
+	/* the raw sys_enter/sys_exit links counting syscalls: events */
+	struct bpf_link *sys_link[2];
+	bool sys_ok;                 /* their programs loaded */
+	bool *sys_ev;                /* per event: counted by them */
 	struct bpf_link **links;     /* per event: tracepoint, kprobe or fentry link */
 	struct bpf_link *multi;      /* the kprobe_multi link of every k: event */
 	/* one instance per f: event, and per t: event without cookies */
@@ -29,6 +33,53 @@ struct count_collector {
 	int ncpus;
 	int map_fd;
 };
+
+/* Syscalls are counted through the raw sys_enter/sys_exit tracepoints
+ * where the syscall number is read the way ftrace reads it (x86_64). */
+#ifdef __x86_64__
+#define SYSCALL_RAW 1
+#else
+#define SYSCALL_RAW 0
+#endif
+
+struct sysnr {
+	const char *name;
+	int nr;
+};
+
+/* This architecture's syscalls by the names of their syscalls: events:
+ * the build's kernel headers, then the event names that differ from the
+ * header's (the entry point's name: newuname for uname) and syscalls newer
+ * than the headers, numbers from arch/x86/entry/syscalls/syscall_64.tbl. */
+static const struct sysnr sysnr_headers[] = {
+#include "syscall_nr.h"
+};
+static const struct sysnr sysnr_more[] = {
+#ifdef __x86_64__
+	{ "newstat", 4 }, { "newfstat", 5 }, { "newlstat", 6 }, { "sendfile64", 40 },
+	{ "newuname", 63 }, { "umount", 166 },
+	{ "cachestat", 451 }, { "fchmodat2", 452 }, { "map_shadow_stack", 453 },
+	{ "futex_wake", 454 }, { "futex_wait", 455 }, { "futex_requeue", 456 },
+	{ "statmount", 457 }, { "listmount", 458 }, { "lsm_get_self_attr", 459 },
+	{ "lsm_set_self_attr", 460 }, { "lsm_list_modules", 461 }, { "mseal", 462 },
+	{ "setxattrat", 463 }, { "getxattrat", 464 }, { "listxattrat", 465 },
+	{ "removexattrat", 466 }, { "open_tree_attr", 467 }, { "file_getattr", 468 },
+	{ "file_setattr", 469 },
+#endif
+	{ NULL, -1 },
+};
+
+/* The number of the syscall whose events are sys_enter_NAME, or -1. */
+static int syscall_nr(const char *name)
+{
+	for (size_t k = 0; k < sizeof(sysnr_headers) / sizeof(sysnr_headers[0]); k++)
+		if (!strcmp(sysnr_headers[k].name, name))
+			return sysnr_headers[k].nr;
+	for (size_t k = 0; sysnr_more[k].name; k++)
+		if (!strcmp(sysnr_more[k].name, name))
+			return sysnr_more[k].nr;
+	return -1;
+}
 
 /* r0 = 0; exit */
 static const struct bpf_insn ret0[] = {
@@ -103,6 +154,37 @@ static void set_filters(struct count_bpf *s, const struct count_collector *c)
 	}
 }
 
+/* Loads the main object, with the raw syscall programs when tracepoints
+ * are counted; a kernel that refuses those gets the perf tracepoints. */
+static int load_main(struct count_collector *c, const struct count_params *p)
+{
+	bool sys = p->tracepoints && SYSCALL_RAW;
+	int e;
+
+	bpf_program__set_autoload(c->skel->progs.ks_count_sysenter, sys);
+	bpf_program__set_autoload(c->skel->progs.ks_count_sysexit, sys);
+	e = count_bpf__load(c->skel);
+	if (!e || !sys) {
+		c->sys_ok = sys && !e;
+		return e;
+	}
+	dbg("count: the raw syscall programs were refused (%s); syscalls by perf tracepoints",
+	    strerror(-e));
+	count_bpf__destroy(c->skel);
+	if (!(c->skel = count_bpf__open()))
+		return -errno;
+	set_filters(c->skel, c);
+	bpf_map__set_max_entries(c->skel->maps.counts, c->nevents);
+	c->skel->rodata->tp_by_instance = c->tp_by_instance;
+	bpf_program__set_autoload(c->skel->progs.ks_count, true);
+	bpf_program__set_autoload(c->skel->progs.ks_count_kmulti, p->kprobe_multi);
+	bpf_program__set_autoload(c->skel->progs.ks_count_kprobe, p->kprobe_single);
+	bpf_program__set_autoload(c->skel->progs.ks_count_fentry, false);
+	bpf_program__set_autoload(c->skel->progs.ks_count_sysenter, false);
+	bpf_program__set_autoload(c->skel->progs.ks_count_sysexit, false);
+	return count_bpf__load(c->skel);
+}
+
 int count_collector_open(struct count_collector **out, const struct count_params *p)
 {
 	struct count_collector *c;
@@ -121,8 +203,9 @@ int count_collector_open(struct count_collector **out, const struct count_params
 		c->cpus = *p->cpus;
 	}
 	c->links = calloc(p->nevents, sizeof(*c->links));
+	c->sys_ev = calloc(p->nevents, sizeof(*c->sys_ev));
 	c->ncpus = libbpf_num_possible_cpus();
-	if (!c->links || c->ncpus <= 0) {
+	if (!c->links || !c->sys_ev || c->ncpus <= 0) {
 		e = c->ncpus < 0 ? c->ncpus : -ENOMEM;
 		goto fail;
 	}
@@ -143,7 +226,7 @@ int count_collector_open(struct count_collector **out, const struct count_params
 	bpf_program__set_autoload(c->skel->progs.ks_count_kmulti, p->kprobe_multi);
 	bpf_program__set_autoload(c->skel->progs.ks_count_kprobe, p->kprobe_single);
 	bpf_program__set_autoload(c->skel->progs.ks_count_fentry, false);
-	e = count_bpf__load(c->skel);
+	e = load_main(c, p);
 	if (e) {
 		err("the kernel refused the count BPF program (%s); 'ksleuth -v count ...' shows the "
 		    "verifier's log", strerror(-e));
@@ -211,14 +294,56 @@ static int attach_tp_instance(struct count_collector *c, unsigned idx, const cha
 	return 0;
 }
 
+/* syscalls:sys_enter_NAME / sys_exit_NAME as event idx through the raw
+ * tracepoint: 0 done, 1 not a syscall this path knows (use a perf
+ * tracepoint), -errno. */
+static int attach_syscall(struct count_collector *c, unsigned idx, const char *category,
+			  const char *name)
+{
+	bool exit = !strncmp(name, "sys_exit_", 9);
+	struct bpf_program *prog;
+	int nr, fd;
+	__u32 key, val = idx + 1;
+
+	if (!c->sys_ok || strcmp(category, "syscalls") ||
+	    (!exit && strncmp(name, "sys_enter_", 10)) ||
+	    (nr = syscall_nr(name + (exit ? 9 : 10))) < 0 || nr >= COUNT_MAX_SYSCALLS)
+		return 1;
+	key = (__u32)nr;
+	prog = exit ? c->skel->progs.ks_count_sysexit : c->skel->progs.ks_count_sysenter;
+	fd = bpf_map__fd(exit ? c->skel->maps.sys_exit_idx : c->skel->maps.sys_enter_idx);
+	if (bpf_map_update_elem(fd, &key, &val, BPF_ANY) < 0)
+		return -errno;
+	if (!c->sys_link[exit] &&
+	    !(c->sys_link[exit] = bpf_program__attach_raw_tracepoint(prog, exit ? "sys_exit" :
+								      "sys_enter"))) {
+		int e = errno ? -errno : -EINVAL;
+		val = 0;
+		bpf_map_update_elem(fd, &key, &val, BPF_ANY);
+		return e;
+	}
+	return 0;
+}
+
 int count_collector_attach(struct count_collector *c, unsigned idx, const char *category,
 			   const char *name)
 {
 	LIBBPF_OPTS(bpf_tracepoint_opts, opts, .bpf_cookie = idx);
 	struct bpf_link *l;
+	int e;
 
-	if (idx >= c->nevents || c->links[idx])
+	if (idx >= c->nevents || c->links[idx] || c->sys_ev[idx])
 		return -EINVAL;
+	e = attach_syscall(c, idx, category, name);
+	if (!e) {
+		c->sys_ev[idx] = true;
+		return 0;
+	}
+	if (e < 0) {
+		dbg("count: the raw syscall tracepoints refused a link (%s); syscalls by perf "
+		    "tracepoints", strerror(-e));
+		c->sys_ok = false;
+	}
 	if (c->tp_by_instance)
 		return attach_tp_instance(c, idx, category, name);
 	l = bpf_program__attach_tracepoint_opts(c->skel->progs.ks_count, category, name, &opts);
@@ -313,11 +438,12 @@ int count_collector_read(struct count_collector *c, unsigned idx, uint64_t *per_
 	return 0;
 }
 
-/* Closing a tracepoint perf event waits for an RCU grace period in the
- * kernel (tracepoint_synchronize_unregister, ~45 ms here), one close at a
- * time: 700 syscall tracepoints took 33 s; unregistering a kprobe waits
- * too. Closes from several threads share grace periods, so detach in
- * parallel. */
+/* Closing a perf event's tracepoint or kprobe waits for an RCU grace
+ * period in the kernel (tracepoint_synchronize_unregister, ~45 ms here).
+ * Kprobe closes from several threads share grace periods; tracepoint
+ * closes wait one after another under the kernel's event_mutex whatever
+ * we do, which is why syscalls, the one category with hundreds of
+ * events, go through two raw tracepoint links (no such wait) instead. */
 #define DETACH_THREADS 32
 
 struct detach_job {
@@ -367,6 +493,9 @@ void count_collector_free(struct count_collector *c)
 	if (c->links)
 		detach_all(c);
 	free(c->links);
+	free(c->sys_ev);
+	bpf_link__destroy(c->sys_link[0]);
+	bpf_link__destroy(c->sys_link[1]);
 	bpf_link__destroy(c->multi);
 	for (unsigned i = 0; i < c->ninst; i++)
 		count_bpf__destroy(c->inst[i]);
