@@ -51,7 +51,8 @@ int kmsg_parse(const char *buf, size_t len, struct kmsg_rec *out)
 		return -EINVAL;
 	if (parse_field_u64(&p, semi, &usec) || p >= semi || *p++ != ',')
 		return -EINVAL;
-	if (p >= semi)
+	/* flags: one of '-', 'c', '+', then more fields or the ';' */
+	if (p >= semi || !strchr("-c+", *p) || !*p || (p + 1 < semi && p[1] != ','))
 		return -EINVAL;
 	if (usec > UINT64_MAX / 1000)
 		return -EINVAL;

@@ -1,6 +1,7 @@
 /* liveopt.c — -C/-i/-d of the live per-interval commands (see liveopt.h).
  * Pure: no I/O. */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -15,6 +16,22 @@ void live_opts_default(struct live_opts *o)
 
 /* Messages quote at most 64 bytes of an argument, control bytes visible. */
 #define QUOTE(s) text_arg(q, sizeof(q), (s), 64)
+
+/* snprintf, but a message cut short by n never ends in part of a UTF-8
+ * character (a quoted argument keeps its valid characters as they are). */
+static void msgf(char *msg, size_t n, const char *fmt, ...)
+{
+	va_list ap;
+	size_t len;
+
+	if (!n)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, n, fmt, ap);
+	va_end(ap);
+	len = strlen(msg);
+	msg[len - utf8_incomplete_tail(msg, len)] = '\0';
+}
 
 int live_opt(struct live_opts *o, int c, const char *arg, char *msg, size_t n)
 {
@@ -42,11 +59,11 @@ int live_opt(struct live_opts *o, int c, const char *arg, char *msg, size_t n)
 		return -EINVAL;
 	}
 	if (c == 'C')
-		snprintf(msg, n, "bad CPU list '%s': give e.g. -C 1 or -C 0-3,6", QUOTE(arg));
+		msgf(msg, n, "bad CPU list '%s': give e.g. -C 1 or -C 0-3,6", QUOTE(arg));
 	else if (c == 'i')
-		snprintf(msg, n, "bad interval '%s': give a duration of at least 10ms, e.g. -i 1 or -i 500ms", QUOTE(arg));
+		msgf(msg, n, "bad interval '%s': give a duration of at least 10ms, e.g. -i 1 or -i 500ms", QUOTE(arg));
 	else
-		snprintf(msg, n, "bad duration '%s': give e.g. -d 10 or -d 10s", QUOTE(arg));
+		msgf(msg, n, "bad duration '%s': give e.g. -d 10 or -d 10s", QUOTE(arg));
 	return -EINVAL;
 }
 
@@ -69,12 +86,12 @@ void live_msg_bad_option(char *msg, size_t n, const char *cmd, const char *arg)
 {
 	char q[TEXT_ARG_SIZE(64)];
 
-	snprintf(msg, n, "unknown or incomplete option '%s'; 'ksleuth %s --help' lists the options", QUOTE(arg), cmd);
+	msgf(msg, n, "unknown or incomplete option '%s'; 'ksleuth %s --help' lists the options", QUOTE(arg), cmd);
 }
 
 void live_msg_extra_arg(char *msg, size_t n, const char *cmd, const char *arg)
 {
 	char q[TEXT_ARG_SIZE(64)];
 
-	snprintf(msg, n, "unexpected argument '%s'; 'ksleuth %s --help' lists the options", QUOTE(arg), cmd);
+	msgf(msg, n, "unexpected argument '%s'; 'ksleuth %s --help' lists the options", QUOTE(arg), cmd);
 }
