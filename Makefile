@@ -46,7 +46,7 @@ HELPERS   := $(patsubst tests/system/helpers/%.c,$(BUILD)/helpers/%,$(HELPER_SRC
 
 .DEFAULT_GOAL := all
 .PHONY: all deps test-deps deb-deps test unit system vm-test accuracy install uninstall \
-	clean demo deb deb-name man completion
+	clean demo deb deb-name man completion fuzz fuzz-build
 all: $(BUILD)/ksleuth
 
 # Named outside a pattern rule, so that make neither deletes the skeletons
@@ -104,6 +104,27 @@ $(BUILD)/helpers/%: tests/system/helpers/%.c
 unit: $(UNIT_BIN)
 	$(UNIT_BIN)
 
+# libFuzzer harnesses (tests/fuzz/fuzz_NAME.c) for the parsers of text from
+# outside, with ASan+UBSan; `make fuzz` runs each FUZZ_SECONDS on its seeds.
+FUZZ_SECONDS ?= 60
+FUZZ_SAN  := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
+FUZZ_LIBO := $(patsubst %.c,$(BUILD)/fuzz/obj/%.o,$(PURE_SRCS))
+.SECONDARY: $(FUZZ_LIBO)
+
+$(BUILD)/fuzz/obj/%.o: %.c $(wildcard src/lib/*.h) $(wildcard src/engine/*.h) | $(BUILD)/.deps-ok
+	@mkdir -p $(dir $@)
+	$(CLANG) -std=gnu11 -O1 -g -Isrc -I$(BUILD) -fsanitize=fuzzer-no-link $(FUZZ_SAN) -c $< -o $@
+
+$(BUILD)/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz.h $(FUZZ_LIBO)
+	$(CLANG) -std=gnu11 -O1 -g -Wall -Wextra -Werror -Wno-missing-field-initializers -Isrc -I$(BUILD) \
+		-fsanitize=fuzzer $(FUZZ_SAN) $< $(FUZZ_LIBO) -o $@ -lm
+
+fuzz-build: $(FUZZ_BINS)
+fuzz: $(FUZZ_BINS)
+	KS_BUILD=$(BUILD) FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run.sh
+
 # The README's main command: the incident reproduced and explained.
 demo: all
 	@scripts/deps.sh --demo
@@ -111,7 +132,7 @@ demo: all
 
 # The whole suite: installs test packages, builds, runs unit + system tests.
 test: test-deps
-	$(MAKE) all $(UNIT_BIN) $(HELPERS)
+	$(MAKE) all $(UNIT_BIN) $(HELPERS) fuzz-build
 	KS_BUILD=$(BUILD) tests/run.sh
 
 # The doctor's scenario corpus under every load, with the accuracy table

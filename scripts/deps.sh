@@ -43,6 +43,10 @@ test_pkgs=(
 	"prometheus:/usr/bin/promtool"
 	"libasan8:/usr/lib/x86_64-linux-gnu/libasan.so.8"
 	"libubsan1:/usr/lib/x86_64-linux-gnu/libubsan.so.1"
+	# libFuzzer for the harnesses in tests/fuzz (clang -fsanitize=fuzzer)
+	"libclang-rt-14-dev:/usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.fuzzer-x86_64.a"
+	# the agent's --events file under the real logrotate (test_logrotate.sh)
+	"logrotate:/usr/sbin/logrotate"
 	"procps:/usr/bin/pgrep"
 	"python3:/usr/bin/python3"
 	"curl:/usr/bin/curl"

@@ -2,7 +2,7 @@
 # tests/run.sh — the whole suite: unit tests (ASan+UBSan build), then the
 # system tests (real BPF, real kernel; need root). Ends with one line
 # "total: N passed, N failed[, N skipped]".
-# Usage: tests/run.sh [unit|system|scenarios|vm] [NAME-FILTER]
+# Usage: tests/run.sh [unit|fuzz|system|scenarios|vm] [NAME-FILTER]
 #   (for vm: kernel names; for scenarios: SCENARIO.LOAD substrings)
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -38,6 +38,20 @@ if [ "$what" = all ] || [ "$what" = unit ]; then
 	if [ $rc != 0 ] && { [ -z "$line" ] || [ "$f" = 0 ]; }; then
 		failed=$((failed + 1)); failures+=("unit-tests binary (exit $rc)")
 	fi
+fi
+
+# The parsers of outside text under libFuzzer (tests/fuzz), a few seconds
+# each: a crash or a broken property is a failure. `make fuzz` runs longer.
+# With a name filter the whole-suite run leaves it out; `run.sh fuzz NAME`
+# runs that harness.
+if [ "$what" = fuzz ] || { [ "$what" = all ] && [ -z "$filter" ]; }; then
+	echo "== fuzz harnesses (tests/fuzz, ${KS_FUZZ_SECONDS:-3} s each)"
+	fzres=$(mktemp /tmp/ksleuth-fuzz-results.XXXXXX)
+	# a busy CPU for half a minute: not while another shell's timing runs
+	(flock 9; FUZZ_SECONDS=${KS_FUZZ_SECONDS:-3} KS_BUILD=${KS_BUILD:-build} \
+		tests/fuzz/run.sh $filter) 9>/tmp/ksleuth-systest.lock | tee "$fzres"
+	[ "${PIPESTATUS[0]}" = 0 ] || grep -q '^FAIL' "$fzres" || echo "FAIL fuzz: tests/fuzz/run.sh failed" >> "$fzres"
+	tally "$fzres"
 fi
 
 if [ "$what" = all ] || [ "$what" = system ]; then
