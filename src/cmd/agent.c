@@ -46,6 +46,7 @@ struct agent {
 	unsigned ncpus;
 
 	uint64_t start_ns, scrapes, ticks, collect_errors;
+	uint64_t events_written;     /* records written to --events */
 	int stats_fd;                     /* --bpf-stats: BPF_ENABLE_STATS while open, else -1 */
 
 	struct agent_metrics m;           /* what the collectors and engine saw (lib/agentmet.h) */
@@ -104,16 +105,20 @@ static void on_engine(void *arg, const struct eng_event *ev)
 		if (v->have_culprit && v->cpu >= 0)
 			am_stall(&a->m, v->cpu, v->mech, v->stall_ns, v->culprit.comm, now_ns());
 		am_silence(&a->m, v->cpu, v->mech == ENG_CPU_NOT_RUNNING, v->gap.ns);
-		if (a->events)
+		if (a->events) {
 			doctor_json_incident(&a->j, ev->incident, now_ns());
+			a->events_written++;
+		}
 		break;
 	}
 	case ENG_EV_FINDING: {
 		const struct eng_finding *f = ev->finding;
 		am_stall(&a->m, f->cpu, f->mech, f->stall_ns, f->culprit.comm, now_ns());
 		am_silence(&a->m, f->cpu, f->irq_gap_not_running, f->irq_gap_ns);
-		if (a->events)
+		if (a->events) {
 			doctor_json_finding(&a->j, f, now_ns());
+			a->events_written++;
+		}
 		break;
 	}
 	}
@@ -258,6 +263,8 @@ static int write_metrics(void *arg, FILE *f)
 		"1-second collection intervals completed (stops growing if collection stops).", a->ticks);
 	prom_counter1(&p, "ksleuth_agent_collect_errors_total",
 		"Intervals in which a collector could not be read.", a->collect_errors);
+	prom_counter1(&p, "ksleuth_agent_events_written_total",
+		"Records written to the --events file.", a->events_written);
 	prom_counter1(&p, "ksleuth_agent_scrapes_total",
 		"Requests for /metrics answered, this one included.", a->scrapes);
 	prom_family(&p, "ksleuth_agent_http_responses_total", PROM_COUNTER, "HTTP responses sent, by status code.");
@@ -293,6 +300,18 @@ static int write_healthz(void *arg, FILE *f)
 	return 200;
 }
 
+/* The --events file, opened O_APPEND ("a"): after logrotate's copytruncate
+ * the next record lands at the new end, offset 0, not past a hole. Its
+ * buffer holds a whole record, so each flushed record is one write(). */
+static FILE *events_open(const char *path)
+{
+	FILE *f = fopen(path, "a");
+
+	if (f)
+		setvbuf(f, NULL, _IOFBF, 1 << 16);
+	return f;
+}
+
 /* SIGHUP: logrotate moved the --events file (create mode) and wants the
  * next records in a new file under the old name. A file that cannot be
  * opened keeps the old one in use: records are never dropped for it. With
@@ -305,7 +324,7 @@ static void on_hangup(struct loop *l, void *arg)
 	(void)l;
 	if (!a->events_path)
 		return;
-	f = fopen(a->events_path, "a");
+	f = events_open(a->events_path);
 	if (!f) {
 		warn("SIGHUP: cannot reopen --events file '%s': %s; still writing to the file open before",
 		     log_arg(a->events_path), strerror(errno));
@@ -499,7 +518,7 @@ int cmd_agent(int argc, char **argv)
 	if (rc >= 0)
 		return rc;
 	if (a.events_path) {
-		a.events = fopen(a.events_path, "a");
+		a.events = events_open(a.events_path);
 		if (!a.events) {
 			err("cannot open --events file '%s': %s", log_arg(a.events_path), strerror(errno));
 			return EXIT_RUNTIME;
