@@ -49,8 +49,9 @@ conf copytruncate
 conf create
 check "logrotate accepts the contrib config" lr -d -s "$KS_TMP/state" "$KS_TMP/create.conf"
 
-# six 300 ms kernel stalls 1.5 s apart (~10 s): a record each
-ks_bg HOG "$KS" hog --mode kernel -c "$CPU" --run 300ms --gap 1500ms -n 6 >"$KS_TMP/hog.out" 2>&1
+# nine 300 ms kernel stalls 1.2 s apart (~14 s): records while the
+# rotations happen and after them
+ks_bg HOG "$KS" hog --mode kernel -c "$CPU" --run 300ms --gap 1200ms -n 9 >"$KS_TMP/hog.out" 2>&1
 base=$(written)
 
 # copytruncate right after a record: the next is >1 s away
@@ -66,6 +67,7 @@ check_eq "copytruncate: the copy and the live file hold every record once" \
 # create: rename, new file, SIGHUP from postrotate
 check "logrotate create (postrotate kill -HUP)" lr -f -s "$KS_TMP/state" "$KS_TMP/create.conf"
 check_grep "the agent reopened its --events file on SIGHUP" "reopened --events" "$KS_TMP/agent.err"
+wait_written $(( $(written) + 1 ))
 ks_wait "$HOG" 30 "the hog"
 sleep 2
 total=$(written)
