@@ -6,15 +6,16 @@
 #include <string.h>
 #include <strings.h>
 
+#include "lib/opt.h"
 #include "lib/procnet.h"
 
 static const char *const vec_names[SOFTIRQ_NR] = {
 	"HI", "TIMER", "NET_TX", "NET_RX", "BLOCK",
 	"IRQ_POLL", "TASKLET", "SCHED", "HRTIMER", "RCU",
 };
-static const char *const vec_lnames[SOFTIRQ_NR] = {
+const char *const softirq_vec_words[SOFTIRQ_NR + 1] = {
 	"hi", "timer", "net_tx", "net_rx", "block",
-	"irq_poll", "tasklet", "sched", "hrtimer", "rcu",
+	"irq_poll", "tasklet", "sched", "hrtimer", "rcu", NULL,
 };
 
 const char *softirq_vec_name(unsigned vec)
@@ -24,49 +25,18 @@ const char *softirq_vec_name(unsigned vec)
 
 const char *softirq_vec_lname(unsigned vec)
 {
-	return vec < SOFTIRQ_NR ? vec_lnames[vec] : "?";
+	return vec < SOFTIRQ_NR ? softirq_vec_words[vec] : "?";
 }
 
 int softirq_parse_vectors(const char *list, uint32_t *mask, const char **bad)
 {
 	static char badbuf[32];
-	uint32_t m = 0;
-	const char *p = list;
 
-	if (!list || !*list) {
-		if (bad)
-			*bad = "";
-		return -EINVAL;
-	}
-	while (*p) {
-		const char *e = strchr(p, ',');
-		size_t n = e ? (size_t)(e - p) : strlen(p);
-		int found = -1;
-
-		if (n == 3 && !strncasecmp(p, "all", 3)) {
-			m |= (1u << SOFTIRQ_NR) - 1;
-			found = 0;
-		}
-		for (unsigned i = 0; found < 0 && i < SOFTIRQ_NR; i++)
-			if (strlen(vec_names[i]) == n && !strncasecmp(p, vec_names[i], n)) {
-				m |= 1u << i;
-				found = (int)i;
-			}
-		if (found < 0) {
-			if (n >= sizeof(badbuf))
-				n = sizeof(badbuf) - 1;
-			memcpy(badbuf, p, n);
-			badbuf[n] = '\0';
-			if (bad)
-				*bad = badbuf;
-			return -EINVAL;
-		}
-		p += n;
-		if (*p == ',')
-			p++;
-	}
-	*mask = m;
-	return 0;
+	if (opt_parse_words(list, softirq_vec_words, mask, badbuf, sizeof(badbuf)) == 0)
+		return 0;
+	if (bad)
+		*bad = badbuf;
+	return -EINVAL;
 }
 
 /* End of the current line (pointer to '\n' or the final NUL). */

@@ -16,6 +16,8 @@ enum {
 const char *softirq_vec_name(unsigned vec);
 /* Lower-case name for JSON/metrics: "net_rx". */
 const char *softirq_vec_lname(unsigned vec);
+/* The lower-case names in order, NULL-terminated (an option's words). */
+extern const char *const softirq_vec_words[SOFTIRQ_NR + 1];
 /* "net_rx,timer" or "NET_RX" or "all" -> bit mask of vectors. Returns 0,
  * or -EINVAL with *bad pointing at the first unknown name (static copy). */
 int softirq_parse_vectors(const char *list, uint32_t *mask, const char **bad);
