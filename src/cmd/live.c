@@ -1,0 +1,83 @@
+/* live.c — the live commands' one lifecycle (see live.h). */
+#include <errno.h>
+#include <string.h>
+
+#include "cmd/live.h"
+#include "ksleuth.h"
+#include "sys/cli.h"
+#include "sys/log.h"
+#include "sys/loop.h"
+
+struct live {
+	const struct live_ops *ops;
+	void *cmd;
+};
+
+static void on_interval(struct loop *l, void *arg)
+{
+	struct live *lv = arg;
+
+	lv->ops->tick(lv->cmd, l);
+}
+
+static void on_duration(struct loop *l, void *arg)
+{
+	(void)arg;
+	loop_stop(l);
+}
+
+static int run(struct live *lv, struct loop *l, uint64_t interval_ns, uint64_t duration_ns)
+{
+	const struct live_ops *ops = lv->ops;
+	int rc = ops->open ? ops->open(lv->cmd, l) : 0;
+
+	if (rc)
+		return rc;
+	if ((interval_ns && ops->tick && loop_add_timer(l, interval_ns, interval_ns, on_interval, lv) < 0) ||
+	    (duration_ns && loop_add_timer(l, duration_ns, 0, on_duration, lv) < 0)) {
+		err("cannot set up the event loop: %s", strerror(errno));
+		return EXIT_RUNTIME;
+	}
+	if (ops->start && (rc = ops->start(lv->cmd)))
+		return rc;
+	if ((rc = loop_run(l)) < 0) {
+		err("the event loop failed: %s", strerror(-rc));
+		return EXIT_RUNTIME;
+	}
+	return ops->summary ? ops->summary(lv->cmd) : EXIT_OK;
+}
+
+int live_run(const struct live_ops *ops, void *cmd, uint64_t interval_ns, uint64_t duration_ns)
+{
+	struct live lv = { ops, cmd };
+	struct loop *l = loop_new();
+	int rc;
+
+	if (!l) {
+		err("cannot create the event loop: %s", strerror(errno));
+		rc = EXIT_RUNTIME;
+	} else {
+		rc = run(&lv, l, interval_ns, duration_ns);
+	}
+	/* before the loop: a collector may hold an fd or a timer there */
+	if (ops->close)
+		ops->close(cmd);
+	loop_free(l);
+	return rc;
+}
+
+int live_main(const struct opt_cmd *cli, const struct live_ops *ops, void *cmd, void *args,
+	      const uint64_t *interval_ns, const uint64_t *duration_ns, int argc, char **argv)
+{
+	struct opt_result res;
+	int rc = cli_parse(cli, argc, argv, args, &res);
+
+	if (rc != CLI_RUN)
+		return rc;
+	if (ops->check && (rc = ops->check(cmd, &res))) {
+		if (ops->close)
+			ops->close(cmd);
+		return rc;
+	}
+	return live_run(ops, cmd, interval_ns ? *interval_ns : 0, duration_ns ? *duration_ns : 0);
+}
