@@ -1,17 +1,18 @@
 /* ksleuth.h — what every part of the program shares: exit codes, the
- * command signature, the global options. Nothing here touches the system. */
+ * command table, the global options. Nothing here touches the system. */
 #ifndef KSLEUTH_H
 #define KSLEUTH_H
 
 #include <stdbool.h>
 
 #include "base.h"
+#include "lib/opt.h"
 
 #ifndef KSLEUTH_VERSION
 #define KSLEUTH_VERSION "0.1"
 #endif
 
-/* Exit codes (documented in `ksleuth help`). */
+/* Exit codes (`ksleuth help`, the man page: ksleuth_prog.exits). */
 enum {
 	EXIT_OK = 0,       /* ran and, for the doctor, found nothing wrong */
 	EXIT_RUNTIME = 1,  /* could not do the job: privileges, kernel, I/O */
@@ -19,27 +20,30 @@ enum {
 	EXIT_FOUND = 3,    /* the doctor found a problem */
 };
 
-/* A subcommand: argv[0] is the command's name; getopt-style parsing. */
+/* A subcommand: argv[0] is the command's name; its options are parsed by
+ * cli_parse() (sys/cli.h) through its table (lib/opt.h). */
 typedef int (*cmd_fn)(int argc, char **argv);
 
 enum cmd_flags {
 	CMD_NEEDS_BPF = 1 << 0,   /* loads BPF: needs root or CAP_BPF+CAP_PERFMON */
-	CMD_JSON = 1 << 1,        /* has --json */
-	CMD_HIDDEN = 1 << 2,      /* not listed by `help` (test helpers) */
+	CMD_HIDDEN = 1 << 2,      /* not listed by `help`, the man page or completion */
 };
 
+/* A row of main.c's commands[]: the name, synopsis, one-line help and
+ * options all come from cli, so `help`, --help, the man page and the
+ * completion say the same. */
 struct command {
-	const char *name;
+	const struct opt_cmd *cli;
 	cmd_fn fn;
 	unsigned flags;
-	const char *usage;   /* one line of synopsis after the name */
-	const char *help;    /* one-line description */
 };
 
 extern const struct command commands[];
 const struct command *command_find(const char *name);
+/* The program as a whole: its options, description, exit codes. */
+extern const struct opt_prog ksleuth_prog;
 
-/* Subcommands (src/cmd/<name>.c). */
+/* Subcommands (src/cmd/<name>.c) and their option tables. */
 int cmd_info(int argc, char **argv);
 int cmd_count(int argc, char **argv);
 int cmd_runq(int argc, char **argv);
@@ -51,5 +55,9 @@ int cmd_doctor(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
 int cmd_agent(int argc, char **argv);
 int cmd_netbed(int argc, char **argv);
+int cmd_manpage(int argc, char **argv);
+int cmd_completion(int argc, char **argv);
+extern const struct opt_cmd info_cli, count_cli, runq_cli, hog_cli, softirq_cli, napi_cli,
+	retrans_cli, netbed_cli, manpage_cli, completion_cli;
 
 #endif

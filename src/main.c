@@ -1,5 +1,7 @@
 /* main.c — the command table and dispatch. `help`, `--help`, the list of
- * commands and the "did you mean" suggestion all come from commands[]. */
+ * commands, the "did you mean" suggestion, the man page and the shell
+ * completion all come from commands[] and the option tables it points at
+ * (lib/opt.h): a synopsis is written once, in its command's table. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,71 +10,115 @@
 #include "ksleuth.h"
 #include "lib/json.h"
 #include "lib/strutil.h"
+#include "sys/cli.h"
 #include "sys/log.h"
 #include "sys/privs.h"
 #include "sys/termout.h"
 
 bool opt_verbose;
 
+/* Commands whose options are not in a table yet: their synopsis as
+ * written, for `help`, the man page and the completion. */
+static const struct opt_cmd doctor_cli_written = {
+	.name = "doctor",
+	.summary = "watch the system and explain network stalls: who stalled which CPU, how, what to change",
+	.synopsis = "[-d DUR] [--threshold DUR] [--once] [--json] [-C CPUS] [--netns NAME] [--netrx-trace] "
+		    "[--bpf-stats]",
+};
+static const struct opt_cmd demo_cli_written = {
+	.name = "demo",
+	.summary = "reproduce the incident in network namespaces and let the doctor explain it",
+	.synopsis = "[--broken|--fixed] [--duration DUR] [--json]",
+};
+static const struct opt_cmd agent_cli_written = {
+	.name = "agent",
+	.summary = "run always-on and serve Prometheus metrics",
+	.synopsis = "[--listen ADDR:PORT] [--events FILE] [--threshold DUR] [--max-conns N] [--per-cpu] "
+		    "[--bpf-stats]",
+};
+
 const struct command commands[] = {
-	{ "doctor", cmd_doctor, CMD_NEEDS_BPF | CMD_JSON,
-	  "[-d DUR] [--threshold DUR] [--once] [--json] [-C CPUS]",
-	  "watch the system and explain network stalls: who stalled which CPU, how, what to change" },
-	{ "demo", cmd_demo, CMD_NEEDS_BPF,
-	  "[--broken|--fixed] [--duration DUR]",
-	  "reproduce the incident in network namespaces and let the doctor explain it" },
-	{ "count", cmd_count, CMD_NEEDS_BPF | CMD_JSON,
-	  "EVENT... [-i SEC] [-T] [-d DUR] [-p PID] [-C CPUS] [--per-cpu] [--json]",
-	  "count kernel events per interval (funccount-style)" },
-	{ "runq", cmd_runq, CMD_NEEDS_BPF | CMD_JSON,
-	  "[--by cpu|comm|pid] [--comm PREFIX] [-p PID] [-C CPUS] [--slower DUR [--ongoing DUR]] [-i SEC] [-d DUR] [--json]",
-	  "scheduling delay: histograms, or slow waits with the tasks that ran instead" },
-	{ "softirq", cmd_softirq, CMD_NEEDS_BPF | CMD_JSON,
-	  "[--vector LIST] [--slower DUR] [-C CPUS] [-i SEC] [-d DUR] [--json]",
-	  "softirq raise-to-run delay and run time per CPU and vector" },
-	{ "napi", cmd_napi, CMD_NEEDS_BPF | CMD_JSON,
-	  "[--stacks] [-i SEC] [-d DUR] [--json]",
-	  "NAPI polls per device and CPU, budget exhaustion, softnet drops" },
-	{ "retrans", cmd_retrans, CMD_NEEDS_BPF | CMD_JSON,
-	  "[--flows] [-i SEC] [-d DUR] [--json]",
-	  "TCP retransmits per interval and per flow, with the kernel's counters" },
-	{ "agent", cmd_agent, CMD_NEEDS_BPF,
-	  "[--listen ADDR:PORT] [--events FILE]",
-	  "run always-on and serve Prometheus metrics" },
-	{ "info", cmd_info, CMD_JSON,
-	  "[--json]",
-	  "kernel facts: preemption model, HZ, BTF, lockdown, working BPF attach types" },
-	{ "hog", cmd_hog, CMD_NEEDS_BPF | CMD_JSON,
-	  "--mode MODE [-c CPU] [--run DUR] [--gap DUR] [-d DUR] [-n N] [--slice DUR] [--json]",
-	  "make a CPU busy for a bounded time (test fixture for the demo and tests)" },
-	{ "netbed", cmd_netbed, CMD_HIDDEN | CMD_JSON,
-	  "up|load|down|cleanup [ID] [-c CPU] [-d DUR] [-P FLOWS] [--udp RATE] [--all] [--json]",
-	  "network test bed: two namespaces, veth, RPS to one CPU, iperf3 load (tests, demo)" },
-	{ NULL, NULL, 0, NULL, NULL },
+	{ &doctor_cli_written, cmd_doctor, CMD_NEEDS_BPF },
+	{ &demo_cli_written, cmd_demo, CMD_NEEDS_BPF },
+	{ &count_cli, cmd_count, CMD_NEEDS_BPF },
+	{ &runq_cli, cmd_runq, CMD_NEEDS_BPF },
+	{ &softirq_cli, cmd_softirq, CMD_NEEDS_BPF },
+	{ &napi_cli, cmd_napi, CMD_NEEDS_BPF },
+	{ &retrans_cli, cmd_retrans, CMD_NEEDS_BPF },
+	{ &agent_cli_written, cmd_agent, CMD_NEEDS_BPF },
+	{ &info_cli, cmd_info, 0 },
+	{ &hog_cli, cmd_hog, CMD_NEEDS_BPF },
+	{ &netbed_cli, cmd_netbed, CMD_HIDDEN },
+	{ &manpage_cli, cmd_manpage, CMD_HIDDEN },
+	{ &completion_cli, cmd_completion, CMD_HIDDEN },
+	{ NULL, NULL, 0 },
+};
+
+struct main_args {
+	bool verbose, version;
+};
+
+static const struct opt main_opts[] = {
+	{ 'v', "verbose", OPT_FLAG_AT(struct main_args, verbose), .help = "show libbpf's log" },
+	{ 'V', "version", OPT_FLAG_AT(struct main_args, version), .help = "print the version and exit" },
+	{ 0 }
+};
+
+static const struct opt_cmd main_cli = {
+	.summary = "kernel observability for network stalls",
+	.operands = "COMMAND [OPTIONS]",
+	.max_operands = -1,
+	.opts = main_opts,
+	.stop_at_operand = true,
+};
+
+static const char *const description[] = {
+	"Kernel observability for network stalls: which CPU stalled, who ran\n"
+	"there instead, in what state, and what to change.\n",
+	"Most commands load BPF programs: run as root (or with CAP_BPF and CAP_PERFMON).\n",
+	"Each command has options of its own: 'ksleuth COMMAND --help' lists them.\n",
+	NULL,
+};
+
+static const struct opt_exit exits[] = {
+	{ EXIT_OK, "ok", "The command ran; the doctor found nothing wrong." },
+	{ EXIT_RUNTIME, "runtime error", "The command could not do its job: privileges, the kernel, I/O." },
+	{ EXIT_USAGE, "usage error", "The command line was wrong; one line on stderr says how." },
+	{ EXIT_FOUND, "the doctor found a problem", "The doctor found a problem (an incident or a finding)." },
+	{ 0, NULL, NULL },
+};
+
+const struct opt_prog ksleuth_prog = {
+	.cmd = &main_cli,
+	.paragraphs = description,
+	.exits = exits,
+	.files = "/sys/kernel/btf/vmlinux\tthe kernel's BTF, which the BPF programs need (CO-RE)\n"
+		 "/sys/kernel/tracing\ttracefs: the tracepoints and functions count can name\n",
+	.see_also = "bpftool(8), bpftrace(8), perf(1), tc(8)",
+	.version = KSLEUTH_VERSION,
 };
 
 const struct command *command_find(const char *name)
 {
-	for (const struct command *c = commands; c->name; c++)
-		if (strcmp(c->name, name) == 0)
+	for (const struct command *c = commands; c->cli; c++)
+		if (strcmp(c->cli->name, name) == 0)
 			return c;
 	return NULL;
 }
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: ksleuth [-v] COMMAND [OPTIONS]\n\n"
-		   "Kernel observability for network stalls: which CPU stalled, who ran\n"
-		   "there instead, in what state, and what to change.\n\ncommands:\n");
-	for (const struct command *c = commands; c->name; c++) {
-		if (c->flags & CMD_HIDDEN)
-			continue;
-		fprintf(f, "  %-9s %s\n", c->name, c->help);
-	}
-	fprintf(f, "\n'ksleuth COMMAND --help' shows a command's options.\n"
-		   "Options: -v, --verbose  show libbpf's log;  --version\n"
-		   "Exit codes: 0 ok, 1 runtime error, 2 usage error, 3 the doctor found a problem.\n"
-		   "Most commands load BPF programs: run as root (or with CAP_BPF and CAP_PERFMON).\n");
+	opt_synopsis(f, &main_cli, "usage: ", 79);
+	fprintf(f, "\n%s\ncommands:\n", description[0]);
+	for (const struct command *c = commands; c->cli; c++)
+		if (!(c->flags & CMD_HIDDEN))
+			fprintf(f, "  %-9s %s\n", c->cli->name, c->cli->summary);
+	fprintf(f, "\n'ksleuth COMMAND --help' shows a command's options.\n\noptions:\n");
+	opt_options(f, &main_cli);
+	fprintf(f, "\nExit codes:");
+	for (const struct opt_exit *e = exits; e->brief; e++)
+		fprintf(f, "%s %d %s", e == exits ? "" : ",", e->code, e->brief);
+	fprintf(f, ".\n%s", description[1]);
 }
 
 static int suggest(const char *name)
@@ -84,13 +130,13 @@ static int suggest(const char *name)
 		err("there is no command named ''; 'ksleuth help' lists the commands");
 		return EXIT_USAGE;
 	}
-	for (const struct command *c = commands; c->name; c++) {
+	for (const struct command *c = commands; c->cli; c++) {
 		if (c->flags & CMD_HIDDEN)
 			continue;
-		int d = edit_distance(name, c->name);
+		int d = edit_distance(name, c->cli->name);
 		if (d < best_d) {
 			best_d = d;
-			best = c->name;
+			best = c->cli->name;
 		}
 	}
 	if (best && (best_d <= 2 || strncmp(best, name, strlen(name)) == 0))
@@ -113,55 +159,64 @@ static int finish(int rc)
 	return rc;
 }
 
+/* `ksleuth help [COMMAND]` */
+static int help(int nargs, char **args)
+{
+	if (nargs < 2) {
+		usage(stdout);
+		return finish(EXIT_OK);
+	}
+	const struct command *c = command_find(args[1]);
+	if (!c)
+		return suggest(args[1]);
+	char *hargv[] = { (char *)c->cli->name, (char *)"--help", NULL };
+	return finish(c->fn(2, hargv));
+}
+
+static bool asks_help(int nargs, char **args)
+{
+	for (int k = 1; k < nargs; k++)
+		if (!strcmp(args[k], "--help") || !strcmp(args[k], "-h"))
+			return true;
+	return false;
+}
+
 int main(int argc, char **argv)
 {
-	int i = 1;
+	struct main_args a = { 0 };
+	struct opt_result res;
+	struct opt_env env = { 0 };
 
 	/* every command's output reaches the terminal with control bytes
 	 * visible: task names and log lines can hold escape sequences */
 	termout_install();
-	for (; i < argc && argv[i][0] == '-'; i++) {
-		const char *a = argv[i];
-		if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) {
-			opt_verbose = true;
-		} else if (!strcmp(a, "--version") || !strcmp(a, "-V")) {
-			printf("ksleuth %s\n", KSLEUTH_VERSION);
-			return finish(EXIT_OK);
-		} else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-			usage(stdout);
-			return finish(EXIT_OK);
-		} else {
-			err("unknown option '%s'; 'ksleuth help' lists the options", log_arg(a));
-			return EXIT_USAGE;
-		}
+	switch (opt_parse(&main_cli, argc, argv, &a, &env, &res)) {
+	case OPT_HELP:
+		usage(stdout);
+		return finish(EXIT_OK);
+	case OPT_BAD:
+		err("%s", res.msg);
+		return EXIT_USAGE;
+	default:
+		break;
 	}
-	if (i >= argc) {
+	opt_verbose = a.verbose;
+	if (a.version) {
+		printf("ksleuth %s\n", KSLEUTH_VERSION);
+		return finish(EXIT_OK);
+	}
+	if (!res.nargs) {
 		usage(stderr);
 		return EXIT_USAGE;
 	}
-	if (!strcmp(argv[i], "help")) {
-		if (i + 1 < argc) {
-			const struct command *c = command_find(argv[i + 1]);
-			if (!c)
-				return suggest(argv[i + 1]);
-			char *hargv[] = { (char *)c->name, (char *)"--help", NULL };
-			return finish(c->fn(2, hargv));
-		}
-		usage(stdout);
-		return finish(EXIT_OK);
-	}
-	const struct command *c = command_find(argv[i]);
+	if (!strcmp(res.args[0], "help"))
+		return help(res.nargs, res.args);
+	const struct command *c = command_find(res.args[0]);
 	if (!c)
-		return suggest(argv[i]);
+		return suggest(res.args[0]);
 	log_init();
-	json_set_command(c->name);
-	if (c->flags & CMD_NEEDS_BPF) {
-		bool asks_help = false;
-		for (int k = i + 1; k < argc; k++)
-			if (!strcmp(argv[k], "--help") || !strcmp(argv[k], "-h"))
-				asks_help = true;
-		if (!asks_help && preflight_bpf(c->name) < 0)
-			return EXIT_RUNTIME;
-	}
-	return finish(c->fn(argc - i, argv + i));
+	json_set_command(c->cli->name);
+	if ((c->flags & CMD_NEEDS_BPF) && !asks_help(res.nargs, res.args) && preflight_bpf(c->cli->name) < 0)
+		return EXIT_RUNTIME;
+	return finish(c->fn(res.nargs, res.args));
 }

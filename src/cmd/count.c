@@ -2,8 +2,6 @@
  * the kernel (per-CPU counters, no per-event traffic) and prints them in
  * the funccount -i -T layout or as JSON Lines. */
 #include <errno.h>
-#include <getopt.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,12 +11,15 @@
 
 #include <bpf/libbpf.h>
 
+#include "cmd/live.h"
 #include "collect/count.h"
 #include "ksleuth.h"
 #include "lib/evspec.h"
 #include "lib/json.h"
+#include "lib/opt.h"
 #include "lib/parse.h"
 #include "lib/strutil.h"
+#include "sys/cli.h"
 #include "sys/log.h"
 #include "sys/loop.h"
 #include "sys/sysinfo.h"
@@ -32,14 +33,19 @@ struct count_event {
 	bool refused;           /* the kernel refused its probe: left out of the output */
 };
 
-struct count_run {
-	/* options */
+struct count_args {
 	uint64_t interval_ns;   /* 0: one table at the end */
 	uint64_t duration_ns;   /* 0: until Ctrl-C */
 	bool timestamp, per_cpu, json;
-	bool cpus_set;
-	struct cpuset cpus;
+	struct cpuset cpus;     /* empty: every CPU */
 	uint32_t tgid;
+};
+
+struct count_run {
+	struct count_args a;
+	char **args;            /* the EVENT operands */
+	int nargs;
+	char what[512];         /* them in one string, for the banner */
 	/* what the kernel allows (probed when a k:/f: event is named) */
 	bool kprobe_single, kprobe_multi;
 	/* events */
@@ -69,35 +75,50 @@ struct ev_lists {
 	bool *btf;              /* fns[k] is described by the kernel's BTF (f:) */
 };
 
-static void usage(FILE *f)
-{
-	fprintf(f,
-		"usage: ksleuth count EVENT... [-i SEC] [-T] [-d DUR] [-p PID] [-C CPUS] [--per-cpu] [--json]\n\n"
-		"Count kernel events in the kernel (per-CPU counters) and print them per\n"
-		"interval, funccount-style.\n\n"
-		"EVENT  t:CATEGORY:NAME, tracepoint:CATEGORY:NAME or CATEGORY:NAME, with globs\n"
-		"       (t:tcp:*, t:sched:sched_wak*): tracepoints; rows CATEGORY:NAME\n"
-		"       k:FUNC, kprobe:FUNC or FUNC, with globs (k:vfs_*): kernel functions\n"
-		"       ftrace can hook (available_filter_functions), by kprobes: one\n"
-		"       kprobe_multi link (5.18+, CONFIG_FPROBE), else one kprobe each; rows k:FUNC\n"
-		"       f:FUNC or fentry:FUNC, with globs: such functions that have BTF, by\n"
-		"       fentry: one BPF program each, at most %d (k: for more); rows f:FUNC\n"
-		"       Functions are counted where the kernel allows kprobes or fentry ('ksleuth\n"
-		"       info'); elsewhere count says so and exits 1.\n"
-		"  -i, --interval SEC  print every SEC seconds (units allowed: 500ms, 2s)\n"
-		"  -T, --timestamp     a wall-clock time line before each table\n"
-		"  -d, --duration DUR  stop after DUR (10s, 5m); default: until Ctrl-C\n"
-		"  -p, --pid PID       only events raised by process PID (its threads too)\n"
-		"  -C, --cpus CPUS     only events on these CPUs (0-3,6)\n"
-		"      --per-cpu       one row per event and CPU\n"
-		"      --json          JSON Lines: {\"type\":\"interval\",...} per interval, then\n"
-		"                      {\"type\":\"summary\",...}\n"
-		"  -h, --help\n\n"
-		"At most %d events (tracepoints and functions). On -d's end or Ctrl-C the\n"
-		"last (partial) interval is printed and the exit status is 0.\n"
-		"Examples: ksleuth count t:tcp:tcp_retransmit_skb -i 1 -T\n"
-		"          ksleuth count 'k:vfs_*' -d 5\n", COUNT_MAX_FENTRY, COUNT_MAX_EVENTS);
-}
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
+static const struct opt count_opts[] = {
+	OPT_INTERVAL(struct count_args, interval_ns, 0),
+	{ 'T', "timestamp", OPT_FLAG_AT(struct count_args, timestamp),
+	  .help = "a wall-clock time line before each table" },
+	OPT_DURATION(struct count_args, duration_ns),
+	{ 'p', "pid", OPT_PID_AT(struct count_args, tgid), .arg = "PID", .must_exist = true,
+	  .help = "only events raised by process PID (its threads too)" },
+	OPT_CPUS(struct count_args, cpus),
+	{ .lname = "per-cpu", OPT_FLAG_AT(struct count_args, per_cpu), .help = "one row per event and CPU" },
+	OPT_JSON(struct count_args, json, "JSON Lines: {\"type\":\"interval\",...} per interval, then "
+		 "{\"type\":\"summary\",...}"),
+	{ 0 }
+};
+
+const struct opt_cmd count_cli = {
+	.name = "count",
+	.summary = "count kernel events per interval (funccount-style)",
+	.operands = "EVENT...",
+	.max_operands = -1,
+	.description =
+	"Count kernel events in the kernel (per-CPU counters) and print them per\n"
+	"interval, funccount-style.\n"
+	"\n"
+	"EVENT is one of:\n"
+	"  t:CATEGORY:NAME, tracepoint:CATEGORY:NAME or CATEGORY:NAME, with globs\n"
+	"      (t:tcp:*, t:sched:sched_wak*): tracepoints; rows CATEGORY:NAME\n"
+	"  k:FUNC, kprobe:FUNC or FUNC, with globs (k:vfs_*): kernel functions ftrace\n"
+	"      can hook (available_filter_functions), by kprobes: one kprobe_multi\n"
+	"      link (5.18+, CONFIG_FPROBE), else one kprobe each; rows k:FUNC\n"
+	"  f:FUNC or fentry:FUNC, with globs: such functions that have BTF, by\n"
+	"      fentry: one BPF program each, at most " STR(COUNT_MAX_FENTRY) " (k: for more); rows f:FUNC\n"
+	"Functions are counted where the kernel allows kprobes or fentry ('ksleuth\n"
+	"info'); elsewhere count says so and exits 1.\n",
+	.opts = count_opts,
+	.notes =
+	"At most " STR(COUNT_MAX_EVENTS) " events (tracepoints and functions). Without -i one table is\n"
+	"printed at the end. On -d's end or Ctrl-C the last (partial) interval is\n"
+	"printed and the exit status is 0. Examples:\n"
+	"  ksleuth count t:tcp:tcp_retransmit_skb -i 1 -T\n"
+	"  ksleuth count 'k:vfs_*' -d 5\n",
+};
 
 /* Which ways of kprobing this kernel allows: a kprobe PMU (*p) and
  * kprobe_multi links (the return value: 0 or why not). */
@@ -630,7 +651,7 @@ static int attach_all(struct count_run *r)
 
 static bool cpu_shown(const struct count_run *r, int cpu)
 {
-	return !r->cpus_set || cpuset_has(&r->cpus, (unsigned)cpu);
+	return opt_cpu_wanted(&r->a.cpus, (unsigned)cpu);
 }
 
 /* Read every counter into cur[]; rows get cur - base. */
@@ -660,7 +681,7 @@ static size_t make_rows(struct count_run *r, const uint64_t *base, size_t *n_cpu
 			size_t k = (size_t)i * r->ncpus + c;
 			uint64_t d = r->cur[k] - base[k];
 			tot += d;
-			if (r->per_cpu && cpu_shown(r, c))
+			if (r->a.per_cpu && cpu_shown(r, c))
 				r->cpu_rows[nc++] = (struct count_row){ r->ev[i].name, c, d };
 		}
 		r->rows[n++] = (struct count_row){ r->ev[i].name, -1, tot };
@@ -679,12 +700,12 @@ static void print_interval(struct count_run *r)
 		return;
 	}
 	n = make_rows(r, r->prev, &nc);
-	if (r->json) {
+	if (r->a.json) {
 		json_obj_begin(&r->j);
 		json_kstr(&r->j, "type", "interval");
 		json_kuint(&r->j, "ts_ns", now);
 		json_kuint(&r->j, "interval_ns", now - r->last_ns);
-		count_json_body(&r->j, r->rows, n, r->per_cpu ? r->cpu_rows : NULL, nc);
+		count_json_body(&r->j, r->rows, n, r->a.per_cpu ? r->cpu_rows : NULL, nc);
 		json_obj_end(&r->j);
 		json_line_end(&r->j);
 	} else {
@@ -693,12 +714,12 @@ static void print_interval(struct count_run *r)
 		struct tm tm;
 		localtime_r(&t, &tm);
 		strftime(ts, sizeof(ts), "%H:%M:%S", &tm);
-		if (r->per_cpu) {
+		if (r->a.per_cpu) {
 			count_rows_sort(r->cpu_rows, nc);
-			count_table_print(stdout, r->cpu_rows, nc, r->timestamp ? ts : NULL, true);
+			count_table_print(stdout, r->cpu_rows, nc, r->a.timestamp ? ts : NULL, true);
 		} else {
 			count_rows_sort(r->rows, n);
-			count_table_print(stdout, r->rows, n, r->timestamp ? ts : NULL, false);
+			count_table_print(stdout, r->rows, n, r->a.timestamp ? ts : NULL, false);
 		}
 		fflush(stdout);
 	}
@@ -712,7 +733,7 @@ static void print_summary(struct count_run *r)
 	size_t n, nc;
 	uint64_t now = now_ns();
 
-	if (!r->json || r->read_err)
+	if (!r->a.json || r->read_err)
 		return;
 	n = make_rows(r, r->first, &nc);
 	json_obj_begin(&r->j);
@@ -721,9 +742,9 @@ static void print_summary(struct count_run *r)
 	json_kuint(&r->j, "duration_ns", now - r->start_ns);
 	json_kuint(&r->j, "intervals", r->intervals);
 	json_kuint(&r->j, "events", r->n - r->nrefused);
-	if (r->tgid)
-		json_kuint(&r->j, "pid", r->tgid);
-	count_json_body(&r->j, r->rows, n, r->per_cpu ? r->cpu_rows : NULL, nc);
+	if (r->a.tgid)
+		json_kuint(&r->j, "pid", r->a.tgid);
+	count_json_body(&r->j, r->rows, n, r->a.per_cpu ? r->cpu_rows : NULL, nc);
 	json_obj_end(&r->j);
 	json_line_end(&r->j);
 }
@@ -739,71 +760,109 @@ static void banner(const struct count_run *r, FILE *f, const char *what)
 	fflush(f);
 }
 
-static void on_interval(struct loop *l, void *arg)
+static void on_interval(void *arg, struct loop *l)
 {
 	struct count_run *r = arg;
 
 	print_interval(r);
 	/* The interval ending at -d's end is the last one: stop here rather
 	 * than print an empty interval when the duration timer fires too. */
-	if (r->end_ns && now_ns() + r->interval_ns / 10 >= r->end_ns) {
+	if (r->end_ns && now_ns() + r->a.interval_ns / 10 >= r->end_ns) {
 		r->final_done = true;
 		loop_stop(l);
 	}
 }
 
-static void on_duration(struct loop *l, void *arg)
+/* The events named: at least one; "what" for the banner. */
+static int count_check(void *arg, const struct opt_result *res)
 {
-	(void)arg;
-	loop_stop(l);
+	struct count_run *r = arg;
+
+	if (!res->nargs)
+		return cli_usage_error(&count_cli, "name at least one event to count, e.g. 'ksleuth count "
+				       "t:tcp:tcp_retransmit_skb'");
+	r->args = res->args;
+	r->nargs = res->nargs;
+	for (int i = 0; i < res->nargs; i++) {
+		size_t l = strlen(r->what);
+		snprintf(r->what + l, sizeof(r->what) - l, "%s%s", l ? " " : "", res->args[i]);
+	}
+	return 0;
 }
 
-static int run(struct count_run *r, const char *what)
+static int alloc_counts(struct count_run *r)
 {
 	size_t cells = (size_t)r->n * r->ncpus;
-	int rc;
 
 	r->cur = calloc(cells, sizeof(*r->cur));
 	r->prev = calloc(cells, sizeof(*r->prev));
 	r->first = calloc(cells, sizeof(*r->first));
 	r->rows = calloc(r->n, sizeof(*r->rows));
 	r->cpu_rows = calloc(cells, sizeof(*r->cpu_rows));
-	r->loop = loop_new();
-	if (!r->cur || !r->prev || !r->first || !r->rows || !r->cpu_rows || !r->loop) {
+	if (!r->cur || !r->prev || !r->first || !r->rows || !r->cpu_rows) {
 		err("out of memory");
 		return EXIT_RUNTIME;
 	}
+	return 0;
+}
+
+/* The events resolved against the kernel's lists, then attached. */
+static int count_open(void *arg, struct loop *l)
+{
+	struct count_run *r = arg;
+	int rc = resolve_events(r, r->args, r->nargs);
+
+	r->loop = l;
+	if (rc)
+		return rc;
+	if (ensure_fd_limit(r->n, r->nfentry) < 0)
+		return EXIT_RUNTIME;
+	struct count_params p = { .nevents = r->n, .tgid = r->a.tgid,
+				  .cpus = opt_cpus_given(&r->a.cpus) ? &r->a.cpus : NULL,
+				  .tracepoints = r->ntp > 0, .kprobe_multi = r->nkprobe && r->kprobe_multi,
+				  .kprobe_single = r->nkprobe && r->kprobe_single };
+	if (count_collector_open(&r->col, &p) < 0)
+		return EXIT_RUNTIME;
+	r->ncpus = count_collector_ncpus(r->col);
+	if ((rc = attach_all(r)))
+		return rc;
+	json_init(&r->j, stdout);
+	return alloc_counts(r);
+}
+
+static int count_start(void *arg)
+{
+	struct count_run *r = arg;
+	size_t cells = (size_t)r->n * r->ncpus;
+
 	if (snapshot(r) < 0)
 		return EXIT_RUNTIME;
 	memcpy(r->prev, r->cur, cells * sizeof(*r->cur));
 	memcpy(r->first, r->cur, cells * sizeof(*r->cur));
 	r->start_ns = r->last_ns = now_ns();
-	if (r->duration_ns)
-		r->end_ns = r->start_ns + r->duration_ns;
-	if ((r->interval_ns && loop_add_timer(r->loop, r->interval_ns, r->interval_ns,
-					      on_interval, r) < 0) ||
-	    (r->duration_ns && loop_add_timer(r->loop, r->duration_ns, 0, on_duration, r) < 0)) {
-		err("cannot create a timer: %s", strerror(errno));
-		return EXIT_RUNTIME;
-	}
-	banner(r, r->json ? stderr : stdout, what);
-	rc = loop_run(r->loop);
-	if (rc < 0) {
-		err("the event loop failed: %s", strerror(-rc));
-		return EXIT_RUNTIME;
-	}
+	if (r->a.duration_ns)
+		r->end_ns = r->start_ns + r->a.duration_ns;
+	banner(r, r->a.json ? stderr : stdout, r->what);
+	return 0;
+}
+
+static int count_summary(void *arg)
+{
+	struct count_run *r = arg;
+
 	if (!r->final_done && !r->read_err)
 		print_interval(r);
 	print_summary(r);
-	if (!r->json)
+	if (!r->a.json)
 		printf("Detaching...\n");
 	return r->read_err ? EXIT_RUNTIME : EXIT_OK;
 }
 
-static void run_free(struct count_run *r)
+static void count_close(void *arg)
 {
+	struct count_run *r = arg;
+
 	count_collector_free(r->col);
-	loop_free(r->loop);
 	if (r->ev)
 		for (unsigned i = 0; i < r->n; i++)
 			free(r->ev[i].name);
@@ -815,118 +874,18 @@ static void run_free(struct count_run *r)
 	free(r->cpu_rows);
 }
 
+static const struct live_ops count_ops = {
+	.check = count_check,
+	.open = count_open,
+	.start = count_start,
+	.tick = on_interval,
+	.summary = count_summary,
+	.close = count_close,
+};
+
 int cmd_count(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "interval", required_argument, NULL, 'i' },
-		{ "timestamp", no_argument, NULL, 'T' },
-		{ "duration", required_argument, NULL, 'd' },
-		{ "pid", required_argument, NULL, 'p' },
-		{ "cpus", required_argument, NULL, 'C' },
-		{ "per-cpu", no_argument, NULL, 'P' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct count_run r = { 0 };
-	char what[512] = "";
-	long pid;
-	int c, rc;
 
-	opterr = 0;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, ":i:Td:p:C:h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'i':
-			if (parse_duration_ns(optarg, NS_PER_SEC, &r.interval_ns) < 0 ||
-			    r.interval_ns < 10 * NS_PER_MS) {
-				err("bad interval '%s': give seconds or a duration of at least 10ms "
-				    "(1, 500ms, 2s)", log_arg(optarg));
-				return EXIT_USAGE;
-			}
-			break;
-		case 'd':
-			if (parse_duration_ns(optarg, NS_PER_SEC, &r.duration_ns) < 0 ||
-			    r.duration_ns < 10 * NS_PER_MS) {
-				err("bad duration '%s': give a duration of at least 10ms (10s, 5m)", log_arg(optarg));
-				return EXIT_USAGE;
-			}
-			break;
-		case 'T':
-			r.timestamp = true;
-			break;
-		case 'p':
-			if (parse_int_range(optarg, 1, 4194304, &pid) < 0) {
-				err("bad pid '%s': give a process id", log_arg(optarg));
-				return EXIT_USAGE;
-			}
-			if (kill((pid_t)pid, 0) < 0 && errno == ESRCH) {
-				err("no process with pid %ld", pid);
-				return EXIT_USAGE;
-			}
-			r.tgid = (uint32_t)pid;
-			break;
-		case 'C':
-			if (parse_cpulist(optarg, &r.cpus) < 0 || !cpuset_count(&r.cpus)) {
-				err("bad CPU list '%s': give CPUs like 0-3,6", log_arg(optarg));
-				return EXIT_USAGE;
-			}
-			if (cpuset_max(&r.cpus) >= libbpf_num_possible_cpus()) {
-				err("bad CPU list '%s': CPU %d does not exist here (CPUs 0-%d)", log_arg(optarg),
-				    cpuset_max(&r.cpus), libbpf_num_possible_cpus() - 1);
-				return EXIT_USAGE;
-			}
-			r.cpus_set = true;
-			break;
-		case 'P':
-			r.per_cpu = true;
-			break;
-		case 'j':
-			r.json = true;
-			break;
-		case 'h':
-			usage(stdout);
-			return EXIT_OK;
-		case ':':
-			err("option '%s' needs a value; see 'ksleuth count --help'", log_arg(argv[optind - 1]));
-			return EXIT_USAGE;
-		default:
-			err("unknown option '%s'; see 'ksleuth count --help'", log_arg(argv[optind - 1]));
-			return EXIT_USAGE;
-		}
-	}
-	if (optind >= argc) {
-		err("name at least one event to count, e.g. 'ksleuth count t:tcp:tcp_retransmit_skb'");
-		return EXIT_USAGE;
-	}
-	/* funccount: -d without -i prints one table at the end. */
-	for (int i = optind; i < argc; i++) {
-		size_t l = strlen(what);
-		snprintf(what + l, sizeof(what) - l, "%s%s", l ? " " : "", argv[i]);
-	}
-
-	rc = resolve_events(&r, argv + optind, argc - optind);
-	if (rc)
-		goto out;
-	if (ensure_fd_limit(r.n, r.nfentry) < 0) {
-		rc = EXIT_RUNTIME;
-		goto out;
-	}
-	struct count_params p = { .nevents = r.n, .tgid = r.tgid,
-				  .cpus = r.cpus_set ? &r.cpus : NULL, .tracepoints = r.ntp > 0,
-				  .kprobe_multi = r.nkprobe && r.kprobe_multi,
-				  .kprobe_single = r.nkprobe && r.kprobe_single };
-	if (count_collector_open(&r.col, &p) < 0) {
-		rc = EXIT_RUNTIME;
-		goto out;
-	}
-	r.ncpus = count_collector_ncpus(r.col);
-	rc = attach_all(&r);
-	if (rc)
-		goto out;
-	json_init(&r.j, stdout);
-	rc = run(&r, what);
-out:
-	run_free(&r);
-	return rc;
+	return live_main(&count_cli, &count_ops, &r, &r.a, &r.a.interval_ns, &r.a.duration_ns, argc, argv);
 }

@@ -1,31 +1,39 @@
 /* info.c — `ksleuth info`: the kernel facts that decide how a stall shows
  * up (preemption model, PREEMPT_RT, HZ, softirq semantics) and which BPF
  * attach types really work here, each with the source it was learned from. */
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "ksleuth.h"
 #include "lib/json.h"
-#include "sys/log.h"
+#include "sys/cli.h"
 #include "sys/privs.h"
 #include "sys/sysinfo.h"
 
-static void usage(FILE *f)
-{
-	fprintf(f, "usage: ksleuth info [--json]\n\n"
-		   "Kernel facts: release, preemption model (configured, and the live dynamic\n"
-		   "mode), PREEMPT_RT, HZ, BTF, lockdown, softirq semantics of this kernel,\n"
-		   "CPUs, and which BPF attach types work (each probed by loading a tiny\n"
-		   "program). Each fact names its source; without a kernel config they come\n"
-		   "from uname -v, /proc/kallsyms, the boot log and /proc/cmdline, and HZ is\n"
-		   "measured from /proc/timer_list over 200 ms (docs/kernel-facts.md).\n"
-		   "Probing needs root (or CAP_BPF and CAP_PERFMON); without it the other\n"
-		   "facts are still printed.\n\n"
-		   "  --json   one JSON object ({\"type\":\"info\",...})\n"
-		   "  -h, --help\n");
-}
+struct info_args {
+	bool json;
+};
+
+static const struct opt info_opts[] = {
+	OPT_JSON(struct info_args, json, "one JSON object ({\"type\":\"info\",...})"),
+	{ 0 }
+};
+
+const struct opt_cmd info_cli = {
+	.name = "info",
+	.summary = "kernel facts: preemption model, HZ, BTF, lockdown, working BPF attach types",
+	.description =
+	"Kernel facts: release, preemption model (configured, and the live dynamic\n"
+	"mode), PREEMPT_RT, HZ, BTF, lockdown, softirq semantics of this kernel,\n"
+	"CPUs, and which BPF attach types work (each probed by loading a tiny\n"
+	"program). Each fact names its source; without a kernel config they come\n"
+	"from uname -v, /proc/kallsyms, the boot log and /proc/cmdline, and HZ is\n"
+	"measured from /proc/timer_list over 200 ms (docs/kernel-facts.md).\n"
+	"Probing needs root (or CAP_BPF and CAP_PERFMON); without it the other\n"
+	"facts are still printed.\n",
+	.opts = info_opts,
+};
 
 static const char *or_unknown(const char *s)
 {
@@ -255,42 +263,21 @@ static void print_json(const struct kernel_facts *kf, const struct attach_probe 
 
 int cmd_info(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
+	struct info_args a = { 0 };
+	struct opt_result res;
 	struct kernel_facts kf;
 	struct attach_probe probes[ATTACH_NR];
-	bool json = false, probed;
-	int c;
+	int rc = cli_parse(&info_cli, argc, argv, &a, &res);
+	bool probed;
 
-	opterr = 0;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'j':
-			json = true;
-			break;
-		case 'h':
-			usage(stdout);
-			return EXIT_OK;
-		default:
-			err("unknown option '%s' for 'ksleuth info'; see 'ksleuth info --help'",
-			    log_arg(argv[optind - 1]));
-			return EXIT_USAGE;
-		}
-	}
-	if (optind < argc) {
-		err("'ksleuth info' takes no arguments ('%s'); see 'ksleuth info --help'", log_arg(argv[optind]));
-		return EXIT_USAGE;
-	}
+	if (rc != CLI_RUN)
+		return rc;
 	kernel_facts_read(&kf);
 	probed = have_bpf_privileges();
 	if (probed)
 		for (int k = 0; k < ATTACH_NR; k++)
 			bpf_probe_attach(k, &probes[k]);
-	if (json)
+	if (a.json)
 		print_json(&kf, probes, probed);
 	else
 		print_text(&kf, probes, probed);

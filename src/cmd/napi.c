@@ -3,17 +3,16 @@
  * deltas per CPU, and with --stacks the kernel stacks of budget-exhausted
  * polls. Composition only: collector + /proc + output. */
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <bpf/libbpf.h>
 
+#include "cmd/live.h"
 #include "collect/napi.h"
 #include "ksleuth.h"
 #include "lib/json.h"
-#include "lib/liveopt.h"
+#include "lib/opt.h"
 #include "lib/parse.h"
 #include "lib/procnet.h"
 #include "sys/ksyms.h"
@@ -24,11 +23,40 @@
 
 #define SOFTNET_ROWS 1024
 
+struct napi_args {
+	bool stacks, json;
+	struct cpuset cpus;
+	uint64_t interval_ns, duration_ns;
+};
+
+static const struct opt napi_opts[] = {
+	{ .lname = "stacks", OPT_FLAG_AT(struct napi_args, stacks),
+	  .help = "kernel stacks of budget-exhausted polls, with counts" },
+	OPT_CPUS(struct napi_args, cpus),
+	OPT_INTERVAL(struct napi_args, interval_ns, NS_PER_SEC),
+	OPT_DURATION(struct napi_args, duration_ns),
+	OPT_JSON(struct napi_args, json, "JSON Lines: \"napi\", \"softnet\", \"napi_summary\", \"napi_stack\""),
+	{ 0 }
+};
+
+const struct opt_cmd napi_cli = {
+	.name = "napi",
+	.summary = "NAPI polls per device and CPU, budget exhaustion, softnet drops",
+	.description =
+	"NAPI polls (napi:napi_poll) per device, CPU and context: polls, packets,\n"
+	"polls that used their whole budget (EXHAUSTED: more was waiting), where the\n"
+	"poll ran (irq-tail: softirq served at interrupt exit or local_bh_enable;\n"
+	"ksoftirqd; napi-thread: threaded NAPI), and a packets-per-poll histogram.\n"
+	"'(backlog)' is the per-CPU backlog (RPS, veth, netif_rx). Below: deltas of\n"
+	"/proc/net/softnet_stat per CPU (DROPPED: backlog full; SQUEEZED: softirq\n"
+	"ran out of budget or time; BACKLOG: queue length now).\n",
+	.opts = napi_opts,
+};
+
 struct nt {
+	struct napi_args a;
 	struct napi_collector *col;
 	struct json j;
-	bool json, stacks;
-	struct live_opts lo;
 	uint64_t t0_ns;
 	struct napi_row *first, *prev;
 	int nfirst, nprev;
@@ -38,30 +66,9 @@ struct nt {
 	struct ksyms *ksyms;
 };
 
-static void usage(FILE *f)
-{
-	fprintf(f,
-		"usage: ksleuth napi [--stacks] [-C CPUS] [-i SEC] [-d DUR] [--json]\n"
-		"\n"
-		"NAPI polls (napi:napi_poll) per device, CPU and context: polls, packets,\n"
-		"polls that used their whole budget (EXHAUSTED: more was waiting), where the\n"
-		"poll ran (irq-tail: softirq served at interrupt exit or local_bh_enable;\n"
-		"ksoftirqd; napi-thread: threaded NAPI), and a packets-per-poll histogram.\n"
-		"'(backlog)' is the per-CPU backlog (RPS, veth, netif_rx). Below: deltas of\n"
-		"/proc/net/softnet_stat per CPU (DROPPED: backlog full; SQUEEZED: softirq\n"
-		"ran out of budget or time; BACKLOG: queue length now).\n"
-		"\n"
-		"  --stacks         kernel stacks of budget-exhausted polls, with counts\n"
-		"  -C, --cpus CPUS  only these CPUs (e.g. 1 or 0-3,6)\n"
-		"  -i, --interval SEC  print every SEC (default 1s)\n"
-		"  -d, --duration DUR  stop after DUR (default: until Ctrl-C)\n"
-		"  --json           JSON Lines: \"napi\", \"softnet\", \"napi_summary\", \"napi_stack\"\n"
-		"  -h, --help       this text\n");
-}
-
 static bool want_cpu(struct nt *n, unsigned cpu)
 {
-	return live_want_cpu(&n->lo, cpu);
+	return opt_cpu_wanted(&n->a.cpus, cpu);
 }
 
 static void print_napi_rows(struct nt *n, const struct napi_row *r, int nr, uint64_t ts, const char *type)
@@ -72,7 +79,7 @@ static void print_napi_rows(struct nt *n, const struct napi_row *r, int nr, uint
 		const struct napi_val *v = &r[i].v;
 		if (!want_cpu(n, r[i].cpu))
 			continue;
-		if (n->json) {
+		if (n->a.json) {
 			json_obj_begin(&n->j);
 			json_kstr(&n->j, "type", type);
 			json_kuint(&n->j, "ts_ns", ts);
@@ -95,7 +102,7 @@ static void print_napi_rows(struct nt *n, const struct napi_row *r, int nr, uint
 		       r[i].cpu, napi_ctx_name(r[i].ctx), (uint64_t)v->polls, (uint64_t)v->work, (uint64_t)v->exhausted,
 		       v->polls ? (double)v->work / (double)v->polls : 0.0);
 	}
-	if (!header && !n->json)
+	if (!header && !n->a.json)
 		printf("  no NAPI polls\n");
 }
 
@@ -110,7 +117,7 @@ static const struct softnet_row *sn_find(const struct softnet_row *rows, int nr,
 static void print_softnet(struct nt *n, const struct softnet_row *now, int nnow,
 			  const struct softnet_row *before, int nbefore, uint64_t ts, const char *type)
 {
-	if (!n->json)
+	if (!n->a.json)
 		printf("  %-4s %10s %8s %8s %10s %10s %8s   (softnet_stat)\n", "CPU", "PROCESSED",
 		       "DROPPED", "SQUEEZED", "RPS_RECV", "FLOW_LIMIT", "BACKLOG");
 	for (int i = 0; i < nnow; i++) {
@@ -124,7 +131,7 @@ static void print_softnet(struct nt *n, const struct softnet_row *now, int nnow,
 		uint32_t sq = u32_delta(a->time_squeeze, b->time_squeeze);
 		uint32_t rps = u32_delta(a->received_rps, b->received_rps);
 		uint32_t fl = u32_delta(a->flow_limit, b->flow_limit);
-		if (n->json) {
+		if (n->a.json) {
 			json_obj_begin(&n->j);
 			json_kstr(&n->j, "type", type);
 			json_kuint(&n->j, "ts_ns", ts);
@@ -177,7 +184,7 @@ static void on_stack(uint64_t count, const uint64_t *ips, unsigned nips, void *a
 	struct nt *n = arg;
 	char sym[256];
 
-	if (n->json) {
+	if (n->a.json) {
 		json_obj_begin(&n->j);
 		json_kstr(&n->j, "type", "napi_stack");
 		json_kuint(&n->j, "count", count);
@@ -205,7 +212,7 @@ static int read_softnet(struct softnet_row *rows)
 	return softnet_read(rows, SOFTNET_ROWS);
 }
 
-static void on_tick(struct loop *l, void *arg)
+static void on_tick(void *arg, struct loop *l)
 {
 	struct nt *n = arg;
 	struct napi_row *rows = NULL, *d = NULL;
@@ -221,11 +228,11 @@ static void on_tick(struct loop *l, void *arg)
 		loop_stop(l);
 		return;
 	}
-	if (!n->json)
+	if (!n->a.json)
 		printf("%s\n", mono_to_hms(ts, t, sizeof(t)));
 	print_napi_rows(n, d, nd, ts, "napi");
 	print_softnet(n, sn, nsn, n->sn_prev, n->nsn_prev, ts, "softnet");
-	if (!n->json)
+	if (!n->a.json)
 		printf("\n");
 	free(d);
 	free(n->prev);
@@ -234,12 +241,6 @@ static void on_tick(struct loop *l, void *arg)
 	memcpy(n->sn_prev, sn, sizeof(sn[0]) * (size_t)nsn);
 	n->nsn_prev = nsn;
 	fflush(stdout);
-}
-
-static void on_end(struct loop *l, void *arg)
-{
-	(void)arg;
-	loop_stop(l);
 }
 
 static int summary(struct nt *n)
@@ -261,13 +262,13 @@ static int summary(struct nt *n)
 			work += d[i].v.work;
 			exh += d[i].v.exhausted;
 		}
-	if (!n->json) {
+	if (!n->a.json) {
 		printf("total over %.1fs: %" PRIu64 " polls, %" PRIu64 " packets, %" PRIu64
 		       " budget-exhausted polls%s\n", (double)(ts - n->t0_ns) / 1e9, polls, work, exh,
-		       n->lo.cpus_set ? " (selected CPUs)" : "");
+		       opt_cpus_given(&n->a.cpus) ? " (selected CPUs)" : "");
 	}
 	print_napi_rows(n, d, nd, ts, "napi_total");
-	if (!n->json) {
+	if (!n->a.json) {
 		for (int i = 0; i < nd; i++) {
 			if (!want_cpu(n, d[i].cpu))
 				continue;
@@ -277,7 +278,7 @@ static int summary(struct nt *n)
 		printf("\n");
 	}
 	print_softnet(n, sn, nsn, n->sn_first, n->nsn_first, ts, "softnet_total");
-	if (n->json) {
+	if (n->a.json) {
 		json_obj_begin(&n->j);
 		json_kstr(&n->j, "type", "napi_summary");
 		json_kuint(&n->j, "ts_ns", ts);
@@ -292,12 +293,12 @@ static int summary(struct nt *n)
 	} else if (st[NAPI_STAT_KEY_DROPS]) {
 		printf("  note: %" PRIu64 " polls not broken down by device (map full)\n", st[NAPI_STAT_KEY_DROPS]);
 	}
-	if (n->stacks) {
-		if (!n->json)
+	if (n->a.stacks) {
+		if (!n->a.json)
 			printf("\nkernel stacks of budget-exhausted polls (leaf first):\n");
 		n->ksyms = ksyms_load();
 		napi_stacks(n->col, on_stack, n);
-		if (st[NAPI_STAT_STACK_ERRS] && !n->json)
+		if (st[NAPI_STAT_STACK_ERRS] && !n->a.json)
 			printf("  note: %" PRIu64 " stacks could not be taken\n", st[NAPI_STAT_STACK_ERRS]);
 	}
 	free(rows);
@@ -305,65 +306,18 @@ static int summary(struct nt *n)
 	return 0;
 }
 
-int cmd_napi(int argc, char **argv)
+static int napi_start(void *arg)
 {
-	static const struct option opts[] = {
-		{ "stacks", no_argument, NULL, 'S' },
-		{ "cpus", required_argument, NULL, 'C' },
-		{ "interval", required_argument, NULL, 'i' },
-		{ "duration", required_argument, NULL, 'd' },
-		{ "json", no_argument, NULL, 'J' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	struct nt *n = calloc(1, sizeof(*n));
-	struct napi_opts no = { 0 };
-	struct loop *l = NULL;
-	char msg[256];
-	int c, rc = EXIT_RUNTIME;
+	struct nt *n = arg;
 
-	if (!n) {
+	if ((n->nfirst = napi_read(n->col, &n->first)) < 0 || napi_stats(n->col, n->st_first) < 0 ||
+	    (n->nsn_first = read_softnet(n->sn_first)) < 0)
+		return EXIT_RUNTIME;
+	n->prev = calloc(n->nfirst ? (size_t)n->nfirst : 1, sizeof(*n->prev));
+	if (!n->prev) {
 		err("out of memory");
 		return EXIT_RUNTIME;
 	}
-	live_opts_default(&n->lo);
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+C:i:d:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'S': n->stacks = true; break;
-		case 'J': n->json = true; break;
-		case 'C': case 'i': case 'd':
-			if (live_opt(&n->lo, c, optarg, msg, sizeof(msg)) < 0)
-				goto bad;
-			break;
-		case 'h': usage(stdout); rc = EXIT_OK; goto out;
-		default:
-			live_msg_bad_option(msg, sizeof(msg), "napi", argv[optind - 1]);
-			goto bad;
-		}
-	}
-	if (optind < argc) {
-		live_msg_extra_arg(msg, sizeof(msg), "napi", argv[optind]);
-		goto bad;
-	}
-	if (n->lo.cpus_set && live_cpus_exist(&n->lo.cpus, libbpf_num_possible_cpus(), msg, sizeof(msg)) < 0)
-		goto bad;
-	no.stacks = n->stacks;
-	json_init(&n->j, stdout);
-	if (napi_open(&n->col, &no) < 0)
-		goto out;
-	if (!(l = loop_new()) || loop_add_timer(l, n->lo.interval_ns, n->lo.interval_ns, on_tick, n) < 0 ||
-	    (n->lo.duration_ns && loop_add_timer(l, n->lo.duration_ns, 0, on_end, n) < 0)) {
-		err("cannot set up the event loop");
-		goto out;
-	}
-	if ((n->nfirst = napi_read(n->col, &n->first)) < 0 || napi_stats(n->col, n->st_first) < 0 ||
-	    (n->nsn_first = read_softnet(n->sn_first)) < 0)
-		goto out;
-	n->prev = calloc(n->nfirst ? (size_t)n->nfirst : 1, sizeof(*n->prev));
-	if (!n->prev)
-		goto out;
 	if (n->nfirst) /* before the first poll there is nothing (and first is NULL) */
 		memcpy(n->prev, n->first, sizeof(*n->prev) * (size_t)n->nfirst);
 	n->nprev = n->nfirst;
@@ -371,25 +325,54 @@ int cmd_napi(int argc, char **argv)
 	n->nsn_prev = n->nsn_first;
 	n->t0_ns = now_ns();
 	fprintf(stderr, "Tracing napi:napi_poll (%s)%s. Ctrl-C to end.\n", napi_attach_kind(n->col),
-		n->stacks ? " with stacks of budget-exhausted polls" : "");
-	if (loop_run(l) < 0) {
-		err("event loop failed");
-		goto out;
-	}
-	if (summary(n) < 0)
-		goto out;
-	rc = EXIT_OK;
-	goto out;
-bad:
-	err("%s", msg);
-	rc = EXIT_USAGE;
-out:
-	loop_free(l);
+		n->a.stacks ? " with stacks of budget-exhausted polls" : "");
+	return 0;
+}
+
+static int napi_open_all(void *arg, struct loop *l)
+{
+	struct nt *n = arg;
+	struct napi_opts no = { .stacks = n->a.stacks };
+
+	(void)l;
+	json_init(&n->j, stdout);
+	return napi_open(&n->col, &no) < 0 ? EXIT_RUNTIME : 0;
+}
+
+static int napi_summary(void *arg)
+{
+	return summary(arg) < 0 ? EXIT_RUNTIME : EXIT_OK;
+}
+
+static void napi_close_all(void *arg)
+{
+	struct nt *n = arg;
+
 	napi_close(n->col);
 	if (n->ksyms)
 		ksyms_free(n->ksyms);
 	free(n->first);
 	free(n->prev);
+}
+
+static const struct live_ops napi_ops = {
+	.open = napi_open_all,
+	.start = napi_start,
+	.tick = on_tick,
+	.summary = napi_summary,
+	.close = napi_close_all,
+};
+
+int cmd_napi(int argc, char **argv)
+{
+	struct nt *n = calloc(1, sizeof(*n));
+	int rc;
+
+	if (!n) {
+		err("out of memory");
+		return EXIT_RUNTIME;
+	}
+	rc = live_main(&napi_cli, &napi_ops, n, &n->a, &n->a.interval_ns, &n->a.duration_ns, argc, argv);
 	free(n);
 	return rc;
 }

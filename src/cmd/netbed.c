@@ -3,7 +3,6 @@
  * namespaces it names with its prefix. */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <getopt.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -15,56 +14,10 @@
 #include "ksleuth.h"
 #include "lib/json.h"
 #include "lib/parse.h"
+#include "sys/cli.h"
 #include "sys/log.h"
 #include "sys/loop.h"
 #include "sys/netbed.h"
-
-static void usage(FILE *f)
-{
-	fprintf(f,
-"usage: ksleuth netbed up [-c CPU] [--owner PID] [--no-offloads] [--json]\n"
-"       ksleuth netbed load ID [-c CPU] [-d DUR] [-P FLOWS] [--tcp-rate RATE] [--udp RATE]\n"
-"                               [--no-tcp] [--no-udp] [--json] [-v]\n"
-"       ksleuth netbed down ID\n"
-"       ksleuth netbed cleanup [--all]\n"
-"A network test bed: namespaces ID-tx and ID-rx joined by veth " NETBED_VETH_TX "/" NETBED_VETH_RX "\n"
-"(" NETBED_ADDR_TX " -> " NETBED_ADDR_RX ", /30, only inside them), receive processing of\n"
-NETBED_VETH_RX " steered to CPU -c by RPS (default 1, or 0 on one CPU).\n"
-"  up       create it; prints its ID (" NETBED_PREFIX "OWNER-N). --owner: the pid whose end makes\n"
-"           it a leftover for 'cleanup' (default: the calling process, e.g. the shell);\n"
-"           --no-offloads: TSO, GSO and GRO off on both ends (one packet per MTU)\n"
-"  load     run iperf3 between them for -d DUR (default 10s, at most 300s): -P TCP\n"
-"           flows (default 32) of --tcp-rate bit/s each (default 20M), plus UDP\n"
-"           filler at --udp RATE bit/s (default 200M)\n"
-"           with a 4 MB send buffer; load processes are kept off CPU -c. Ends them\n"
-"           on Ctrl-C/SIGTERM; prints the packets " NETBED_VETH_RX " received\n"
-"  down     end every process in both namespaces and remove them\n"
-"  cleanup  remove beds whose owner has ended (--all: every " NETBED_PREFIX "* bed)\n"
-"Needs root, ip (iproute2) and iperf3 (apt-get install iproute2 iperf3).\n");
-}
-
-static int default_cpu(void)
-{
-	return sysconf(_SC_NPROCESSORS_CONF) > 1 ? 1 : 0;
-}
-
-static int parse_rate(const char *s, uint64_t *out)
-{
-	char *end;
-	errno = 0;
-	double v = strtod(s, &end);
-	if (errno || end == s || v <= 0)
-		return -EINVAL;
-	switch (*end) {
-	case 'k': case 'K': v *= 1e3; end++; break;
-	case 'm': case 'M': v *= 1e6; end++; break;
-	case 'g': case 'G': v *= 1e9; end++; break;
-	}
-	if (*end || v > 100e9)
-		return -EINVAL;
-	*out = (uint64_t)v;
-	return 0;
-}
 
 struct args {
 	int cpu;
@@ -75,95 +28,47 @@ struct args {
 	const char *id;
 };
 
-static int parse_args(int argc, char **argv, struct args *a)
-{
-	enum { O_OWNER = 256, O_UDP, O_TCP_RATE, O_NO_TCP, O_NO_UDP, O_JSON, O_ALL, O_NO_OFFLOADS };
-	static const struct option lopts[] = {
-		{ "cpu", required_argument, NULL, 'c' },
-		{ "owner", required_argument, NULL, O_OWNER },
-		{ "duration", required_argument, NULL, 'd' },
-		{ "parallel", required_argument, NULL, 'P' },
-		{ "udp", required_argument, NULL, O_UDP },
-		{ "tcp-rate", required_argument, NULL, O_TCP_RATE },
-		{ "no-tcp", no_argument, NULL, O_NO_TCP },
-		{ "no-udp", no_argument, NULL, O_NO_UDP },
-		{ "json", no_argument, NULL, O_JSON },
-		{ "all", no_argument, NULL, O_ALL },
-		{ "no-offloads", no_argument, NULL, O_NO_OFFLOADS },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	long v;
-	int c;
+static const struct opt netbed_opts[] = {
+	{ 'c', "cpu", OPT_CPU_AT(struct args, cpu), .arg = "CPU", .def_text = "1, or 0 on one CPU",
+	  .help = "up, load: the CPU that RPS steers " NETBED_VETH_RX "'s receive processing to" },
+	{ .lname = "owner", OPT_PID_AT(struct args, owner), .arg = "PID", .def_text = "the calling process",
+	  .help = "up: the pid whose end makes the bed a leftover for 'cleanup'" },
+	{ .lname = "no-offloads", OPT_FLAG_AT(struct args, no_offloads),
+	  .help = "up: TSO, GSO and GRO off on both ends (one packet per MTU)" },
+	{ 'd', "duration", OPT_DURATION_AT(struct args, dur_ns), .arg = "DUR", .min = NS_PER_SEC,
+	  .max = NETBED_LOAD_MAX_NS, .has_def = true, .def = 10 * NS_PER_SEC, .help = "load: how long" },
+	{ 'P', "parallel", OPT_INT_AT(struct args, lo.tcp_flows), .arg = "FLOWS", .min = 1, .max = 128,
+	  .def_text = "32", .help = "load: TCP flows" },
+	{ .lname = "tcp-rate", OPT_RATE_AT(struct args, lo.tcp_bps), .arg = "RATE", .def_text = "20M",
+	  .help = "load: bit/s of each TCP flow" },
+	{ .lname = "udp", OPT_RATE_AT(struct args, lo.udp_bps), .arg = "RATE", .def_text = "200M",
+	  .help = "load: bit/s of UDP filler, with a 4 MB send buffer" },
+	{ .lname = "no-tcp", OPT_FLAG_AT(struct args, lo.no_tcp), .help = "load: no TCP flows" },
+	{ .lname = "no-udp", OPT_FLAG_AT(struct args, lo.no_udp), .help = "load: no UDP filler" },
+	{ 'v', "verbose", OPT_FLAG_AT(struct args, lo.verbose), .help = "load: iperf3's output to stderr" },
+	{ .lname = "all", OPT_FLAG_AT(struct args, all), .help = "cleanup: every " NETBED_PREFIX "* bed" },
+	OPT_JSON(struct args, json, "up, load: one JSON object"),
+	{ 0 }
+};
 
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "c:d:P:vh", lopts, NULL)) != -1) {
-		switch (c) {
-		case 'c':
-			if (parse_int_range(optarg, 0, sysconf(_SC_NPROCESSORS_CONF) - 1, &v)) {
-				err("-c '%s' is not a CPU of this machine (0-%ld)", log_arg(optarg),
-				    sysconf(_SC_NPROCESSORS_CONF) - 1);
-				return EXIT_USAGE;
-			}
-			a->cpu = (int)v;
-			break;
-		case O_OWNER:
-			if (parse_int_range(optarg, 1, 1 << 30, &a->owner)) {
-				err("--owner '%s' is not a pid", log_arg(optarg));
-				return EXIT_USAGE;
-			}
-			break;
-		case 'd':
-			if (parse_duration_ns(optarg, NS_PER_SEC, &a->dur_ns) ||
-			    a->dur_ns < NS_PER_SEC || a->dur_ns > NETBED_LOAD_MAX_NS) {
-				err("-d '%s' must be a duration between 1s and 300s", log_arg(optarg));
-				return EXIT_USAGE;
-			}
-			break;
-		case 'P':
-			if (parse_int_range(optarg, 1, 128, &v)) {
-				err("-P '%s' must be a number of TCP flows between 1 and 128", log_arg(optarg));
-				return EXIT_USAGE;
-			}
-			a->lo.tcp_flows = (unsigned)v;
-			break;
-		case O_UDP:
-			if (parse_rate(optarg, &a->lo.udp_bps)) {
-				err("--udp '%s' is not a bit rate such as 300M or 1G", log_arg(optarg));
-				return EXIT_USAGE;
-			}
-			break;
-		case O_TCP_RATE:
-			if (parse_rate(optarg, &a->lo.tcp_bps)) {
-				err("--tcp-rate '%s' is not a bit rate such as 20M", log_arg(optarg));
-				return EXIT_USAGE;
-			}
-			break;
-		case O_NO_TCP: a->lo.no_tcp = true; break;
-		case O_NO_UDP: a->lo.no_udp = true; break;
-		case O_JSON: a->json = true; break;
-		case O_ALL: a->all = true; break;
-		case O_NO_OFFLOADS: a->no_offloads = true; break;
-		case 'v': a->lo.verbose = true; break;
-		case 'h':
-			usage(stdout);
-			return -1;
-		default:
-			err("unknown or incomplete option '%s'; 'ksleuth netbed --help' lists the options",
-			    log_arg(argv[optind - 1]));
-			return EXIT_USAGE;
-		}
-	}
-	if (optind < argc)
-		a->id = argv[optind++];
-	if (optind < argc) {
-		err("unexpected argument '%s'", log_arg(argv[optind]));
-		return EXIT_USAGE;
-	}
-	return 0;
-}
+const struct opt_cmd netbed_cli = {
+	.name = "netbed",
+	.summary = "network test bed: two namespaces, veth, RPS to one CPU, iperf3 load (tests, demo)",
+	.operands = "up|load|down|cleanup [ID]",
+	.max_operands = 2,
+	.description =
+	"A network test bed: namespaces ID-tx and ID-rx joined by veth " NETBED_VETH_TX "/" NETBED_VETH_RX "\n"
+	"(" NETBED_ADDR_TX " -> " NETBED_ADDR_RX ", /30, only inside them), receive processing of\n"
+	NETBED_VETH_RX " steered to CPU -c by RPS.\n"
+	"  up       create it; prints its ID (" NETBED_PREFIX "OWNER-N)\n"
+	"  load ID  run iperf3 between them for -d DUR; load processes are kept off\n"
+	"           CPU -c. Ends them on Ctrl-C/SIGTERM; prints the packets " NETBED_VETH_RX "\n"
+	"           received\n"
+	"  down ID  end every process in both namespaces and remove them\n"
+	"  cleanup  remove beds whose owner has ended\n",
+	.opts = netbed_opts,
+	.notes = "Needs root, ip (iproute2) and iperf3 (apt-get install iproute2 iperf3).\n",
+};
 
 static void block_signals(sigset_t *mask, sigset_t *old)
 {
@@ -289,50 +194,66 @@ static int do_load(struct args *a)
 	return rc;
 }
 
-int cmd_netbed(int argc, char **argv)
+static int do_down(struct args *a)
 {
-	struct args a = { .cpu = default_cpu(), .dur_ns = 10 * NS_PER_SEC };
-	const char *verb = argc > 1 ? argv[1] : NULL;
+	struct netbed nb;
 
-	if (!verb || !strcmp(verb, "-h") || !strcmp(verb, "--help")) {
-		usage(verb ? stdout : stderr);
-		return verb ? EXIT_OK : EXIT_USAGE;
-	}
-	int r = parse_args(argc - 1, argv + 1, &a);
-	if (r)
-		return r < 0 ? EXIT_OK : r;
-	if (strcmp(verb, "up") && strcmp(verb, "load") && strcmp(verb, "down") && strcmp(verb, "cleanup")) {
-		err("unknown netbed action '%s'; use up, load, down or cleanup", log_arg(verb));
+	if (!a->id) {
+		err("'netbed down' needs the test bed's ID, as printed by 'netbed up'");
 		return EXIT_USAGE;
 	}
-	if (geteuid() != 0) {
-		err("'netbed %s' creates network namespaces and needs root", verb);
+	if (netbed_open(&nb, a->id) < 0)
 		return EXIT_RUNTIME;
-	}
-	const char *missing = netbed_missing_tools();
-	if (missing && strcmp(verb, "cleanup")) {
-		err("%s", missing);
-		return EXIT_RUNTIME;
-	}
-	if (!strcmp(verb, "up"))
-		return do_up(&a);
-	if (!strcmp(verb, "load"))
-		return do_load(&a);
-	if (!strcmp(verb, "down")) {
-		struct netbed nb;
-		if (!a.id) {
-			err("'netbed down' needs the test bed's ID, as printed by 'netbed up'");
-			return EXIT_USAGE;
-		}
-		if (netbed_open(&nb, a.id) < 0)
-			return EXIT_RUNTIME;
-		return netbed_down(&nb) < 0 ? EXIT_RUNTIME : EXIT_OK;
-	}
-	int n = netbed_cleanup(a.all);
+	return netbed_down(&nb) < 0 ? EXIT_RUNTIME : EXIT_OK;
+}
+
+static int do_cleanup(struct args *a)
+{
+	int n = netbed_cleanup(a->all);
+
 	if (n < 0) {
 		err("cleanup could not remove every leftover namespace ('ip netns list' shows them)");
 		return EXIT_RUNTIME;
 	}
 	printf("removed %d namespace%s\n", n, n == 1 ? "" : "s");
 	return EXIT_OK;
+}
+
+static const struct {
+	const char *verb;
+	int (*fn)(struct args *a);
+} verbs[] = {
+	{ "up", do_up }, { "load", do_load }, { "down", do_down }, { "cleanup", do_cleanup },
+};
+
+int cmd_netbed(int argc, char **argv)
+{
+	struct args a = { .cpu = sysconf(_SC_NPROCESSORS_CONF) > 1 ? 1 : 0 };
+	struct opt_result res;
+	int rc = cli_parse(&netbed_cli, argc, argv, &a, &res);
+	const char *verb;
+
+	if (rc != CLI_RUN)
+		return rc;
+	if (!(verb = res.nargs ? res.args[0] : NULL)) {
+		opt_usage(stderr, &netbed_cli);
+		return EXIT_USAGE;
+	}
+	a.id = res.nargs > 1 ? res.args[1] : NULL;
+	for (size_t i = 0; i < ARRAY_SIZE(verbs); i++) {
+		if (strcmp(verb, verbs[i].verb))
+			continue;
+		if (geteuid() != 0) {
+			err("'netbed %s' creates network namespaces and needs root", verb);
+			return EXIT_RUNTIME;
+		}
+		const char *missing = netbed_missing_tools();
+		if (missing && strcmp(verb, "cleanup")) {
+			err("%s", missing);
+			return EXIT_RUNTIME;
+		}
+		return verbs[i].fn(&a);
+	}
+	return cli_usage_error(&netbed_cli, "unknown netbed action '%s': give up, load, down or cleanup",
+			       log_arg(verb));
 }

@@ -4,15 +4,15 @@
  * per flow with --flows. Composition only: collector + /proc + output. */
 #include <errno.h>
 #include <inttypes.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cmd/live.h"
 #include "collect/retrans.h"
 #include "ksleuth.h"
 #include "lib/json.h"
-#include "lib/liveopt.h"
+#include "lib/opt.h"
 #include "lib/parse.h"
 #include "sys/log.h"
 #include "sys/loop.h"
@@ -27,12 +27,43 @@ struct flow {
 	uint64_t count, failed;
 };
 
+struct retrans_args {
+	bool flows, json;
+	const char *netns;
+	uint64_t interval_ns, duration_ns;
+};
+
+static const struct opt retrans_opts[] = {
+	{ .lname = "flows", OPT_FLAG_AT(struct retrans_args, flows),
+	  .help = "one line per retransmit (tcpretrans-like) and the top flows" },
+	{ .lname = "netns", OPT_STRING_AT(struct retrans_args, netns), .arg = "NAME",
+	  .help = "count only namespace NAME (ip netns) and read its counters; default: the tracepoint "
+		  "counts all namespaces, the counters are this namespace's" },
+	OPT_INTERVAL(struct retrans_args, interval_ns, NS_PER_SEC),
+	OPT_DURATION(struct retrans_args, duration_ns),
+	OPT_JSON(struct retrans_args, json, "JSON Lines: \"retransmit\" records, \"retrans_interval\", "
+		 "\"retrans_summary\""),
+	{ 0 }
+};
+
+const struct opt_cmd retrans_cli = {
+	.name = "retrans",
+	.summary = "TCP retransmits per interval and per flow, with the kernel's counters",
+	.description =
+	"TCP retransmits per interval: the tcp:tcp_retransmit_skb tracepoint (every\n"
+	"retransmission attempt, failed ones included: on this kernel the tracepoint\n"
+	"also fires when the attempt did not send, err != 0) next to the kernel's own\n"
+	"counters: RetransSegs (segments retransmitted, /proc/net/snmp), TCPTimeouts\n"
+	"(RTO expiries), TCPLostRetransmit, TCPSpuriousRTOs (/proc/net/netstat).\n",
+	.opts = retrans_opts,
+};
+
 struct rt {
+	struct retrans_args a;
 	struct retrans_collector *col;
+	struct retrans_opts ro;
 	struct tcp_mib_src mib;
 	struct json j;
-	bool json, flows;
-	const char *netns;
 	uint64_t t0_ns;
 	uint64_t prev[RETRANS_NR_STATS], first[RETRANS_NR_STATS];
 	struct tcp_mib mprev, mfirst;
@@ -41,28 +72,6 @@ struct rt {
 	int nflows;
 	uint64_t flows_left_out;
 };
-
-static void usage(FILE *f)
-{
-	fprintf(f,
-		"usage: ksleuth retrans [--flows] [--netns NAME] [-i SEC] [-d DUR] [--json]\n"
-		"\n"
-		"TCP retransmits per interval: the tcp:tcp_retransmit_skb tracepoint (every\n"
-		"retransmission attempt, failed ones included: on this kernel the tracepoint\n"
-		"also fires when the attempt did not send, err != 0) next to the kernel's own\n"
-		"counters: RetransSegs (segments retransmitted, /proc/net/snmp), TCPTimeouts\n"
-		"(RTO expiries), TCPLostRetransmit, TCPSpuriousRTOs (/proc/net/netstat).\n"
-		"\n"
-		"  --flows          one line per retransmit (tcpretrans-like) and the top flows\n"
-		"  --netns NAME     count only namespace NAME (ip netns) and read its counters;\n"
-		"                   default: the tracepoint counts all namespaces, the counters\n"
-		"                   are this namespace's\n"
-		"  -i, --interval SEC  print every SEC (default 1s)\n"
-		"  -d, --duration DUR  stop after DUR (e.g. 10s; default: until Ctrl-C)\n"
-		"  --json           JSON Lines: \"retransmit\" records, \"retrans_interval\",\n"
-		"                   \"retrans_summary\"\n"
-		"  -h, --help       this text\n");
-}
 
 static const char *family_name(unsigned f)
 {
@@ -99,9 +108,9 @@ static void on_event(const struct retrans_event *e, void *arg)
 	struct rt *r = arg;
 	char s[64], d[64], t[16];
 
-	if (r->flows)
+	if (r->a.flows)
 		flow_add(r, e);
-	if (r->json) {
+	if (r->a.json) {
 		json_obj_begin(&r->j);
 		json_kstr(&r->j, "type", "retransmit");
 		json_kuint(&r->j, "ts_ns", e->ts_ns);
@@ -129,7 +138,7 @@ static void on_event(const struct retrans_event *e, void *arg)
 		json_line_end(&r->j);
 		return;
 	}
-	if (!r->flows)
+	if (!r->a.flows)
 		return;
 	if (r->lines++ % 40 == 0)
 		printf("%-8s %-7s %-2s %-26s %-2s %-26s %-12s %s\n",
@@ -145,7 +154,7 @@ static void print_counts(struct rt *r, const char *label, const uint64_t *now, c
 	uint64_t ev = now[RETRANS_STAT_EVENTS] - before[RETRANS_STAT_EVENTS];
 	uint64_t failed = now[RETRANS_STAT_FAILED] - before[RETRANS_STAT_FAILED];
 
-	if (r->json) {
+	if (r->a.json) {
 		json_obj_begin(&r->j);
 		json_kstr(&r->j, "type", label);
 		json_kuint(&r->j, "ts_ns", ts);
@@ -156,7 +165,7 @@ static void print_counts(struct rt *r, const char *label, const uint64_t *now, c
 		json_kuint(&r->j, "tcp_lost_retransmit", m->lost_retransmit - mb->lost_retransmit);
 		json_kuint(&r->j, "tcp_spurious_rtos", m->spurious_rtos - mb->spurious_rtos);
 		json_kuint(&r->j, "records_lost", now[RETRANS_STAT_RB_DROPS] - before[RETRANS_STAT_RB_DROPS]);
-		json_kstr(&r->j, "counters_netns", r->netns ? r->netns : "self");
+		json_kstr(&r->j, "counters_netns", r->a.netns ? r->a.netns : "self");
 		json_obj_end(&r->j);
 		json_line_end(&r->j);
 		return;
@@ -176,7 +185,7 @@ static void print_counts(struct rt *r, const char *label, const uint64_t *now, c
 			printf("  %10" PRIu64 "  records lost (ring buffer full)\n", now[RETRANS_STAT_RB_DROPS]);
 		return;
 	}
-	if (r->flows || r->lines % 20 == 0) {
+	if (r->a.flows || r->lines % 20 == 0) {
 		printf("%-8s %10s %8s %12s %12s %12s %12s\n", "TIME", "TRACEPOINT", "FAILED",
 		       "RetransSegs", "TCPTimeouts", "LostRetrans", "SpuriousRTOs");
 	}
@@ -195,7 +204,7 @@ static int snapshot(struct rt *r, uint64_t *st, struct tcp_mib *m)
 	return 0;
 }
 
-static void on_tick(struct loop *l, void *arg)
+static void on_tick(void *arg, struct loop *l)
 {
 	struct rt *r = arg;
 	uint64_t st[RETRANS_NR_STATS];
@@ -211,12 +220,6 @@ static void on_tick(struct loop *l, void *arg)
 	fflush(stdout);
 }
 
-static void on_end(struct loop *l, void *arg)
-{
-	(void)arg;
-	loop_stop(l);
-}
-
 static int flow_cmp(const void *a, const void *b)
 {
 	const struct flow *x = a, *y = b;
@@ -228,7 +231,7 @@ static void print_flows(struct rt *r)
 	if (!r->nflows)
 		return;
 	qsort(r->flow, (size_t)r->nflows, sizeof(*r->flow), flow_cmp);
-	if (r->json) {
+	if (r->a.json) {
 		for (int i = 0; i < r->nflows && i < 20; i++) {
 			struct retrans_event e = { .sport = r->flow[i].sport, .dport = r->flow[i].dport,
 						   .family = r->flow[i].family };
@@ -259,99 +262,92 @@ static void print_flows(struct rt *r)
 	}
 }
 
-int cmd_retrans(int argc, char **argv)
+static int retrans_check(void *arg, const struct opt_result *res)
 {
-	static const struct option opts[] = {
-		{ "flows", no_argument, NULL, 'F' },
-		{ "netns", required_argument, NULL, 'N' },
-		{ "interval", required_argument, NULL, 'i' },
-		{ "duration", required_argument, NULL, 'd' },
-		{ "json", no_argument, NULL, 'J' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	struct rt r = { .mib = { -1, -1 } };
-	struct retrans_opts ro = { 0 };
-	struct live_opts lo;
-	struct loop *l = NULL;
-	char msg[256];
-	int c, rc = EXIT_RUNTIME;
+	struct rt *r = arg;
 
-	live_opts_default(&lo);
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+i:d:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'F': r.flows = true; break;
-		case 'N': r.netns = optarg; break;
-		case 'J': r.json = true; break;
-		case 'i': case 'd':
-			if (live_opt(&lo, c, optarg, msg, sizeof(msg)) < 0)
-				goto bad;
-			break;
-		case 'h': usage(stdout); return EXIT_OK;
-		default:
-			live_msg_bad_option(msg, sizeof(msg), "retrans", argv[optind - 1]);
-			goto bad;
-		}
-	}
-	if (optind < argc) {
-		live_msg_extra_arg(msg, sizeof(msg), "retrans", argv[optind]);
-		goto bad;
-	}
-	if (r.netns && netns_inode(r.netns, &ro.netns_ino) < 0)
+	(void)res;
+	if (r->a.netns && netns_inode(r->a.netns, &r->ro.netns_ino) < 0)
 		return EXIT_USAGE;
-	ro.records = r.flows || r.json;
-	if (r.flows && !(r.flow = calloc(FLOWS_MAX, sizeof(*r.flow)))) {
+	return 0;
+}
+
+static int retrans_open_all(void *arg, struct loop *l)
+{
+	struct rt *r = arg;
+
+	r->ro.records = r->a.flows || r->a.json;
+	if (r->a.flows && !(r->flow = calloc(FLOWS_MAX, sizeof(*r->flow)))) {
 		err("out of memory");
 		return EXIT_RUNTIME;
 	}
-	json_init(&r.j, stdout);
-	if (tcp_mib_open(&r.mib, r.netns) < 0)
-		goto out;
-	if (retrans_open(&r.col, &ro) < 0)
-		goto out;
-	retrans_set_event_cb(r.col, on_event, &r);
-	if (!(l = loop_new()) || retrans_add_to_loop(r.col, l) < 0 ||
-	    loop_add_timer(l, lo.interval_ns, lo.interval_ns, on_tick, &r) < 0 ||
-	    (lo.duration_ns && loop_add_timer(l, lo.duration_ns, 0, on_end, &r) < 0)) {
+	json_init(&r->j, stdout);
+	if (tcp_mib_open(&r->mib, r->a.netns) < 0 || retrans_open(&r->col, &r->ro) < 0)
+		return EXIT_RUNTIME;
+	retrans_set_event_cb(r->col, on_event, r);
+	if (retrans_add_to_loop(r->col, l) < 0) {
 		err("cannot set up the event loop");
-		goto out;
+		return EXIT_RUNTIME;
 	}
-	if (snapshot(&r, r.first, &r.mfirst) < 0)
-		goto out;
-	memcpy(r.prev, r.first, sizeof(r.first));
-	r.mprev = r.mfirst;
-	r.t0_ns = now_ns();
+	return 0;
+}
+
+static int retrans_start(void *arg)
+{
+	struct rt *r = arg;
+	const char *ns = r->a.netns;
+
+	if (snapshot(r, r->first, &r->mfirst) < 0)
+		return EXIT_RUNTIME;
+	memcpy(r->prev, r->first, sizeof(r->first));
+	r->mprev = r->mfirst;
+	r->t0_ns = now_ns();
 	fprintf(stderr, "Tracing tcp:tcp_retransmit_skb (%s%s) and TCP counters of %s%s. Ctrl-C to end.\n",
-		retrans_attach_kind(r.col), retrans_has_err(r.col) ? ", with err" : "",
-		r.netns ? "namespace " : "this namespace", r.netns ? r.netns : "");
-	if (!r.json && !r.flows)
+		retrans_attach_kind(r->col), retrans_has_err(r->col) ? ", with err" : "",
+		ns ? "namespace " : "this namespace", ns ? ns : "");
+	if (!r->a.json && !r->a.flows)
 		printf("# TRACEPOINT: retransmit attempts seen by the tracepoint%s, FAILED: those with err != 0;\n"
 		       "# RetransSegs etc.: the kernel's counters (segments) of %s%s\n",
-		       r.netns ? " in that namespace" : " (all namespaces)",
-		       r.netns ? "namespace " : "this namespace", r.netns ? r.netns : "");
+		       ns ? " in that namespace" : " (all namespaces)", ns ? "namespace " : "this namespace",
+		       ns ? ns : "");
 	fflush(stdout);
-	if (loop_run(l) < 0) {
-		err("event loop failed");
-		goto out;
-	}
-	{
-		uint64_t st[RETRANS_NR_STATS];
-		struct tcp_mib m;
-		if (snapshot(&r, st, &m) < 0)
-			goto out;
-		print_flows(&r);
-		print_counts(&r, "retrans_summary", st, r.first, &m, &r.mfirst, now_ns());
-	}
-	rc = EXIT_OK;
-out:
-	loop_free(l);
-	retrans_close(r.col);
-	tcp_mib_close(&r.mib);
-	free(r.flow);
-	return rc;
-bad:
-	err("%s", msg);
-	return EXIT_USAGE;
+	return 0;
+}
+
+static int retrans_summary(void *arg)
+{
+	struct rt *r = arg;
+	uint64_t st[RETRANS_NR_STATS];
+	struct tcp_mib m;
+
+	if (snapshot(r, st, &m) < 0)
+		return EXIT_RUNTIME;
+	print_flows(r);
+	print_counts(r, "retrans_summary", st, r->first, &m, &r->mfirst, now_ns());
+	return EXIT_OK;
+}
+
+static void retrans_close_all(void *arg)
+{
+	struct rt *r = arg;
+
+	retrans_close(r->col);
+	tcp_mib_close(&r->mib);
+	free(r->flow);
+}
+
+static const struct live_ops retrans_ops = {
+	.check = retrans_check,
+	.open = retrans_open_all,
+	.start = retrans_start,
+	.tick = on_tick,
+	.summary = retrans_summary,
+	.close = retrans_close_all,
+};
+
+int cmd_retrans(int argc, char **argv)
+{
+	struct rt r = { .mib = { -1, -1 } };
+
+	return live_main(&retrans_cli, &retrans_ops, &r, &r.a, &r.a.interval_ns, &r.a.duration_ns, argc, argv);
 }

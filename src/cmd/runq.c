@@ -5,7 +5,6 @@
  * from the shared sched collector (collect/sched.h). */
 #include <dirent.h>
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,22 +15,64 @@
 #include <bpf/libbpf.h>
 
 #include "bench_empty.skel.h"
+#include "cmd/live.h"
 #include "collect/attach.h"
 #include "collect/sched.h"
 #include "collect/sched_view.h"
 #include "ksleuth.h"
-#include "lib/liveopt.h"
 #include "lib/hist.h"
 #include "lib/json.h"
+#include "lib/opt.h"
 #include "lib/parse.h"
 #include "lib/strutil.h"
+#include "sys/cli.h"
 #include "sys/log.h"
 #include "sys/loop.h"
 
-static const char usage_text[] =
-	"usage: ksleuth runq [--by cpu|comm|pid] [--comm PREFIX] [-p PID] [-C CPUS]\n"
-	"                    [--slower DUR [--ongoing DUR]] [-i SEC] [-d DUR] [--json]\n"
-	"\n"
+enum { BY_NONE = -1, BY_CPU, BY_COMM, BY_PID };
+
+struct runq_args {
+	struct sched_opts o;
+	int by;                   /* BY_*: the words of --by */
+	uint64_t interval_ns, duration_ns;
+	bool json;
+	/* benchmark aids (bench/runq.sh), not in --help: BPF run-time
+	 * statistics, and --reference NAME: instead of the collector, only
+	 * the reference program(s) NAME of bench_empty.bpf.c */
+	bool bpf_stats;
+	const char *reference;
+};
+
+static const char *const by_words[] = { "cpu", "comm", "pid", NULL };
+
+static const struct opt runq_opts[] = {
+	{ .lname = "by", OPT_CHOICE_AT(struct runq_args, by), .words = by_words, .has_def = true,
+	  .def = BY_NONE, .help = "one histogram per CPU, task name or process" },
+	{ .lname = "comm", OPT_STRBUF_AT(struct runq_args, o.comm), .arg = "PREFIX",
+	  .help = "only tasks whose name starts with PREFIX (e.g. ksoftirqd)" },
+	{ 'p', "pid", OPT_PID_AT(struct runq_args, o.tgid), .arg = "PID", .must_exist = true,
+	  .help = "only the threads of process PID" },
+	OPT_CPUS(struct runq_args, o.cpus),
+	{ .lname = "slower", OPT_DURATION_AT(struct runq_args, o.threshold_ns), .arg = "DUR",
+	  .unit_ns = NS_PER_MS, .help = "slow mode: waits above DUR (e.g. 10ms)" },
+	{ .lname = "ongoing", OPT_DURATION_AT(struct runq_args, o.ongoing_ns), .arg = "DUR",
+	  .unit_ns = NS_PER_MS, .def_text = "3 x --slower",
+	  .help = "report a wait still in progress after DUR (slow mode)" },
+	{ 'i', "interval", OPT_INTERVAL_AT(struct runq_args, interval_ns), .arg = "SEC", .min = OPT_LIVE_MIN_NS,
+	  .help = "print and reset the histograms every SEC seconds; units allowed, e.g. 500ms" },
+	OPT_DURATION(struct runq_args, duration_ns),
+	{ .lname = "no-sampler", OPT_FLAG_AT(struct runq_args, o.sampler), .clear = true,
+	  .help = "no stacks or modes (nothing on the scheduler tick)" },
+	OPT_JSON(struct runq_args, json, "JSON Lines: {\"type\":\"hist\"...} or {\"type\":\"wait\"...}"),
+	{ .lname = "bpf-stats", OPT_FLAG_AT(struct runq_args, bpf_stats), .hidden = true },
+	{ .lname = "reference", OPT_STRING_AT(struct runq_args, reference), .arg = "NAME", .hidden = true },
+	{ 0 }
+};
+
+const struct opt_cmd runq_cli = {
+	.name = "runq",
+	.summary = "scheduling delay: histograms, or slow waits with the tasks that ran instead",
+	.description =
 	"Scheduling delay: how long runnable tasks waited for a CPU.\n"
 	"\n"
 	"Histogram mode (default): log2 histograms of waits, printed at the end\n"
@@ -39,53 +80,24 @@ static const char usage_text[] =
 	"Slow mode (--slower DUR): one line per wait longer than DUR, then every\n"
 	"task that ran on that CPU during the wait (run time, share, policy, kernel\n"
 	"or user mode, BH/preemption disabled) and its hottest kernel stack. A wait\n"
-	"still going on after --ongoing (default 3 x DUR) is reported while it lasts.\n"
-	"\n"
-	"  --by cpu|comm|pid  one histogram per CPU, task name or process\n"
-	"  --comm PREFIX      only tasks whose name starts with PREFIX (e.g. ksoftirqd)\n"
-	"  -p, --pid PID      only the threads of process PID\n"
-	"  -C, --cpus CPUS    only waits for these CPUs (e.g. 0-3,6)\n"
-	"  --slower DUR       slow mode: waits above DUR (e.g. 10ms)\n"
-	"  --ongoing DUR      report a wait still in progress after DUR (slow mode)\n"
-	"  -i, --interval SEC print and reset the histograms every SEC seconds\n"
-	"  -d, --duration DUR stop after DUR (default: until Ctrl-C)\n"
-	"  --no-sampler       no stacks or modes (nothing on the scheduler tick)\n"
-	"  --json             JSON Lines: {\"type\":\"hist\"...} or {\"type\":\"wait\"...}\n"
-	"\n"
+	"still going on after --ongoing (default 3 x DUR) is reported while it lasts.\n",
+	.opts = runq_opts,
+	.notes =
 	"Exit: 0 ok; 1 runtime error (no privileges: run as root); 2 bad command line,\n"
-	"including a -p PID that does not exist or a --comm no running task has.\n";
-
-enum { OPT_BY = 256, OPT_COMM, OPT_SLOWER, OPT_ONGOING, OPT_JSON, OPT_NO_SAMPLER,
-       OPT_BPF_STATS, OPT_REFERENCE };
+	"including a -p PID that does not exist or a --comm no running task has.\n",
+};
 
 struct runq {
+	struct runq_args a;
 	struct sched_collector *sc;
-	struct loop *loop;
-	struct sched_opts o;
-	bool json, slow, by_set;
-	enum { BY_NONE, BY_CPU, BY_COMM, BY_PID } by;
-	uint64_t interval_ns, duration_ns;
+	bool slow;
 	int64_t wall_off_ns;      /* CLOCK_REALTIME - CLOCK_MONOTONIC */
 	struct json j;
 	struct sched_window *w;
-	struct hist *last;        /* per CPU, for interval diffs */
 	unsigned long slow_waits, ongoing, irq_gaps;
-	/* benchmark aids (bench/runq.sh), not in --help: BPF run-time
-	 * statistics, and --reference NAME: instead of the collector, only
-	 * the reference program(s) NAME of bench_empty.bpf.c */
-	bool bpf_stats;
-	const char *reference;
 	int stats_fd;
 	struct bench_empty_bpf *empty;
 };
-
-static int usage_error(const char *fmt, const char *arg)
-{
-	char msg[256];
-	snprintf(msg, sizeof(msg), fmt, arg);
-	err("%s; 'ksleuth runq --help' lists the options", msg);
-	return EXIT_USAGE;
-}
 
 static void fmt_clock(const struct runq *r, uint64_t mono_ns, char *buf, size_t n)
 {
@@ -139,7 +151,7 @@ static void on_irq_gap(struct runq *r, const struct sched_wait *wt)
 	r->irq_gaps++;
 	if (sched_who_ran(r->sc, wt->cpu, t0, t1, SCHED_ANT_MAX, r->w) < 0)
 		sched_view_empty(r->w, wt->cpu, t0, t1);
-	if (r->json) {
+	if (r->a.json) {
 		struct json *j = &r->j;
 		json_obj_begin(j);
 		json_kstr(j, "type", "irq_gap");
@@ -178,7 +190,7 @@ static void on_wait(const struct sched_wait *wt, void *arg)
 		r->slow_waits++;
 	if (sched_who_ran(r->sc, wt->cpu, wt->start_ns, t1, SCHED_ANT_MAX, r->w) < 0)
 		sched_view_empty(r->w, wt->cpu, wt->start_ns, t1);
-	if (r->json) {
+	if (r->a.json) {
 		print_wait_json(r, wt, r->w);
 		return;
 	}
@@ -243,14 +255,14 @@ static void on_keyed(const struct sched_hkey *k, const struct hist *h, void *arg
 
 	if (!h->count)
 		return;
-	if (r->json) {
-		if (r->by == BY_PID)
+	if (r->a.json) {
+		if (r->a.by == BY_PID)
 			hist_json(r, "pid", h, "pid", NULL, k->tgid, k->comm, -1);
 		else
 			hist_json(r, "comm", h, "comm", k->comm, 0, NULL, -1);
 		return;
 	}
-	if (r->by == BY_PID)
+	if (r->a.by == BY_PID)
 		printf("\npid = %u %s\n", k->tgid, k->comm);
 	else
 		printf("\ncomm = %s\n", k->comm);
@@ -264,11 +276,11 @@ static void print_hists(struct runq *r)
 	char clk[16];
 
 	hist_clear(&total);
-	if (!r->json && r->interval_ns) {
+	if (!r->a.json && r->a.interval_ns) {
 		fmt_clock(r, now_ns(), clk, sizeof(clk));
 		printf("\n%s\n", clk);
 	}
-	if (r->by == BY_COMM || r->by == BY_PID) {
+	if (r->a.by == BY_COMM || r->a.by == BY_PID) {
 		struct keyed_ctx kc = { r };
 		sched_hist_keyed(r->sc, on_keyed, &kc);
 	} else {
@@ -280,10 +292,10 @@ static void print_hists(struct runq *r)
 			if (sched_hist_cpu(r->sc, cpu, SCHED_CLASS_ALL, -1, &h) < 0 ||
 			    sched_hist_cpu(r->sc, cpu, SCHED_CLASS_ALL, SCHED_WAIT_PREEMPTED, &hp) < 0)
 				continue;
-			if (r->by == BY_CPU) {
-				if (r->o.cpus_set && !cpuset_has(&r->o.cpus, cpu))
+			if (r->a.by == BY_CPU) {
+				if (r->a.o.cpus_set && !cpuset_has(&r->a.o.cpus, cpu))
 					continue;
-				if (r->json) {
+				if (r->a.json) {
 					hist_json(r, "cpu", &h, "cpu", NULL, cpu, NULL, (int64_t)hp.count);
 				} else {
 					printf("\ncpu = %u\n", cpu);
@@ -295,8 +307,8 @@ static void print_hists(struct runq *r)
 			hist_merge(&total, &h);
 			pre_total += hp.count;
 		}
-		if (r->by == BY_NONE) {
-			if (r->json) {
+		if (r->a.by == BY_NONE) {
+			if (r->a.json) {
 				hist_json(r, "all", &total, NULL, NULL, 0, NULL, (int64_t)pre_total);
 			} else {
 				hist_print(stdout, &total, "");
@@ -305,21 +317,15 @@ static void print_hists(struct runq *r)
 			}
 		}
 	}
-	if (r->interval_ns)
+	if (r->a.interval_ns)
 		sched_hist_reset(r->sc);
 	fflush(stdout);
 }
 
-static void on_interval(struct loop *l, void *arg)
+static void on_interval(void *arg, struct loop *l)
 {
 	(void)l;
 	print_hists(arg);
-}
-
-static void on_duration(struct loop *l, void *arg)
-{
-	(void)arg;
-	loop_stop(l);
 }
 
 /* ---- argument checks ---- */
@@ -370,7 +376,7 @@ static void print_stats(struct runq *r)
 		     (unsigned long long)st[SCHED_STAT_RB_DROPS]);
 	if (st[SCHED_STAT_HKEY_DROPS])
 		warn("%llu waits missing from the per-%s histograms (more than %d keys)",
-		     (unsigned long long)st[SCHED_STAT_HKEY_DROPS], r->by == BY_PID ? "pid" : "comm",
+		     (unsigned long long)st[SCHED_STAT_HKEY_DROPS], r->a.by == BY_PID ? "pid" : "comm",
 		     SCHED_HKEYS_MAX);
 	if (st[SCHED_STAT_NORQ])
 		warn("%llu context switches were not traced: the CPU's runqueue could not be read",
@@ -392,7 +398,7 @@ static void print_stats(struct runq *r)
  * program is measured alone, in a run of its own, never next to ours. */
 static int bench_setup(struct runq *r)
 {
-	if (r->bpf_stats && (r->stats_fd = attach_enable_stats()) < 0)
+	if (r->a.bpf_stats && (r->stats_fd = attach_enable_stats()) < 0)
 		return -1;
 	return 0;
 }
@@ -401,20 +407,21 @@ static void bench_report(struct runq *r)
 {
 	struct prog_stat st[16];
 
-	if (r->bpf_stats)
+	if (r->a.bpf_stats)
 		attach_print_prog_stats(stderr, st, sched_prog_stats(r->sc, st, 16));
 }
 
 /* --reference empty|count|ktime|tstore: the programs of bench_empty.bpf.c whose
  * names start with ks_NAME_, alone on their tracepoints until the end. */
-static int run_reference(struct runq *r)
+static int reference_open(void *arg, struct loop *l)
 {
-	struct prog_stat st[8];
+	struct runq *r = arg;
 	struct bpf_program *p;
 	char pfx[32];
 	int picked = 0;
 
-	snprintf(pfx, sizeof(pfx), "ks_%s_", r->reference);
+	(void)l;
+	snprintf(pfx, sizeof(pfx), "ks_%s_", r->a.reference);
 	r->empty = bench_empty_bpf__open();
 	if (!r->empty) {
 		err("cannot open the reference programs: %s", strerror(errno));
@@ -425,212 +432,142 @@ static int run_reference(struct runq *r)
 		bpf_program__set_autoload(p, on);
 		picked += on;
 	}
-	if (!picked) {
-		err("no reference program '%s' (try empty, count, ktime or tstore)", log_arg(r->reference));
-		return EXIT_USAGE;
-	}
+	if (!picked)
+		return cli_usage_error(&runq_cli, "no reference program '%s' (try empty, count, ktime or tstore)",
+				       log_arg(r->a.reference));
 	if (bench_setup(r) < 0)
 		return EXIT_RUNTIME;
 	if (bench_empty_bpf__load(r->empty) || bench_empty_bpf__attach(r->empty)) {
 		err("cannot load the reference programs: %s", strerror(errno));
 		return EXIT_RUNTIME;
 	}
-	if ((r->duration_ns && loop_add_timer(r->loop, r->duration_ns, 0, on_duration, r) < 0)) {
-		err("cannot set up the event loop: %s", strerror(errno));
-		return EXIT_RUNTIME;
-	}
 	printf("Tracing with the reference programs %s*... Ctrl-C to end.\n", pfx);
 	fflush(stdout);
-	if (loop_run(r->loop) < 0)
-		return EXIT_RUNTIME;
+	return 0;
+}
+
+static int reference_summary(void *arg)
+{
+	struct runq *r = arg;
+	struct prog_stat st[8];
+
 	attach_print_prog_stats(stderr, st, attach_prog_stats(r->empty->obj, st, 8));
 	return EXIT_OK;
 }
 
-int cmd_runq(int argc, char **argv)
+/* What the option kinds do not check: options that go together, and a
+ * --comm some task has. */
+static int runq_check(struct runq *r)
 {
-	char msg[160];
-	static const struct option opts[] = {
-		{ "by", required_argument, NULL, OPT_BY },
-		{ "comm", required_argument, NULL, OPT_COMM },
-		{ "pid", required_argument, NULL, 'p' },
-		{ "cpus", required_argument, NULL, 'C' },
-		{ "slower", required_argument, NULL, OPT_SLOWER },
-		{ "ongoing", required_argument, NULL, OPT_ONGOING },
-		{ "interval", required_argument, NULL, 'i' },
-		{ "duration", required_argument, NULL, 'd' },
-		{ "json", no_argument, NULL, OPT_JSON },
-		{ "no-sampler", no_argument, NULL, OPT_NO_SAMPLER },
-		{ "bpf-stats", no_argument, NULL, OPT_BPF_STATS },
-		{ "reference", required_argument, NULL, OPT_REFERENCE },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	struct runq r = { .stats_fd = -1 };
-	uint64_t v;
-	long pid;
-	int c, rc = EXIT_OK;
+	struct sched_opts *o = &r->a.o;
 
-	sched_opts_default(&r.o);
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":p:C:i:d:h", opts, NULL)) != -1) {
-		switch (c) {
-		case OPT_BY:
-			if (!strcmp(optarg, "cpu"))
-				r.by = BY_CPU;
-			else if (!strcmp(optarg, "comm"))
-				r.by = BY_COMM;
-			else if (!strcmp(optarg, "pid"))
-				r.by = BY_PID;
-			else
-				return usage_error("--by takes cpu, comm or pid, not '%s'", log_arg(optarg));
-			break;
-		case OPT_COMM:
-			if (!*optarg || strlen(optarg) >= TASK_COMM_LEN)
-				return usage_error("--comm takes a task name prefix of 1 to 15 characters, "
-						   "not '%s'", log_arg(optarg));
-			strlcpy_k(r.o.comm, optarg, sizeof(r.o.comm));
-			break;
-		case 'p':
-			if (parse_int_range(optarg, 1, 0x3fffffff, &pid) < 0)
-				return usage_error("-p takes a process id, not '%s'", log_arg(optarg));
-			r.o.tgid = (uint32_t)pid;
-			break;
-		case 'C':
-			if (parse_cpulist(optarg, &r.o.cpus) < 0 || !cpuset_count(&r.o.cpus))
-				return usage_error("-C takes a CPU list such as 0-3,6, not '%s'", log_arg(optarg));
-			if (live_cpus_exist(&r.o.cpus, libbpf_num_possible_cpus(), msg, sizeof(msg)) < 0)
-				return usage_error("%s", msg);
-			r.o.cpus_set = true;
-			break;
-		case OPT_SLOWER:
-			if (parse_duration_ns(optarg, NS_PER_MS, &v) < 0 || v == 0)
-				return usage_error("--slower takes a duration such as 10ms, not '%s'", log_arg(optarg));
-			r.o.threshold_ns = v;
-			r.slow = true;
-			break;
-		case OPT_ONGOING:
-			if (parse_duration_ns(optarg, NS_PER_MS, &v) < 0 || v == 0)
-				return usage_error("--ongoing takes a duration such as 300ms, not '%s'", log_arg(optarg));
-			r.o.ongoing_ns = v;
-			break;
-		case 'i':
-			if (parse_duration_ns(optarg, NS_PER_SEC, &v) < 0 || v < 10 * NS_PER_MS)
-				return usage_error("-i takes an interval of at least 10ms such as 1 or 500ms, "
-						   "not '%s'", log_arg(optarg));
-			r.interval_ns = v;
-			break;
-		case 'd':
-			if (parse_duration_ns(optarg, NS_PER_SEC, &v) < 0 || v == 0)
-				return usage_error("-d takes a duration such as 10s, not '%s'", log_arg(optarg));
-			r.duration_ns = v;
-			break;
-		case OPT_JSON:
-			r.json = true;
-			break;
-		case OPT_NO_SAMPLER:
-			r.o.sampler = false;
-			break;
-		case OPT_BPF_STATS:
-			r.bpf_stats = true;
-			break;
-		case OPT_REFERENCE:
-			r.reference = optarg;
-			break;
-		case 'h':
-			fputs(usage_text, stdout);
-			return EXIT_OK;
-		case ':':
-			return usage_error("option '%s' needs a value", log_arg(argv[optind - 1]));
-		default:
-			return usage_error("unknown option '%s'", log_arg(argv[optind - 1]));
-		}
-	}
-	if (optind < argc)
-		return usage_error("unexpected argument '%s'", log_arg(argv[optind]));
-	if (r.o.ongoing_ns && !r.slow)
-		return usage_error("%s needs --slower", "--ongoing");
-	if (r.slow && r.by != BY_NONE)
-		return usage_error("%s: --by is for histogram mode, not with --slower", "--by");
-	if (r.o.tgid) {
-		char path[64];
-		snprintf(path, sizeof(path), "/proc/%u", r.o.tgid);
-		if (access(path, F_OK) != 0)
-			return usage_error("no process has pid %s", path + strlen("/proc/"));
-	}
-	if (r.o.comm[0] && !comm_exists(r.o.comm))
-		return usage_error("no running task's name starts with '%s' (names are at most 15 "
-				   "characters; see /proc/*/task/*/comm)", r.o.comm);
-	if (!r.slow)
-		r.o.sampler = false; /* histograms need no stacks */
-	r.o.hist_by = r.by == BY_COMM ? SCHED_BY_COMM : r.by == BY_PID ? SCHED_BY_PID : SCHED_BY_NONE;
+	r->slow = o->threshold_ns != 0;
+	if (o->ongoing_ns && !r->slow)
+		return cli_usage_error(&runq_cli, "--ongoing needs --slower");
+	if (r->slow && r->a.by != BY_NONE)
+		return cli_usage_error(&runq_cli, "--by is for histogram mode, not with --slower");
+	if (o->comm[0] && !comm_exists(o->comm))
+		return cli_usage_error(&runq_cli, "no running task's name starts with '%s' (names are at "
+				       "most 15 characters; see /proc/*/task/*/comm)", log_arg(o->comm));
+	o->cpus_set = opt_cpus_given(&o->cpus);
+	if (!r->slow)
+		o->sampler = false; /* histograms need no stacks */
+	else
+		r->a.interval_ns = 0; /* slow mode prints each wait as it comes */
+	o->hist_by = r->a.by == BY_COMM ? SCHED_BY_COMM : r->a.by == BY_PID ? SCHED_BY_PID : SCHED_BY_NONE;
+	return 0;
+}
 
+static int runq_open(void *arg, struct loop *l)
+{
+	struct runq *r = arg;
 	struct timespec rt, mt;
+
 	clock_gettime(CLOCK_REALTIME, &rt);
 	clock_gettime(CLOCK_MONOTONIC, &mt);
-	r.wall_off_ns = ((int64_t)rt.tv_sec - (int64_t)mt.tv_sec) * (int64_t)NS_PER_SEC +
-			((int64_t)rt.tv_nsec - (int64_t)mt.tv_nsec);
-	json_init(&r.j, stdout);
-
-	r.w = calloc(1, sizeof(*r.w));
-	r.loop = loop_new();
-	if (!r.w || !r.loop) {
+	r->wall_off_ns = ((int64_t)rt.tv_sec - (int64_t)mt.tv_sec) * (int64_t)NS_PER_SEC +
+			 ((int64_t)rt.tv_nsec - (int64_t)mt.tv_nsec);
+	json_init(&r->j, stdout);
+	if (!(r->w = calloc(1, sizeof(*r->w)))) {
 		err("out of memory");
-		rc = EXIT_RUNTIME;
-		goto out;
+		return EXIT_RUNTIME;
 	}
-	if (r.reference) {
-		rc = run_reference(&r);
-		goto out;
-	}
-	if (sched_open(&r.sc, &r.o) < 0) {
-		rc = EXIT_RUNTIME;
-		goto out;
-	}
-	if (bench_setup(&r) < 0) {
-		rc = EXIT_RUNTIME;
-		goto out;
-	}
-	sched_set_wait_cb(r.sc, on_wait, &r);
-	if (sched_add_to_loop(r.sc, r.loop) < 0 ||
-	    (r.duration_ns && loop_add_timer(r.loop, r.duration_ns, 0, on_duration, &r) < 0) ||
-	    (!r.slow && r.interval_ns &&
-	     loop_add_timer(r.loop, r.interval_ns, r.interval_ns, on_interval, &r) < 0)) {
+	if (sched_open(&r->sc, &r->a.o) < 0 || bench_setup(r) < 0)
+		return EXIT_RUNTIME;
+	sched_set_wait_cb(r->sc, on_wait, r);
+	if (sched_add_to_loop(r->sc, l) < 0) {
 		err("cannot set up the event loop: %s", strerror(errno));
-		rc = EXIT_RUNTIME;
-		goto out;
+		return EXIT_RUNTIME;
 	}
-	if (!r.json) {
-		if (r.slow) {
-			char d[32];
-			printf("Tracing waits for a CPU longer than %s... Ctrl-C to end.\n",
-			       fmt_duration(r.o.threshold_ns, d, sizeof(d)));
-		} else {
-			printf("Tracing run queue latency... %s\n",
-			       r.interval_ns ? "Ctrl-C to end." : "Ctrl-C to end and print the histogram.");
-		}
-		fflush(stdout);
-	}
-	if (loop_run(r.loop) < 0) {
-		err("the event loop failed: %s", strerror(errno));
-		rc = EXIT_RUNTIME;
-	}
+	return 0;
+}
+
+static int runq_start(void *arg)
+{
+	struct runq *r = arg;
+	char d[32];
+
+	if (r->a.json)
+		return 0;
+	if (r->slow)
+		printf("Tracing waits for a CPU longer than %s... Ctrl-C to end.\n",
+		       fmt_duration(r->a.o.threshold_ns, d, sizeof(d)));
+	else
+		printf("Tracing run queue latency... %s\n",
+		       r->a.interval_ns ? "Ctrl-C to end." : "Ctrl-C to end and print the histogram.");
+	fflush(stdout);
+	return 0;
+}
+
+static int runq_summary(void *arg)
+{
+	struct runq *r = arg;
+
 	/* records still queued when we stop */
-	sched_drain(r.sc);
-	if (!r.slow)
-		print_hists(&r);
-	else if (r.slow && !r.json)
-		printf("%lu slow waits, %lu ongoing reports%s\n", r.slow_waits, r.ongoing,
-		       r.irq_gaps ? ", and CPUs without timer interrupts (see above)" : "");
-	print_stats(&r);
-	bench_report(&r);
-out:
-	bench_empty_bpf__destroy(r.empty);
-	if (r.stats_fd >= 0)
-		close(r.stats_fd);
-	sched_close(r.sc);
-	loop_free(r.loop);
-	free(r.w);
-	return rc;
+	sched_drain(r->sc);
+	if (!r->slow)
+		print_hists(r);
+	else if (!r->a.json)
+		printf("%lu slow waits, %lu ongoing reports%s\n", r->slow_waits, r->ongoing,
+		       r->irq_gaps ? ", and CPUs without timer interrupts (see above)" : "");
+	print_stats(r);
+	bench_report(r);
+	return EXIT_OK;
+}
+
+static void runq_close(void *arg)
+{
+	struct runq *r = arg;
+
+	bench_empty_bpf__destroy(r->empty);
+	if (r->stats_fd >= 0)
+		close(r->stats_fd);
+	sched_close(r->sc);
+	free(r->w);
+}
+
+static const struct live_ops runq_ops = {
+	.open = runq_open,
+	.start = runq_start,
+	.tick = on_interval,
+	.summary = runq_summary,
+	.close = runq_close,
+};
+
+static const struct live_ops reference_ops = {
+	.open = reference_open,
+	.summary = reference_summary,
+	.close = runq_close,
+};
+
+int cmd_runq(int argc, char **argv)
+{
+	struct runq r = { .stats_fd = -1 };
+	struct opt_result res;
+	int rc;
+
+	sched_opts_default(&r.a.o);
+	if ((rc = cli_parse(&runq_cli, argc, argv, &r.a, &res)) != CLI_RUN || (rc = runq_check(&r)))
+		return rc;
+	return live_run(r.a.reference ? &reference_ops : &runq_ops, &r, r.a.interval_ns, r.a.duration_ns);
 }

@@ -4,20 +4,19 @@
  * who ran on that CPU instead (sched collector) and whether ksoftirqd
  * there was waiting. Composition only: collectors + /proc + output. */
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <bpf/libbpf.h>
 
+#include "cmd/live.h"
 #include "collect/sched.h"
 #include "collect/sched_view.h"
 #include "collect/softirq.h"
 #include "ksleuth.h"
 #include "lib/hist.h"
 #include "lib/json.h"
-#include "lib/liveopt.h"
+#include "lib/opt.h"
 #include "lib/parse.h"
 #include "lib/procnet.h"
 #include "sys/log.h"
@@ -31,14 +30,48 @@
 
 struct kwait { uint64_t start_ns, wait_ns; bool ongoing; };
 
+struct softirq_args {
+	uint32_t vec_mask;
+	uint64_t slower_ns, interval_ns, duration_ns;
+	struct cpuset cpus;
+	bool json;
+};
+
+static const struct opt softirq_opts[] = {
+	{ .lname = "vector", OPT_WORDS_AT(struct softirq_args, vec_mask), .arg = "LIST",
+	  .words = softirq_vec_words, .has_def = true, .def = (1 << SOFTIRQ_NR) - 1, .def_text = "all",
+	  .help = "vectors to measure: net_rx,net_tx,timer,... or all" },
+	{ .lname = "slower", OPT_DURATION_AT(struct softirq_args, slower_ns), .arg = "DUR", .unit_ns = NS_PER_MS,
+	  .help = "one record per delay >= DUR (e.g. 10ms) with who ran on the CPU meanwhile (mode, "
+		  "BH/preemption state, top stack), and ksoftirqd waits >= DUR with whether they overlapped" },
+	OPT_CPUS(struct softirq_args, cpus),
+	OPT_INTERVAL(struct softirq_args, interval_ns, NS_PER_SEC),
+	OPT_DURATION(struct softirq_args, duration_ns),
+	OPT_JSON(struct softirq_args, json, "JSON Lines: \"softirq\" per interval/CPU/vector, "
+		 "\"softirq_delay\", \"ksoftirqd_wait\", \"softirq_hist\""),
+	{ 0 }
+};
+
+const struct opt_cmd softirq_cli = {
+	.name = "softirq",
+	.summary = "softirq raise-to-run delay and run time per CPU and vector",
+	.description =
+	"Softirq delay per CPU and vector: from irq:softirq_raise to softirq_entry\n"
+	"(how long a raised softirq, e.g. NET_RX, waited to run) and from entry to\n"
+	"exit (how long it ran), as log2 histograms kept in the kernel; RUNS is the\n"
+	"handler count from /proc/softirqs.\n",
+	.opts = softirq_opts,
+	.notes =
+	"Since Linux 6.5 softirqs also run at every hardirq exit even while ksoftirqd\n"
+	"is starved; a long delay here means bottom halves (or interrupts) were off.\n",
+};
+
 struct sq {
+	struct softirq_args a;
 	struct softirq_collector *col;
 	struct sched_collector *sc;
 	struct json j;
-	bool json;
-	struct live_opts lo;
-	uint32_t vec_mask;
-	uint64_t slower_ns, t0_ns;
+	uint64_t t0_ns;
 	unsigned ncpu;
 	struct softirq_hists *cur, *total;      /* [ncpu] */
 	struct softirq_counts *proc_prev, *proc_first, *proc_now;
@@ -51,34 +84,9 @@ struct sq {
 	struct sched_window *w;
 };
 
-static void usage(FILE *f)
-{
-	fprintf(f,
-		"usage: ksleuth softirq [--vector LIST] [--slower DUR] [-C CPUS] [-i SEC] [-d DUR] [--json]\n"
-		"\n"
-		"Softirq delay per CPU and vector: from irq:softirq_raise to softirq_entry\n"
-		"(how long a raised softirq, e.g. NET_RX, waited to run) and from entry to\n"
-		"exit (how long it ran), as log2 histograms kept in the kernel; RUNS is the\n"
-		"handler count from /proc/softirqs.\n"
-		"\n"
-		"  --vector LIST    vectors to measure: net_rx,net_tx,timer,... or all (default)\n"
-		"  --slower DUR     one record per delay >= DUR (e.g. 10ms) with who ran on the\n"
-		"                   CPU meanwhile (mode, BH/preemption state, top stack), and\n"
-		"                   ksoftirqd waits >= DUR with whether they overlapped\n"
-		"  -C, --cpus CPUS  only these CPUs (e.g. 1 or 0-3,6)\n"
-		"  -i, --interval SEC  print every SEC (default 1s)\n"
-		"  -d, --duration DUR  stop after DUR (default: until Ctrl-C)\n"
-		"  --json           JSON Lines: \"softirq\" per interval/CPU/vector,\n"
-		"                   \"softirq_delay\", \"ksoftirqd_wait\", \"softirq_hist\"\n"
-		"  -h, --help       this text\n"
-		"\n"
-		"Since Linux 6.5 softirqs also run at every hardirq exit even while ksoftirqd\n"
-		"is starved; a long delay here means bottom halves (or interrupts) were off.\n");
-}
-
 static bool want_cpu(struct sq *s, unsigned cpu)
 {
-	return live_want_cpu(&s->lo, cpu);
+	return opt_cpu_wanted(&s->a.cpus, cpu);
 }
 
 /* ---- ksoftirqd waits (sched collector records, filtered by comm) ---- */
@@ -96,7 +104,7 @@ static void on_wait(const struct sched_wait *wt, void *arg)
 	k->ongoing = wt->ongoing;
 	if (wt->wait_ns > s->kw_max[wt->cpu])
 		s->kw_max[wt->cpu] = wt->wait_ns;
-	if (s->json) {
+	if (s->a.json) {
 		json_obj_begin(&s->j);
 		json_kstr(&s->j, "type", "ksoftirqd_wait");
 		json_kuint(&s->j, "cpu", wt->cpu);
@@ -143,7 +151,7 @@ static void report_delay(struct sq *s, const struct softirq_event *e)
 		have_w = sched_who_ran(s->sc, e->cpu, e->raise_ns, e->entry_ns, 3, s->w) == 0;
 	}
 	s->slow_records++;
-	if (s->json) {
+	if (s->a.json) {
 		struct json *j = &s->j;
 		json_obj_begin(j);
 		json_kstr(j, "type", "softirq_delay");
@@ -223,7 +231,7 @@ static void print_table(struct sq *s, const struct softirq_hists *h, const struc
 	char t[16], a[32], b[32], c[32], d[32];
 	bool header = false;
 
-	if (!s->json && strcmp(type, "softirq") == 0)
+	if (!s->a.json && strcmp(type, "softirq") == 0)
 		printf("%s\n", mono_to_hms(ts, t, sizeof(t)));
 	for (unsigned cpu = 0; cpu < s->ncpu; cpu++) {
 		if (!want_cpu(s, cpu))
@@ -231,9 +239,9 @@ static void print_table(struct sq *s, const struct softirq_hists *h, const struc
 		for (unsigned v = 0; v < KS_NR_SOFTIRQS; v++) {
 			const struct hist *dl = &h[cpu].delay[v], *rn = &h[cpu].run[v];
 			uint32_t runs = u32_delta(softirqs_get(pnow, v, (int)cpu), softirqs_get(pbefore, v, (int)cpu));
-			if (!((s->vec_mask >> v) & 1) || (!dl->count && !rn->count && !runs))
+			if (!((s->a.vec_mask >> v) & 1) || (!dl->count && !rn->count && !runs))
 				continue;
-			if (s->json) {
+			if (s->a.json) {
 				json_obj_begin(&s->j);
 				json_kstr(&s->j, "type", type);
 				json_kuint(&s->j, "ts_ns", ts);
@@ -263,15 +271,15 @@ static void print_table(struct sq *s, const struct softirq_hists *h, const struc
 			       fmt_duration(rn->count ? rn->sum_ns / rn->count : 0, d, sizeof(d)),
 			       fmt_duration(rn->max_ns, t, sizeof(t)));
 		}
-		if (s->sc && s->kw_max[cpu] && strcmp(type, "softirq") == 0 && !s->json)
+		if (s->sc && s->kw_max[cpu] && strcmp(type, "softirq") == 0 && !s->a.json)
 			printf("  %-4u ksoftirqd/%u longest wait to run: %s\n", cpu, cpu,
 			       fmt_duration(s->kw_max[cpu], a, sizeof(a)));
 	}
-	if (!s->json && !header)
+	if (!s->a.json && !header)
 		printf("  no softirqs\n");
 }
 
-static void on_tick(struct loop *l, void *arg)
+static void on_tick(void *arg, struct loop *l)
 {
 	struct sq *s = arg;
 	uint64_t ts = now_ns();
@@ -291,15 +299,9 @@ static void on_tick(struct loop *l, void *arg)
 	print_table(s, s->cur, s->proc_now, s->proc_prev, ts, "softirq");
 	memcpy(s->proc_prev, s->proc_now, sizeof(*s->proc_now));
 	memset(s->kw_max, 0, sizeof(*s->kw_max) * s->ncpu);
-	if (!s->json)
+	if (!s->a.json)
 		printf("\n");
 	fflush(stdout);
-}
-
-static void on_end(struct loop *l, void *arg)
-{
-	(void)arg;
-	loop_stop(l);
 }
 
 static void summary(struct sq *s)
@@ -316,7 +318,7 @@ static void summary(struct sq *s)
 	softirq_stats(s->col, st);
 	if (softirqs_read(s->proc_now) < 0)
 		memcpy(s->proc_now, s->proc_first, sizeof(*s->proc_now));
-	if (!s->json)
+	if (!s->a.json)
 		printf("total over %.1fs:\n", (double)(ts - s->t0_ns) / 1e9);
 	print_table(s, s->total, s->proc_now, s->proc_first, ts, "softirq_total");
 	for (unsigned c = 0; c < s->ncpu; c++) {
@@ -324,9 +326,9 @@ static void summary(struct sq *s)
 			continue;
 		for (unsigned v = 0; v < KS_NR_SOFTIRQS; v++) {
 			const struct hist *h = &s->total[c].delay[v];
-			if (!((s->vec_mask >> v) & 1) || !h->count)
+			if (!((s->a.vec_mask >> v) & 1) || !h->count)
 				continue;
-			if (s->json) {
+			if (s->a.json) {
 				json_obj_begin(&s->j);
 				json_kstr(&s->j, "type", "softirq_hist");
 				json_kuint(&s->j, "cpu", c);
@@ -349,10 +351,10 @@ static void summary(struct sq *s)
 			hist_print(stdout, h, "");
 		}
 	}
-	if (s->slower_ns && !s->json)
-		printf("\n%" PRIu64 " delays >= %.3fms reported%s\n", s->slow_records, (double)s->slower_ns / 1e6,
+	if (s->a.slower_ns && !s->a.json)
+		printf("\n%" PRIu64 " delays >= %.3fms reported%s\n", s->slow_records, (double)s->a.slower_ns / 1e6,
 		       st[SOFTIRQ_STAT_RB_DROPS] || s->slow_lost ? " (some records lost: too many)" : "");
-	if (s->json) {
+	if (s->a.json) {
 		json_obj_begin(&s->j);
 		json_kstr(&s->j, "type", "softirq_summary");
 		json_kuint(&s->j, "duration_ns", ts - s->t0_ns);
@@ -363,72 +365,8 @@ static void summary(struct sq *s)
 	}
 }
 
-int cmd_softirq(int argc, char **argv)
+static int alloc_tables(struct sq *s)
 {
-	static const struct option opts[] = {
-		{ "vector", required_argument, NULL, 'V' },
-		{ "slower", required_argument, NULL, 'S' },
-		{ "cpus", required_argument, NULL, 'C' },
-		{ "interval", required_argument, NULL, 'i' },
-		{ "duration", required_argument, NULL, 'd' },
-		{ "json", no_argument, NULL, 'J' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	struct sq *s = calloc(1, sizeof(*s));
-	struct softirq_opts so = { 0 };
-	struct loop *l = NULL;
-	const char *bad;
-	char msg[256];
-	int c, rc = EXIT_RUNTIME;
-
-	if (!s) {
-		err("out of memory");
-		return EXIT_RUNTIME;
-	}
-	live_opts_default(&s->lo);
-	s->vec_mask = (1u << SOFTIRQ_NR) - 1;
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+C:i:d:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'V':
-			if (softirq_parse_vectors(optarg, &s->vec_mask, &bad) < 0) {
-				err("unknown softirq vector '%s': give names from hi,timer,net_tx,net_rx,block,irq_poll,tasklet,sched,hrtimer,rcu or all",
-				    bad);
-				rc = EXIT_USAGE;
-				goto out;
-			}
-			break;
-		case 'S':
-			if (parse_duration_ns(optarg, NS_PER_MS, &s->slower_ns) < 0 || !s->slower_ns) {
-				err("bad --slower '%s': give a duration such as 10ms or 500us", log_arg(optarg));
-				rc = EXIT_USAGE;
-				goto out;
-			}
-			break;
-		case 'J': s->json = true; break;
-		case 'C': case 'i': case 'd':
-			if (live_opt(&s->lo, c, optarg, msg, sizeof(msg)) < 0)
-				goto bad;
-			break;
-		case 'h': usage(stdout); rc = EXIT_OK; goto out;
-		default:
-			live_msg_bad_option(msg, sizeof(msg), "softirq", argv[optind - 1]);
-			goto bad;
-		}
-	}
-	if (optind < argc) {
-		live_msg_extra_arg(msg, sizeof(msg), "softirq", argv[optind]);
-		goto bad;
-	}
-	if (s->lo.cpus_set && live_cpus_exist(&s->lo.cpus, libbpf_num_possible_cpus(), msg, sizeof(msg)) < 0)
-		goto bad;
-	json_init(&s->j, stdout);
-	so.vec_mask = s->vec_mask;
-	so.slower_ns = s->slower_ns;
-	if (softirq_open(&s->col, &so) < 0)
-		goto out;
 	s->ncpu = softirq_nr_cpus(s->col);
 	s->cur = calloc(s->ncpu, sizeof(*s->cur));
 	s->total = calloc(s->ncpu, sizeof(*s->total));
@@ -442,56 +380,80 @@ int cmd_softirq(int argc, char **argv)
 	if (!s->cur || !s->total || !s->proc_prev || !s->proc_first || !s->proc_now || !s->kw ||
 	    !s->kw_head || !s->kw_max || !s->w) {
 		err("out of memory");
-		goto out;
+		return EXIT_RUNTIME;
 	}
-	if (s->slower_ns) {
-		/* who ran instead, and ksoftirqd's own waits: the shared sched collector */
-		struct sched_opts o;
-		sched_opts_default(&o);
-		o.threshold_ns = s->slower_ns;
-		o.sampler = true;
-		o.cpus_set = s->lo.cpus_set;
-		o.cpus = s->lo.cpus;
-		strncpy(o.class_comm, "ksoftirqd", sizeof(o.class_comm) - 1);
-		if (sched_open(&s->sc, &o) < 0) {
-			/* the stall sampler is optional: without it, who ran is still known */
-			warn("continuing without the stall sampler: no mode, BH state or stacks of who ran instead");
-			o.sampler = false;
-			if (sched_open(&s->sc, &o) < 0)
-				goto out;
-		}
-		sched_set_wait_cb(s->sc, on_wait, s);
+	return 0;
+}
+
+/* --slower: who ran instead, and ksoftirqd's own waits (the shared sched
+ * collector); the stall sampler is optional, who ran is known without it. */
+static int open_sched(struct sq *s)
+{
+	struct sched_opts o;
+
+	sched_opts_default(&o);
+	o.threshold_ns = s->a.slower_ns;
+	o.sampler = true;
+	o.cpus_set = opt_cpus_given(&s->a.cpus);
+	o.cpus = s->a.cpus;
+	strncpy(o.class_comm, "ksoftirqd", sizeof(o.class_comm) - 1);
+	if (sched_open(&s->sc, &o) < 0) {
+		warn("continuing without the stall sampler: no mode, BH state or stacks of who ran instead");
+		o.sampler = false;
+		if (sched_open(&s->sc, &o) < 0)
+			return EXIT_RUNTIME;
 	}
+	sched_set_wait_cb(s->sc, on_wait, s);
+	return 0;
+}
+
+static int softirq_open_all(void *arg, struct loop *l)
+{
+	struct sq *s = arg;
+	struct softirq_opts so = { .vec_mask = s->a.vec_mask, .slower_ns = s->a.slower_ns };
+	int rc;
+
+	json_init(&s->j, stdout);
+	if (softirq_open(&s->col, &so) < 0)
+		return EXIT_RUNTIME;
+	if ((rc = alloc_tables(s)) || (s->a.slower_ns && (rc = open_sched(s))))
+		return rc;
 	softirq_set_event_cb(s->col, on_event, s);
-	if (!(l = loop_new()) || softirq_add_to_loop(s->col, l) < 0 ||
+	if (softirq_add_to_loop(s->col, l) < 0 ||
 	    (s->sc && (sched_add_to_loop(s->sc, l) < 0 ||
-		       loop_add_timer(l, 100 * NS_PER_MS, 100 * NS_PER_MS, on_flush, s) < 0)) ||
-	    loop_add_timer(l, s->lo.interval_ns, s->lo.interval_ns, on_tick, s) < 0 ||
-	    (s->lo.duration_ns && loop_add_timer(l, s->lo.duration_ns, 0, on_end, s) < 0)) {
+		       loop_add_timer(l, 100 * NS_PER_MS, 100 * NS_PER_MS, on_flush, s) < 0))) {
 		err("cannot set up the event loop");
-		goto out;
+		return EXIT_RUNTIME;
 	}
+	return 0;
+}
+
+static int softirq_start(void *arg)
+{
+	struct sq *s = arg;
+
 	if (softirqs_read(s->proc_first) < 0 || softirq_take(s->col, s->cur) < 0)
-		goto out;
+		return EXIT_RUNTIME;
 	memcpy(s->proc_prev, s->proc_first, sizeof(*s->proc_first));
 	s->t0_ns = now_ns();
 	fprintf(stderr, "Tracing softirq raise/entry/exit (%s)%s. Ctrl-C to end.\n", softirq_attach_kind(s->col),
 		s->sc ? " and the scheduler" : "");
-	if (loop_run(l) < 0) {
-		err("event loop failed");
-		goto out;
-	}
-	flush_pending(s, true);
-	summary(s);
-	rc = EXIT_OK;
-	goto out;
-bad:
-	err("%s", msg);
-	rc = EXIT_USAGE;
-out:
+	return 0;
+}
+
+static int softirq_summary(void *arg)
+{
+	flush_pending(arg, true);
+	summary(arg);
+	return EXIT_OK;
+}
+
+static void softirq_close_all(void *arg)
+{
+	struct sq *s = arg;
+
 	sched_close(s->sc); /* before the loop: it may hold a timer there */
 	softirq_close(s->col);
-	loop_free(l);
 	free(s->cur);
 	free(s->total);
 	free(s->proc_prev);
@@ -501,6 +463,26 @@ out:
 	free(s->kw_head);
 	free(s->kw_max);
 	free(s->w);
+}
+
+static const struct live_ops softirq_ops = {
+	.open = softirq_open_all,
+	.start = softirq_start,
+	.tick = on_tick,
+	.summary = softirq_summary,
+	.close = softirq_close_all,
+};
+
+int cmd_softirq(int argc, char **argv)
+{
+	struct sq *s = calloc(1, sizeof(*s));
+	int rc;
+
+	if (!s) {
+		err("out of memory");
+		return EXIT_RUNTIME;
+	}
+	rc = live_main(&softirq_cli, &softirq_ops, s, &s->a, &s->a.interval_ns, &s->a.duration_ns, argc, argv);
 	free(s);
 	return rc;
 }

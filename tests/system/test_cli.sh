@@ -4,7 +4,9 @@
 # they watched nothing before); an empty command name; an empty --events;
 # a 100 kB argument holding an escape sequence, echoed cut at 64 bytes
 # with "..." and the ESC shown as \x1b; and SIGHUP ending count with its
-# summary and exit 0, as SIGTERM does.
+# summary and exit 0, as SIGTERM does. The man page and the bash completion
+# (`ksleuth manpage`, `ksleuth completion bash`) name every option that a
+# command's --help lists: all three come from the same option tables.
 . "$(dirname "$0")/lib.sh"
 require_root
 ESC=$'\x1b'
@@ -37,6 +39,32 @@ done
 big_echo "$KS" "$BIG"
 big_echo "$KS" "-$BIG"
 check_eq "a 100 kB argument is echoed cut, ESC visible, in one line ($n paths)" "${bad:-none}" none
+
+# The man page and the completion: every option of every command's --help
+check_exit "manpage exits 0" 0 "$KS" manpage
+cp "$KS_TMP/out" "$KS_TMP/ksleuth.8"
+check_exit "completion bash exits 0" 0 "$KS" completion bash
+cp "$KS_TMP/out" "$KS_TMP/ksleuth.bash"
+check_exit "completion of another shell is a usage error" 2 "$KS" completion fish
+check "the completion script is valid bash" bash -n "$KS_TMP/ksleuth.bash"
+if command -v groff >/dev/null; then
+	groff -man -Tutf8 -ww -z "$KS_TMP/ksleuth.8" >"$KS_TMP/groff.err" 2>&1
+	check_eq "groff reads the man page without a warning" "$(head -c 300 "$KS_TMP/groff.err")" ""
+fi
+missing= nopts=0
+cmds=$("$KS" help | sed -n '/^commands:/,/^$/p' | awk 'NR > 1 && NF { print $1 }')
+for c in $cmds; do
+	grep -q "^\.SS $c\$" "$KS_TMP/ksleuth.8" || missing="$missing [man: command $c]"
+	grep -q "^	$c)\$" "$KS_TMP/ksleuth.bash" || missing="$missing [completion: command $c]"
+	for o in $("$KS" "$c" --help | awk '/^ +-/ { for (i = 1; i <= NF; i++) { f = $i; sub(/,$/, "", f)
+			if (f !~ /^-/) break; print f } }'); do
+		nopts=$((nopts + 1))
+		grep -qF -- "$(printf '%s' "$o" | sed 's/-/\\-/g')" "$KS_TMP/ksleuth.8" || missing="$missing [man: $c $o]"
+		grep -qE -- "[ '|]$o[ '|)]" "$KS_TMP/ksleuth.bash" || missing="$missing [completion: $c $o]"
+	done
+done
+check_ge "options read from the commands' --help" "$nopts" 60
+check_eq "the man page and the completion name every command and option" "${missing:-none}" none
 
 # SIGHUP ends count like SIGTERM: summary printed, exit 0
 "$KS" count t:sched:sched_switch -d 20 >"$KS_TMP/count.out" 2>&1 &

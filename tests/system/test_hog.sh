@@ -19,7 +19,7 @@ check_exit "run over 3s rejected" 2 "$KS" hog --mode kernel --run 3100ms
 check_grep "run cap message" "3 s at a stretch" "$KS_TMP/err"
 check_exit "total over 120s rejected" 2 "$KS" hog --mode kernel -d 121s
 check_exit "unknown mode rejected" 2 "$KS" hog --mode spin
-check_grep "unknown mode message" "unknown hog mode 'spin'" "$KS_TMP/err"
+check_grep "unknown mode message" "bad value 'spin' for --mode: give kernel, kernel-bh" "$KS_TMP/err"
 check_exit "missing mode rejected" 2 "$KS" hog
 check_exit "bad cpu rejected" 2 "$KS" hog --mode kernel -c 4000
 check_exit "gap under 10ms rejected" 2 "$KS" hog --mode kernel --gap 1ms

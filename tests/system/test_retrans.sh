@@ -12,7 +12,7 @@ CPU=1; [ "$(nr_cpus)" -lt 2 ] && CPU=0
 
 check_exit "bad duration exits 2" 2 "$KS" retrans -d xyz
 check_exit "bad option exits 2" 2 "$KS" retrans --bogus
-check_grep "one sentence for a bad option" "unknown or incomplete option" "$KS_TMP/err"
+check_grep "one sentence for a bad option" "unknown option '--bogus'" "$KS_TMP/err"
 check_exit "unknown netns exits 2" 2 "$KS" retrans --netns no-such-ns-$$
 
 ks_netbed_up $CPU || exit 1

@@ -24,7 +24,7 @@ HANDOFF=$KS_HELPERS/handoff
 
 # --- command line: exit 2 with one sentence; no privileges: exit 1
 check_exit "bad --by" 2 "$KS" runq --by socket
-check_grep "bad --by message" "--by takes cpu, comm or pid" "$KS_TMP/err"
+check_grep "bad --by message" "bad value 'socket' for --by: give cpu, comm or pid" "$KS_TMP/err"
 check_exit "bad --slower" 2 "$KS" runq --slower soon
 check_exit "bad -C" 2 "$KS" runq -C x-y
 check_exit "--ongoing without --slower" 2 "$KS" runq --ongoing 1s
