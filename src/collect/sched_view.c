@@ -3,17 +3,40 @@
 #include <string.h>
 
 #include "collect/sched_view.h"
+#include "engine/engine.h"
 #include "lib/json.h"
 #include "lib/parse.h"
 
+/* The real-time priority (1-99) of a FIFO or RR task from its kernel prio
+ * (0-99, lower is higher); 0 for other policies. */
+static int rt_priority(const struct sched_antagonist *a)
+{
+	return (a->policy == 1 || a->policy == 2) && a->prio >= 0 && a->prio < 100 ? 99 - a->prio : 0;
+}
+
+/* The doctor's words for a policy and priority: "SCHED_FIFO priority 50",
+ * "SCHED_OTHER nice 0", "SCHED_IDLE". */
+static const char *policy_text(const struct sched_antagonist *a, char *buf, size_t n)
+{
+	const char *name = eng_policy_name((int)a->policy);
+
+	if (rt_priority(a))
+		snprintf(buf, n, "%s priority %d", name, rt_priority(a));
+	else if ((a->policy == 0 || a->policy == 3) && a->prio >= 100 && a->prio < 140)
+		snprintf(buf, n, "%s nice %d", name, a->prio - 120);
+	else
+		snprintf(buf, n, "%s", name);
+	return buf;
+}
+
 void sched_view_text(FILE *f, const struct sched_window *w, unsigned max_frames)
 {
-	char d[32];
+	char d[32], pol[48];
 
 	for (unsigned i = 0; i < w->n; i++) {
 		const struct sched_antagonist *a = &w->a[i];
-		fprintf(f, "    %-16s pid %-7u tid %-7u %-8s prio %-3d ran %-7s %5.1f%%  %s",
-			a->comm, a->pid, a->tid, sched_policy_name(a->policy), a->prio,
+		fprintf(f, "    %-16s pid %-7u tid %-7u %-22s ran %-7s %5.1f%%  %s",
+			a->comm, a->pid, a->tid, policy_text(a, pol, sizeof(pol)),
 			fmt_duration(a->run_ns, d, sizeof(d)), a->share * 100.0, sched_mode_name(a->mode));
 		if (a->bh_disabled >= 0)
 			fprintf(f, "  bh-disabled:%s preempt-disabled:%s",
@@ -45,8 +68,9 @@ void sched_view_json(struct json *j, const struct sched_window *w)
 		json_kuint(j, "pid", a->pid);
 		json_kuint(j, "tid", a->tid);
 		json_kstr(j, "comm", a->comm);
-		json_kstr(j, "policy", sched_policy_name(a->policy));
+		json_kstr(j, "policy", eng_policy_name((int)a->policy));
 		json_kint(j, "prio", a->prio);
+		json_kint(j, "rt_priority", rt_priority(a));
 		json_kuint(j, "run_ns", a->run_ns);
 		json_kdouble(j, "share", a->share);
 		json_kstr(j, "mode", sched_mode_name(a->mode));

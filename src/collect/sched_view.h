@@ -10,7 +10,8 @@
 
 struct json;
 
-/* Text: one line per antagonist (comm, pid, tid, policy, prio, run time,
+/* Text: one line per antagonist (comm, pid, tid, policy and priority in
+ * the doctor's words: "SCHED_FIFO priority 50", "SCHED_OTHER nice 0"; run time,
  * share, mode, BH/preemption state when known), its top kernel stack leaf
  * first (at most max_frames lines, then how many were cut), then the
  * tasks left out, idle time, and a note when the run history did not
@@ -18,7 +19,8 @@ struct json;
 void sched_view_text(FILE *f, const struct sched_window *w, unsigned max_frames);
 
 /* JSON: adds to the object being written the keys "antagonists" (array of
- * {pid, tid, comm, policy, prio, run_ns, share, mode, bh_disabled and
+ * {pid, tid, comm, policy ("SCHED_OTHER", "SCHED_FIFO", ...), prio (the
+ * kernel's), rt_priority (1-99, 0 if not real-time), run_ns, share, mode, bh_disabled and
  * preempt_disabled when known, samples, stack: [leaf first]}), "left_out",
  * "idle_ns" and "covered_ns". */
 void sched_view_json(struct json *j, const struct sched_window *w);

@@ -4,7 +4,7 @@
 # Kernel hog: victim waits >= 450 ms, top antagonist = hog pid, share >=
 # 90 %, mode kernel, stack through bpf_prog_test_run, length within 10 % of
 # the victim's own clock, an ongoing report before the run ends; kernel-bh:
-# bottom halves seen disabled; FIFO hog: user mode, policy fifo; fixed hog:
+# bottom halves seen disabled; FIFO hog: user mode, policy SCHED_FIFO; fixed hog:
 # no wait > 20 ms attributed to it; histogram count = victim's own count
 # +-5 % on the tp_btf, raw_tp and own-stamps paths; bad arguments, unknown
 # comm/pid (exit 2) and no privileges (exit 1).
@@ -103,7 +103,7 @@ stop_runq
 # --- 2. FIFO hog (1 x 400 ms)
 start_runq "$KS_TMP/rq-fifo.json" --slower 100ms -C "$CPU" --json || exit 1
 ks_bg V_PID "$VICTIM" -c "$CPU" -d 1.5 -t 50 -o "$KS_TMP/victim-fifo.json"
-# and a busy loop (normal policy, never sleeps): the hog preempts it, so
+# and a busy loop (SCHED_OTHER, never sleeps): the hog preempts it, so
 # its wait is labelled preempted where the sleeping victim's is woken
 ks_bg B_PID taskset -c "$CPU" timeout 1.5 sh -c 'while :; do :; done'
 sleep 0.3
@@ -313,7 +313,8 @@ if v and runs:
     if done:
         a = top(max(done, key=lambda w: w['wait_ns']))
         say(a.get('pid') == run['pid'], f"fifo: top antagonist pid {a.get('pid')} is the hog {run['pid']}")
-        say(a.get('policy') == 'fifo', f"fifo: policy {a.get('policy')} is fifo")
+        say(a.get('policy') == 'SCHED_FIFO', f"fifo: policy {a.get('policy')} is SCHED_FIFO")
+        say(a.get('rt_priority') == 50, f"fifo: rt_priority {a.get('rt_priority')} is the hog's 50")
         say(a.get('mode') == 'user', f"fifo: mode {a.get('mode')} is user")
         w = max(done, key=lambda w: w['wait_ns'])
         say(w['kind'] == 'woken', f"fifo: the sleeping victim's wait is labelled {w['kind']} (woken)")
@@ -353,7 +354,7 @@ for tag, name, vtype in cases:
     a = top(w)
     say(w['wait_ns'] >= run * 9 // 10, f"{tag}: the {vtype} waited {w['wait_ns'] // 1_000_000} ms, the holder ran {run // 1_000_000} ms (own clock)")
     say(a.get('tid') == hold['tid'], f"{tag}: top antagonist tid {a.get('tid')} is the holder {hold['tid']}")
-    say(a.get('mode') == 'user' and a.get('policy') == 'fifo', f"{tag}: holder mode {a.get('mode')}, policy {a.get('policy')} (user, fifo)")
+    say(a.get('mode') == 'user' and a.get('policy') == 'SCHED_FIFO', f"{tag}: holder mode {a.get('mode')}, policy {a.get('policy')} (user, SCHED_FIFO)")
     # a sample a tick from sample_after (threshold/4) on; at least half
     want = (run - 25_000_000) * hz // 2_000_000_000
     say(a.get('samples', 0) >= want, f"{tag}: {a.get('samples', 0)} samples of the holder >= {want} (half the ticks)")

@@ -97,6 +97,8 @@ for f in doctor.txt runq.txt agent.err events.jsonl events.jsonl.1 scrape.txt; d
 done
 check_grep "doctor text names the task with \\x1b visible" '\\x1b\[31mcafé\\xff\\xe6\\x97' "$KS_TMP/doctor.txt"
 check_grep "runq text names the task with \\x1b visible" '\\x1b\[31mcafé\\xff\\xe6\\x97' "$KS_TMP/runq.txt"
+check_grep "runq text says the policy in the doctor's words" 'SCHED_FIFO priority 50 ' "$KS_TMP/runq.txt"
+check_grep "runq JSON says the policy in the doctor's words" '"policy":"SCHED_FIFO","prio":49,"rt_priority":50' "$KS_TMP/runq.json"
 
 kill -TERM "$AGENT"
 ks_wait "$AGENT" 5 "agent after SIGTERM"
