@@ -4,30 +4,34 @@
 #include <string.h>
 
 #include "lib/kmsg.h"
-#include "lib/liveopt.h"
+#include "lib/opt.h"
 #include "lib/text.h"
 #include "test.h"
 
-/* A bad-option message cut short by its buffer ended in the first byte
- * of a two-byte character the argument held (fuzz_parse: output not
- * valid UTF-8): the cut now drops the partial character. */
-TEST(fuzz_liveopt_message_cut_keeps_utf8_whole)
+/* A bad-option message quoting an argument that ends inside a multi-byte
+ * character (fuzz_parse: output not valid UTF-8): the quote keeps whole
+ * characters only, and the message stays valid UTF-8 and in its buffer. */
+struct ff_args { struct cpuset cpus; };
+static const struct opt ff_opts[] = { OPT_CPUS(struct ff_args, cpus), { 0 } };
+static const struct opt_cmd ff_cli = { .name = "runq", .summary = "test", .opts = ff_opts };
+
+TEST(fuzz_opt_message_keeps_utf8_whole)
 {
-	struct live_opts o;
-	char arg[80], msg[256];
+	struct ff_args a;
+	struct opt_result res;
+	char arg[80];
+	char *argv[] = { (char *)"runq", (char *)"-C", arg, NULL };
+	char *extra[] = { (char *)"runq", (char *)"\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3", NULL };
 
 	memset(arg, 0xff, 60);
 	memcpy(arg + 60, "\xda\xa6%\xca(\x8c\x8c", 8); /* U+06A6 at bytes 60-61 */
 	arg[68] = '\0';
-	for (size_t n = 200; n <= sizeof(msg); n++) {
-		live_opts_default(&o);
-		CHECK(live_opt(&o, 'C', arg, msg, n) == -EINVAL);
-		CHECK(strlen(msg) < n);
-		CHECK(utf8_valid(msg, strlen(msg)));
-	}
-	live_msg_extra_arg(msg, 31, "runq", "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9");
-	CHECK(utf8_valid(msg, strlen(msg)));
-	CHECK_STR(msg, "unexpected argument '\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9");
+	memset(&a, 0, sizeof(a));
+	CHECK(opt_parse(&ff_cli, 3, argv, &a, NULL, &res) == OPT_BAD);
+	CHECK(strlen(res.msg) < sizeof(res.msg));
+	CHECK(utf8_valid(res.msg, strlen(res.msg)));
+	CHECK(opt_parse(&ff_cli, 2, extra, &a, NULL, &res) == OPT_BAD);
+	CHECK(utf8_valid(res.msg, strlen(res.msg)));
 }
 
 /* kmsg_parse took any byte as the flags field ("6,1,7,5,-;x" gave flag
