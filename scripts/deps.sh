@@ -41,6 +41,8 @@ test_pkgs=(
 	"util-linux:/usr/bin/setpriv"
 	"linux-perf:/usr/bin/perf"
 	"prometheus:/usr/bin/promtool"
+	# drops beside the agent's metrics in the Grafana dashboard (test_dashboard.sh)
+	"prometheus-node-exporter:/usr/bin/prometheus-node-exporter"
 	"libasan8:/usr/lib/x86_64-linux-gnu/libasan.so.8"
 	"libubsan1:/usr/lib/x86_64-linux-gnu/libubsan.so.1"
 	# libFuzzer for the harnesses in tests/fuzz (clang -fsanitize=fuzzer)
