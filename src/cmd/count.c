@@ -11,7 +11,6 @@
 
 #include <bpf/libbpf.h>
 
-#include "cmd/live.h"
 #include "collect/count.h"
 #include "ksleuth.h"
 #include "lib/evspec.h"
@@ -20,6 +19,7 @@
 #include "lib/parse.h"
 #include "lib/strutil.h"
 #include "sys/cli.h"
+#include "sys/live.h"
 #include "sys/log.h"
 #include "sys/loop.h"
 #include "sys/sysinfo.h"
@@ -874,18 +874,6 @@ static void count_close(void *arg)
 	free(r->cpu_rows);
 }
 
-static const struct live_ops count_ops = {
-	.check = count_check,
-	.open = count_open,
-	.start = count_start,
-	.tick = on_interval,
-	.summary = count_summary,
-	.close = count_close,
-};
-
-int cmd_count(int argc, char **argv)
-{
-	struct count_run r = { 0 };
-
-	return live_main(&count_cli, &count_ops, &r, &r.a, &r.a.interval_ns, &r.a.duration_ns, argc, argv);
-}
+LIVE_COMMAND(count, struct count_run,
+	     .check = count_check, .open = count_open, .start = count_start, .tick = on_interval,
+	     .summary = count_summary, .close = count_close)

@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cmd/live.h"
 #include "collect/napi.h"
 #include "ksleuth.h"
 #include "lib/json.h"
@@ -16,6 +15,7 @@
 #include "lib/parse.h"
 #include "lib/procnet.h"
 #include "sys/ksyms.h"
+#include "sys/live.h"
 #include "sys/log.h"
 #include "sys/loop.h"
 #include "sys/procnet.h"
@@ -355,24 +355,6 @@ static void napi_close_all(void *arg)
 	free(n->prev);
 }
 
-static const struct live_ops napi_ops = {
-	.open = napi_open_all,
-	.start = napi_start,
-	.tick = on_tick,
-	.summary = napi_summary,
-	.close = napi_close_all,
-};
-
-int cmd_napi(int argc, char **argv)
-{
-	struct nt *n = calloc(1, sizeof(*n));
-	int rc;
-
-	if (!n) {
-		err("out of memory");
-		return EXIT_RUNTIME;
-	}
-	rc = live_main(&napi_cli, &napi_ops, n, &n->a, &n->a.interval_ns, &n->a.duration_ns, argc, argv);
-	free(n);
-	return rc;
-}
+LIVE_COMMAND(napi, struct nt,
+	     .open = napi_open_all, .start = napi_start, .tick = on_tick, .summary = napi_summary,
+	     .close = napi_close_all)

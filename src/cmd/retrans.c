@@ -8,12 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cmd/live.h"
 #include "collect/retrans.h"
 #include "ksleuth.h"
 #include "lib/json.h"
 #include "lib/opt.h"
 #include "lib/parse.h"
+#include "sys/live.h"
 #include "sys/log.h"
 #include "sys/loop.h"
 #include "sys/procnet.h"
@@ -336,18 +336,15 @@ static void retrans_close_all(void *arg)
 	free(r->flow);
 }
 
-static const struct live_ops retrans_ops = {
-	.check = retrans_check,
-	.open = retrans_open_all,
-	.start = retrans_start,
-	.tick = on_tick,
-	.summary = retrans_summary,
-	.close = retrans_close_all,
-};
-
-int cmd_retrans(int argc, char **argv)
+/* No MIB file open yet: close must not close fd 0. */
+static void retrans_init(void *arg)
 {
-	struct rt r = { .mib = { -1, -1 } };
+	struct rt *r = arg;
 
-	return live_main(&retrans_cli, &retrans_ops, &r, &r.a, &r.a.interval_ns, &r.a.duration_ns, argc, argv);
+	r->mib.snmp_fd = r->mib.netstat_fd = -1;
 }
+
+LIVE_COMMAND(retrans, struct rt,
+	     .init = retrans_init, .check = retrans_check, .open = retrans_open_all,
+	     .start = retrans_start, .tick = on_tick, .summary = retrans_summary,
+	     .close = retrans_close_all)

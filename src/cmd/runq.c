@@ -15,7 +15,6 @@
 #include <bpf/libbpf.h>
 
 #include "bench_empty.skel.h"
-#include "cmd/live.h"
 #include "collect/attach.h"
 #include "collect/sched.h"
 #include "collect/sched_view.h"
@@ -26,6 +25,7 @@
 #include "lib/parse.h"
 #include "lib/strutil.h"
 #include "sys/cli.h"
+#include "sys/live.h"
 #include "sys/log.h"
 #include "sys/loop.h"
 
@@ -413,14 +413,12 @@ static void bench_report(struct runq *r)
 
 /* --reference empty|count|ktime|tstore: the programs of bench_empty.bpf.c whose
  * names start with ks_NAME_, alone on their tracepoints until the end. */
-static int reference_open(void *arg, struct loop *l)
+static int reference_open(struct runq *r)
 {
-	struct runq *r = arg;
 	struct bpf_program *p;
 	char pfx[32];
 	int picked = 0;
 
-	(void)l;
 	snprintf(pfx, sizeof(pfx), "ks_%s_", r->a.reference);
 	r->empty = bench_empty_bpf__open();
 	if (!r->empty) {
@@ -446,9 +444,8 @@ static int reference_open(void *arg, struct loop *l)
 	return 0;
 }
 
-static int reference_summary(void *arg)
+static int reference_summary(struct runq *r)
 {
-	struct runq *r = arg;
 	struct prog_stat st[8];
 
 	attach_print_prog_stats(stderr, st, attach_prog_stats(r->empty->obj, st, 8));
@@ -457,9 +454,14 @@ static int reference_summary(void *arg)
 
 /* What the option kinds do not check: options that go together, and a
  * --comm some task has. */
-static int runq_check(struct runq *r)
+static int runq_check(void *arg, const struct opt_result *res)
 {
+	struct runq *r = arg;
 	struct sched_opts *o = &r->a.o;
+
+	(void)res;
+	if (r->a.reference)
+		r->a.interval_ns = 0; /* the reference programs report only at the end */
 
 	r->slow = o->threshold_ns != 0;
 	if (o->ongoing_ns && !r->slow)
@@ -483,6 +485,8 @@ static int runq_open(void *arg, struct loop *l)
 	struct runq *r = arg;
 	struct timespec rt, mt;
 
+	if (r->a.reference)
+		return reference_open(r);
 	clock_gettime(CLOCK_REALTIME, &rt);
 	clock_gettime(CLOCK_MONOTONIC, &mt);
 	r->wall_off_ns = ((int64_t)rt.tv_sec - (int64_t)mt.tv_sec) * (int64_t)NS_PER_SEC +
@@ -507,7 +511,7 @@ static int runq_start(void *arg)
 	struct runq *r = arg;
 	char d[32];
 
-	if (r->a.json)
+	if (r->a.json || r->a.reference)
 		return 0;
 	if (r->slow)
 		printf("Tracing waits for a CPU longer than %s... Ctrl-C to end.\n",
@@ -523,6 +527,8 @@ static int runq_summary(void *arg)
 {
 	struct runq *r = arg;
 
+	if (r->a.reference)
+		return reference_summary(r);
 	/* records still queued when we stop */
 	sched_drain(r->sc);
 	if (!r->slow)
@@ -546,28 +552,16 @@ static void runq_close(void *arg)
 	free(r->w);
 }
 
-static const struct live_ops runq_ops = {
-	.open = runq_open,
-	.start = runq_start,
-	.tick = on_interval,
-	.summary = runq_summary,
-	.close = runq_close,
-};
-
-static const struct live_ops reference_ops = {
-	.open = reference_open,
-	.summary = reference_summary,
-	.close = runq_close,
-};
-
-int cmd_runq(int argc, char **argv)
+/* The run queue's own fds start closed; the scheduler options start at
+ * their defaults, which the table then overrides. */
+static void runq_init(void *arg)
 {
-	struct runq r = { .stats_fd = -1 };
-	struct opt_result res;
-	int rc;
+	struct runq *r = arg;
 
-	sched_opts_default(&r.a.o);
-	if ((rc = cli_parse(&runq_cli, argc, argv, &r.a, &res)) != CLI_RUN || (rc = runq_check(&r)))
-		return rc;
-	return live_run(r.a.reference ? &reference_ops : &runq_ops, &r, r.a.interval_ns, r.a.duration_ns);
+	r->stats_fd = -1;
+	sched_opts_default(&r->a.o);
 }
+
+LIVE_COMMAND(runq, struct runq,
+	     .init = runq_init, .check = runq_check, .open = runq_open, .start = runq_start,
+	     .tick = on_interval, .summary = runq_summary, .close = runq_close)

@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cmd/live.h"
 #include "collect/sched.h"
 #include "collect/sched_view.h"
 #include "collect/softirq.h"
@@ -19,6 +18,7 @@
 #include "lib/opt.h"
 #include "lib/parse.h"
 #include "lib/procnet.h"
+#include "sys/live.h"
 #include "sys/log.h"
 #include "sys/loop.h"
 #include "sys/procnet.h"
@@ -465,24 +465,6 @@ static void softirq_close_all(void *arg)
 	free(s->w);
 }
 
-static const struct live_ops softirq_ops = {
-	.open = softirq_open_all,
-	.start = softirq_start,
-	.tick = on_tick,
-	.summary = softirq_summary,
-	.close = softirq_close_all,
-};
-
-int cmd_softirq(int argc, char **argv)
-{
-	struct sq *s = calloc(1, sizeof(*s));
-	int rc;
-
-	if (!s) {
-		err("out of memory");
-		return EXIT_RUNTIME;
-	}
-	rc = live_main(&softirq_cli, &softirq_ops, s, &s->a, &s->a.interval_ns, &s->a.duration_ns, argc, argv);
-	free(s);
-	return rc;
-}
+LIVE_COMMAND(softirq, struct sq,
+	     .open = softirq_open_all, .start = softirq_start, .tick = on_tick,
+	     .summary = softirq_summary, .close = softirq_close_all)

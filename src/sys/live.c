@@ -1,10 +1,11 @@
 /* live.c — the live commands' one lifecycle (see live.h). */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
-#include "cmd/live.h"
 #include "ksleuth.h"
 #include "sys/cli.h"
+#include "sys/live.h"
 #include "sys/log.h"
 #include "sys/loop.h"
 
@@ -47,7 +48,7 @@ static int run(struct live *lv, struct loop *l, uint64_t interval_ns, uint64_t d
 	return ops->summary ? ops->summary(lv->cmd) : EXIT_OK;
 }
 
-int live_run(const struct live_ops *ops, void *cmd, uint64_t interval_ns, uint64_t duration_ns)
+static int live_run(const struct live_ops *ops, void *cmd, uint64_t interval_ns, uint64_t duration_ns)
 {
 	struct live lv = { ops, cmd };
 	struct loop *l = loop_new();
@@ -66,18 +67,35 @@ int live_run(const struct live_ops *ops, void *cmd, uint64_t interval_ns, uint64
 	return rc;
 }
 
-int live_main(const struct opt_cmd *cli, const struct live_ops *ops, void *cmd, void *args,
-	      const uint64_t *interval_ns, const uint64_t *duration_ns, int argc, char **argv)
+static int parse_and_run(const struct live_cmd *c, char *cmd, int argc, char **argv)
 {
+	const struct live_ops *ops = &c->ops;
 	struct opt_result res;
-	int rc = cli_parse(cli, argc, argv, args, &res);
+	int rc;
 
-	if (rc != CLI_RUN)
+	if (ops->init)
+		ops->init(cmd);
+	if ((rc = cli_parse(c->cli, argc, argv, cmd + c->args_off, &res)) != CLI_RUN)
 		return rc;
 	if (ops->check && (rc = ops->check(cmd, &res))) {
 		if (ops->close)
 			ops->close(cmd);
 		return rc;
 	}
-	return live_run(ops, cmd, interval_ns ? *interval_ns : 0, duration_ns ? *duration_ns : 0);
+	return live_run(ops, cmd, *(uint64_t *)(cmd + c->interval_off),
+			*(uint64_t *)(cmd + c->duration_off));
+}
+
+int live_main(const struct live_cmd *c, int argc, char **argv)
+{
+	char *cmd = calloc(1, c->size);
+	int rc;
+
+	if (!cmd) {
+		err("out of memory");
+		return EXIT_RUNTIME;
+	}
+	rc = parse_and_run(c, cmd, argc, argv);
+	free(cmd);
+	return rc;
 }
