@@ -1,6 +1,7 @@
-/* base.h — what every layer may use: small macros and the global options
- * main sets before dispatch. No system calls, no other state; ksleuth.h
- * includes it, and code below src/cmd includes it instead of ksleuth.h. */
+/* base.h — what every layer may use: small macros, the exit codes and the
+ * global options main sets before dispatch. No system calls, no other
+ * state; ksleuth.h includes it, and code below src/cmd includes it instead
+ * of ksleuth.h. */
 #ifndef KS_BASE_H
 #define KS_BASE_H
 
@@ -10,5 +11,13 @@
 extern bool opt_verbose;
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Exit codes (`ksleuth help`, the man page: ksleuth_prog.exits). */
+enum {
+	EXIT_OK = 0,       /* ran and, for the doctor, found nothing wrong */
+	EXIT_RUNTIME = 1,  /* could not do the job: privileges, kernel, I/O */
+	EXIT_USAGE = 2,    /* bad command line */
+	EXIT_FOUND = 3,    /* the doctor found a problem */
+};
 
 #endif

@@ -12,14 +12,6 @@
 #define KSLEUTH_VERSION "0.1"
 #endif
 
-/* Exit codes (`ksleuth help`, the man page: ksleuth_prog.exits). */
-enum {
-	EXIT_OK = 0,       /* ran and, for the doctor, found nothing wrong */
-	EXIT_RUNTIME = 1,  /* could not do the job: privileges, kernel, I/O */
-	EXIT_USAGE = 2,    /* bad command line */
-	EXIT_FOUND = 3,    /* the doctor found a problem */
-};
-
 /* A subcommand: argv[0] is the command's name; its options are parsed by
  * cli_parse() (sys/cli.h) through its table (lib/opt.h). */
 typedef int (*cmd_fn)(int argc, char **argv);

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ksleuth.h"
+#include "base.h"
 #include "sys/cli.h"
 #include "sys/live.h"
 #include "sys/log.h"
