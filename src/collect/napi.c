@@ -55,7 +55,6 @@ static const struct ring_ops ops = {
 	.name = "napi",
 	.what = "the NAPI tracer (napi:napi_poll)",
 	.load = load,
-	.stats_map = "stats",
 };
 
 int napi_open(struct napi_collector **out, const struct napi_opts *o)

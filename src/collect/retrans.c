@@ -81,8 +81,6 @@ static const struct ring_ops ops = {
 	.name = "retrans",
 	.what = "the TCP retransmit tracer (tcp:tcp_retransmit_skb)",
 	.load = load,
-	.stats_map = "stats",
-	.events_map = "events",
 	.on_record = on_record,
 };
 

@@ -55,9 +55,9 @@ int ring_open(struct ring_coll *r, const struct ring_ops *ops, void *arg, void *
 	r->skel = attach_btf_or_raw(ops->load, arg, ops->name, ops->what, &r->raw, &e);
 	if (!r->skel)
 		return e;
-	if (!ops->events_map)
+	if (!ops->on_record)
 		return 0;
-	r->rb = ring_buffer__new(map_fd(r, ops->events_map), ops->on_record, ctx, NULL);
+	r->rb = ring_buffer__new(map_fd(r, "events"), ops->on_record, ctx, NULL);
 	if (!r->rb) {
 		e = errno ? -errno : -ENOMEM;
 		err("%s collector: cannot set up its ring buffer", ops->name);
@@ -123,7 +123,7 @@ int ring_poll(struct ring_coll *r, int timeout_ms)
 
 int ring_stats(struct ring_coll *r, uint64_t *out, unsigned n)
 {
-	return attach_sum_percpu(map_fd(r, r->ops->stats_map), r->nr_cpus, out, n);
+	return attach_sum_percpu(map_fd(r, "stats"), r->nr_cpus, out, n);
 }
 
 int ring_prog_stats(struct ring_coll *r, struct prog_stat *out, int max)

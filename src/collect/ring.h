@@ -1,8 +1,9 @@
 /* collect/ring.h — the shape the tracepoint collectors (retrans, softirq,
  * napi) share: a skeleton loaded tp_btf or raw_tp (attach.h), per-CPU
- * counters, and for those with records a ring buffer drained from the
- * event loop. The collector supplies what differs in a small ops struct
- * and keeps its own typed callbacks. */
+ * counters (the BPF side's map `stats`), and for those with records a ring
+ * buffer (its map `events`) drained from the event loop. The collector
+ * supplies what differs in a small ops struct and keeps its own typed
+ * callbacks. */
 #ifndef COLLECT_RING_H
 #define COLLECT_RING_H
 #include <stdbool.h>
@@ -33,9 +34,8 @@ struct ring_ops {
 	/* Open, configure, load and attach (tp_btf, or raw_tp when raw):
 	 * the skeleton, or NULL with errno set (see ring_loaded). */
 	void *(*load)(void *arg, bool raw);
-	const char *stats_map;   /* per-CPU counter array */
-	const char *events_map;  /* ring buffer map; NULL: no records */
-	/* called per record with the collector's ctx (see ring_open) */
+	/* called per record of the ring buffer map `events` with the
+	 * collector's ctx (see ring_open); NULL: no records, no such map */
 	int (*on_record)(void *ctx, void *data, size_t size);
 };
 

@@ -58,35 +58,35 @@ void sched_view_text(FILE *f, const struct sched_window *w, unsigned max_frames)
 			fmt_duration(w->covered_ns, d, sizeof(d)));
 }
 
+/* One task that ran during the wait: an "antagonists" element. */
+static void antagonist_json(struct json *j, const void *elem)
+{
+	const struct sched_antagonist *a = elem;
+
+	json_kuint(j, "pid", a->pid);
+	json_kuint(j, "tid", a->tid);
+	json_kstr(j, "comm", a->comm);
+	json_kstr(j, "policy", eng_policy_name((int)a->policy));
+	json_kint(j, "prio", a->prio);
+	json_kint(j, "rt_priority", rt_priority(a));
+	json_kuint(j, "run_ns", a->run_ns);
+	json_kdouble(j, "share", a->share);
+	json_kstr(j, "mode", sched_mode_name(a->mode));
+	if (a->bh_disabled >= 0) {
+		json_kbool(j, "bh_disabled", a->bh_disabled);
+		json_kbool(j, "preempt_disabled", a->preempt_disabled);
+	}
+	json_kuint(j, "samples", a->samples);
+	json_key(j, "stack");
+	json_arr_begin(j);
+	for (unsigned f = 0; f < a->nframes; f++)
+		json_str(j, a->frames[f]);
+	json_arr_end(j);
+}
+
 void sched_view_json(struct json *j, const struct sched_window *w)
 {
-	json_key(j, "antagonists");
-	json_arr_begin(j);
-	for (unsigned i = 0; i < w->n; i++) {
-		const struct sched_antagonist *a = &w->a[i];
-		json_obj_begin(j);
-		json_kuint(j, "pid", a->pid);
-		json_kuint(j, "tid", a->tid);
-		json_kstr(j, "comm", a->comm);
-		json_kstr(j, "policy", eng_policy_name((int)a->policy));
-		json_kint(j, "prio", a->prio);
-		json_kint(j, "rt_priority", rt_priority(a));
-		json_kuint(j, "run_ns", a->run_ns);
-		json_kdouble(j, "share", a->share);
-		json_kstr(j, "mode", sched_mode_name(a->mode));
-		if (a->bh_disabled >= 0) {
-			json_kbool(j, "bh_disabled", a->bh_disabled);
-			json_kbool(j, "preempt_disabled", a->preempt_disabled);
-		}
-		json_kuint(j, "samples", a->samples);
-		json_key(j, "stack");
-		json_arr_begin(j);
-		for (unsigned f = 0; f < a->nframes; f++)
-			json_str(j, a->frames[f]);
-		json_arr_end(j);
-		json_obj_end(j);
-	}
-	json_arr_end(j);
+	json_kobjs(j, "antagonists", w->a, sizeof(w->a[0]), w->n, antagonist_json);
 	json_kuint(j, "left_out", w->left_out);
 	json_kuint(j, "idle_ns", w->idle_ns);
 	json_kuint(j, "covered_ns", w->covered_ns);

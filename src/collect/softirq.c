@@ -57,8 +57,6 @@ static const struct ring_ops ops = {
 	.name = "softirq",
 	.what = "the softirq tracer (irq:softirq_raise/entry/exit)",
 	.load = load,
-	.stats_map = "stats",
-	.events_map = "events",
 	.on_record = on_record,
 };
 

@@ -76,6 +76,43 @@ void doctor_json_stall(struct json *j, const struct pipeline_stall *ps, uint64_t
 	json_line_end(j);
 }
 
+/* The members of an incident's second, suspect and kernel log line. */
+static void second_json(struct json *j, const void *elem)
+{
+	const struct eng_second *s = elem;
+
+	json_kuint(j, "start_ns", s->start_ns);
+	json_kuint(j, "retransmits", s->retrans_tp);
+	json_kuint(j, "retrans_segs", s->retrans_segs);
+	json_kuint(j, "drops", s->drops);
+	json_kuint(j, "netrx_max_delay_ns", s->netrx_max_ns);
+	json_kuint(j, "ksoftirqd_max_wait_ns", s->ksoftirqd_wait_ns);
+	json_kbool(j, "spike", s->spike);
+	json_kstr(j, "culprit", s->culprit);
+}
+
+static void suspect_json(struct json *j, const void *elem)
+{
+	const struct eng_suspect *s = elem;
+
+	json_kint(j, "cpu", s->cpu);
+	json_kint(j, "pid", s->task.pid);
+	json_kint(j, "tid", s->task.tid);
+	json_kstr(j, "comm", s->task.comm);
+	json_kuint(j, "stolen_ns", s->stolen_ns);
+	json_kuint(j, "longest_ns", s->longest_ns);
+	json_kuint(j, "stalls", s->stalls);
+}
+
+static void kmsg_line_json(struct json *j, const void *elem)
+{
+	const struct eng_kmsg_line *k = elem;
+
+	json_kuint(j, "ts_ns", k->ts_ns);
+	json_kstr(j, "class", k->cls ? k->cls : "");
+	json_kstr(j, "text", k->text);
+}
+
 void doctor_json_incident(struct json *j, const struct eng_incident *inc, uint64_t emitted_ns)
 {
 	const struct eng_verdict *v = &inc->verdict;
@@ -111,47 +148,9 @@ void doctor_json_incident(struct json *j, const struct eng_incident *inc, uint64
 	rows_json(j, "stack", inc->frames[0], sizeof(inc->frames[0]), inc->n_frames);
 	rows_json(j, "advice", inc->advice[0], sizeof(inc->advice[0]), inc->n_advice);
 	json_kstr(j, "summary", inc->summary);
-	json_key(j, "seconds");
-	json_arr_begin(j);
-	for (unsigned i = 0; i < inc->n_seconds; i++) {
-		const struct eng_second *s = &inc->seconds[i];
-		json_obj_begin(j);
-		json_kuint(j, "start_ns", s->start_ns);
-		json_kuint(j, "retransmits", s->retrans_tp);
-		json_kuint(j, "retrans_segs", s->retrans_segs);
-		json_kuint(j, "drops", s->drops);
-		json_kuint(j, "netrx_max_delay_ns", s->netrx_max_ns);
-		json_kuint(j, "ksoftirqd_max_wait_ns", s->ksoftirqd_wait_ns);
-		json_kbool(j, "spike", s->spike);
-		json_kstr(j, "culprit", s->culprit);
-		json_obj_end(j);
-	}
-	json_arr_end(j);
-	json_key(j, "suspects");
-	json_arr_begin(j);
-	for (unsigned i = 0; i < inc->n_suspects; i++) {
-		const struct eng_suspect *s = &inc->suspects[i];
-		json_obj_begin(j);
-		json_kint(j, "cpu", s->cpu);
-		json_kint(j, "pid", s->task.pid);
-		json_kint(j, "tid", s->task.tid);
-		json_kstr(j, "comm", s->task.comm);
-		json_kuint(j, "stolen_ns", s->stolen_ns);
-		json_kuint(j, "longest_ns", s->longest_ns);
-		json_kuint(j, "stalls", s->stalls);
-		json_obj_end(j);
-	}
-	json_arr_end(j);
-	json_key(j, "kmsg");
-	json_arr_begin(j);
-	for (unsigned i = 0; i < inc->n_kmsg; i++) {
-		json_obj_begin(j);
-		json_kuint(j, "ts_ns", inc->kmsg[i].ts_ns);
-		json_kstr(j, "class", inc->kmsg[i].cls ? inc->kmsg[i].cls : "");
-		json_kstr(j, "text", inc->kmsg[i].text);
-		json_obj_end(j);
-	}
-	json_arr_end(j);
+	json_kobjs(j, "seconds", inc->seconds, sizeof(inc->seconds[0]), inc->n_seconds, second_json);
+	json_kobjs(j, "suspects", inc->suspects, sizeof(inc->suspects[0]), inc->n_suspects, suspect_json);
+	json_kobjs(j, "kmsg", inc->kmsg, sizeof(inc->kmsg[0]), inc->n_kmsg, kmsg_line_json);
 	json_obj_end(j);
 	json_line_end(j);
 }
@@ -176,6 +175,51 @@ void doctor_json_finding(struct json *j, const struct eng_finding *f, uint64_t e
 	rows_json(j, "stack", f->frames[0], sizeof(f->frames[0]), f->n_frames);
 	rows_json(j, "advice", f->advice[0], sizeof(f->advice[0]), f->n_advice);
 	json_kstr(j, "summary", f->summary);
+	json_obj_end(j);
+	json_line_end(j);
+}
+
+void doctor_json_spike(struct json *j, const struct eng_spike *s)
+{
+	json_obj_begin(j);
+	json_kstr(j, "type", "spike");
+	json_kuint(j, "start_ns", s->start_ns);
+	json_kstr(j, "reason", s->reason);
+	json_kuint(j, "retransmits", s->retrans);
+	json_kuint(j, "baseline_retransmits", s->baseline_retrans);
+	json_kuint(j, "drops", s->drops);
+	json_kuint(j, "baseline_drops", s->baseline_drops);
+	json_kuint(j, "netrx_max_delay_ns", s->netrx_max_ns);
+	json_kint(j, "netrx_cpu", s->netrx_cpu);
+	json_obj_end(j);
+	json_line_end(j);
+}
+
+void doctor_json_contention(struct json *j, unsigned cpu, const struct stall_contention *x)
+{
+	json_obj_begin(j);
+	json_kstr(j, "type", "contention");
+	json_kuint(j, "cpu", cpu);
+	json_kuint(j, "start_ns", x->start_ns);
+	json_kuint(j, "end_ns", x->end_ns);
+	json_kuint(j, "waits", x->waits);
+	json_kuint(j, "wait_ns", x->total_ns);
+	json_kuint(j, "longest_ns", x->longest_ns);
+	json_kstr(j, "waiting", x->victim);
+	json_kuint(j, "tasks", x->ntasks);
+	if (x->have_top)
+		doctor_json_task(j, "top_task", &x->top);
+	json_obj_end(j);
+	json_line_end(j);
+}
+
+void doctor_json_kmsg(struct json *j, const struct kmsg_rec *r, const char *cls)
+{
+	json_obj_begin(j);
+	json_kstr(j, "type", "kmsg");
+	json_kuint(j, "ts_ns", r->ts_ns);
+	json_kstr(j, "class", cls);
+	json_kstr(j, "text", r->text);
 	json_obj_end(j);
 	json_line_end(j);
 }

@@ -4,6 +4,7 @@
  * views only, no collection. */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -69,6 +70,22 @@ static const char *clock_str(const struct doctor *d, uint64_t mono_ns, char *buf
 	return buf;
 }
 
+/* A live line: the wall-clock time of mono_ns, then the text, flushed so
+ * that a reader at the other end of a pipe sees each event as it comes. */
+static void live_line(struct doctor *d, uint64_t mono_ns, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void live_line(struct doctor *d, uint64_t mono_ns, const char *fmt, ...)
+{
+	char c[16];
+	va_list ap;
+
+	fprintf(d->out, "%s ", clock_str(d, mono_ns, c, sizeof(c)));
+	va_start(ap, fmt);
+	vfprintf(d->out, fmt, ap);
+	va_end(ap);
+	fflush(d->out);
+}
+
 static const char *dstr(uint64_t ns, char *b, size_t n)
 {
 	return fmt_duration(ns, b, n);
@@ -84,7 +101,7 @@ static void on_stall(void *arg, const struct pipeline_stall *ps)
 {
 	struct doctor *d = arg;
 	const struct eng_stall *s = ps->s;
-	char c[16], b1[32], why[160];
+	char b1[32], why[160];
 	const char *tag;
 
 	/* Contention is folded into one line a CPU a second (flush_contention);
@@ -106,42 +123,26 @@ static void on_stall(void *arg, const struct pipeline_stall *ps)
 		return;
 	tag = s->ongoing ? "ONGOING" : ps->fill.kind == STALL_FILL_HELD || ps->fill.kind == STALL_FILL_UNKNOWN
 		? "STALL" : "WAIT";
-	fprintf(d->out, "%s %-8s CPU %d  %s%s  %s %s; %s\n", clock_str(d, s->end_ns, c, sizeof(c)), tag, s->cpu,
-		dstr(s->end_ns - s->start_ns, b1, sizeof(b1)), s->ongoing ? " so far" : "", s->victim_comm, ps->what,
-		stall_fill_text(s, &ps->fill, why, sizeof(why)));
-	fflush(d->out);
+	live_line(d, s->end_ns, "%-8s CPU %d  %s%s  %s %s; %s\n", tag, s->cpu,
+		  dstr(s->end_ns - s->start_ns, b1, sizeof(b1)), s->ongoing ? " so far" : "", s->victim_comm,
+		  ps->what, stall_fill_text(s, &ps->fill, why, sizeof(why)));
 }
 
 /* One record (or live line) per CPU that had contention waits since the
  * last call, then start over. */
 static void flush_contention(struct doctor *d)
 {
-	char c[16], text[200];
+	char text[200];
 
 	for (unsigned cpu = 0; d->cont && cpu < d->ncpus; cpu++) {
 		struct stall_contention *x = &d->cont[cpu];
 		if (!x->waits)
 			continue;
-		if (d->o->json) {
-			json_obj_begin(&d->j);
-			json_kstr(&d->j, "type", "contention");
-			json_kuint(&d->j, "cpu", cpu);
-			json_kuint(&d->j, "start_ns", x->start_ns);
-			json_kuint(&d->j, "end_ns", x->end_ns);
-			json_kuint(&d->j, "waits", x->waits);
-			json_kuint(&d->j, "wait_ns", x->total_ns);
-			json_kuint(&d->j, "longest_ns", x->longest_ns);
-			json_kstr(&d->j, "waiting", x->victim);
-			json_kuint(&d->j, "tasks", x->ntasks);
-			if (x->have_top)
-				doctor_json_task(&d->j, "top_task", &x->top);
-			json_obj_end(&d->j);
-			json_line_end(&d->j);
-		} else if (d->o->live) {
-			fprintf(d->out, "%s WAIT     CPU %u  contention: %s\n", clock_str(d, x->end_ns, c, sizeof(c)),
-				cpu, stall_contention_text(x, text, sizeof(text)));
-			fflush(d->out);
-		}
+		if (d->o->json)
+			doctor_json_contention(&d->j, cpu, x);
+		else if (d->o->live)
+			live_line(d, x->end_ns, "WAIT     CPU %u  contention: %s\n", cpu,
+				  stall_contention_text(x, text, sizeof(text)));
 		memset(x, 0, sizeof(*x));
 	}
 }
@@ -149,91 +150,72 @@ static void flush_contention(struct doctor *d)
 static void on_kmsg(void *arg, const struct kmsg_rec *r, enum kmsg_class cls)
 {
 	struct doctor *d = arg;
-	char c[16];
 
-	if (d->o->json) {
-		json_obj_begin(&d->j);
-		json_kstr(&d->j, "type", "kmsg");
-		json_kuint(&d->j, "ts_ns", r->ts_ns);
-		json_kstr(&d->j, "class", kmsg_class_name(cls));
-		json_kstr(&d->j, "text", r->text);
-		json_obj_end(&d->j);
-		json_line_end(&d->j);
-	} else if (d->o->live) {
-		fprintf(d->out, "%s KMSG     %s: %s\n", clock_str(d, r->ts_ns, c, sizeof(c)),
-			kmsg_class_name(cls), r->text);
-	}
+	if (d->o->json)
+		doctor_json_kmsg(&d->j, r, kmsg_class_name(cls));
+	else if (d->o->live)
+		live_line(d, r->ts_ns, "KMSG     %s: %s\n", kmsg_class_name(cls), r->text);
 }
 
 /* ---- engine events -> views ------------------------------------------ */
 
+static void on_spike(struct doctor *d, const struct eng_spike *s)
+{
+	char b1[32];
+
+	if (d->o->json)
+		doctor_json_spike(&d->j, s);
+	else if (d->o->live)
+		live_line(d, s->start_ns, "SPIKE    %" PRIu64 " retransmits/s (baseline %" PRIu64 "), %" PRIu64
+			  " drops, NET_RX max delay %s on CPU %d\n", s->retrans, s->baseline_retrans, s->drops,
+			  dstr(s->netrx_max_ns, b1, sizeof(b1)), s->netrx_cpu);
+}
+
+static void on_incident(struct doctor *d, const struct eng_incident *inc)
+{
+	if (d->n_inc < MAX_KEPT)
+		d->inc[d->n_inc] = *inc;
+	d->n_inc++;
+	if (d->res && !d->res->have_incident) {
+		d->res->have_incident = true;
+		d->res->first = *inc;
+	}
+	if (d->o->on_incident)
+		d->o->on_incident(inc, d->o->arg);
+	if (d->o->json)
+		doctor_json_incident(&d->j, inc, now_ns());
+	else if (d->o->live)
+		live_line(d, inc->end_ns, "INCIDENT #%u %s (confidence %s): %s\n", inc->id,
+			  eng_mech_name(inc->verdict.mech), inc->verdict.confidence, inc->summary);
+	if (d->stop_after_incident)
+		loop_stop(d->loop);
+}
+
+static void on_finding(struct doctor *d, const struct eng_finding *f)
+{
+	if (d->n_fnd < MAX_KEPT)
+		d->fnd[d->n_fnd] = *f;
+	d->n_fnd++;
+	if (d->o->json)
+		doctor_json_finding(&d->j, f, now_ns());
+	else if (d->o->live)
+		live_line(d, f->end_ns, "FINDING  %s: %s\n", eng_mech_name(f->mech), f->summary);
+}
+
 static void on_engine(void *arg, const struct eng_event *ev)
 {
 	struct doctor *d = arg;
-	char c[16], b1[32];
 
 	switch (ev->type) {
-	case ENG_EV_SPIKE: {
-		const struct eng_spike *s = ev->spike;
-		if (d->o->json) {
-			json_obj_begin(&d->j);
-			json_kstr(&d->j, "type", "spike");
-			json_kuint(&d->j, "start_ns", s->start_ns);
-			json_kstr(&d->j, "reason", s->reason);
-			json_kuint(&d->j, "retransmits", s->retrans);
-			json_kuint(&d->j, "baseline_retransmits", s->baseline_retrans);
-			json_kuint(&d->j, "drops", s->drops);
-			json_kuint(&d->j, "baseline_drops", s->baseline_drops);
-			json_kuint(&d->j, "netrx_max_delay_ns", s->netrx_max_ns);
-			json_kint(&d->j, "netrx_cpu", s->netrx_cpu);
-			json_obj_end(&d->j);
-			json_line_end(&d->j);
-		} else if (d->o->live) {
-			fprintf(d->out, "%s SPIKE    %" PRIu64 " retransmits/s (baseline %" PRIu64 "), %" PRIu64
-				" drops, NET_RX max delay %s on CPU %d\n", clock_str(d, s->start_ns, c, sizeof(c)),
-				s->retrans, s->baseline_retrans, s->drops, dstr(s->netrx_max_ns, b1, sizeof(b1)),
-				s->netrx_cpu);
-			fflush(d->out);
-		}
+	case ENG_EV_SPIKE:
+		on_spike(d, ev->spike);
 		break;
-	}
-	case ENG_EV_INCIDENT: {
-		const struct eng_incident *inc = ev->incident;
-		if (d->n_inc < MAX_KEPT)
-			d->inc[d->n_inc] = *inc;
-		d->n_inc++;
-		if (d->res && !d->res->have_incident) {
-			d->res->have_incident = true;
-			d->res->first = *inc;
-		}
-		if (d->o->on_incident)
-			d->o->on_incident(inc, d->o->arg);
-		if (d->o->json)
-			doctor_json_incident(&d->j, inc, now_ns());
-		else if (d->o->live) {
-			fprintf(d->out, "%s INCIDENT #%u %s (confidence %s): %s\n",
-				clock_str(d, inc->end_ns, c, sizeof(c)), inc->id, eng_mech_name(inc->verdict.mech),
-				inc->verdict.confidence, inc->summary);
-			fflush(d->out);
-		}
-		if (d->stop_after_incident)
-			loop_stop(d->loop);
+	case ENG_EV_INCIDENT:
+		on_incident(d, ev->incident);
 		break;
-	}
-	case ENG_EV_FINDING: {
-		const struct eng_finding *f = ev->finding;
-		if (d->n_fnd < MAX_KEPT)
-			d->fnd[d->n_fnd] = *f;
-		d->n_fnd++;
-		if (d->o->json)
-			doctor_json_finding(&d->j, f, now_ns());
-		else if (d->o->live) {
-			fprintf(d->out, "%s FINDING  %s: %s\n", clock_str(d, f->end_ns, c, sizeof(c)),
-				eng_mech_name(f->mech), f->summary);
-			fflush(d->out);
-		}
+	case ENG_EV_FINDING:
+		on_finding(d, ev->finding);
 		break;
-	}
 	}
 }
 

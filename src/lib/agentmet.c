@@ -161,13 +161,15 @@ static void range(const struct agent_metrics *m, unsigned g, unsigned *lo, unsig
 	*hi = m->per_cpu ? g + 1 : m->ncpus;
 }
 
+/* The body runs once per group g, with the CPUs [lo, hi) it sums. */
+#define for_each_group(m, g, lo, hi)                                                        \
+	for (unsigned g = 0, lo = 0, hi = 0; g < groups(m) && (range(m, g, &lo, &hi), true); g++)
+
 static void write_sirq(const struct agent_metrics *m, struct prom *p)
 {
 	prom_family(p, "ksleuth_softirq_delay_seconds", PROM_HISTOGRAM,
 		    "Softirq raise to handler entry delay, by vector (series appear once a vector ran).");
-	for (unsigned g = 0; g < groups(m); g++) {
-		unsigned lo, hi;
-		range(m, g, &lo, &hi);
+	for_each_group(m, g, lo, hi) {
 		for (unsigned v = 0; v < KS_NR_SOFTIRQS; v++) {
 			struct hist h;
 			struct lbl b;
@@ -187,9 +189,7 @@ static void write_sirq(const struct agent_metrics *m, struct prom *p)
 	 * vector still tells where, without a series per CPU. */
 	prom_family(p, "ksleuth_softirq_delay_max_seconds", PROM_GAUGE,
 		    "Longest softirq raise to entry delay in the last 60 seconds, by vector; label cpu names the worst CPU while the delay is at or above the stall threshold.");
-	for (unsigned g = 0; g < groups(m); g++) {
-		unsigned lo, hi;
-		range(m, g, &lo, &hi);
+	for_each_group(m, g, lo, hi) {
 		for (unsigned v = 0; v < KS_NR_SOFTIRQS; v++) {
 			uint64_t mx = 0, ran = 0;
 			unsigned worst = lo;
@@ -219,11 +219,9 @@ static void write_sched(const struct agent_metrics *m, struct prom *p, const cha
 			const char *help, const struct hist *per_cpu)
 {
 	prom_family(p, name, PROM_HISTOGRAM, help);
-	for (unsigned g = 0; g < groups(m); g++) {
-		unsigned lo, hi;
+	for_each_group(m, g, lo, hi) {
 		struct hist h;
 		struct lbl b;
-		range(m, g, &lo, &hi);
 		hist_clear(&h);
 		for (unsigned c = lo; c < hi; c++)
 			hist_merge(&h, &per_cpu[c]);
@@ -232,33 +230,55 @@ static void write_sched(const struct agent_metrics *m, struct prom *p, const cha
 	}
 }
 
-static void write_stalls(const struct agent_metrics *m, struct prom *p)
+/* The counter family fam (help) of a per-CPU table (row c: the width
+ * values of CPU c, at base + c * width): one series per group and column k
+ * in [k0, k1), the sum of column k over the group's CPUs, labelled
+ * label="name(k)"; in seconds when the values are nanoseconds (seconds),
+ * else as a count. Every column from the start, so that increase() sees
+ * the first event as a 0 -> 1 step. */
+static void write_counter_table(const struct agent_metrics *m, struct prom *p, const char *fam,
+				const char *help, const uint64_t *base, unsigned width, unsigned k0,
+				unsigned k1, const char *label, const char *(*name)(unsigned k), bool seconds)
 {
-	prom_family(p, "ksleuth_stalls_total", PROM_COUNTER,
-		    "CPU stalls (a CPU held from waiting work longer than the threshold), by the mechanism the engine settled on.");
-	/* every mechanism from the start, so that increase() sees the first
-	 * stall as a 0 -> 1 step; not_cpu has no stall */
-	for (unsigned g = 0; g < groups(m); g++) {
-		unsigned lo, hi;
-		range(m, g, &lo, &hi);
-		for (unsigned k = 1; k < ENG_NOT_CPU; k++) {
+	prom_family(p, fam, PROM_COUNTER, help);
+	for_each_group(m, g, lo, hi) {
+		for (unsigned k = k0; k < k1; k++) {
 			uint64_t n = 0;
 			struct lbl b;
 			for (unsigned c = lo; c < hi; c++)
-				n += m->stalls[c][k];
+				n += base[(size_t)c * width + k];
 			lbl_init(&b, m, g);
-			lbl_add(&b, "mechanism", eng_mech_name((enum eng_mech)k));
-			prom_counter(p, b.l, b.n, n);
+			lbl_add(&b, label, name(k));
+			if (seconds)
+				prom_counter_f(p, b.l, b.n, (double)n / 1e9);
+			else
+				prom_counter(p, b.l, b.n, n);
 		}
 	}
+}
+
+static const char *mech_label(unsigned k)
+{
+	return eng_mech_name((enum eng_mech)k);
+}
+
+static const char *silence_label(unsigned k)
+{
+	return silence_name[k];
+}
+
+static void write_stalls(const struct agent_metrics *m, struct prom *p)
+{
+	/* not_cpu has no stall */
+	write_counter_table(m, p, "ksleuth_stalls_total",
+			    "CPU stalls (a CPU held from waiting work longer than the threshold), by the mechanism the engine settled on.",
+			    (const uint64_t *)m->stalls, AM_NMECH, 1, ENG_NOT_CPU, "mechanism", mech_label, false);
 
 	prom_family(p, "ksleuth_stall_seconds", PROM_HISTOGRAM,
 		    "Length of settled CPU stalls; buckets start at the stall threshold and double.");
-	for (unsigned g = 0; g < groups(m); g++) {
-		unsigned lo, hi;
+	for_each_group(m, g, lo, hi) {
 		uint64_t le[AM_STALL_BUCKETS], cum[AM_STALL_BUCKETS], run = 0, count = 0, sum = 0;
 		struct lbl b;
-		range(m, g, &lo, &hi);
 		for (unsigned c = lo; c < hi; c++) {
 			count += m->stall_hist[c].count;
 			sum += m->stall_hist[c].sum_ns;
@@ -286,36 +306,12 @@ static void write_stalls(const struct agent_metrics *m, struct prom *p)
 
 static void write_silences(const struct agent_metrics *m, struct prom *p)
 {
-	prom_family(p, "ksleuth_timer_silences_total", PROM_COUNTER,
-		    "Timer-interrupt silences (a CPU took no tick for the threshold or longer while one task ran), by cause: interrupts_off (ended where interrupts came back on) or cpu_not_running (the CPU did not run this kernel; on a VM the host did not run the vCPU).");
-	for (unsigned g = 0; g < groups(m); g++) {
-		unsigned lo, hi;
-		range(m, g, &lo, &hi);
-		for (unsigned k = 0; k < AM_SIL_NR; k++) {
-			uint64_t n = 0;
-			struct lbl b;
-			for (unsigned c = lo; c < hi; c++)
-				n += m->silences[c][k];
-			lbl_init(&b, m, g);
-			lbl_add(&b, "cause", silence_name[k]);
-			prom_counter(p, b.l, b.n, n);
-		}
-	}
-	prom_family(p, "ksleuth_timer_silence_seconds_total", PROM_COUNTER,
-		    "Time CPUs spent in timer-interrupt silences, by cause.");
-	for (unsigned g = 0; g < groups(m); g++) {
-		unsigned lo, hi;
-		range(m, g, &lo, &hi);
-		for (unsigned k = 0; k < AM_SIL_NR; k++) {
-			uint64_t ns = 0;
-			struct lbl b;
-			for (unsigned c = lo; c < hi; c++)
-				ns += m->silence_ns[c][k];
-			lbl_init(&b, m, g);
-			lbl_add(&b, "cause", silence_name[k]);
-			prom_counter_f(p, b.l, b.n, (double)ns / 1e9);
-		}
-	}
+	write_counter_table(m, p, "ksleuth_timer_silences_total",
+			    "Timer-interrupt silences (a CPU took no tick for the threshold or longer while one task ran), by cause: interrupts_off (ended where interrupts came back on) or cpu_not_running (the CPU did not run this kernel; on a VM the host did not run the vCPU).",
+			    (const uint64_t *)m->silences, AM_SIL_NR, 0, AM_SIL_NR, "cause", silence_label, false);
+	write_counter_table(m, p, "ksleuth_timer_silence_seconds_total",
+			    "Time CPUs spent in timer-interrupt silences, by cause.",
+			    (const uint64_t *)m->silence_ns, AM_SIL_NR, 0, AM_SIL_NR, "cause", silence_label, true);
 }
 
 int am_render(const struct agent_metrics *m, struct prom *p)

@@ -128,6 +128,19 @@ void json_null(struct json *j)
 	fputs("null", j->f);
 }
 
+void json_kobjs(struct json *j, const char *key, const void *base, size_t size, unsigned n,
+		void (*one)(struct json *j, const void *elem))
+{
+	json_key(j, key);
+	json_arr_begin(j);
+	for (unsigned i = 0; i < n; i++) {
+		json_obj_begin(j);
+		one(j, (const char *)base + i * size);
+		json_obj_end(j);
+	}
+	json_arr_end(j);
+}
+
 void json_line_end(struct json *j)
 {
 	fputc('\n', j->f);

@@ -34,6 +34,10 @@ void json_uint(struct json *j, uint64_t v);
 void json_double(struct json *j, double v); /* non-finite -> null */
 void json_bool(struct json *j, bool v);
 void json_null(struct json *j);
+/* "key":[{...},...]: one object for each of the n elements of base (size
+ * bytes apart), its members written by one(j, element). */
+void json_kobjs(struct json *j, const char *key, const void *base, size_t size, unsigned n,
+		void (*one)(struct json *j, const void *elem));
 /* End a top-level record: newline, flush (JSON Lines). */
 void json_line_end(struct json *j);
 
