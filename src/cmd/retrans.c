@@ -226,22 +226,31 @@ static int flow_cmp(const void *a, const void *b)
 	return x->count < y->count ? 1 : x->count > y->count ? -1 : 0;
 }
 
+/* A flow's local and remote "addr:port" (s, d: n bytes each). */
+static void flow_addrs(const struct flow *f, char *s, char *d, size_t n)
+{
+	struct retrans_event e = { .sport = f->sport, .dport = f->dport, .family = f->family };
+
+	memcpy(e.saddr, f->saddr, 16);
+	memcpy(e.daddr, f->daddr, 16);
+	retrans_fmt_addr(&e, true, s, n);
+	retrans_fmt_addr(&e, false, d, n);
+}
+
 static void print_flows(struct rt *r)
 {
+	char s[64], d[64];
+
 	if (!r->nflows)
 		return;
 	qsort(r->flow, (size_t)r->nflows, sizeof(*r->flow), flow_cmp);
 	if (r->a.json) {
 		for (int i = 0; i < r->nflows && i < 20; i++) {
-			struct retrans_event e = { .sport = r->flow[i].sport, .dport = r->flow[i].dport,
-						   .family = r->flow[i].family };
-			char s[64], d[64];
-			memcpy(e.saddr, r->flow[i].saddr, 16);
-			memcpy(e.daddr, r->flow[i].daddr, 16);
+			flow_addrs(&r->flow[i], s, d, sizeof(s));
 			json_obj_begin(&r->j);
 			json_kstr(&r->j, "type", "retrans_flow");
-			json_kstr(&r->j, "local", retrans_fmt_addr(&e, true, s, sizeof(s)));
-			json_kstr(&r->j, "remote", retrans_fmt_addr(&e, false, d, sizeof(d)));
+			json_kstr(&r->j, "local", s);
+			json_kstr(&r->j, "remote", d);
 			json_kuint(&r->j, "count", r->flow[i].count);
 			json_kuint(&r->j, "failed", r->flow[i].failed);
 			json_obj_end(&r->j);
@@ -252,13 +261,9 @@ static void print_flows(struct rt *r)
 	printf("\ntop flows (of %d%s):\n  %-8s %-8s %-28s    %s\n", r->nflows,
 	       r->flows_left_out ? ", more not tracked" : "", "COUNT", "FAILED", "LADDR:LPORT", "RADDR:RPORT");
 	for (int i = 0; i < r->nflows && i < 10; i++) {
-		struct retrans_event e = { .sport = r->flow[i].sport, .dport = r->flow[i].dport,
-					   .family = r->flow[i].family };
-		char s[64], d[64];
-		memcpy(e.saddr, r->flow[i].saddr, 16);
-		memcpy(e.daddr, r->flow[i].daddr, 16);
+		flow_addrs(&r->flow[i], s, d, sizeof(s));
 		printf("  %-8" PRIu64 " %-8" PRIu64 " %-28s -> %s\n", r->flow[i].count, r->flow[i].failed,
-		       retrans_fmt_addr(&e, true, s, sizeof(s)), retrans_fmt_addr(&e, false, d, sizeof(d)));
+		       s, d);
 	}
 }
 

@@ -132,11 +132,13 @@ bool parse_selected_mode(const char *text, char *out, size_t size)
 }
 
 
-static const struct {
+struct model {
 	unsigned bit;
 	const char *config; /* CONFIG_ name without "CONFIG_" */
 	const char *mode;   /* its live dynamic mode; RT has none */
-} models[] = {
+};
+
+static const struct model models[] = {
 	{ KF_MODEL_NONE, "PREEMPT_NONE", "none" },
 	{ KF_MODEL_VOLUNTARY, "PREEMPT_VOLUNTARY", "voluntary" },
 	{ KF_MODEL_FULL, "PREEMPT", "full" },
@@ -145,36 +147,48 @@ static const struct {
 };
 #define N_MODELS (sizeof(models) / sizeof(models[0]))
 
+/* The model whose config name (by_mode: dynamic mode) is name: its bit, or 0. */
+static unsigned model_bit(const char *name, bool by_mode)
+{
+	for (size_t i = 0; name && i < N_MODELS; i++) {
+		const char *s = by_mode ? models[i].mode : models[i].config;
+		if (s && !strcmp(name, s))
+			return models[i].bit;
+	}
+	return 0;
+}
+
+/* The model of exactly one bit, or NULL. */
+static const struct model *model_of(unsigned bits)
+{
+	for (size_t i = 0; i < N_MODELS; i++)
+		if (bits == models[i].bit)
+			return &models[i];
+	return NULL;
+}
+
 unsigned preempt_model_bit(const char *config_name)
 {
-	for (size_t i = 0; config_name && i < N_MODELS; i++)
-		if (!strcmp(config_name, models[i].config))
-			return models[i].bit;
-	return 0;
+	return model_bit(config_name, false);
 }
 
 const char *preempt_model_name(unsigned bits)
 {
-	for (size_t i = 0; i < N_MODELS; i++)
-		if (bits == models[i].bit)
-			return models[i].config;
-	return NULL;
+	const struct model *m = model_of(bits);
+
+	return m ? m->config : NULL;
 }
 
 unsigned preempt_mode_bit(const char *mode)
 {
-	for (size_t i = 0; mode && i < N_MODELS; i++)
-		if (models[i].mode && !strcmp(mode, models[i].mode))
-			return models[i].bit;
-	return 0;
+	return model_bit(mode, true);
 }
 
 const char *preempt_mode_name(unsigned bits)
 {
-	for (size_t i = 0; i < N_MODELS; i++)
-		if (bits == models[i].bit)
-			return models[i].mode;
-	return NULL;
+	const struct model *m = model_of(bits);
+
+	return m ? m->mode : NULL;
 }
 
 void preempt_models_text(unsigned bits, char *out, size_t size)
