@@ -20,12 +20,8 @@ struct {
 	__type(value, struct napi_val);
 } polls SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, NAPI_NR_STATS);
-	__type(key, __u32);
-	__type(value, __u64);
-} stats SEC(".maps");
+#define KS_NR_STATS NAPI_NR_STATS
+#include "bpf/collector.bpf.h"
 
 struct {
 	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
@@ -43,13 +39,6 @@ struct {
 } stack_counts SEC(".maps");
 
 static const struct napi_val zero_val;
-
-static __always_inline void stat_inc(__u32 idx)
-{
-	__u64 *v = bpf_map_lookup_elem(&stats, &idx);
-	if (v)
-		(*v)++;
-}
 
 static __always_inline __u32 work_slot(int work)
 {

@@ -17,24 +17,9 @@ const volatile bool want_records = true;
 const volatile bool has_err = false;   /* the tracepoint has an err argument (6.x) */
 const volatile __u32 netns_ino = 0;    /* 0: every network namespace */
 
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, RETRANS_NR_STATS);
-	__type(key, __u32);
-	__type(value, __u64);
-} stats SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 512 * 1024);
-} events SEC(".maps");
-
-static __always_inline void stat_inc(__u32 idx)
-{
-	__u64 *v = bpf_map_lookup_elem(&stats, &idx);
-	if (v)
-		(*v)++;
-}
+#define KS_NR_STATS RETRANS_NR_STATS
+#define KS_EVENTS_BYTES (512 * 1024)
+#include "bpf/collector.bpf.h"
 
 static __always_inline int on_retrans(const struct sock *sk, int err)
 {

@@ -38,24 +38,9 @@ struct {
 	__type(value, struct softirq_hists);
 } hists SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, SOFTIRQ_NR_STATS);
-	__type(key, __u32);
-	__type(value, __u64);
-} stats SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 256 * 1024);
-} events SEC(".maps");
-
-static __always_inline void stat_inc(__u32 idx)
-{
-	__u64 *v = bpf_map_lookup_elem(&stats, &idx);
-	if (v)
-		(*v)++;
-}
+#define KS_NR_STATS SOFTIRQ_NR_STATS
+#define KS_EVENTS_BYTES (256 * 1024)
+#include "bpf/collector.bpf.h"
 
 static __always_inline struct softirq_state *get_state(unsigned int vec)
 {

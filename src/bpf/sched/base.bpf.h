@@ -40,17 +40,9 @@ struct {
 	__type(value, struct sched_cpu);
 } cpus SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, SCHED_NR_STATS);
-	__type(key, __u32);
-	__type(value, __u64);
-} stats SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 256 * 1024);
-} events SEC(".maps");
+#define KS_NR_STATS SCHED_NR_STATS
+#define KS_EVENTS_BYTES (256 * 1024)
+#include "bpf/collector.bpf.h"
 
 /* The preempt count of the interrupted context. On x86 it is the per-CPU
  * variable __preempt_count (pcpu_hot was removed in 6.15). A typed
@@ -102,14 +94,6 @@ static __always_inline struct rq *this_rq(__u32 cpu)
 	if (!rq || BPF_CORE_READ(rq, cpu) != (int)cpu)
 		return NULL;
 	return rq;
-}
-
-static __always_inline void stat_inc(__u32 i)
-{
-	__u64 *v = bpf_map_lookup_elem(&stats, &i);
-
-	if (v)
-		(*v)++;
 }
 
 /* A record about a CPU, not a task (SCHED_EV_NETRX, SCHED_EV_SAMPLING,
