@@ -1,6 +1,6 @@
-/* hist_slot.h — the slot of a duration in a struct hist (common.h), shared
- * by the BPF side (hist.bpf.h) and the user side (lib/hist.c) so both
- * bucket alike. Pure arithmetic; include <linux/types.h> or vmlinux.h
+/* hist_slot.h — the slot of a duration in a struct hist (common.h) and
+ * the update of one, shared by the BPF side and the user side (lib/hist.c)
+ * so both bucket alike. Pure arithmetic; include <linux/types.h> or vmlinux.h
  * first.
  *
  * Slot k holds durations d with 2^k us < d <= 2^(k+1) us, slot 0 also
@@ -49,5 +49,18 @@ static __always_inline __u64 hist_slot_ns(__u64 ns)
 	if (ns < (1000ULL << k))
 		k--;
 	return k < HIST_SLOTS ? k : HIST_SLOTS - 1;
+}
+
+/* One duration into h. The BPF side updates per-CPU copies, so no update
+ * races another and none needs atomics. */
+static __always_inline void hist_add(struct hist *h, __u64 ns)
+{
+	h->slots[hist_slot_ns(ns)]++;
+	if (h->count == 0 || ns < h->min_ns)
+		h->min_ns = ns;
+	if (ns > h->max_ns)
+		h->max_ns = ns;
+	h->count++;
+	h->sum_ns += ns;
 }
 #endif

@@ -9,7 +9,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
-#include "hist.bpf.h"
+#include "abi/hist_slot.h"
 #include "abi/sched.h"
 /* The pieces, in this order: each uses only those before it. */
 #include "sched/base.bpf.h"

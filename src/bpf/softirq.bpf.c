@@ -6,7 +6,7 @@
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
-#include "hist.bpf.h"
+#include "abi/hist_slot.h"
 #include "abi/softirq.h"
 
 char LICENSE[] SEC("license") = "GPL";

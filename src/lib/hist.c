@@ -12,13 +12,7 @@ void hist_clear(struct hist *h)
 
 void hist_add_ns(struct hist *h, __u64 ns)
 {
-	h->slots[hist_slot_ns(ns)]++;
-	if (h->count == 0 || ns < h->min_ns)
-		h->min_ns = ns;
-	if (ns > h->max_ns)
-		h->max_ns = ns;
-	h->count++;
-	h->sum_ns += ns;
+	hist_add(h, ns);
 }
 
 void hist_merge(struct hist *dst, const struct hist *src)
