@@ -18,6 +18,7 @@ const volatile bool has_err = false;   /* the tracepoint has an err argument (6.
 const volatile __u32 netns_ino = 0;    /* 0: every network namespace */
 
 #define KS_NR_STATS RETRANS_NR_STATS
+#define KS_STAT_RB_DROPS RETRANS_STAT_RB_DROPS
 #define KS_EVENTS_BYTES (512 * 1024)
 #include "bpf/collector.bpf.h"
 
@@ -35,11 +36,9 @@ static __always_inline int on_retrans(const struct sock *sk, int err)
 		stat_inc(RETRANS_STAT_FAILED);
 	if (!want_records)
 		return 0;
-	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-	if (!e) {
-		stat_inc(RETRANS_STAT_RB_DROPS);
+	e = event_reserve(sizeof(*e));
+	if (!e)
 		return 0;
-	}
 	__builtin_memset(e, 0, sizeof(*e));
 	e->ts_ns = bpf_ktime_get_ns();
 	e->family = BPF_CORE_READ(sk, __sk_common.skc_family);

@@ -39,6 +39,7 @@ struct {
 } hists SEC(".maps");
 
 #define KS_NR_STATS SOFTIRQ_NR_STATS
+#define KS_STAT_RB_DROPS SOFTIRQ_STAT_RB_DROPS
 #define KS_EVENTS_BYTES (256 * 1024)
 #include "bpf/collector.bpf.h"
 
@@ -82,11 +83,9 @@ static __always_inline int on_entry(unsigned int vec)
 	if (h)
 		hist_add(&h->delay[vec], delay);
 	if (slower_ns && delay >= slower_ns) {
-		struct softirq_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-		if (!e) {
-			stat_inc(SOFTIRQ_STAT_RB_DROPS);
+		struct softirq_event *e = event_reserve(sizeof(*e));
+		if (!e)
 			return 0;
-		}
 		e->raise_ns = raised;
 		e->entry_ns = now;
 		e->cpu = bpf_get_smp_processor_id();

@@ -42,10 +42,9 @@ struct agent {
 	struct sched_collector *sched;    /* the pipeline's, for metrics */
 	struct softirq_collector *sirq;
 	struct engine *eng;
-	const struct kernel_facts *kf;
 	unsigned ncpus;
 
-	uint64_t start_ns, scrapes, ticks, collect_errors;
+	uint64_t scrapes, ticks, collect_errors;
 	uint64_t events_written;     /* records written to --events */
 	int stats_fd;                     /* --bpf-stats: BPF_ENABLE_STATS while open, else -1 */
 
@@ -241,6 +240,7 @@ static int write_metrics(void *arg, FILE *f)
 	struct prom p;
 	const struct http_stats *hs = http_server_stats(a->http);
 	const char *preempt = pipeline_eng_kernel(a->pl)->preempt;
+	const struct kernel_facts *kf = pipeline_facts(a->pl);
 	char code[8];
 
 	a->scrapes++;
@@ -250,15 +250,15 @@ static int write_metrics(void *arg, FILE *f)
 	prom_gauge(&p, (struct prom_label[]){ { "version", KSLEUTH_VERSION } }, 1, 1);
 	prom_family(&p, "ksleuth_kernel_info", PROM_GAUGE,
 		    "The running kernel: release, preemption model in force, and whether it can be changed at boot (PREEMPT_DYNAMIC). Always 1.");
-	prom_gauge(&p, (struct prom_label[]){ { "release", a->kf->release },
+	prom_gauge(&p, (struct prom_label[]){ { "release", kf->release },
 		{ "preempt", preempt[0] ? preempt : "unknown" },
-		{ "dynamic", a->kf->preempt_dynamic_built ? "true" : "false" },
-		{ "softirq", softirq_semantics_name(a->kf->softirq) } }, 4, 1);
+		{ "dynamic", kf->preempt_dynamic_built ? "true" : "false" },
+		{ "softirq", softirq_semantics_name(kf->softirq) } }, 4, 1);
 
 	write_collector_metrics(a, &p);
 
 	prom_gauge1(&p, "ksleuth_agent_uptime_seconds",
-		"Seconds since the agent started collecting.", (double)(now_ns() - a->start_ns) / 1e9);
+		"Seconds since the agent started collecting.", (double)(now_ns() - pipeline_t0_ns(a->pl)) / 1e9);
 	prom_counter1(&p, "ksleuth_agent_ticks_total",
 		"1-second collection intervals completed (stops growing if collection stops).", a->ticks);
 	prom_counter1(&p, "ksleuth_agent_collect_errors_total",
@@ -369,8 +369,6 @@ static int agent_start(struct agent *a, uint64_t threshold_ns, bool per_cpu)
 		return -1;
 	a->sched = pipeline_sched(a->pl);
 	a->sirq = pipeline_softirq(a->pl);
-	a->kf = pipeline_facts(a->pl);
-	a->start_ns = pipeline_t0_ns(a->pl);
 	a->ncpus = sched_nr_cpus(a->sched);
 	nsirq = softirq_nr_cpus(a->sirq);
 	if (nsirq < a->ncpus)

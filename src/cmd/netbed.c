@@ -78,6 +78,15 @@ static void block_signals(sigset_t *mask, sigset_t *old)
 	sigprocmask(SIG_BLOCK, mask, old);
 }
 
+/* Every record of netbed starts with its type and the bed's ID. */
+static void record_begin(struct json *j, const char *type, const struct netbed *nb)
+{
+	json_init(j, stdout);
+	json_obj_begin(j);
+	json_kstr(j, "type", type);
+	json_kstr(j, "id", nb->id);
+}
+
 static int do_up(struct args *a)
 {
 	struct netbed nb;
@@ -100,10 +109,7 @@ static int do_up(struct args *a)
 	}
 	if (a->json) {
 		struct json j;
-		json_init(&j, stdout);
-		json_obj_begin(&j);
-		json_kstr(&j, "type", "netbed");
-		json_kstr(&j, "id", nb.id);
+		record_begin(&j, "netbed", &nb);
 		json_kstr(&j, "ns_tx", nb.ns_tx);
 		json_kstr(&j, "ns_rx", nb.ns_rx);
 		json_kstr(&j, "veth_tx", NETBED_VETH_TX);
@@ -170,10 +176,7 @@ static int do_load(struct args *a)
 	}
 	if (a->json) {
 		struct json j;
-		json_init(&j, stdout);
-		json_obj_begin(&j);
-		json_kstr(&j, "type", "netbed_load");
-		json_kstr(&j, "id", nb.id);
+		record_begin(&j, "netbed_load", &nb);
 		json_kuint(&j, "start_ns", t0);
 		json_kuint(&j, "end_ns", t1);
 		json_kuint(&j, "rx_packets", p1 - p0);

@@ -104,14 +104,12 @@ static int on_event(void *ctx, void *data, size_t len)
 	w.wait_ns = e->wait_ns;
 	w.pid = e->pid;
 	w.tid = e->tid;
-	memcpy(w.comm, e->comm, TASK_COMM_LEN);
-	w.comm[TASK_COMM_LEN - 1] = 0;
+	sched_comm_copy(w.comm, e->comm);
 	w.prio = e->prio;
 	w.policy = e->policy;
 	w.cur_pid = e->cur_pid;
 	w.cur_tid = e->cur_tid;
-	memcpy(w.cur_comm, e->cur_comm, TASK_COMM_LEN);
-	w.cur_comm[TASK_COMM_LEN - 1] = 0;
+	sched_comm_copy(w.cur_comm, e->cur_comm);
 	c->cb(&w, c->cb_arg);
 	return 0;
 }

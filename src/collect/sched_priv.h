@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "collect/sched.h"
 #include "sched.skel.h"
@@ -55,5 +56,13 @@ int sched_attach_sampler(struct sched_collector *c);
 
 /* sched.c: kernel symbols, read once on first use (NULL if unreadable). */
 struct ksyms *sched_ksyms(struct sched_collector *c);
+
+/* A task name from the BPF side into dst, terminated: the kernel's copy
+ * may fill all TASK_COMM_LEN bytes. */
+static inline void sched_comm_copy(char *dst, const char *src)
+{
+	memcpy(dst, src, TASK_COMM_LEN);
+	dst[TASK_COMM_LEN - 1] = 0;
+}
 
 #endif

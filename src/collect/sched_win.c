@@ -155,8 +155,7 @@ static void comm_of(struct sched_collector *c, unsigned cpu, uint32_t pid, uint3
 	strlcpy_k(out, "?", TASK_COMM_LEN);
 	if (v && bpf_map_lookup_elem(bpf_map__fd(c->skel->maps.comms), &key, v) == 0 &&
 	    v[cpu].tid == tid && v[cpu].comm[0]) {
-		memcpy(out, v[cpu].comm, TASK_COMM_LEN);
-		out[TASK_COMM_LEN - 1] = 0;
+		sched_comm_copy(out, v[cpu].comm);
 		return;
 	}
 	snprintf(path, sizeof(path), "/proc/%u/task/%u/comm", pid, tid);

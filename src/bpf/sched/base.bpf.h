@@ -41,6 +41,7 @@ struct {
 } cpus SEC(".maps");
 
 #define KS_NR_STATS SCHED_NR_STATS
+#define KS_STAT_RB_DROPS SCHED_STAT_RB_DROPS
 #define KS_EVENTS_BYTES (256 * 1024)
 #include "bpf/collector.bpf.h"
 
@@ -96,17 +97,34 @@ static __always_inline struct rq *this_rq(__u32 cpu)
 	return rq;
 }
 
+/* A wait record (SCHED_EV_WAIT, SCHED_EV_ONGOING) of a task on CPU cpu,
+ * reported from run_cpu: its head; the caller fills in the task. NULL when
+ * the ring is full (counted). */
+static __always_inline struct sched_event *wait_event(__u32 type, __u32 cpu, __u32 run_cpu, __u32 kind,
+						      __u64 start_ns, __u64 wait_ns)
+{
+	struct sched_event *e = event_reserve(sizeof(*e));
+
+	if (!e)
+		return NULL;
+	e->type = type;
+	e->cpu = cpu;
+	e->run_cpu = run_cpu;
+	e->kind = kind;
+	e->start_ns = start_ns;
+	e->wait_ns = wait_ns;
+	return e;
+}
+
 /* A record about a CPU, not a task (SCHED_EV_NETRX, SCHED_EV_SAMPLING,
  * SCHED_EV_IRQGAP with the task running now: cur): rare, so it always
  * wakes the consumer. */
 static __always_inline void cpu_event(__u32 type, __u32 cpu, __u64 start_ns, __u64 dur_ns, bool cur)
 {
-	struct sched_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	struct sched_event *e = event_reserve(sizeof(*e));
 
-	if (!e) {
-		stat_inc(SCHED_STAT_RB_DROPS);
+	if (!e)
 		return;
-	}
 	__builtin_memset(e, 0, sizeof(*e));
 	e->type = type;
 	e->cpu = cpu;

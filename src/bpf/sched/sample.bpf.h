@@ -331,17 +331,9 @@ static __always_inline void ongoing_report(struct sched_cpu *c, __u32 cpu, __u64
 	__u64 id = bpf_get_current_pid_tgid();
 
 	c->waiter_reported = since;
-	struct sched_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-	if (!e) {
-		stat_inc(SCHED_STAT_RB_DROPS);
+	struct sched_event *e = wait_event(SCHED_EV_ONGOING, cpu, cpu, c->waiter_kind, since, now - since);
+	if (!e)
 		return;
-	}
-	e->type = SCHED_EV_ONGOING;
-	e->cpu = cpu;
-	e->run_cpu = cpu;
-	e->kind = c->waiter_kind;
-	e->start_ns = since;
-	e->wait_ns = now - since;
 	e->pid = c->waiter_pid;
 	e->tid = c->waiter_tid;
 	__builtin_memcpy(e->comm, c->waiter_comm, TASK_COMM_LEN);

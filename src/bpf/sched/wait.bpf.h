@@ -291,18 +291,10 @@ static __always_inline void emit_wait(struct sched_cpu *c, struct task_struct *p
 				      __u32 wcpu, __u32 kind, __u64 start_ns, __u32 cpu, __u64 wait_ns,
 				      bool btf)
 {
-	struct sched_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	struct sched_event *e = wait_event(SCHED_EV_WAIT, wcpu, cpu, kind, start_ns, wait_ns);
 
-	if (!e) {
-		stat_inc(SCHED_STAT_RB_DROPS);
+	if (!e)
 		return;
-	}
-	e->type = SCHED_EV_WAIT;
-	e->cpu = wcpu;
-	e->run_cpu = cpu;
-	e->kind = kind;
-	e->start_ns = start_ns;
-	e->wait_ns = wait_ns;
 	e->pid = TREAD(btf, p, tgid);
 	e->tid = TREAD(btf, p, pid);
 	__builtin_memcpy(e->comm, comm, TASK_COMM_LEN);
