@@ -18,6 +18,9 @@ enum {
 	EXIT_RUNTIME = 1,  /* could not do the job: privileges, kernel, I/O */
 	EXIT_USAGE = 2,    /* bad command line */
 	EXIT_FOUND = 3,    /* the doctor found a problem */
+	/* added to the code above when the COMMAND of "-- COMMAND" failed
+	 * (non-zero exit, killed): 4 ok but COMMAND failed, 7 found and failed */
+	EXIT_COMMAND_FAILED = 4,
 };
 
 #endif

@@ -19,12 +19,6 @@ bool opt_verbose;
 
 /* Commands whose options are not in a table yet: their synopsis as
  * written, for `help`, the man page and the completion. */
-static const struct opt_cmd doctor_cli_written = {
-	.name = "doctor",
-	.summary = "watch the system and explain network stalls: who stalled which CPU, how, what to change",
-	.synopsis = "[-d DUR] [--threshold DUR] [--once] [--json] [-C CPUS] [--netns NAME] [--netrx-trace] "
-		    "[--bpf-stats]",
-};
 static const struct opt_cmd demo_cli_written = {
 	.name = "demo",
 	.summary = "reproduce the incident in network namespaces and let the doctor explain it",
@@ -38,7 +32,7 @@ static const struct opt_cmd agent_cli_written = {
 };
 
 const struct command commands[] = {
-	{ &doctor_cli_written, cmd_doctor, CMD_NEEDS_BPF },
+	{ &doctor_cli, cmd_doctor, CMD_NEEDS_BPF },
 	{ &demo_cli_written, cmd_demo, CMD_NEEDS_BPF },
 	{ &count_cli, cmd_count, CMD_NEEDS_BPF },
 	{ &runq_cli, cmd_runq, CMD_NEEDS_BPF },
@@ -85,6 +79,9 @@ static const struct opt_exit exits[] = {
 	{ EXIT_RUNTIME, "runtime error", "The command could not do its job: privileges, the kernel, I/O." },
 	{ EXIT_USAGE, "usage error", "The command line was wrong; one line on stderr says how." },
 	{ EXIT_FOUND, "the doctor found a problem", "The doctor found a problem (an incident or a finding)." },
+	{ EXIT_COMMAND_FAILED, "added when the COMMAND after -- failed",
+	  "Added to the code when the COMMAND given after -- exited non-zero or was killed: 4 means the "
+	  "command ran fine but COMMAND failed, 7 that the doctor found a problem and COMMAND failed." },
 	{ 0, NULL, NULL },
 };
 

@@ -81,6 +81,7 @@ const struct opt_cmd count_cli = {
 	"Functions are counted where the kernel allows kprobes or fentry ('ksleuth\n"
 	"info'); elsewhere count says so and exits 1.\n",
 	.opts = count_opts,
+	.runs_command = true,
 	.notes =
 	"At most " STR(COUNT_MAX_EVENTS) " events (tracepoints and functions). Without -i one table is\n"
 	"printed at the end. On -d's end or Ctrl-C the last (partial) interval is\n"

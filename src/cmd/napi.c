@@ -51,6 +51,7 @@ const struct opt_cmd napi_cli = {
 	"/proc/net/softnet_stat per CPU (DROPPED: backlog full; SQUEEZED: softirq\n"
 	"ran out of budget or time; BACKLOG: queue length now).\n",
 	.opts = napi_opts,
+	.runs_command = true,
 };
 
 struct nt {

@@ -56,6 +56,7 @@ const struct opt_cmd retrans_cli = {
 	"counters: RetransSegs (segments retransmitted, /proc/net/snmp), TCPTimeouts\n"
 	"(RTO expiries), TCPLostRetransmit, TCPSpuriousRTOs (/proc/net/netstat).\n",
 	.opts = retrans_opts,
+	.runs_command = true,
 };
 
 struct rt {

@@ -82,6 +82,7 @@ const struct opt_cmd runq_cli = {
 	"or user mode, BH/preemption disabled) and its hottest kernel stack. A wait\n"
 	"still going on after --ongoing (default 3 x DUR) is reported while it lasts.\n",
 	.opts = runq_opts,
+	.runs_command = true,
 	.notes =
 	"Exit: 0 ok; 1 runtime error (no privileges: run as root); 2 bad command line,\n"
 	"including a -p PID that does not exist or a --comm no running task has.\n",

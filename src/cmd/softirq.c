@@ -61,6 +61,7 @@ const struct opt_cmd softirq_cli = {
 	"exit (how long it ran), as log2 histograms kept in the kernel; RUNS is the\n"
 	"handler count from /proc/softirqs.\n",
 	.opts = softirq_opts,
+	.runs_command = true,
 	.notes =
 	"Since Linux 6.5 softirqs also run at every hardirq exit even while ksoftirqd\n"
 	"is starved; a long delay here means bottom halves (or interrupts) were off.\n",

@@ -21,6 +21,7 @@
 #include "lib/json.h"
 #include "lib/kmsg.h"
 #include "lib/procnet.h"
+#include "sys/child.h"
 #include "sys/log.h"
 #include "sys/loop.h"
 #include "sys/sysinfo.h"
@@ -461,7 +462,8 @@ static int doctor_finish(struct doctor *d)
 int doctor_run(const struct doctor_opts *o, struct doctor_result *res)
 {
 	struct doctor *d;
-	int rc = EXIT_RUNTIME, stats_fd = -1;
+	int rc = EXIT_RUNTIME, stats_fd = -1, failed = 0;
+	struct child *child = NULL;
 
 	d = calloc(1, sizeof(*d));
 	if (!d) {
@@ -486,12 +488,19 @@ int doctor_run(const struct doctor_opts *o, struct doctor_result *res)
 		goto out;
 	if (o->on_ready)
 		o->on_ready(d->loop, o->arg);
+	if (o->command && !(child = child_start(d->loop, o->command)))
+		goto out;
 	if (loop_run(d->loop) < 0) {
 		err("the event loop failed: %s", strerror(errno));
 		goto out;
 	}
-	rc = doctor_finish(d);
+	/* the COMMAND ends (or is reaped) before the report */
+	failed = child ? child_finish(child, EXIT_OK) : 0;
+	child = NULL;
+	rc = doctor_finish(d) + failed;
 out:
+	if (child)
+		rc += child_finish(child, EXIT_OK);
 	if (stats_fd >= 0)
 		close(stats_fd);
 	pipeline_close(d->pl);

@@ -34,6 +34,7 @@ struct doctor_opts {
 	/* Called for each incident as the engine closes it. */
 	void (*on_incident)(const struct eng_incident *inc, void *arg);
 	void *arg;                /* for on_ready and on_incident */
+	char **command;           /* "-- COMMAND": run it, stop when it exits (sys/child.h) */
 };
 void doctor_opts_default(struct doctor_opts *o);
 

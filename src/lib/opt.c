@@ -474,6 +474,11 @@ static enum opt_status check_whole(struct parse *p)
 	}
 	if (c->max_operands > 0 && res->nargs > c->max_operands)
 		return bad_line(c, "unexpected argument ", res->args[c->max_operands], "", res);
+	if (res->command && !res->command[0]) {
+		snprintf(res->msg, sizeof(res->msg), "'--' must be followed by the COMMAND to run; %s",
+			 opt_hint(c, h, sizeof(h)));
+		return OPT_BAD;
+	}
 	for (const struct opt *o = c->opts; o && !opt_end(o); o++) {
 		if (!o->required || (p->seen >> (o - c->opts)) & 1)
 			continue;
@@ -503,6 +508,10 @@ enum opt_status opt_parse(const struct opt_cmd *c, int argc, char **argv, void *
 			argv[w++] = a;
 			operands_only |= c->stop_at_operand;
 			continue;
+		}
+		if (!strcmp(a, "--") && c->runs_command) {
+			res->command = argv + p.i + 1;
+			break;
 		}
 		if (!strcmp(a, "--")) {
 			operands_only = true;

@@ -49,6 +49,8 @@
 #include "lib/parse.h"
 
 #define OPT_PROG "ksleuth"
+/* How a synopsis shows the COMMAND of a command that runs_command. */
+#define OPT_COMMAND_SYNOPSIS "[-- COMMAND [ARG...]]"
 
 /* What an option takes, and the type of the field it fills. */
 enum opt_kind {
@@ -148,6 +150,8 @@ struct opt_cmd {
 	const char *notes;       /* after the options: output, examples, exit codes */
 	bool stop_at_operand;    /* options end at the first operand (the program's own:
 				  * what follows belongs to the command) */
+	bool runs_command;       /* "-- COMMAND [ARG...]": the command runs COMMAND and
+				  * watches while it runs (sys/child.h) */
 };
 
 /* What only the system knows. ncpus <= 0: CPUs are not checked; pid_exists
@@ -162,13 +166,16 @@ struct opt_result {
 	char **args;             /* the operands, in order (argv, rearranged) */
 	int nargs;
 	char msg[OPT_MSG_SIZE];  /* OPT_BAD: one sentence, what was wrong and what is right */
+	char **command;          /* runs_command: what followed "--", NULL-terminated
+				  * (argv's own end); NULL when there was no "--" */
 };
 
 enum opt_status { OPT_RUN = 0, OPT_HELP = 1, OPT_BAD = -1 };
 
-/* Parses argv[1..argc) (argv[0] is the command's name) into args: writes
- * the defaults, then each option as it comes; operands may stand between
- * options (unless stop_at_operand) and everything after "--" is one. Long
+/* Parses argv[1..argc) (argv[0] is the command's name; argv[argc] NULL)
+ * into args: writes the defaults, then each option as it comes; operands
+ * may stand between options (unless stop_at_operand) and everything after
+ * "--" is one, or, for a command that runs_command, the COMMAND to run. Long
  * names may be shortened while they stay unambiguous. Returns OPT_RUN,
  * OPT_HELP for -h/--help, or OPT_BAD with res->msg. */
 enum opt_status opt_parse(const struct opt_cmd *c, int argc, char **argv, void *args,

@@ -124,6 +124,8 @@ void opt_synopsis(FILE *f, const struct opt_cmd *c, const char *lead, int width)
 		if (c->operands && c->stop_at_operand)
 			put_wrapped(f, c->operands, &col, indent, width);
 	}
+	if (c->runs_command)
+		put_wrapped(f, OPT_COMMAND_SYNOPSIS, &col, indent, width);
 	fputc('\n', f);
 }
 
@@ -166,6 +168,15 @@ void opt_options(FILE *f, const struct opt_cmd *c)
 	option_row(f, "  -h, --help", 12, "this text", NULL);
 }
 
+/* What "-- COMMAND" does, for --help and the man page alike. */
+static const char command_note[] =
+	"-- COMMAND [ARG...]: run COMMAND once the tracing is attached and stop\n"
+	"when it exits (at -d's end or on Ctrl-C first, COMMAND is ended). Its\n"
+	"output goes to stderr, so stdout stays this command's own. The exit\n"
+	"status is this command's, plus 4 when COMMAND failed (exited non-zero\n"
+	"or was killed): 4 ok but COMMAND failed, 7 the doctor found a problem\n"
+	"and COMMAND failed.\n";
+
 void opt_usage(FILE *f, const struct opt_cmd *c)
 {
 	opt_synopsis(f, c, "usage: ", WIDTH);
@@ -173,6 +184,8 @@ void opt_usage(FILE *f, const struct opt_cmd *c)
 		fprintf(f, "\n%s", c->description);
 	fputc('\n', f);
 	opt_options(f, c);
+	if (c->runs_command)
+		fprintf(f, "\n%s", command_note);
 	if (c->notes)
 		fprintf(f, "\n%s", c->notes);
 }
@@ -292,6 +305,8 @@ static void man_synopsis(FILE *f, const struct opt_cmd *c)
 		if (c->operands && c->stop_at_operand)
 			man_operands(f, c);
 	}
+	if (c->runs_command)
+		fputs(" [\\fB\\-\\-\\fR \\fICOMMAND\\fR [\\fIARG\\fR...]]", f);
 	fputc('\n', f);
 }
 
@@ -323,6 +338,10 @@ static void man_command(FILE *f, const struct opt_cmd *c)
 	}
 	if (c->opts)
 		man_options(f, c);
+	if (c->runs_command) {
+		fputs(".PP\n", f);
+		man_text(f, command_note);
+	}
 	if (c->notes) {
 		fputs(".PP\n", f);
 		man_text(f, c->notes);

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "base.h"
+#include "sys/child.h"
 #include "sys/cli.h"
 #include "sys/live.h"
 #include "sys/log.h"
@@ -12,6 +13,7 @@
 struct live {
 	const struct live_ops *ops;
 	void *cmd;
+	char **command;          /* "-- COMMAND", or NULL */
 };
 
 static void on_interval(struct loop *l, void *arg)
@@ -30,7 +32,8 @@ static void on_duration(struct loop *l, void *arg)
 static int run(struct live *lv, struct loop *l, uint64_t interval_ns, uint64_t duration_ns)
 {
 	const struct live_ops *ops = lv->ops;
-	int rc = ops->open ? ops->open(lv->cmd, l) : 0;
+	int rc = ops->open ? ops->open(lv->cmd, l) : 0, failed;
+	struct child *child = NULL;
 
 	if (rc)
 		return rc;
@@ -41,16 +44,23 @@ static int run(struct live *lv, struct loop *l, uint64_t interval_ns, uint64_t d
 	}
 	if (ops->start && (rc = ops->start(lv->cmd)))
 		return rc;
-	if ((rc = loop_run(l)) < 0) {
-		err("the event loop failed: %s", strerror(-rc));
+	/* the COMMAND starts once everything is attached, and is ended (or
+	 * reaped) before the summary, whose exit code its failure adds to */
+	if (lv->command && !(child = child_start(l, lv->command)))
 		return EXIT_RUNTIME;
+	rc = loop_run(l);
+	failed = child ? child_finish(child, EXIT_OK) : EXIT_OK;
+	if (rc < 0) {
+		err("the event loop failed: %s", strerror(-rc));
+		return EXIT_RUNTIME + failed;
 	}
-	return ops->summary ? ops->summary(lv->cmd) : EXIT_OK;
+	return (ops->summary ? ops->summary(lv->cmd) : EXIT_OK) + failed;
 }
 
-static int live_run(const struct live_ops *ops, void *cmd, uint64_t interval_ns, uint64_t duration_ns)
+static int live_run(const struct live_ops *ops, void *cmd, char **command, uint64_t interval_ns,
+		    uint64_t duration_ns)
 {
-	struct live lv = { ops, cmd };
+	struct live lv = { ops, cmd, command };
 	struct loop *l = loop_new();
 	int rc;
 
@@ -77,12 +87,13 @@ static int parse_and_run(const struct live_cmd *c, char *cmd, int argc, char **a
 		ops->init(cmd);
 	if ((rc = cli_parse(c->cli, argc, argv, cmd + c->args_off, &res)) != CLI_RUN)
 		return rc;
-	if (ops->check && (rc = ops->check(cmd, &res))) {
+	if ((res.command && (rc = child_check(res.command))) ||
+	    (ops->check && (rc = ops->check(cmd, &res)))) {
 		if (ops->close)
 			ops->close(cmd);
 		return rc;
 	}
-	return live_run(ops, cmd, *(uint64_t *)(cmd + c->interval_off),
+	return live_run(ops, cmd, res.command, *(uint64_t *)(cmd + c->interval_off),
 			*(uint64_t *)(cmd + c->duration_off));
 }
 

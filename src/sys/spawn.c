@@ -38,7 +38,7 @@ static void child_setup(const struct spawn_opts *o, pid_t parent)
 	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
 	int out = o && o->out_fd >= 0 ? o->out_fd : null;
 	int errfd = o && o->err_fd >= 0 ? o->err_fd : null;
-	if (null >= 0)
+	if (null >= 0 && !(o && o->keep_stdin))
 		dup2(null, 0);
 	if (out >= 0)
 		dup2(out, 1);

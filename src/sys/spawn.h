@@ -4,6 +4,7 @@
  * process by name. */
 #ifndef SYS_SPAWN_H
 #define SYS_SPAWN_H
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -13,6 +14,7 @@ struct spawn_opts {
 	const struct cpuset *cpus; /* affinity of the child, NULL: inherited */
 	int out_fd;                /* child's stdout; -1: /dev/null */
 	int err_fd;                /* child's stderr; -1: /dev/null */
+	bool keep_stdin;           /* child's stdin is ours; false: /dev/null */
 };
 
 /* Starts argv[0] (searched in PATH) with SIGINT/SIGTERM unblocked and

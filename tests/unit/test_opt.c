@@ -5,7 +5,6 @@
 #include <errno.h>
 #include <stdlib.h>
 
-#include "lib/liveopt.h"
 #include "lib/opt.h"
 #include "test.h"
 
@@ -285,6 +284,40 @@ TEST(opt_words_and_units)
 	CHECK_STR(opt_fmt_ns(0, w, sizeof(w)), "0");
 }
 
+/* "-- COMMAND": for a command that runs one, what follows "--" is the
+ * COMMAND (options included), its own operands stay apart; elsewhere
+ * "--" only ends the options. */
+TEST(opt_runs_command_after_dashdash)
+{
+	struct opt_cmd c = t_cli;
+	struct opt_result res;
+	struct t_args a;
+	char usage[8192] = "";
+	FILE *f = fmemopen(usage, sizeof(usage) - 1, "w");
+
+	c.runs_command = true;
+	CHECK_EQ(parse(&c, "-f file -- make -j2 -f x", &a, &res), OPT_RUN);
+	CHECK(a.flag);
+	CHECK_EQ(res.nargs, 1);
+	CHECK_STR(res.args[0], "file");
+	CHECK(res.command != NULL);
+	CHECK_STR(res.command[0], "make");
+	CHECK_STR(res.command[1], "-j2");
+	CHECK_STR(res.command[3], "x");
+	CHECK(res.command[4] == NULL);
+	CHECK_EQ(parse(&c, "-f", &a, &res), OPT_RUN);
+	CHECK(res.command == NULL);
+	CHECK_EQ(parse(&c, "-f --", &a, &res), OPT_BAD);
+	CHECK_STR(res.msg, "'--' must be followed by the COMMAND to run; 'ksleuth test --help' lists the options");
+	CHECK_EQ(parse(&t_cli, "-- -f", &a, &res), OPT_RUN);
+	CHECK(!a.flag && res.command == NULL);
+	CHECK_STR(res.args[0], "-f");
+	opt_usage(f, &c);
+	fclose(f);
+	CHECK(strstr(usage, "[-- COMMAND") != NULL);
+	CHECK(strstr(usage, "plus 4 when COMMAND failed") != NULL);
+}
+
 /* -C 999 on a 2-CPU machine watched nothing; it is a usage error. */
 TEST(opt_cpus_must_exist)
 {
@@ -296,7 +329,7 @@ TEST(opt_cpus_must_exist)
 	cpuset_add(&s, 1);
 	CHECK_EQ(opt_cpus_exist(&s, 2, "-C", msg, sizeof(msg)), 0);
 	cpuset_add(&s, 999);
-	CHECK_EQ(live_cpus_exist(&s, 2, msg, sizeof(msg)), -EINVAL);
+	CHECK_EQ(opt_cpus_exist(&s, 2, "-C", msg, sizeof(msg)), -EINVAL);
 	CHECK_STR(msg, "-C names CPU 999, which does not exist here (CPUs 0-1)");
 	CHECK_EQ(opt_cpus_exist(&s, 0, "-C", msg, sizeof(msg)), 0); /* unknown: not checked */
 }
