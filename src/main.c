@@ -17,29 +17,15 @@
 
 bool opt_verbose;
 
-/* Commands whose options are not in a table yet: their synopsis as
- * written, for `help`, the man page and the completion. */
-static const struct opt_cmd demo_cli_written = {
-	.name = "demo",
-	.summary = "reproduce the incident in network namespaces and let the doctor explain it",
-	.synopsis = "[--broken|--fixed] [--duration DUR] [--json]",
-};
-static const struct opt_cmd agent_cli_written = {
-	.name = "agent",
-	.summary = "run always-on and serve Prometheus metrics",
-	.synopsis = "[--listen ADDR:PORT] [--events FILE] [--threshold DUR] [--max-conns N] [--per-cpu] "
-		    "[--bpf-stats]",
-};
-
 const struct command commands[] = {
 	{ &doctor_cli, cmd_doctor, CMD_NEEDS_BPF },
-	{ &demo_cli_written, cmd_demo, CMD_NEEDS_BPF },
+	{ &demo_cli, cmd_demo, CMD_NEEDS_BPF },
 	{ &count_cli, cmd_count, CMD_NEEDS_BPF },
 	{ &runq_cli, cmd_runq, CMD_NEEDS_BPF },
 	{ &softirq_cli, cmd_softirq, CMD_NEEDS_BPF },
 	{ &napi_cli, cmd_napi, CMD_NEEDS_BPF },
 	{ &retrans_cli, cmd_retrans, CMD_NEEDS_BPF },
-	{ &agent_cli_written, cmd_agent, CMD_NEEDS_BPF },
+	{ &agent_cli, cmd_agent, CMD_NEEDS_BPF },
 	{ &info_cli, cmd_info, 0 },
 	{ &hog_cli, cmd_hog, CMD_NEEDS_BPF },
 	{ &netbed_cli, cmd_netbed, CMD_HIDDEN },

@@ -5,7 +5,6 @@
  * cumulative in memory; a scrape only formats them. Mechanisms are counted
  * from the engine's verdicts, never from their text. */
 #include <errno.h>
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -27,6 +26,7 @@
 #include "lib/procnet.h"
 #include "lib/prom.h"
 #include "sys/http.h"
+#include "sys/cli.h"
 #include "sys/log.h"
 #include "sys/loop.h"
 #include "sys/procself.h"
@@ -54,39 +54,6 @@ struct agent {
 	const char *events_path;
 	struct json j;
 };
-
-static void usage(FILE *f)
-{
-	fprintf(f,
-"usage: ksleuth agent [--listen ADDR:PORT] [--events FILE] [--threshold DUR] [--max-conns N]\n"
-"                     [--per-cpu] [--bpf-stats]\n"
-"\n"
-"Run the doctor's collectors and engine always-on and serve Prometheus\n"
-"metrics (text format 0.0.4) at http://ADDR:PORT/metrics, \"ok\" at /healthz.\n"
-"\n"
-"  --listen ADDR:PORT  where to listen (default " DEFAULT_LISTEN "; port 0 picks a\n"
-"                      free port, printed at start). A non-loopback address\n"
-"                      exposes kernel details to the network: a warning is\n"
-"                      printed; restrict it with a firewall.\n"
-"  --events FILE       append incidents and stalls as JSON Lines, one flushed\n"
-"                      line per record, as doctor --json writes them\n"
-"                      (\"type\":\"incident\" or \"finding\")\n"
-"  --threshold DUR     a CPU held this long is a stall (default 100ms)\n"
-"  --max-conns N       open HTTP connections at most (default 128; beyond it the\n"
-"                      oldest is closed)\n"
-"  --per-cpu           a series per CPU (label cpu) in the histograms and\n"
-"                      counters; by default they are summed over CPUs, so a\n"
-"                      scrape's size does not grow with the CPU count\n"
-"  --bpf-stats         have the kernel count the BPF programs' run time for as\n"
-"                      long as the agent runs (BPF_ENABLE_STATS, not the global\n"
-"                      sysctl) and export it (ksleuth_bpf_prog_*); without it\n"
-"                      it is exported only while kernel.bpf_stats_enabled is 1\n"
-"\n"
-"Metrics are documented in docs/agent.md; rules for Prometheus are in\n"
-"contrib/prometheus/. SIGINT or SIGTERM stop it cleanly (exit 0); SIGHUP\n"
-"reopens the --events file (after logrotate moved it). Exit 1 on runtime\n"
-"errors, 2 on bad arguments.\n");
-}
 
 /* ---- engine output -> metrics -------------------------------------------- */
 
@@ -382,98 +349,73 @@ static int agent_start(struct agent *a, uint64_t threshold_ns, bool per_cpu)
 	return 0;
 }
 
-enum { O_LISTEN = 256, O_EVENTS, O_MAXCONN, O_THRESH, O_PERCPU, O_BPFSTATS };
-
 struct agent_args {
-	struct http_config hc;
+	const char *listen, *events;
+	long max_conns;
 	uint64_t threshold_ns;
 	bool per_cpu, bpf_stats;
 };
 
-/* One option with its value: 0, or EXIT_USAGE after saying why. */
-static int agent_opt(int opt, const char *arg, struct agent *a, struct agent_args *aa)
-{
-	long v;
+static const struct opt agent_opts[] = {
+	{ .lname = "listen", OPT_STRING_AT(struct agent_args, listen), .arg = "ADDR:PORT", .min = 1,
+	  .def_text = DEFAULT_LISTEN,
+	  .help = "where to listen; port 0 picks a free port, printed at start. A non-loopback "
+		  "address exposes kernel details to the network: a warning is printed; restrict it "
+		  "with a firewall" },
+	{ .lname = "events", OPT_STRING_AT(struct agent_args, events), .arg = "FILE", .min = 1,
+	  .help = "append incidents and stalls as JSON Lines, one flushed line per record, as doctor "
+		  "--json writes them (\"type\":\"incident\" or \"finding\")" },
+	{ .lname = "threshold", OPT_DURATION_AT(struct agent_args, threshold_ns), .arg = "DUR",
+	  .unit_ns = NS_PER_MS, .min = NS_PER_MS, .max = 10 * NS_PER_SEC,
+	  .has_def = true, .def = 100 * NS_PER_MS, .help = "a CPU held this long is a stall" },
+	{ .lname = "max-conns", OPT_INT_AT(struct agent_args, max_conns), .arg = "N", .min = 1, .max = 4096,
+	  .has_def = true, .def = 128,
+	  .help = "open HTTP connections at most; beyond it the oldest is closed" },
+	{ .lname = "per-cpu", OPT_FLAG_AT(struct agent_args, per_cpu),
+	  .help = "a series per CPU (label cpu) in the histograms and counters; by default they are "
+		  "summed over CPUs, so a scrape's size does not grow with the CPU count" },
+	{ .lname = "bpf-stats", OPT_FLAG_AT(struct agent_args, bpf_stats),
+	  .help = "have the kernel count the BPF programs' run time for as long as the agent runs "
+		  "(BPF_ENABLE_STATS, not the global sysctl) and export it (ksleuth_bpf_prog_*); "
+		  "without it it is exported only while kernel.bpf_stats_enabled is 1" },
+	{ 0 }
+};
 
-	switch (opt) {
-	case O_LISTEN:
-		aa->hc.listen = arg;
-		return 0;
-	case O_EVENTS:
-		if (!*arg) {
-			err("--events needs a file name (it was empty)");
-			return EXIT_USAGE;
-		}
-		a->events_path = arg;
-		return 0;
-	case O_MAXCONN:
-		if (parse_int_range(arg, 1, 4096, &v)) {
-			err("--max-conns '%s' is not a number from 1 to 4096", log_arg(arg));
-			return EXIT_USAGE;
-		}
-		aa->hc.max_conns = (unsigned)v;
-		return 0;
-	case O_THRESH:
-		if (parse_duration_ns(arg, NS_PER_MS, &aa->threshold_ns) || aa->threshold_ns < NS_PER_MS ||
-		    aa->threshold_ns > 10 * NS_PER_SEC) {
-			err("--threshold '%s' is not a duration from 1ms to 10s (e.g. 100ms)", log_arg(arg));
-			return EXIT_USAGE;
-		}
-		return 0;
-	case O_PERCPU:
-		aa->per_cpu = true;
-		return 0;
-	default: /* O_BPFSTATS */
-		aa->bpf_stats = true;
-		return 0;
-	}
-}
+const struct opt_cmd agent_cli = {
+	.name = "agent",
+	.summary = "run always-on and serve Prometheus metrics",
+	.description =
+	"Run the doctor's collectors and engine always-on and serve Prometheus\n"
+	"metrics (text format 0.0.4) at http://ADDR:PORT/metrics, \"ok\" at /healthz.\n",
+	.opts = agent_opts,
+	.notes =
+	"Metrics are documented in docs/agent.md; rules for Prometheus are in\n"
+	"contrib/prometheus/. SIGINT or SIGTERM stop it cleanly (exit 0); SIGHUP\n"
+	"reopens the --events file (after logrotate moved it). Exit 1 on runtime\n"
+	"errors, 2 on bad arguments.\n",
+};
 
 /* -1 to go on, else the exit code (--help, bad arguments). */
-static int agent_args(int argc, char **argv, struct agent *a, struct agent_args *aa)
+static int agent_args(int argc, char **argv, struct agent *a, struct agent_args *aa, struct http_config *hc)
 {
-	static const struct option opts[] = {
-		{ "listen", required_argument, NULL, O_LISTEN },
-		{ "events", required_argument, NULL, O_EVENTS },
-		{ "max-conns", required_argument, NULL, O_MAXCONN },
-		{ "threshold", required_argument, NULL, O_THRESH },
-		{ "per-cpu", no_argument, NULL, O_PERCPU },
-		{ "bpf-stats", no_argument, NULL, O_BPFSTATS },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct sockaddr_storage ss;
+	struct opt_result res;
 	unsigned sl;
-	int opt;
+	int rc = cli_parse(&agent_cli, argc, argv, aa, &res);
 
-	optind = 1;
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		if (opt == 'h') {
-			usage(stdout);
-			return EXIT_OK;
-		}
-		if (opt == '?' || opt == ':') {
-			err("unknown or incomplete option '%s'; see 'ksleuth agent --help'", log_arg(argv[optind - 1]));
-			return EXIT_USAGE;
-		}
-		if (agent_opt(opt, optarg, a, aa))
-			return EXIT_USAGE;
-	}
-	if (optind < argc) {
-		err("unexpected argument '%s'; see 'ksleuth agent --help'", log_arg(argv[optind]));
-		return EXIT_USAGE;
-	}
-	if (http_parse_listen(aa->hc.listen, &ss, &sl) < 0) {
-		err("--listen '%s' is not ADDR:PORT with an IP address (e.g. 127.0.0.1:9464 or [::1]:9464)",
-		    log_arg(aa->hc.listen));
-		return EXIT_USAGE;
-	}
+	if (rc != CLI_RUN)
+		return rc;
+	hc->listen = aa->listen ? aa->listen : DEFAULT_LISTEN;
+	hc->max_conns = (unsigned)aa->max_conns;
+	a->events_path = aa->events;
+	if (http_parse_listen(hc->listen, &ss, &sl) < 0)
+		return cli_usage_error(&agent_cli, "--listen '%s' is not ADDR:PORT with an IP address "
+				       "(e.g. 127.0.0.1:9464 or [::1]:9464)", log_arg(hc->listen));
 	return -1;
 }
 
 /* Listens, starts collecting and serves until a signal. */
-static int agent_serve(struct agent *a, const struct agent_args *aa)
+static int agent_serve(struct agent *a, const struct agent_args *aa, const struct http_config *hc)
 {
 	struct http_route routes[2] = {
 		{ "/metrics", "text/plain; version=0.0.4; charset=utf-8", write_metrics, a },
@@ -487,7 +429,7 @@ static int agent_serve(struct agent *a, const struct agent_args *aa)
 	}
 	loop_on_hangup(a->loop, on_hangup, a);
 	/* listen first: a busy port fails fast, before BPF is loaded */
-	a->http = http_server_new(a->loop, &aa->hc, routes, 2);
+	a->http = http_server_new(a->loop, hc, routes, 2);
 	if (!a->http)
 		return EXIT_RUNTIME;
 	if (!http_server_is_loopback(a->http))
@@ -509,9 +451,10 @@ static int agent_serve(struct agent *a, const struct agent_args *aa)
 
 int cmd_agent(int argc, char **argv)
 {
-	struct agent_args aa = { .hc = { .listen = DEFAULT_LISTEN }, .threshold_ns = 100 * NS_PER_MS };
+	struct agent_args aa = { 0 };
+	struct http_config hc = { 0 };
 	struct agent a = { .stats_fd = -1 };
-	int rc = agent_args(argc, argv, &a, &aa);
+	int rc = agent_args(argc, argv, &a, &aa, &hc);
 
 	if (rc >= 0)
 		return rc;
@@ -523,7 +466,7 @@ int cmd_agent(int argc, char **argv)
 		}
 		json_init(&a.j, a.events);
 	}
-	rc = agent_serve(&a, &aa);
+	rc = agent_serve(&a, &aa, &hc);
 	agent_free(&a);
 	return rc;
 }

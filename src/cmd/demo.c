@@ -8,7 +8,6 @@
  * Cleans up (hog, load, namespaces) always, also on Ctrl-C/SIGTERM. */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -18,6 +17,7 @@
 
 #include "ksleuth.h"
 #include "doctor/run.h"
+#include "sys/cli.h"
 #include "sys/log.h"
 #include "sys/loop.h"
 #include "sys/netbed.h"
@@ -212,90 +212,59 @@ static void side_by_side(const struct run *a, const struct run *b)
 	printf("%-6s %10" PRId64 " %10" PRId64 "\n", "total", ta, tb);
 }
 
-static void usage(FILE *f)
-{
-	fprintf(f,
-"usage: ksleuth demo [--broken|--fixed] [--duration DUR] [--json]\n"
-"\n"
-"Reproduce the incident and let the doctor explain it, in about a minute.\n"
-"Creates two network namespaces joined by a veth pair (10.201.0.0/30, inside\n"
-"them only), steers receive processing to one CPU, runs 32 TCP flows plus UDP\n"
-"filler with iperf3, and while the doctor watches runs a kernel hog on that\n"
-"CPU: broken = 500 ms every 2 s with bottom halves disabled (Linux 6.5 and later,\n"
-"and PREEMPT_RT), or, where softirqs wait for a woken ksoftirqd (before 6.5),\n"
-"the seed incident's own loop: no reschedule point, bottom halves on, with\n"
-"offloads off so that receive work overflows into ksoftirqd; fixed = the same\n"
-"work in 1 ms slices with bottom halves re-enabled and a reschedule offered\n"
-"between them. Then prints retransmits per second of both runs side by side.\n"
-"Everything it creates is removed at the end, also on Ctrl-C.\n"
-"\n"
-"  --broken        only the broken run\n"
-"  --fixed         only the fixed run\n"
-"  --duration DUR  length of each run, 10s..120s (default 20s)\n"
-"  --json          the doctor's JSON Lines, then the hog's own records\n"
-"\n"
-"Needs root, BTF, iproute2 and iperf3 (apt-get install iproute2 iperf3).\n"
-"Exit: 0 when the demo went as expected: an incident of the broken run names\n"
-"the hog (its pid, on its CPU) with the mechanism it stands for, and none of\n"
-"the fixed run names it (the host's own cpu_not_running does not count); 0 on\n"
-"Ctrl-C too. 1 when it did not go as expected, or on errors; 2 on bad\n"
-"arguments.\n");
-}
-
 struct demo_args {
-	bool broken, fixed, json;
+	bool only_broken, only_fixed, json;
+	bool broken, fixed;      /* which runs: set from the two above */
 	uint64_t duration_ns;
+};
+
+static const struct opt demo_opts[] = {
+	{ .lname = "broken", OPT_FLAG_AT(struct demo_args, only_broken), .help = "only the broken run" },
+	{ .lname = "fixed", OPT_FLAG_AT(struct demo_args, only_fixed), .help = "only the fixed run" },
+	{ .lname = "duration", OPT_DURATION_AT(struct demo_args, duration_ns), .arg = "DUR",
+	  .min = 10 * NS_PER_SEC, .max = 120 * NS_PER_SEC, .has_def = true, .def = 20 * NS_PER_SEC,
+	  .help = "length of each run" },
+	OPT_JSON(struct demo_args, json, "the doctor's JSON Lines, then the hog's own records"),
+	{ 0 }
+};
+
+const struct opt_cmd demo_cli = {
+	.name = "demo",
+	.summary = "reproduce the incident in network namespaces and let the doctor explain it",
+	.description =
+	"Reproduce the incident and let the doctor explain it, in about a minute.\n"
+	"Creates two network namespaces joined by a veth pair (10.201.0.0/30, inside\n"
+	"them only), steers receive processing to one CPU, runs 32 TCP flows plus UDP\n"
+	"filler with iperf3, and while the doctor watches runs a kernel hog on that\n"
+	"CPU: broken = 500 ms every 2 s with bottom halves disabled (Linux 6.5 and later,\n"
+	"and PREEMPT_RT), or, where softirqs wait for a woken ksoftirqd (before 6.5),\n"
+	"the seed incident's own loop: no reschedule point, bottom halves on, with\n"
+	"offloads off so that receive work overflows into ksoftirqd; fixed = the same\n"
+	"work in 1 ms slices with bottom halves re-enabled and a reschedule offered\n"
+	"between them. Then prints retransmits per second of both runs side by side.\n"
+	"Everything it creates is removed at the end, also on Ctrl-C.\n",
+	.opts = demo_opts,
+	.notes =
+	"Needs root, BTF, iproute2 and iperf3 (apt-get install iproute2 iperf3).\n"
+	"Exit: 0 when the demo went as expected: an incident of the broken run names\n"
+	"the hog (its pid, on its CPU) with the mechanism it stands for, and none of\n"
+	"the fixed run names it (the host's own cpu_not_running does not count); 0 on\n"
+	"Ctrl-C too. 1 when it did not go as expected, or on errors; 2 on bad\n"
+	"arguments.\n",
 };
 
 /* -1 to go on, else the exit code (--help, bad arguments). */
 static int demo_args(int argc, char **argv, struct demo_args *da)
 {
-	static const struct option lopts[] = {
-		{ "broken", no_argument, NULL, 'b' },
-		{ "fixed", no_argument, NULL, 'f' },
-		{ "duration", required_argument, NULL, 'd' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	bool only_b = false, only_f = false;
-	int c;
+	struct opt_result res;
+	int rc = cli_parse(&demo_cli, argc, argv, da, &res);
 
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":d:h", lopts, NULL)) != -1) {
-		switch (c) {
-		case 'b': only_b = true; break;
-		case 'f': only_f = true; break;
-		case 'j': da->json = true; break;
-		case 'd':
-			if (parse_duration_ns(optarg, NS_PER_SEC, &da->duration_ns) ||
-			    da->duration_ns < 10 * NS_PER_SEC || da->duration_ns > 120 * NS_PER_SEC) {
-				err("--duration '%s' is not a duration between 10s and 120s", log_arg(optarg));
-				return EXIT_USAGE;
-			}
-			break;
-		case 'h':
-			usage(stdout);
-			return EXIT_OK;
-		case ':':
-			err("option '%s' needs a value; 'ksleuth demo --help' lists the options", log_arg(argv[optind - 1]));
-			return EXIT_USAGE;
-		default:
-			err("unknown option '%s'; 'ksleuth demo --help' lists the options", log_arg(argv[optind - 1]));
-			return EXIT_USAGE;
-		}
-	}
-	if (optind < argc) {
-		err("unexpected argument '%s'; 'ksleuth demo --help' lists the options", log_arg(argv[optind]));
-		return EXIT_USAGE;
-	}
-	if (only_b && only_f) {
-		err("--broken and --fixed exclude each other; give neither to run both");
-		return EXIT_USAGE;
-	}
-	da->broken = !only_f;
-	da->fixed = !only_b;
+	if (rc != CLI_RUN)
+		return rc;
+	if (da->only_broken && da->only_fixed)
+		return cli_usage_error(&demo_cli, "--broken and --fixed exclude each other; give neither to run both");
+	da->broken = !da->only_fixed;
+	da->fixed = !da->only_broken;
 	return -1;
 }
 
@@ -438,7 +407,7 @@ static int demo_runs(const struct demo_args *da, struct run *rb, struct run *rf)
 
 int cmd_demo(int argc, char **argv)
 {
-	struct demo_args da = { .duration_ns = 20 * NS_PER_SEC };
+	struct demo_args da = { 0 };
 	struct kernel_facts kf;
 	struct netbed nb;
 	sigset_t mask, old;
