@@ -365,9 +365,7 @@ static const struct opt agent_opts[] = {
 	{ .lname = "events", OPT_STRING_AT(struct agent_args, events), .arg = "FILE", .min = 1,
 	  .help = "append incidents and stalls as JSON Lines, one flushed line per record, as doctor "
 		  "--json writes them (\"type\":\"incident\" or \"finding\")" },
-	{ .lname = "threshold", OPT_DURATION_AT(struct agent_args, threshold_ns), .arg = "DUR",
-	  .unit_ns = NS_PER_MS, .min = NS_PER_MS, .max = 10 * NS_PER_SEC,
-	  .has_def = true, .def = 100 * NS_PER_MS, .help = "a CPU held this long is a stall" },
+	PIPELINE_OPT_THRESHOLD(struct agent_args, threshold_ns, "a CPU held this long is a stall"),
 	{ .lname = "max-conns", OPT_INT_AT(struct agent_args, max_conns), .arg = "N", .min = 1, .max = 4096,
 	  .has_def = true, .def = 128,
 	  .help = "open HTTP connections at most; beyond it the oldest is closed" },

@@ -2,6 +2,7 @@
  * (doctor/run.h: the pipeline, its live lines, the final report and the
  * JSON Lines records). */
 #include "ksleuth.h"
+#include "doctor/pipeline.h"
 #include "doctor/run.h"
 #include "sys/child.h"
 #include "sys/cli.h"
@@ -16,10 +17,8 @@ struct doctor_args {
 
 static const struct opt doctor_opts_table[] = {
 	OPT_DURATION(struct doctor_args, duration_ns),
-	{ .lname = "threshold", OPT_DURATION_AT(struct doctor_args, threshold_ns), .arg = "DUR",
-	  .unit_ns = NS_PER_MS, .min = NS_PER_MS, .max = 10 * NS_PER_SEC,
-	  .has_def = true, .def = 100 * NS_PER_MS,
-	  .help = "a CPU held this long is a stall; NET_RX waiting this long counts as blocked" },
+	PIPELINE_OPT_THRESHOLD(struct doctor_args, threshold_ns,
+			       "a CPU held this long is a stall; NET_RX waiting this long counts as blocked"),
 	{ .lname = "once", OPT_FLAG_AT(struct doctor_args, once), .help = "stop after the first incident" },
 	OPT_JSON(struct doctor_args, json, "JSON Lines: stall, spike, kmsg, incident, finding, summary"),
 	{ 'C', "cpus", OPT_CPUS_AT(struct doctor_args, cpus), .arg = "CPUS",

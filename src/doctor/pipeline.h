@@ -91,4 +91,11 @@ uint64_t pipeline_lost_records(struct pipeline *p);
 struct prog_stat;
 int pipeline_prog_stats(struct pipeline *p, struct prog_stat *out, int max);
 
+/* --threshold DUR of the commands that run the pipeline (doctor, agent):
+ * a CPU held this long is a stall; 1ms..10s, a bare number in ms. */
+#define PIPELINE_OPT_THRESHOLD(T, f, what)                                            \
+	{ .lname = "threshold", OPT_DURATION_AT(T, f), .arg = "DUR", .unit_ns = NS_PER_MS,   \
+	  .min = NS_PER_MS, .max = 10 * NS_PER_SEC, .has_def = true, .def = 100 * NS_PER_MS, \
+	  .help = (what) }
+
 #endif
