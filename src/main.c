@@ -7,6 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <bpf/libbpf.h>
+#include <bpf/libbpf_version.h>
+
 #include "ksleuth.h"
 #include "lib/json.h"
 #include "lib/strutil.h"
@@ -185,7 +188,10 @@ int main(int argc, char **argv)
 	}
 	opt_verbose = a.verbose;
 	if (a.version) {
-		printf("ksleuth %s\n", KSLEUTH_VERSION);
+		/* the libbpf that runs, and the one the skeletons were built with */
+		printf("ksleuth %s (libbpf %u.%u, built with %d.%d)\n", KSLEUTH_VERSION,
+		       libbpf_major_version(), libbpf_minor_version(), LIBBPF_MAJOR_VERSION,
+		       LIBBPF_MINOR_VERSION);
 		return finish(EXIT_OK);
 	}
 	if (!res.nargs) {

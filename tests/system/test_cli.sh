@@ -19,6 +19,8 @@ done
 check_exit "an empty command name" 2 "$KS" ''
 check_grep "an empty command name: no 'did you mean'" "there is no command named ''" "$KS_TMP/err"
 check_exit "agent --events '' is a usage error" 2 "$KS" agent --events ''
+check_exit "--version" 0 "$KS" --version
+check_grep "--version names the libbpf it runs with" "^ksleuth [^ ]+ \\(libbpf [0-9]+\\.[0-9]+, built with [0-9]+\\.[0-9]+\\)$" "$KS_TMP/out"
 
 n=0 bad=
 big_echo() { # CMD...: its one-line error quotes $BIG cut and harmless
