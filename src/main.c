@@ -29,6 +29,7 @@ const struct command commands[] = {
 	{ &napi_cli, cmd_napi, CMD_NEEDS_BPF },
 	{ &retrans_cli, cmd_retrans, CMD_NEEDS_BPF },
 	{ &agent_cli, cmd_agent, CMD_NEEDS_BPF },
+	{ &report_cli, cmd_report, 0 },
 	{ &info_cli, cmd_info, 0 },
 	{ &hog_cli, cmd_hog, CMD_NEEDS_BPF },
 	{ &netbed_cli, cmd_netbed, CMD_HIDDEN },

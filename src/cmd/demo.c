@@ -37,6 +37,7 @@ struct run {
 	struct netbed *nb;
 	uint64_t duration_ns;
 	bool json;
+	const char *record;      /* --record FILE (the broken run only) */
 	pid_t hog_pid;           /* while it runs */
 	pid_t hog_pid_seen;      /* the hog's pid, kept after it ended */
 	int hog_out;             /* the hog's JSON lines (its own clock) */
@@ -171,6 +172,7 @@ static int demo_run(struct run *r)
 	doctor_opts_default(&o);
 	o.duration_ns = r->duration_ns;
 	o.json = r->json;
+	o.record = r->record;
 	o.netns = r->nb->ns_tx;  /* the senders retransmit: their TCP counters */
 	o.on_ready = on_ready;
 	o.on_incident = on_incident;
@@ -215,6 +217,7 @@ static void side_by_side(const struct run *a, const struct run *b)
 struct demo_args {
 	bool only_broken, only_fixed, json;
 	bool broken, fixed;      /* which runs: set from the two above */
+	const char *record;      /* --record FILE: the broken run */
 	uint64_t duration_ns;
 };
 
@@ -225,6 +228,8 @@ static const struct opt demo_opts[] = {
 	  .min = 10 * NS_PER_SEC, .max = 120 * NS_PER_SEC, .has_def = true, .def = 20 * NS_PER_SEC,
 	  .help = "length of each run" },
 	OPT_JSON(struct demo_args, json, "the doctor's JSON Lines, then the hog's own records"),
+	{ .lname = "record", OPT_STRING_AT(struct demo_args, record), .arg = "FILE",
+	  .help = "keep the broken run's evidence in FILE ('ksleuth report FILE' replays it; docs/record.md)" },
 	{ 0 }
 };
 
@@ -430,7 +435,8 @@ int cmd_demo(int argc, char **argv)
 		return EXIT_RUNTIME;
 	}
 	struct run rb = { .name = "broken", .hog_mode = "kernel-bh", .what = "bottom halves off throughout",
-			  .nb = &nb, .duration_ns = da.duration_ns, .json = da.json };
+			  .nb = &nb, .duration_ns = da.duration_ns, .json = da.json,
+			  .record = da.record };
 	struct run rf = { .name = "fixed", .hog_mode = "kernel-fixed",
 			  .what = "in 1ms slices, bottom halves on and a reschedule between them",
 			  .nb = &nb, .duration_ns = da.duration_ns, .json = da.json };

@@ -13,6 +13,7 @@ struct doctor_args {
 	bool once, json, bpf_stats, netrx_trace;
 	struct cpuset cpus;
 	const char *netns;
+	const char *record;
 };
 
 static const struct opt doctor_opts_table[] = {
@@ -30,6 +31,9 @@ static const struct opt doctor_opts_table[] = {
 	  .help = "time every NET_RX raise->entry (exact delays and p99; costs ~300 ns per packet "
 		  "burst) instead of watching NET_RX held off at the scheduler tick (nothing on the "
 		  "packet path; to about a tick: 4 ms at HZ=250)" },
+	{ .lname = "record", OPT_STRING_AT(struct doctor_args, record), .arg = "FILE",
+	  .help = "keep everything the engine is given in FILE (gzip); 'ksleuth report FILE' replays it "
+		  "(docs/record.md)" },
 	{ .lname = "bpf-stats", OPT_FLAG_AT(struct doctor_args, bpf_stats),
 	  .help = "benchmark aid: count the BPF programs' run time while this runs, print it at the end" },
 	{ 0 }
@@ -83,6 +87,7 @@ int cmd_doctor(int argc, char **argv)
 	o.netns = a.netns;
 	o.bpf_stats = a.bpf_stats;
 	o.netrx_trace = a.netrx_trace;
+	o.record = a.record;
 	o.command = res.command;
 	return doctor_run(&o, NULL);
 }

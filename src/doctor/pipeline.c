@@ -10,6 +10,8 @@
 #include "ksleuth.h"
 #include "collect/attach.h"
 #include "doctor/pipeline.h"
+#include "doctor/pipeline_int.h"
+#include "doctor/recording.h"
 #include "collect/retrans.h"
 #include "collect/sched.h"
 #include "collect/softirq.h"
@@ -20,51 +22,6 @@
 #include "sys/loop.h"
 #include "sys/procnet.h"
 #include "sys/sysinfo.h"
-
-#define SOFTNET_MAX 1024
-
-struct pipeline {
-	struct pipeline_opts o;
-	struct loop *loop;
-	struct sched_collector *sched;
-	struct softirq_collector *sirq;
-	struct retrans_collector *rt;
-	struct engine *eng;
-	struct kernel_facts kf;
-	struct eng_kernel ek;
-	bool sampler;
-	unsigned ncpus, nsirq;
-	uint64_t t0_ns;
-	/* per-second scratch and previous readings */
-	struct softirq_hists *hists;        /* softirq_trace: nsirq */
-	struct sched_netrx_stat *holds;     /* else NET_RX holds: sched_nr_cpus */
-	struct eng_cpu_sample *cpu;
-	uint64_t *ksw_rec;           /* longest ksoftirqd wait record this second, per CPU */
-	struct hist *ksw_prev;       /* ksoftirqd histograms at the last second (ksoftirqd_hist) */
-	uint64_t rt_prev[RETRANS_NR_STATS];
-	struct tcp_mib_src mib;
-	bool have_mib;
-	struct tcp_mib mib_prev;
-	struct softnet_row sn_prev[SOFTNET_MAX], sn_now[SOFTNET_MAX];
-	int sn_n;
-	struct kmsg_reader km;
-	struct sched_window *win;    /* scratch for sched_who_ran */
-	struct eng_stall stall;      /* scratch: large */
-	struct win_cache *wcache;    /* per CPU: the last window filled */
-};
-
-/* On an oversubscribed CPU hundreds of waits a second pass the threshold,
- * each over nearly the same window, each a tally of thousands of run
- * segments. A wait whose window the CPU's last filled window covers to
- * 90 % or more takes that fill (who ran, their shares, the stack) instead
- * of a new tally: the answer could differ by at most that 10 % of it. */
-#define REUSE_PERMILLE 900
-struct win_cache {
-	bool valid;
-	uint64_t t0, t1;
-	struct eng_stall s;
-	struct stall_window_info wi;
-};
 
 /* ---- kernel facts in the engine's terms --------------------------------- */
 
@@ -163,6 +120,8 @@ static void hand_over(struct pipeline *p, const struct stall_window_info *wi, co
 	stall_fill_decide(&p->stall, wi, &ps.fill);
 	if (p->o.on_stall)
 		p->o.on_stall(p->o.arg, &ps);
+	if (p->rec)
+		rec_writer_stall(p->rec, &p->stall, wi, what);
 	engine_add_stall(p->eng, &p->stall);
 }
 
@@ -271,6 +230,8 @@ static void on_kmsg_fd(struct loop *l, int fd, uint32_t events, void *arg)
 
 	while (kmsg_next(&p->km, &r) == 1) {
 		enum kmsg_class cls = kmsg_classify(r.text);
+		if (p->rec)
+			rec_writer_kmsg(p->rec, r.ts_ns, r.text);
 		engine_add_kmsg(p->eng, r.ts_ns, r.text);
 		if (cls != KMSG_OTHER && p->o.on_kmsg)
 			p->o.on_kmsg(p->o.arg, &r, cls);
@@ -365,6 +326,10 @@ static void tick(struct loop *l, void *arg)
 	}
 	if (p->o.on_second)
 		p->o.on_second(p->o.arg, &s, have_hists ? p->hists : NULL, p->nsirq);
+	if (p->rec) {
+		rec_writer_sample(p->rec, &s);
+		rec_writer_step(p->rec, now);
+	}
 	engine_add_sample(p->eng, &s);
 	engine_step(p->eng, now);
 }
@@ -476,10 +441,17 @@ static int start_engine(struct pipeline *p, const struct pipeline_opts *o)
 	if (cfg.netrx_spike_ns < 2 * o->threshold_ns)
 		cfg.netrx_spike_ns = 2 * o->threshold_ns;
 	p->t0_ns = now_ns();
+	p->wall_off_ns = wall_offset_ns();
 	p->eng = engine_new(&cfg, &p->ek, p->ncpus, p->t0_ns, o->on_event, o->arg);
 	if (!p->eng) {
 		err("cannot create the doctor's engine (out of memory)");
 		return -1;
+	}
+	if (o->record_path) {
+		p->rec = rec_writer_open(o->record_path, p->ncpus);
+		if (!p->rec)
+			return -1;
+		pipeline_record_begin(p, &cfg);
 	}
 	return 0;
 }
@@ -528,16 +500,36 @@ int pipeline_open(struct pipeline **out, struct loop *l, const struct pipeline_o
 
 void pipeline_drain(struct pipeline *p, uint64_t now)
 {
+	if (p->replay) /* the recording has this step */
+		return;
+	if (p->rec)
+		rec_writer_step(p->rec, now);
 	sched_drain(p->sched);
 	if (p->sirq)
 		softirq_poll(p->sirq, 0);
 	engine_step(p->eng, now);
 }
 
+void pipeline_finish(struct pipeline *p, uint64_t now, bool settle)
+{
+	if (p->replay) {
+		now = p->end_ns;
+		settle = p->settle;
+	}
+	if (p->rec) {
+		struct rec_finish f = { .now_ns = now, .settle = settle, .lost_records = pipeline_lost_records(p),
+					.lost_kmsg = pipeline_kmsg_lost(p) };
+		rec_writer_finish(p->rec, &f);
+	}
+	if (settle)
+		engine_finish(p->eng, now);
+}
+
 void pipeline_close(struct pipeline *p)
 {
 	if (!p)
 		return;
+	rec_writer_close(p->rec);
 	kmsg_close(&p->km);
 	if (p->have_mib)
 		tcp_mib_close(&p->mib);
@@ -566,7 +558,10 @@ const struct eng_kernel *pipeline_eng_kernel(const struct pipeline *p) { return 
 unsigned pipeline_ncpus(const struct pipeline *p) { return p->ncpus; }
 uint64_t pipeline_t0_ns(const struct pipeline *p) { return p->t0_ns; }
 bool pipeline_sampler(const struct pipeline *p) { return p->sampler; }
-const char *pipeline_netrx_source(const struct pipeline *p) { return p->sirq ? "trace" : "tick"; }
+const char *pipeline_netrx_source(const struct pipeline *p)
+{
+	return p->replay ? p->netrx_src : p->sirq ? "trace" : "tick";
+}
 unsigned long pipeline_kmsg_lost(const struct pipeline *p) { return p->km.lost; }
 
 void pipeline_retrans_totals(const struct pipeline *p, uint64_t *out, unsigned n)
@@ -579,6 +574,8 @@ uint64_t pipeline_lost_records(struct pipeline *p)
 {
 	uint64_t lost = 0, st[SCHED_NR_STATS], ss[SOFTIRQ_NR_STATS];
 
+	if (p->replay)
+		return p->lost_records;
 	if (sched_stats(p->sched, st) == 0)
 		lost += st[SCHED_STAT_RB_DROPS];
 	if (p->sirq && softirq_stats(p->sirq, ss) == 0)
@@ -588,7 +585,11 @@ uint64_t pipeline_lost_records(struct pipeline *p)
 
 int pipeline_prog_stats(struct pipeline *p, struct prog_stat *out, int max)
 {
-	int n = sched_prog_stats(p->sched, out, max);
+	int n;
+
+	if (p->replay)
+		return 0;
+	n = sched_prog_stats(p->sched, out, max);
 
 	if (p->sirq)
 		n += softirq_prog_stats(p->sirq, out + n, max - n);

@@ -50,6 +50,7 @@ struct pipeline_opts {
 	bool softirq_no_run_time;    /* softirq delays only, no run times (one tracepoint less) */
 	bool ongoing;                /* report waits still in progress */
 	bool ksoftirqd_hist;         /* keep ksoftirqd wait histograms (SCHED_CLASS_COMM) */
+	const char *record_path;     /* write every engine input here (doctor/recording.h) */
 	/* all optional; arg is passed to each */
 	void (*on_event)(void *arg, const struct eng_event *ev);
 	void (*on_stall)(void *arg, const struct pipeline_stall *ps);      /* before the engine sees it */
@@ -68,7 +69,24 @@ struct pipeline_opts {
 int pipeline_open(struct pipeline **out, struct loop *l, const struct pipeline_opts *o);
 /* Consumes pending records and settles the engine up to now_ns. */
 void pipeline_drain(struct pipeline *p, uint64_t now_ns);
+/* The end of the run at now_ns: recorded, and engine_finish when settle
+ * (a replay takes both from its recording). */
+void pipeline_finish(struct pipeline *p, uint64_t now_ns, bool settle);
 void pipeline_close(struct pipeline *p);
+
+/* A replay of a recording (doctor/recording.h): the engine and the same
+ * callbacks, fed from the file instead of the collectors. open reads the
+ * run's constants (the accessors below answer from them); run feeds every
+ * input up to the end of the run, which pipeline_finish() then settles.
+ * Each returns 0, or -1 after saying why (err()); run's -1 means damage
+ * after which the rest was not replayed. */
+int pipeline_replay_open(struct pipeline **out, const struct pipeline_opts *o, const char *path);
+int pipeline_replay_run(struct pipeline *p);
+bool pipeline_replaying(const struct pipeline *p);
+/* When the run ended (a replay: the recording's end, else 0). */
+uint64_t pipeline_end_ns(const struct pipeline *p);
+/* CLOCK_REALTIME - CLOCK_MONOTONIC when the run started (for clock times). */
+int64_t pipeline_wall_off_ns(const struct pipeline *p);
 
 struct engine *pipeline_engine(struct pipeline *p);
 struct sched_collector *pipeline_sched(struct pipeline *p);

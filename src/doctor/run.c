@@ -370,16 +370,6 @@ static void summary_json(struct doctor *d, uint64_t dur_ns, int rc)
 
 /* ---- setup and teardown ------------------------------------------------ */
 
-/* CLOCK_REALTIME - CLOCK_MONOTONIC, for the wall-clock times shown. */
-static int64_t wall_offset_ns(void)
-{
-	struct timespec rt, mo;
-
-	clock_gettime(CLOCK_REALTIME, &rt);
-	clock_gettime(CLOCK_MONOTONIC, &mo);
-	return ((int64_t)rt.tv_sec - mo.tv_sec) * (int64_t)NS_PER_SEC + (rt.tv_nsec - mo.tv_nsec);
-}
-
 /* Opens the pipeline with the doctor's views as its callbacks. */
 static int doctor_open(struct doctor *d)
 {
@@ -398,10 +388,12 @@ static int doctor_open(struct doctor *d)
 		.on_kmsg = on_kmsg,
 		.on_second = on_second,
 		.arg = d,
+		.record_path = o->record,
 	};
 
-	if (pipeline_open(&d->pl, d->loop, &po) < 0)
+	if (o->replay ? pipeline_replay_open(&d->pl, &po, o->replay) : pipeline_open(&d->pl, d->loop, &po))
 		return -1;
+	d->wall_off_ns = pipeline_wall_off_ns(d->pl);
 	d->eng = pipeline_engine(d->pl);
 	d->kf = pipeline_facts(d->pl);
 	d->ek = pipeline_eng_kernel(d->pl);
@@ -432,13 +424,12 @@ static int doctor_finish(struct doctor *d)
 {
 	const struct doctor_opts *o = d->o;
 	struct doctor_result *res = d->res;
-	uint64_t end = now_ns();
+	uint64_t end = o->replay ? pipeline_end_ns(d->pl) : now_ns();
 	int rc;
 
 	pipeline_drain(d->pl, end);
 	flush_contention(d);
-	if (!(o->once && d->n_inc))
-		engine_finish(d->eng, end);
+	pipeline_finish(d->pl, end, !(o->once && d->n_inc));
 	rc = d->n_inc ? EXIT_FOUND : EXIT_OK;
 	if (o->json)
 		summary_json(d, end - d->t0_ns, rc);
@@ -464,6 +455,7 @@ int doctor_run(const struct doctor_opts *o, struct doctor_result *res)
 	struct doctor *d;
 	int rc = EXIT_RUNTIME, stats_fd = -1, failed = 0;
 	struct child *child = NULL;
+	bool damaged = false;
 
 	d = calloc(1, sizeof(*d));
 	if (!d) {
@@ -476,7 +468,6 @@ int doctor_run(const struct doctor_opts *o, struct doctor_result *res)
 	if (res)
 		memset(res, 0, sizeof(*res));
 	json_init(&d->j, d->out);
-	d->wall_off_ns = wall_offset_ns();
 	d->loop = loop_new();
 	if (!d->loop) {
 		err("cannot create the event loop: %s", strerror(errno));
@@ -490,7 +481,9 @@ int doctor_run(const struct doctor_opts *o, struct doctor_result *res)
 		o->on_ready(d->loop, o->arg);
 	if (o->command && !(child = child_start(d->loop, o->command)))
 		goto out;
-	if (loop_run(d->loop) < 0) {
+	if (o->replay) {
+		damaged = pipeline_replay_run(d->pl) < 0; /* what came before the damage is reported */
+	} else if (loop_run(d->loop) < 0) {
 		err("the event loop failed: %s", strerror(errno));
 		goto out;
 	}
@@ -498,6 +491,8 @@ int doctor_run(const struct doctor_opts *o, struct doctor_result *res)
 	failed = child ? child_finish(child, EXIT_OK) : 0;
 	child = NULL;
 	rc = doctor_finish(d) + failed;
+	if (damaged)
+		rc = EXIT_RUNTIME;
 out:
 	if (child)
 		rc += child_finish(child, EXIT_OK);

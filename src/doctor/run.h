@@ -28,6 +28,8 @@ struct doctor_opts {
 	bool bpf_stats;           /* benchmark aid: BPF run-time statistics on, printed at the end */
 	bool netrx_trace;         /* trace every NET_RX raise and entry (pipeline_opts.softirq_trace) */
 	FILE *out;
+	const char *record;       /* --record FILE: keep every engine input (doctor/recording.h) */
+	const char *replay;       /* `report FILE`: replay a recording instead of watching */
 	/* Called once the collectors are attached and the loop exists, before
 	 * it runs (the demo starts its load and hog from here). */
 	void (*on_ready)(struct loop *l, void *arg);
