@@ -121,7 +121,10 @@ static int read_damage(gzFile gz, const char *path, unsigned line, char *err, si
 {
 	int e;
 	const char *z = gzerror(gz, &e);
+	size_t pl = strlen(path);
 
+	if (!strncmp(z, path, pl) && !strncmp(z + pl, ": ", 2))
+		z += pl + 2; /* zlib names the file; the sentence does already */
 	if (e == Z_ERRNO)
 		snprintf(err, n, "cannot read %s: %s", path, strerror(errno));
 	else if (line == 0)
