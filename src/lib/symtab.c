@@ -10,6 +10,9 @@
 /* An ftrace trampoline (or other [__builtin__*] text) is at most a page
  * or so; never let one swallow whatever lies above it. */
 #define SYM_DYN_MAX 4096
+/* kallsyms does not say where a module's text ends: the next-symbol rule
+ * holds, but the last function of a module must not swallow what follows. */
+#define SYM_MOD_MAX (64 * 1024)
 
 void symtab_init(struct symtab *t)
 {
@@ -54,6 +57,28 @@ int symtab_add_kind(struct symtab *t, uint64_t addr, const char *name, enum sym_
 	return 0;
 }
 
+int symtab_add_mod(struct symtab *t, uint64_t addr, const char *name, const char *mod)
+{
+	size_t ln = strlen(name), lm = strlen(mod);
+	char *both = malloc(ln + lm + 2);
+	int rc;
+
+	if (!both)
+		return -ENOMEM;
+	memcpy(both, name, ln + 1);
+	memcpy(both + ln + 1, mod, lm + 1);
+	rc = symtab_add_kind(t, addr, both, SYM_MOD);
+	if (rc == 0) {
+		/* symtab_add_kind copied only the name: give the entry both */
+		free(t->syms[t->n - 1].name);
+		t->syms[t->n - 1].name = both;
+		t->syms[t->n - 1].mod = both + ln + 1;
+	} else {
+		free(both);
+	}
+	return rc;
+}
+
 int symtab_add(struct symtab *t, uint64_t addr, const char *name)
 {
 	return symtab_add_kind(t, addr, name, SYM_TEXT);
@@ -78,6 +103,13 @@ int symtab_add_kallsyms_line(struct symtab *t, const char *line)
 		return 0;
 	if (type != 't' && type != 'T' && type != 'w' && type != 'W')
 		return 0;
+	if (mod[0] == '[' && strcmp(mod, "[bpf]") && strncmp(mod, "[__builtin__", 12)) {
+		size_t lm = strlen(mod);
+		if (mod[lm - 1] == ']')
+			mod[lm - 1] = '\0';
+		rc = symtab_add_mod(t, addr, name, mod + 1);
+		return rc < 0 ? rc : 1;
+	}
 	if (mod[0] == '[')
 		kind = !strcmp(mod, "[bpf]") ? SYM_BPF : SYM_DYN;
 	rc = symtab_add_kind(t, addr, name, kind);
@@ -222,6 +254,10 @@ const struct sym *symtab_lookup(const struct symtab *t, uint64_t addr, uint64_t 
 		if (o >= SYM_DYN_MAX)
 			return NULL;
 		break;
+	case SYM_MOD:
+		if (o >= SYM_MOD_MAX)
+			return NULL;
+		break;
 	case SYM_TEXT:
 		/* the next-symbol rule, but not across the end of the section */
 		if (t->text_end && s->addr <= t->text_end && addr >= t->text_end)
@@ -264,7 +300,9 @@ const char *symtab_format(const struct symtab *t, uint64_t addr, char *buf, size
 	uint64_t off;
 	const struct sym *s = symtab_lookup(t, addr, &off);
 
-	if (s)
+	if (s && s->mod)
+		snprintf(buf, size, "%s+0x%" PRIx64 " [%s]", s->name, off, s->mod);
+	else if (s)
 		snprintf(buf, size, "%s+0x%" PRIx64, s->name, off);
 	else
 		snprintf(buf, size, "%s0x%" PRIx64, symtab_near_bpf(t, addr) ? "[bpf] " : "", addr);

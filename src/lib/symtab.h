@@ -13,7 +13,8 @@
 enum sym_kind {
 	SYM_TEXT = 0, /* kernel text (_stext.._etext, init text) */
 	SYM_BPF,      /* a BPF JIT image ("[bpf]" in kallsyms) */
-	SYM_DYN,      /* other text outside the kernel image ([__builtin__ftrace], a module) */
+	SYM_DYN,      /* other text outside the kernel image ([__builtin__ftrace]) */
+	SYM_MOD,      /* a module's text: "func [mod]" in kallsyms */
 };
 
 struct sym {
@@ -21,6 +22,7 @@ struct sym {
 	uint64_t len;   /* exact length, 0: unknown */
 	uint64_t off0;  /* offset of addr inside the function (a range trimmed at its head) */
 	char *name;
+	const char *mod; /* SYM_MOD: the module's name, in name's allocation; else NULL */
 	enum sym_kind kind;
 };
 
@@ -40,8 +42,11 @@ void symtab_free(struct symtab *t);
 void symtab_free_text(struct symtab *t);
 int symtab_add(struct symtab *t, uint64_t addr, const char *name); /* 0 or -ENOMEM; SYM_TEXT */
 int symtab_add_kind(struct symtab *t, uint64_t addr, const char *name, enum sym_kind kind);
+/* A module's text symbol: name and module in one allocation. */
+int symtab_add_mod(struct symtab *t, uint64_t addr, const char *name, const char *mod);
 /* One kallsyms line. Keeps text symbols (t, T, w, W) with a non-zero
- * address; "[bpf]" ones as SYM_BPF, other "[module]" ones as SYM_DYN.
+ * address; "[bpf]" ones as SYM_BPF, "[__builtin__*]" ones as SYM_DYN,
+ * other "[module]" ones as SYM_MOD with the module's name.
  * Returns 1 kept, 0 skipped, -EINVAL malformed, -ENOMEM. */
 int symtab_add_kallsyms_line(struct symtab *t, const char *line);
 void symtab_sort(struct symtab *t); /* by address; duplicates keep the first name */
@@ -56,14 +61,15 @@ int symtab_add_range(struct symtab *t, uint64_t addr, uint64_t len, const char *
 /* The symbol whose known extent holds addr, or NULL (*off then
  * undefined). BPF ranges first; then kallsyms, where a BPF symbol without
  * a range is NULL (its size is unknown: never guessed from a neighbour),
- * a text symbol does not reach past _etext / _einittext, and other
- * dynamic text (ftrace trampolines) reaches at most one page.
+ * a text symbol does not reach past _etext / _einittext, other
+ * dynamic text (ftrace trampolines) reaches at most one page, and a
+ * module's symbol at most SYM_MOD_MAX bytes.
  * *off = offset inside the function. */
 const struct sym *symtab_lookup(const struct symtab *t, uint64_t addr, uint64_t *off);
 /* True when addr is outside the kernel image and nearest a BPF symbol
  * (a JIT address no known program covers). */
 bool symtab_near_bpf(const struct symtab *t, uint64_t addr);
-/* "name+0x1f"; unknown: "[bpf] 0xffffffffc0012345" near BPF images, else
+/* "name+0x1f", "name+0x1f [mod]" in a module; unknown: "[bpf] 0xffffffffc0012345" near BPF images, else
  * "0xffffffff81234567". Returns buf. */
 const char *symtab_format(const struct symtab *t, uint64_t addr, char *buf, size_t size);
 /* True for the symbol of a JIT-compiled BPF program. */

@@ -181,3 +181,32 @@ TEST(stack_irq_frames_cuts_the_timer_interrupt)
 	CHECK_EQ(stack_irq_frames(g[0], sizeof(g[0]), 3), 0);  /* not an interrupt's stack */
 	CHECK_EQ(stack_irq_frames(f[0], sizeof(f[0]), 8), 0);  /* stub cut off by the depth */
 }
+
+TEST(symtab_module_frames)
+{
+	struct symtab t;
+	char buf[128];
+
+	symtab_init(&t);
+	CHECK_EQ(symtab_add_kallsyms_line(&t, "ffffffff81000000 T _text"), 1);
+	CHECK_EQ(symtab_add_kallsyms_line(&t, "ffffffff82000000 T _etext"), 1);
+	CHECK_EQ(symtab_add_kallsyms_line(&t, "ffffffffc0100000 t nft_do_chain\t[nf_tables]"), 1);
+	CHECK_EQ(symtab_add_kallsyms_line(&t, "ffffffffc0100400 T nft_immediate_eval\t[nf_tables]"), 1);
+	CHECK_EQ(symtab_add_kallsyms_line(&t, "ffffffffc0200000 t ftrace_trampoline\t[__builtin__ftrace]"), 1);
+	CHECK_EQ(symtab_add_kallsyms_line(&t, "ffffffffc0300000 d nft_data\t[nf_tables]"), 0);
+	symtab_sort(&t);
+	/* a module's function: name, offset and the module, as perf shows it */
+	CHECK_STR(symtab_format(&t, 0xffffffffc0100012ULL, buf, sizeof(buf)), "nft_do_chain+0x12 [nf_tables]");
+	CHECK_STR(symtab_format(&t, 0xffffffffc0100800ULL, buf, sizeof(buf)),
+		  "nft_immediate_eval+0x400 [nf_tables]");
+	/* ftrace text keeps its one-page bound and no module name */
+	CHECK_STR(symtab_format(&t, 0xffffffffc0200010ULL, buf, sizeof(buf)), "ftrace_trampoline+0x10");
+	/* past a module's last function by more than SYM_MOD_MAX: unknown */
+	CHECK_STR(symtab_format(&t, 0xffffffffc0180000ULL, buf, sizeof(buf)), "0xffffffffc0180000");
+	uint64_t off;
+	const struct sym *s = symtab_lookup(&t, 0xffffffffc0100004ULL, &off);
+	REQUIRE(s);
+	CHECK_STR(s->mod, "nf_tables");
+	CHECK_EQ(s->kind, SYM_MOD);
+	symtab_free(&t);
+}
