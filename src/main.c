@@ -28,6 +28,7 @@ const struct command commands[] = {
 	{ &softirq_cli, cmd_softirq, CMD_NEEDS_BPF },
 	{ &napi_cli, cmd_napi, CMD_NEEDS_BPF },
 	{ &retrans_cli, cmd_retrans, CMD_NEEDS_BPF },
+	{ &profile_cli, cmd_profile, CMD_NEEDS_BPF },
 	{ &agent_cli, cmd_agent, CMD_NEEDS_BPF },
 	{ &report_cli, cmd_report, 0 },
 	{ &info_cli, cmd_info, 0 },
