@@ -252,8 +252,11 @@ static char **frames(struct prof *p, int32_t id, bool user, uint32_t tgid, unsig
 		return f;
 	}
 	for (int i = 0; i < m; i++) {
+		/* ips[0] is where the sample hit; the others are return addresses */
 		if (user)
-			usyms_format(p->us, tgid, ips[i], buf, sizeof(buf));
+			usyms_format(p->us, tgid, ips[i], i > 0, buf, sizeof(buf));
+		else if (p->ks && i > 0)
+			ksyms_format_ret(p->ks, ips[i], buf, sizeof(buf));
 		else if (p->ks)
 			ksyms_format(p->ks, ips[i], buf, sizeof(buf));
 		else

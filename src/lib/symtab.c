@@ -295,11 +295,17 @@ bool symtab_near_bpf(const struct symtab *t, uint64_t addr)
 	return (lo && lo->kind == SYM_BPF) || (hi && hi->kind == SYM_BPF);
 }
 
-const char *symtab_format(const struct symtab *t, uint64_t addr, char *buf, size_t size)
+/* ret: addr is a return address, the instruction after a call; the call
+ * itself (addr - 1) names the function. After a call that never returns
+ * the return address is the next function's first byte. The offset shown
+ * is addr's either way, as perf shows it. */
+static const char *format_at(const struct symtab *t, uint64_t addr, bool ret, char *buf, size_t size)
 {
 	uint64_t off;
-	const struct sym *s = symtab_lookup(t, addr, &off);
+	const struct sym *s = symtab_lookup(t, ret && addr ? addr - 1 : addr, &off);
 
+	if (s && ret && addr)
+		off++;
 	if (s && s->mod)
 		snprintf(buf, size, "%s+0x%" PRIx64 " [%s]", s->name, off, s->mod);
 	else if (s)
@@ -307,6 +313,16 @@ const char *symtab_format(const struct symtab *t, uint64_t addr, char *buf, size
 	else
 		snprintf(buf, size, "%s0x%" PRIx64, symtab_near_bpf(t, addr) ? "[bpf] " : "", addr);
 	return buf;
+}
+
+const char *symtab_format(const struct symtab *t, uint64_t addr, char *buf, size_t size)
+{
+	return format_at(t, addr, false, buf, size);
+}
+
+const char *symtab_format_ret(const struct symtab *t, uint64_t addr, char *buf, size_t size)
+{
+	return format_at(t, addr, true, buf, size);
 }
 
 bool sym_is_bpf_prog(const char *name)

@@ -72,6 +72,10 @@ bool symtab_near_bpf(const struct symtab *t, uint64_t addr);
 /* "name+0x1f", "name+0x1f [mod]" in a module; unknown: "[bpf] 0xffffffffc0012345" near BPF images, else
  * "0xffffffff81234567". Returns buf. */
 const char *symtab_format(const struct symtab *t, uint64_t addr, char *buf, size_t size);
+/* The same for a return address (a caller's frame in a stack): named by
+ * its call instruction, addr - 1, so that a call that never returns,
+ * ending its function, is not named after the next one. */
+const char *symtab_format_ret(const struct symtab *t, uint64_t addr, char *buf, size_t size);
 /* True for the symbol of a JIT-compiled BPF program. */
 bool sym_is_bpf_prog(const char *name);
 /* A kernel stack taken inside a hardirq (the sampler on the scheduler

@@ -248,25 +248,35 @@ void ksyms_free(struct ksyms *k)
 	free(k);
 }
 
-const char *ksyms_format(struct ksyms *k, uint64_t addr, char *buf, size_t size)
+/* Makes sure addr is known if it can be: BPF programs and modules loaded
+ * since the last look are read again (rate-limited). */
+static void resolve(struct ksyms *k, uint64_t addr)
 {
 	uint64_t off;
 	const struct sym *s = symtab_lookup(&k->t, addr, &off);
 
 	if (!s && symtab_near_bpf(&k->t, addr)) {
 		/* a program loaded since the last look may still be there */
-		if (ksyms_refresh_bpf(k) > 0)
-			s = symtab_lookup(&k->t, addr, &off);
+		ksyms_refresh_bpf(k);
 	} else if (!s && now_ns() - k->loaded_ns > KSYMS_RELOAD_MIN_NS) {
 		/* text outside the image we have not seen (a module loaded since) */
 		symtab_free_text(&k->t);
 		if (read_kallsyms(&k->t) < 0)
 			symtab_free_text(&k->t);
 		k->loaded_ns = now_ns();
-		s = symtab_lookup(&k->t, addr, &off);
 	}
-	(void)s;
+}
+
+const char *ksyms_format(struct ksyms *k, uint64_t addr, char *buf, size_t size)
+{
+	resolve(k, addr);
 	return symtab_format(&k->t, addr, buf, size);
+}
+
+const char *ksyms_format_ret(struct ksyms *k, uint64_t addr, char *buf, size_t size)
+{
+	resolve(k, addr ? addr - 1 : addr);
+	return symtab_format_ret(&k->t, addr, buf, size);
 }
 
 uint64_t ksyms_addr_of(const struct ksyms *k, const char *name)

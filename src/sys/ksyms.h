@@ -26,5 +26,7 @@ void ksyms_free(struct ksyms *k);
 int ksyms_refresh_bpf(struct ksyms *k);
 /* "name+0x1f", "[bpf] 0x..." or "0x..." into buf; returns buf. */
 const char *ksyms_format(struct ksyms *k, uint64_t addr, char *buf, size_t size);
+/* The same for a return address (a caller's frame): symtab_format_ret. */
+const char *ksyms_format_ret(struct ksyms *k, uint64_t addr, char *buf, size_t size);
 
 #endif

@@ -269,10 +269,12 @@ static struct ufile *get_file(struct usyms *u, uint32_t tgid, const struct pmap 
 	return f;
 }
 
-const char *usyms_format(struct usyms *u, uint32_t tgid, uint64_t addr, char *buf, size_t size)
+const char *usyms_format(struct usyms *u, uint32_t tgid, uint64_t addr, bool ret, char *buf,
+			 size_t size)
 {
 	struct uproc *p = find_proc(u, tgid, NULL);
-	const struct pmap *m = p ? pmaps_find(&p->maps, addr) : NULL;
+	uint64_t at = ret && addr ? addr - 1 : addr;
+	const struct pmap *m = p ? pmaps_find(&p->maps, at) : NULL;
 	const struct usym *s = NULL;
 	uint64_t foff, vaddr, off = 0;
 
@@ -286,8 +288,9 @@ const char *usyms_format(struct usyms *u, uint32_t tgid, uint64_t addr, char *bu
 		p->files[i] = get_file(u, tgid, m);
 	}
 	foff = addr - m->start + m->pgoff;
-	if (p->files[i] && usymtab_vaddr(&p->files[i]->t, foff, &vaddr) == 0)
+	if (p->files[i] && usymtab_vaddr(&p->files[i]->t, foff - (addr - at), &vaddr) == 0)
 		s = usymtab_lookup(&p->files[i]->t, vaddr, &off);
+	off += addr - at;
 	if (s)
 		snprintf(buf, size, "%s+0x%" PRIx64, s->name, off);
 	else

@@ -17,7 +17,10 @@ void usyms_free(struct usyms *u);
  * exited keeps what was read. Returns 0 or -errno (gone, never read). */
 int usyms_snapshot(struct usyms *u, uint32_t tgid, bool refresh);
 /* "func+0x12"; in a file without the symbol: "[libc.so.6]+0x2a1c0" (the
- * file offset); outside any known mapping: "0x7f12345678". Returns buf. */
-const char *usyms_format(struct usyms *u, uint32_t tgid, uint64_t addr, char *buf, size_t size);
+ * file offset); outside any known mapping: "0x7f12345678". ret: addr is
+ * a return address (a caller's frame), named by its call instruction
+ * (addr - 1) as symtab_format_ret does. Returns buf. */
+const char *usyms_format(struct usyms *u, uint32_t tgid, uint64_t addr, bool ret, char *buf,
+			 size_t size);
 
 #endif

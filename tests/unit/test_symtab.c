@@ -32,6 +32,10 @@ TEST(symtab_kallsyms_lines)
 	CHECK_STR(symtab_format(&t, 0xffffffffa0001042ULL, buf, sizeof(buf)),
 		  "bpf_prog_6deef7357e7b4530_ks_spin+0x42");
 	CHECK_STR(symtab_format(&t, 0x1000, buf, sizeof(buf)), "0x1000");
+	/* a return address right after a call that ends bpf_prog_test_run_skb */
+	CHECK_STR(symtab_format(&t, 0xffffffff81241000ULL, buf, sizeof(buf)), "bpf_test_run+0x0");
+	CHECK_STR(symtab_format_ret(&t, 0xffffffff81241000ULL, buf, sizeof(buf)), "bpf_prog_test_run_skb+0x800");
+	CHECK_STR(symtab_format_ret(&t, 0xffffffff81241010ULL, buf, sizeof(buf)), "bpf_test_run+0x10");
 	uint64_t off = 7;
 	const struct sym *s = symtab_lookup(&t, 0xffffffff81000000ULL, &off);
 	REQUIRE(s);
