@@ -16,6 +16,8 @@ const char *prof_frame_func(const char *frame, char *out, size_t size)
 
 	if (!size)
 		return out;
+	if (frame[0] == '0' && frame[1] == 'x')
+		frame = "[unknown]"; /* no symbol, no file: as perf names it */
 	if (!plus || plus == frame || frame[0] == '[') {
 		/* an address, or "[file]+0x..": the offset is all there is */
 		n = strlen(frame);

@@ -22,7 +22,9 @@ struct prof_stack {
 };
 
 /* A frame's function: the offset cut ("func+0x12 [mod]" -> "func [mod]");
- * frames with no name (addresses) are kept whole. Returns out. */
+ * a file's offset ("[libc.so.6]+0x2a1c0", "[bpf] 0x...") is kept whole,
+ * a bare address is "[unknown]" (many such merge into one row, as in
+ * perf report). Returns out. */
 const char *prof_frame_func(const char *frame, char *out, size_t size);
 
 /* Overhead of one (comm, leaf function): the leaf is the innermost kernel

@@ -13,7 +13,8 @@ TEST(prof_frame_func)
 	CHECK_STR(prof_frame_func("clear_user_erms+0x12", b, sizeof(b)), "clear_user_erms");
 	CHECK_STR(prof_frame_func("nft_do_chain+0x1a2 [nf_tables]", b, sizeof(b)), "nft_do_chain [nf_tables]");
 	CHECK_STR(prof_frame_func("[libc.so.6]+0x2a1c0", b, sizeof(b)), "[libc.so.6]+0x2a1c0");
-	CHECK_STR(prof_frame_func("0xffffffff81000000", b, sizeof(b)), "0xffffffff81000000");
+	CHECK_STR(prof_frame_func("0xffffffff81000000", b, sizeof(b)), "[unknown]");
+	CHECK_STR(prof_frame_func("0x7f0012345678", b, sizeof(b)), "[unknown]");
 	CHECK_STR(prof_frame_func("[bpf] 0xffffffffa0001042", b, sizeof(b)), "[bpf] 0xffffffffa0001042");
 	CHECK_STR(prof_frame_func("x+0x1", b, 2), "x");
 }
