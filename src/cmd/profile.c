@@ -453,7 +453,7 @@ static int print_json(struct prof *p, const uint64_t *st)
 		json_kstr(&j, "symbol", r[i].sym);
 		json_kbool(&j, "kernel", r[i].kernel);
 		json_kuint(&j, "samples", r[i].count);
-		json_kdouble(&j, "percent", pct(r[i].count, p->total));
+		json_kdouble(&j, "share", pct(r[i].count, p->total) / 100.0);
 		json_obj_end(&j);
 		json_line_end(&j);
 	}

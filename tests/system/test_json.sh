@@ -92,6 +92,8 @@ for p in "${busy[@]}"; do ks_wait "$p" 10 "busy loop"; done
 check_json "runq --slower" "$OUT/runq_slow" runq
 "$KS" softirq -d 2s --slower 50us --json >"$OUT/softirq" 2>"$OUT/softirq.err"
 check_json "softirq --slower" "$OUT/softirq" softirq
+"$KS" profile -d 2s --json -- sh -c 'sleep 0.5; exit 3' >"$OUT/profile" 2>"$OUT/profile.err"
+check_json "profile -- COMMAND" "$OUT/profile" profile
 "$KS" netbed up --owner $$ --json >"$OUT/netbed" 2>"$OUT/netbed.err"
 bed=$(jq -r .id "$OUT/netbed" 2>/dev/null)
 case $bed in ksl-*) "$KS" netbed down "$bed" ;; esac
