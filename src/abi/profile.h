@@ -9,6 +9,7 @@
 #define PROFILE_STACK_DEPTH 127      /* the kernel's default perf_event_max_stack */
 #define PROFILE_MAX_STACKS 16384     /* stack map entries (kernel and user) */
 #define PROFILE_MAX_KEYS 16384       /* distinct (task, stacks) keys */
+#define PROFILE_MAX_PROCS 4096       /* processes with user stacks between two looks */
 
 /* A stack id, or -errno from bpf_get_stackid: -EFAULT for no stack (a
  * sample in user mode has no kernel stack, a kernel thread no user one),

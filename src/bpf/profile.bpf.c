@@ -30,6 +30,16 @@ struct {
 	__uint(max_entries, PROFILE_MAX_KEYS);
 } counts SEC(".maps");
 
+/* Processes sampled with a user stack since user space last emptied this
+ * map: it reads their mappings while they run, at a cost that follows the
+ * processes running, not the stacks counted so far. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__type(key, __u32);
+	__type(value, __u8);
+	__uint(max_entries, PROFILE_MAX_PROCS);
+} new_procs SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__type(key, __u32);
@@ -72,6 +82,10 @@ int ks_profile(struct bpf_perf_event_data *ctx)
 		stat_inc(PROFILE_STAT_KSTACK_LOST);
 	if (stack_lost(k.ustack))
 		stat_inc(PROFILE_STAT_USTACK_LOST);
+	if (k.ustack >= 0 && k.tgid) {
+		static const __u8 seen = 1;
+		bpf_map_update_elem(&new_procs, &k.tgid, &seen, BPF_NOEXIST);
+	}
 	v = bpf_map_lookup_elem(&counts, &k);
 	if (v) {
 		__sync_fetch_and_add(v, 1);

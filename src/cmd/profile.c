@@ -91,11 +91,9 @@ struct prof {
 
 /* ---- while sampling ---- */
 
-static void snap_cb(const struct profile_key *k, uint64_t count, void *arg)
+static void snap_cb(uint32_t tgid, void *arg)
 {
-	(void)count;
-	if (k->tgid && k->ustack >= 0)
-		usyms_snapshot(arg, k->tgid, false);
+	usyms_snapshot(arg, tgid, false);
 }
 
 /* New processes' mappings, read while they run: after exit they are gone. */
@@ -104,7 +102,7 @@ static void on_poll(struct loop *l, void *arg)
 	struct prof *p = arg;
 
 	(void)l;
-	profile_for_each(p->col, snap_cb, p->us);
+	profile_drain_procs(p->col, snap_cb, p->us);
 }
 
 static void on_child(struct loop *l, int fd, uint32_t events, void *arg)
@@ -488,8 +486,9 @@ static int report(struct prof *p)
 	print_rows(p);
 	print_chains(p);
 	if (st[PROFILE_STAT_KSTACK_LOST] || st[PROFILE_STAT_USTACK_LOST] || st[PROFILE_STAT_KEYS_FULL])
-		warn("%" PRIu64 " kernel and %" PRIu64 " user stacks were lost and %" PRIu64
-		     " samples dropped: the stack or counts map was full; try a shorter -d or a lower -F",
+		warn("%" PRIu64 " kernel and %" PRIu64 " user stacks found no room in the stack map (a hash "
+		     "collision or a full map: shown as [lost ... stack]) and %" PRIu64 " samples did not fit "
+		     "the counts map; a shorter -d or a lower -F loses fewer",
 		     st[PROFILE_STAT_KSTACK_LOST], st[PROFILE_STAT_USTACK_LOST], st[PROFILE_STAT_KEYS_FULL]);
 	return 0;
 }

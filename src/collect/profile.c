@@ -141,6 +141,24 @@ int profile_for_each(struct profile_collector *c, profile_count_cb cb, void *arg
 	return errno == ENOENT ? n : -errno;
 }
 
+int profile_drain_procs(struct profile_collector *c, void (*cb)(uint32_t tgid, void *arg), void *arg)
+{
+	static uint32_t tgids[PROFILE_MAX_PROCS];
+	int fd = bpf_map__fd(c->skel->maps.new_procs), n = 0;
+	uint32_t *prev = NULL;
+
+	/* keys first, then deletes: a deleted key would restart the walk */
+	while (n < PROFILE_MAX_PROCS && bpf_map_get_next_key(fd, prev, &tgids[n]) == 0) {
+		prev = &tgids[n];
+		n++;
+	}
+	for (int i = 0; i < n; i++) {
+		bpf_map_delete_elem(fd, &tgids[i]);
+		cb(tgids[i], arg);
+	}
+	return n;
+}
+
 int profile_stack(struct profile_collector *c, int32_t id, uint64_t *ips)
 {
 	int n = 0;

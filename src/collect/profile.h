@@ -28,6 +28,9 @@ void profile_stop(struct profile_collector *c);
 typedef void (*profile_count_cb)(const struct profile_key *k, uint64_t count, void *arg);
 /* Calls cb for every count. Returns the number of keys or -errno. */
 int profile_for_each(struct profile_collector *c, profile_count_cb cb, void *arg);
+/* Calls cb for each process sampled with a user stack since the last
+ * call (each once), and forgets them. Returns how many or -errno. */
+int profile_drain_procs(struct profile_collector *c, void (*cb)(uint32_t tgid, void *arg), void *arg);
 /* The addresses of stack id (leaf first) into ips[PROFILE_STACK_DEPTH].
  * Returns how many, or -errno (-ENOENT: not in the map). */
 int profile_stack(struct profile_collector *c, int32_t id, uint64_t *ips);
