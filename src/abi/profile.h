@@ -7,8 +7,8 @@
 #include "abi/common.h"
 
 #define PROFILE_STACK_DEPTH 127      /* the kernel's default perf_event_max_stack */
-#define PROFILE_MAX_STACKS 16384     /* stack map entries (kernel and user) */
-#define PROFILE_MAX_KEYS 16384       /* distinct (task, stacks) keys */
+#define PROFILE_MAX_STACKS 16384     /* stack map entries (kernel and user), default */
+#define PROFILE_MAX_KEYS 16384       /* distinct (task, stacks) keys, default */
 #define PROFILE_MAX_PROCS 4096       /* processes with user stacks between two looks */
 
 /* A stack id, or -errno from bpf_get_stackid: -EFAULT for no stack (a

@@ -33,7 +33,7 @@
 #define PROF_FRAME_LEN 256
 
 struct profile_args {
-	int hz, top, tgid;
+	int hz, top, tgid, max_stacks;
 	struct cpuset cpus;
 	uint64_t interval_ns, duration_ns; /* interval: none, one report at the end */
 	bool folded, json;
@@ -48,6 +48,9 @@ static const struct opt profile_opts[] = {
 	  .help = "only this process (all its threads)" },
 	{ .lname = "top", OPT_INT_AT(struct profile_args, top), .arg = "N", .min = 0, .max = 100000,
 	  .has_def = true, .def = 10, .help = "hottest call chains to print (0: none)" },
+	{ .lname = "max-stacks", OPT_INT_AT(struct profile_args, max_stacks), .arg = "N", .min = 1024,
+	  .max = 262144, .has_def = true, .def = PROFILE_MAX_STACKS,
+	  .help = "distinct stacks the kernel keeps (1 KiB each); more loses fewer in long runs" },
 	{ .lname = "folded", OPT_FLAG_AT(struct profile_args, folded),
 	  .help = "folded stacks, \"comm;user frames;kernel frames COUNT\" (flamegraph.pl, speedscope)" },
 	OPT_JSON(struct profile_args, json, "JSON Lines: \"profile_symbol\", \"profile_stack\", "
@@ -165,7 +168,8 @@ static int profile_open_all(void *arg, struct loop *l)
 {
 	struct prof *p = arg;
 	struct profile_opts po = { .freq_hz = (unsigned)p->a.hz, .tgid = (uint32_t)p->a.tgid,
-				   .cpus = opt_cpus_given(&p->a.cpus) ? &p->a.cpus : NULL };
+				   .cpus = opt_cpus_given(&p->a.cpus) ? &p->a.cpus : NULL,
+				   .max_stacks = (unsigned)p->a.max_stacks };
 
 	p->loop = l;
 	/* symbols first: reading kallsyms costs CPU that should not be sampled */
@@ -488,7 +492,7 @@ static int report(struct prof *p)
 	if (st[PROFILE_STAT_KSTACK_LOST] || st[PROFILE_STAT_USTACK_LOST] || st[PROFILE_STAT_KEYS_FULL])
 		warn("%" PRIu64 " kernel and %" PRIu64 " user stacks found no room in the stack map (a hash "
 		     "collision or a full map: shown as [lost ... stack]) and %" PRIu64 " samples did not fit "
-		     "the counts map; a shorter -d or a lower -F loses fewer",
+		     "the counts map; a larger --max-stacks, a shorter -d or a lower -F loses fewer",
 		     st[PROFILE_STAT_KSTACK_LOST], st[PROFILE_STAT_USTACK_LOST], st[PROFILE_STAT_KEYS_FULL]);
 	return 0;
 }

@@ -88,6 +88,10 @@ int profile_open(struct profile_collector **out, const struct profile_opts *o)
 		goto fail;
 	}
 	c->skel->rodata->targ_tgid = o->tgid;
+	if (o->max_stacks) {
+		bpf_map__set_max_entries(c->skel->maps.stacks, o->max_stacks);
+		bpf_map__set_max_entries(c->skel->maps.counts, o->max_stacks);
+	}
 	rc = profile_bpf__load(c->skel);
 	if (rc) {
 		err("cannot load the profile BPF program (%s); run with -v for the verifier's log",

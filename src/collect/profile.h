@@ -16,6 +16,7 @@ struct profile_opts {
 	unsigned freq_hz;            /* samples a second on each CPU */
 	uint32_t tgid;               /* only this process (0: all) */
 	const struct cpuset *cpus;   /* only these CPUs (NULL: every online CPU) */
+	unsigned max_stacks;         /* stack map and counts map entries (0: the defaults) */
 };
 
 /* Loads the program and starts sampling. On failure prints one sentence
