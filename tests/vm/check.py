@@ -302,6 +302,29 @@ def check_agent():
           ticks[0] if ticks else "no tick counter")
 
 
+def check_profile():
+    """profile under TCP load over veth: samples, and every frame of a
+    veth function (kallsyms' "[veth]" symbols, read in the guest) shows
+    " [veth]" after its offset, as perf shows a module's frames."""
+    lines = ran("profile")
+    if lines is None:
+        return
+    recs = jsonl(lines)
+    summ = [r for r in recs if r.get("type") == "profile_summary"]
+    n = summ[0].get("samples", 0) if summ else 0
+    check(n > 0, f"profile: a summary with samples ({n})")
+    veth = {l.strip() for l in secs.get("profile_veth", (1, []))[1] if l.strip()}
+    if not veth:
+        out("SKIP", "profile: kallsyms lists no veth function (veth built in?)")
+        return
+    frames = [f for r in recs if r.get("type") == "profile_stack" for f in r.get("kernel_frames", [])]
+    mod = [f for f in frames if f.split("+0x")[0] in veth]
+    bad = [f for f in mod if not f.endswith(" [veth]")]
+    if check(bool(mod), "profile: veth's frames sampled under TCP over veth",
+             f"none in {len(frames)} kernel frames"):
+        check(not bad, f"profile: every veth frame shows [veth] ({len(mod)} frames)", ", ".join(bad[:3]))
+
+
 def scenario_records(name):
     hog = [r for r in jsonl(secs.get(f"{name}_hog", (0, []))[1]) if r.get("type") == "hog_run"]
     doc = secs.get(f"{name}_doctor")
@@ -484,6 +507,7 @@ else:
               f"{sec}: no bpf_loop before 5.17: one sentence and a non-zero exit",
               " | ".join(lines)[-200:])
 check_doctor_idle()
+check_profile()
 check_agent()
 if "demo" in secs or "demo" in cmdline:
     check_demo()

@@ -78,6 +78,18 @@ step hog_kernel 60 $KS hog --mode kernel -c 1 --run 200ms --gap 100ms -n 2 --jso
 step hog_bh 60 $KS hog --mode kernel-bh -c 1 --run 200ms --gap 100ms -n 2 --json
 step doctor_idle 90 $KS doctor -d 5 --json
 
+# profile: a module's frames carry [module]. TCP over a test bed's veth
+# pair runs veth's transmit (a module in Debian's kernels); the veth
+# functions kallsyms lists are the host's reference.
+bed=$($KS netbed up -c 1 --no-offloads | awk '{print $1}')
+$KS netbed load "$bed" -c 1 -d 9s -P 16 --no-udp > /dev/null 2>&1 &
+lpid=$!
+sleep 2
+step profile 60 $KS profile -F 499 -d 4 --json
+raw profile_veth "awk '\$4 == \"[veth]\" && \$2 ~ /^[tT]\$/ { print \$3 }' /proc/kallsyms"
+wait $lpid
+$KS netbed down "$bed"
+
 # agent: start, scrape /metrics twice, stop with SIGTERM
 echo "@@begin agent"
 $KS agent --listen 127.0.0.1:9464 > /tmp/agent.out 2>&1 &
