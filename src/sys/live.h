@@ -1,7 +1,7 @@
 /* live.h — the one lifecycle of the live commands (count, runq, softirq,
- * napi, retrans), after rtla's run_tool(): open -> start -> the event loop
- * (sys/loop.h) with the -i interval timer and the -d duration timer ->
- * summary -> close. SIGINT, SIGTERM and SIGHUP end the loop as the end of
+ * napi, retrans, profile), after rtla's run_tool(): open -> start -> the
+ * event loop (sys/loop.h) with the -i interval timer and the -d duration
+ * timer -> summary -> close. SIGINT, SIGTERM and SIGHUP end the loop as the end of
  * -d does: the summary is printed and the command exits 0; a second
  * signal ends the process at once. A command describes itself in one
  * LIVE_COMMAND() and keeps no loop, timer, signal or allocation code of
