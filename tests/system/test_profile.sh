@@ -3,13 +3,14 @@
 # profload (tests/system/helpers) alternates read(/dev/zero, 1 MiB) — the
 # kernel's time goes to read_zero — and a user loop in
 # profload_user_spin, in slices of 0.5-1.5 ms. perf record -a -g -F 99 and
-# ksleuth profile -F 99 sample it at once for 3 s; among profload's
+# ksleuth profile -F 99 sample it over the same 3 s; among profload's
 # samples both must name the same top kernel function, with shares within
 # 10 points (each share is a proportion of ~300-500 samples from two
 # instances, one a CPU: one standard deviation ~2.5 points, of the
 # difference of two ~3.5; 10 points is ~3 of those; the machine's other
-# load makes the workload's own mix vary within the run, which both see),
-# and the same for profload_user_spin. Then: --folded lines are
+# load makes the workload's own mix vary within the run, which both see:
+# one window, perf's events switched on and off by the command ksleuth
+# profiles), and the same for profload_user_spin. Then: --folded lines are
 # "STACK COUNT", --json lines parse, -p keeps one process, -- COMMAND
 # returns the command's exit status and names a short-lived command's
 # user function, a module's frame shows "[mod]" (when modules exist; the
@@ -45,18 +46,22 @@ ks_share() {
 }
 
 # --- the same workload under both tools at once: two profload, one a CPU ---
-ks_bg L_PID "$LOAD" 5
-ks_bg L2_PID "$LOAD" 5
-sleep 0.2
-ks_bg K_PID "$KS" profile -F 99 -d 3 --max-stacks 65536 --json >"$KS_TMP/ks.json" 2>"$KS_TMP/ks.err"
-# perf starts as soon as ksleuth samples: both windows the same 3 s
-ks_wait_for "$KS_TMP/ks.err" "^Sampling" 10 || fail "profile did not start: $(head -c 300 "$KS_TMP/ks.err")"
-"$PERF" record -q -a -g -F 99 -o "$KS_TMP/perf.data" -- sleep 3 >/dev/null 2>"$KS_TMP/perf.err" &
+# The windows are one: perf starts with its events off (-D -1) under a
+# control fifo, and the command ksleuth profiles while it samples turns
+# them on, waits 3 s and turns them off, each time waiting for perf's ack.
+ks_bg L_PID "$LOAD" 8
+ks_bg L2_PID "$LOAD" 8
+mkfifo "$KS_TMP/pctl" "$KS_TMP/pack"
+"$PERF" record -q -a -g -F 99 -D -1 --control="fifo:$KS_TMP/pctl,$KS_TMP/pack" -o "$KS_TMP/perf.data" \
+	>/dev/null 2>"$KS_TMP/perf.err" &
 P_PID=$!
 ks_track_pid "$P_PID"
-ks_wait "$K_PID" 20 "profile -d 3"
-check_eq "profile -d 3 --json exits 0" "$?" 0
-ks_wait "$P_PID" 20 "perf record"
+"$KS" profile -F 99 --max-stacks 65536 --json -- timeout 20 sh -c "echo enable >'$KS_TMP/pctl'
+	head -c 4 '$KS_TMP/pack' >/dev/null; sleep 3; echo disable >'$KS_TMP/pctl'
+	head -c 4 '$KS_TMP/pack' >/dev/null" >"$KS_TMP/ks.json" 2>"$KS_TMP/ks.err"
+check_eq "profile --json -- (perf on, 3 s, perf off) exits 0" "$?" 0
+kill -INT "$P_PID" 2>/dev/null
+ks_wait "$P_PID" 20 "perf record" >/dev/null
 ks_wait "$L_PID" 10 "profload" >/dev/null
 ks_wait "$L2_PID" 10 "profload" >/dev/null
 "$PERF" report -i "$KS_TMP/perf.data" --comms profload --no-children --sort sym --stdio -g none \
