@@ -49,6 +49,8 @@ test_pkgs=(
 	"libclang-rt-14-dev:/usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.fuzzer-x86_64.a"
 	# the agent's --events file under the real logrotate (test_logrotate.sh)
 	"logrotate:/usr/sbin/logrotate"
+	# report --html opened in a real browser (test_report_views.sh)
+	"chromium:/usr/bin/chromium"
 	"procps:/usr/bin/pgrep"
 	"python3:/usr/bin/python3"
 	"curl:/usr/bin/curl"

@@ -51,6 +51,7 @@ struct pipeline_opts {
 	bool ongoing;                /* report waits still in progress */
 	bool ksoftirqd_hist;         /* keep ksoftirqd wait histograms (SCHED_CLASS_COMM) */
 	const char *record_path;     /* write every engine input here (doctor/recording.h) */
+	struct evidence *evidence;   /* a replay collects the inputs here too (lib/evidence.h) */
 	/* all optional; arg is passed to each */
 	void (*on_event)(void *arg, const struct eng_event *ev);
 	void (*on_stall)(void *arg, const struct pipeline_stall *ps);      /* before the engine sees it */

@@ -10,6 +10,7 @@
 #include "doctor/pipeline.h"
 #include "doctor/pipeline_int.h"
 #include "doctor/recording.h"
+#include "lib/evidence.h"
 #include "lib/kmsg.h"
 #include "sys/log.h"
 
@@ -105,6 +106,12 @@ int pipeline_replay_open(struct pipeline **out, const struct pipeline_opts *o, c
 		err("%s is damaged: its header (cfg, kernel, start) is incomplete", log_arg(path));
 		return -1;
 	}
+	if (o->evidence) {
+		char title[192];
+		snprintf(title, sizeof(title), "Linux %s, preemption %s", p->kf.release,
+			 p->ek.preempt[0] ? p->ek.preempt : "unknown");
+		ev_init(o->evidence, p->ncpus, p->t0_ns, title);
+	}
 	p->eng = engine_new(&h.cfg, &p->ek, p->ncpus, p->t0_ns, o->on_event, o->arg);
 	if (!p->eng) {
 		err("%s: the engine refused its configuration (or no memory)", log_arg(path));
@@ -113,14 +120,24 @@ int pipeline_replay_open(struct pipeline **out, const struct pipeline_opts *o, c
 	return 0;
 }
 
+/* Out of memory for the pictures: they stop here, the replay goes on. */
+static void evidence_lost(struct pipeline *p)
+{
+	warn("out of memory: the report's pictures end before the recording does");
+	p->o.evidence = NULL;
+}
+
 /* One recorded input, handed to the callbacks and the engine in the order
  * the live pipeline does (pipeline.c: hand_over, on_kmsg_fd, tick). */
 static int on_input(void *arg, const struct rec_item *it)
 {
 	struct pipeline *p = arg;
+	struct evidence *ev = p->o.evidence;
 
 	switch (it->type) {
 	case REC_SAMPLE:
+		if (ev && ev_add_sample(ev, &it->sample) < 0)
+			evidence_lost(p);
 		if (p->o.on_second)
 			p->o.on_second(p->o.arg, &it->sample, NULL, 0);
 		engine_add_sample(p->eng, &it->sample);
@@ -128,6 +145,8 @@ static int on_input(void *arg, const struct rec_item *it)
 	case REC_STALL: {
 		struct pipeline_stall ps = { .s = &it->stall.s, .win = it->stall.win, .what = it->stall.what };
 		stall_fill_decide(ps.s, &ps.win, &ps.fill);
+		if (ev && ev_add_stall(ev, ps.s) < 0)
+			evidence_lost(p);
 		if (p->o.on_stall)
 			p->o.on_stall(p->o.arg, &ps);
 		engine_add_stall(p->eng, ps.s);
@@ -137,6 +156,8 @@ static int on_input(void *arg, const struct rec_item *it)
 		struct kmsg_rec r = { .ts_ns = it->ts_ns };
 		enum kmsg_class cls = kmsg_classify(it->text);
 		snprintf(r.text, sizeof(r.text), "%s", it->text);
+		if (ev && cls != KMSG_OTHER && ev_add_kmsg(ev, r.ts_ns, r.text) < 0)
+			evidence_lost(p);
 		engine_add_kmsg(p->eng, r.ts_ns, r.text);
 		if (cls != KMSG_OTHER && p->o.on_kmsg)
 			p->o.on_kmsg(p->o.arg, &r, cls);
@@ -149,6 +170,8 @@ static int on_input(void *arg, const struct rec_item *it)
 		return 0;
 	case REC_FINISH:
 		p->end_ns = it->finish.now_ns;
+		if (ev)
+			ev_end(ev, p->end_ns);
 		p->settle = it->finish.settle;
 		p->lost_records = it->finish.lost_records;
 		p->km.lost = (unsigned long)it->finish.lost_kmsg;

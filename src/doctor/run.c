@@ -21,6 +21,7 @@
 #include "lib/json.h"
 #include "lib/kmsg.h"
 #include "lib/procnet.h"
+#include "lib/evidence.h"
 #include "sys/child.h"
 #include "sys/log.h"
 #include "sys/loop.h"
@@ -183,6 +184,8 @@ static void on_incident(struct doctor *d, const struct eng_incident *inc)
 	}
 	if (d->o->on_incident)
 		d->o->on_incident(inc, d->o->arg);
+	if (d->o->evidence && ev_add_incident(d->o->evidence, inc) < 0)
+		warn("out of memory: incident %u is missing from the report's pictures", inc->id);
 	if (d->o->json)
 		doctor_json_incident(&d->j, inc, now_ns());
 	else if (d->o->live)
@@ -389,6 +392,7 @@ static int doctor_open(struct doctor *d)
 		.on_second = on_second,
 		.arg = d,
 		.record_path = o->record,
+		.evidence = o->evidence,
 	};
 
 	if (o->replay ? pipeline_replay_open(&d->pl, &po, o->replay) : pipeline_open(&d->pl, d->loop, &po))

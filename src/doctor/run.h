@@ -30,6 +30,7 @@ struct doctor_opts {
 	FILE *out;
 	const char *record;       /* --record FILE: keep every engine input (doctor/recording.h) */
 	const char *replay;       /* `report FILE`: replay a recording instead of watching */
+	struct evidence *evidence; /* the replay's evidence, for report's pictures (lib/evidence.h) */
 	/* Called once the collectors are attached and the loop exists, before
 	 * it runs (the demo starts its load and hog from here). */
 	void (*on_ready)(struct loop *l, void *arg);
