@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 
 #include "collect/profile.h"
@@ -20,12 +19,12 @@
 #include "lib/opt.h"
 #include "lib/parse.h"
 #include "lib/profagg.h"
+#include "sys/child.h"
 #include "sys/cli.h"
 #include "sys/ksyms.h"
 #include "sys/live.h"
 #include "sys/log.h"
 #include "sys/loop.h"
-#include "sys/spawn.h"
 #include "sys/usyms.h"
 
 #define PROF_MAPS_POLL_NS (250 * NS_PER_MS)
@@ -61,19 +60,13 @@ static const struct opt profile_opts[] = {
 const struct opt_cmd profile_cli = {
 	.name = "profile",
 	.summary = "sample kernel and user stacks: overhead per command and symbol, hottest call chains",
-	.operands = "[-- COMMAND...]",
-	.max_operands = -1,
-	.stop_at_operand = true,
+	.runs_command = true,
 	.description =
 	"Sample kernel and user stacks on every CPU (perf record -a -g), counted in\n"
 	"the kernel by task and stack; then the overhead per command and symbol\n"
 	"(perf report --sort comm,sym --no-children) and the hottest call chains,\n"
 	"leaf first, with a module's frames as 'func [module]'.\n",
 	.opts = profile_opts,
-	.notes =
-	"With COMMAND: start it, sample while it runs, stop when it ends; its output\n"
-	"goes to stderr, ksleuth exits with its exit status (128+N if killed by\n"
-	"signal N; a COMMAND still running at -d or Ctrl-C gets SIGTERM).\n",
 };
 
 struct prof {
@@ -82,10 +75,6 @@ struct prof {
 	struct ksyms *ks;
 	struct usyms *us;
 	struct loop *loop;
-	char **cmd;                  /* -- COMMAND, NULL: none */
-	pid_t child;
-	int pidfd;
-	int child_status;            /* wait status once reaped, -1 before */
 	uint64_t t0_ns, t1_ns;
 	struct prof_stack *st;       /* symbolized counts */
 	size_t n;
@@ -108,59 +97,13 @@ static void on_poll(struct loop *l, void *arg)
 	profile_drain_procs(p->col, snap_cb, p->us);
 }
 
-static void on_child(struct loop *l, int fd, uint32_t events, void *arg)
-{
-	struct prof *p = arg;
-	int status;
-
-	(void)events;
-	if (waitpid(p->child, &status, WNOHANG) == p->child) {
-		p->child_status = status;
-		loop_del_fd(l, fd);
-		loop_stop(l);
-	}
-}
-
-/* Starts COMMAND (stdout to our stderr: stdout holds only the profile)
- * and watches its end through a pidfd. Returns 0 or an exit code. */
-static int start_child(struct prof *p)
-{
-	struct spawn_opts so = { .out_fd = STDERR_FILENO, .err_fd = STDERR_FILENO };
-	pid_t pid = spawn_bg(p->cmd, &so);
-
-	if (pid < 0) {
-		err("cannot start '%s': %s", log_arg(p->cmd[0]), strerror((int)-pid));
-		return EXIT_RUNTIME;
-	}
-	p->child = pid;
-	p->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-	if (p->pidfd < 0 || loop_add_fd(p->loop, p->pidfd, EPOLLIN, on_child, p) < 0) {
-		err("cannot watch '%s' (pidfd_open: %s)", log_arg(p->cmd[0]), strerror(errno));
-		return EXIT_RUNTIME;
-	}
-	return 0;
-}
-
-/* Ends sampling and, if it still runs, COMMAND. */
-static void stop_all(struct prof *p)
-{
-	profile_stop(p->col);
-	if (p->child > 0 && p->child_status < 0) {
-		int st = spawn_stop(p->child, 2 * NS_PER_SEC);
-		p->child_status = st >= 0 ? st : 0;
-	}
-	if (p->pidfd >= 0)
-		close(p->pidfd);
-	p->pidfd = -1;
-}
-
 static int profile_check(void *arg, const struct opt_result *res)
 {
 	struct prof *p = arg;
 
 	if (p->a.folded && p->a.json)
 		return cli_usage_error(&profile_cli, "--folded and --json are two outputs: give one");
-	p->cmd = res->nargs ? res->args : NULL;
+	(void)res;
 	return 0;
 }
 
@@ -191,13 +134,10 @@ static int profile_open_all(void *arg, struct loop *l)
 static int profile_start(void *arg)
 {
 	struct prof *p = arg;
-	int rc = p->cmd ? start_child(p) : 0;
 
 	p->t0_ns = now_ns();
-	if (!rc)
-		fprintf(stderr, "Sampling %u CPUs at %d Hz%s. Ctrl-C to end.\n", profile_cpus(p->col),
-			p->a.hz, p->cmd ? " while the command runs" : "");
-	return rc;
+	fprintf(stderr, "Sampling %u CPUs at %d Hz. Ctrl-C to end.\n", profile_cpus(p->col), p->a.hz);
+	return 0;
 }
 
 /* ---- after sampling: counts -> symbolized stacks ---- */
@@ -421,6 +361,8 @@ static void json_frames(struct json *j, const char *key, char **f, unsigned n)
 
 static void json_summary(struct prof *p, struct json *j, const uint64_t *st)
 {
+	int status;
+
 	json_obj_begin(j);
 	json_kstr(j, "type", "profile_summary");
 	json_kuint(j, "samples", p->total);
@@ -430,9 +372,8 @@ static void json_summary(struct prof *p, struct json *j, const uint64_t *st)
 	json_kuint(j, "kernel_stacks_lost", st[PROFILE_STAT_KSTACK_LOST]);
 	json_kuint(j, "user_stacks_lost", st[PROFILE_STAT_USTACK_LOST]);
 	json_kuint(j, "samples_dropped", st[PROFILE_STAT_KEYS_FULL]);
-	if (p->cmd && p->child_status >= 0)
-		json_kint(j, "command_exit", WIFEXITED(p->child_status) ? WEXITSTATUS(p->child_status) :
-					     128 + WTERMSIG(p->child_status));
+	if ((status = child_last_status()) >= 0)
+		json_kint(j, "command_exit", WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
 	json_obj_end(j);
 	json_line_end(j);
 }
@@ -497,47 +438,29 @@ static int report(struct prof *p)
 	return 0;
 }
 
-/* With COMMAND, its exit status is ours (128+N for signal N). */
-static int exit_status(const struct prof *p, int rc)
-{
-	if (rc != EXIT_OK || !p->cmd || p->child_status < 0)
-		return rc;
-	if (WIFEXITED(p->child_status))
-		return WEXITSTATUS(p->child_status);
-	return WIFSIGNALED(p->child_status) ? 128 + WTERMSIG(p->child_status) : rc;
-}
-
 static int profile_summary(void *arg)
 {
 	struct prof *p = arg;
 	int rc = EXIT_RUNTIME;
 
 	p->t1_ns = now_ns();
-	stop_all(p);
+	profile_stop(p->col);
 	if (symbolize(p) == 0 && report(p) == 0)
 		rc = EXIT_OK;
-	return exit_status(p, rc);
+	return rc;
 }
 
 static void profile_close_all(void *arg)
 {
 	struct prof *p = arg;
 
-	stop_all(p);
+	profile_stop(p->col);
 	free_stacks(p);
 	profile_close(p->col);
 	usyms_free(p->us);
 	ksyms_free(p->ks);
 }
 
-static void profile_init(void *arg)
-{
-	struct prof *p = arg;
-
-	p->pidfd = -1;
-	p->child_status = -1;
-}
-
 LIVE_COMMAND(profile, struct prof,
-	     .init = profile_init, .check = profile_check, .open = profile_open_all,
+	     .check = profile_check, .open = profile_open_all,
 	     .start = profile_start, .summary = profile_summary, .close = profile_close_all)

@@ -119,6 +119,14 @@ struct child *child_start(struct loop *l, char *const argv[])
 	return NULL;
 }
 
+/* The wait status of the last COMMAND that ended, for child_last_status(). */
+static int last_status = -1;
+
+int child_last_status(void)
+{
+	return last_status;
+}
+
 /* One line on how the COMMAND ended. Returns whether it failed: a
  * COMMAND we ended ourselves (-d, Ctrl-C) has not failed. */
 static bool say_end(const char *name, int st, bool stopped)
@@ -155,6 +163,7 @@ int child_finish(struct child *c, int own_rc)
 		free(c);
 		return own_rc ? own_rc : EXIT_RUNTIME;
 	}
+	last_status = st;
 	failed = say_end(c->name, st, stopped);
 	free(c);
 	return own_rc + (failed ? EXIT_COMMAND_FAILED : 0);

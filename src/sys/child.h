@@ -22,4 +22,8 @@ struct child *child_start(struct loop *l, char *const argv[]);
  * COMMAND exited non-zero or was killed: the exit status says both. */
 int child_finish(struct child *c, int own_rc);
 
+/* The wait status of the last COMMAND child_finish() reaped, -1 before:
+ * a command's summary (called after it) can show how COMMAND ended. */
+int child_last_status(void);
+
 #endif

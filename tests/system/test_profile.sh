@@ -12,8 +12,9 @@
 # one window, perf's events switched on and off by the command ksleuth
 # profiles), and the same for profload_user_spin. Then: --folded lines are
 # "STACK COUNT", --json lines parse, -p keeps one process, -- COMMAND
-# returns the command's exit status and names a short-lived command's
-# user function, a module's frame shows "[mod]" (when modules exist; the
+# adds 4 to the exit status when the command fails (its status in the
+# summary) and names a short-lived command's user function, a module's
+# frame shows "[mod]" (when modules exist; the
 # kernel matrix, tests/vm, checks it on Debian's modular kernels).
 . "$(dirname "$0")/lib.sh"
 require_root
@@ -112,8 +113,10 @@ check_ge "-p PID: it has samples" "$(jq -rs '[.[] | select(.type == "profile_sta
 ks_wait "$L_PID" 10 "profload" >/dev/null
 
 # --- -- COMMAND ---
-"$KS" profile -d 10 -- sh -c 'exit 7' >/dev/null 2>&1
-check_eq "-- COMMAND: ksleuth exits with the command's status" "$?" 7
+"$KS" profile -d 10 --json -- sh -c 'exit 7' >"$KS_TMP/c7.json" 2>/dev/null
+check_eq "-- COMMAND failed: ksleuth's 0 plus 4" "$?" 4
+check_eq "-- COMMAND: the summary names its exit status" \
+	"$(jq -r 'select(.type=="profile_summary") | .command_exit' "$KS_TMP/c7.json")" 7
 "$KS" profile -d 10 -- "$LOAD" 1 >"$KS_TMP/cmd.txt" 2>"$KS_TMP/cmd.err"
 check_eq "-- profload 1 exits 0" "$?" 0
 check_grep "-- COMMAND: the short-lived command's user function is named" \
