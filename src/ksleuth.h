@@ -48,10 +48,11 @@ int cmd_doctor(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
 int cmd_agent(int argc, char **argv);
 int cmd_report(int argc, char **argv);
+int cmd_record(int argc, char **argv);
 int cmd_netbed(int argc, char **argv);
 int cmd_manpage(int argc, char **argv);
 int cmd_completion(int argc, char **argv);
-extern const struct opt_cmd doctor_cli, agent_cli, demo_cli, report_cli, info_cli, count_cli, runq_cli, hog_cli, softirq_cli, napi_cli,
+extern const struct opt_cmd doctor_cli, agent_cli, demo_cli, report_cli, record_cli, info_cli, count_cli, runq_cli, hog_cli, softirq_cli, napi_cli,
 	retrans_cli, netbed_cli, manpage_cli, completion_cli;
 extern const struct opt_cmd profile_cli;
 

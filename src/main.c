@@ -22,6 +22,7 @@ bool opt_verbose;
 
 const struct command commands[] = {
 	{ &doctor_cli, cmd_doctor, CMD_NEEDS_BPF },
+	{ &record_cli, cmd_record, CMD_NEEDS_BPF },
 	{ &demo_cli, cmd_demo, CMD_NEEDS_BPF },
 	{ &count_cli, cmd_count, CMD_NEEDS_BPF },
 	{ &runq_cli, cmd_runq, CMD_NEEDS_BPF },

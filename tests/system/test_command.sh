@@ -67,3 +67,18 @@ check_ge "doctor -- hog: a stall names the hog (pid ${hog_pid:-?}), >= half its 
 check_le "doctor -- hog: ... and no longer than the hog's run (+20 ms)" "${st_ms:-99999}" $(( ${hog_ms:-0} + 20 ))
 check_grep "doctor -- hog: says the hog exited 0" "exited with status 0" "$KS_TMP/d.err"
 ks_wait "$V_PID" 10 victim >/dev/null
+
+# record -o F -- COMMAND: the same watch, kept; report replays it
+ks_bg V_PID "$KS_HELPERS/victim" -c "$CPU" -d 4 -p 10 -o "$KS_TMP/victim2.json"
+"$KS" record -o "$KS_TMP/r.ksl" -- "$KS" hog --mode kernel -c "$CPU" --run 600ms -n 1 --json \
+	>"$KS_TMP/r.out" 2>"$KS_TMP/r.err"
+check_eq "record -o F -- hog: exit 0" "$?" 0
+check_eq "... prints nothing on stdout" "$(grep -c . "$KS_TMP/r.out")" 0
+check_grep "... one line says what it kept" "recorded [0-9.]+ s in .*r.ksl" "$KS_TMP/r.err"
+hog_pid=$(grep '^{' "$KS_TMP/r.err" | jq -r 'select(.type=="hog_run") | .pid' | head -1)
+"$KS" report "$KS_TMP/r.ksl" --json >"$KS_TMP/rep.json" 2>"$KS_TMP/rep.err"
+check_eq "report of it: exit 0" "$?" 0
+check_ge "report of it: a stall names the hog (pid ${hog_pid:-?})" \
+	"$(jq -r --argjson p "${hog_pid:-0}" 'select(.type=="stall" and .culprit.pid==$p) | .stall_ns' "$KS_TMP/rep.json" | grep -c .)" 1
+check_exit "record without -o: usage error" 2 "$KS" record -d 1
+ks_wait "$V_PID" 10 victim >/dev/null
