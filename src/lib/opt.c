@@ -122,10 +122,21 @@ static enum opt_status bad_value(const struct opt *o, const char *as, const char
 	return OPT_BAD;
 }
 
+const char *opt_title(const struct opt_cmd *c, char *buf, size_t n)
+{
+	if (c->prog)
+		snprintf(buf, n, "%s", c->prog);
+	else
+		snprintf(buf, n, OPT_PROG "%s%s", c->name ? " " : "", c->name ? c->name : "");
+	return buf;
+}
+
 const char *opt_hint(const struct opt_cmd *c, char *buf, size_t n)
 {
-	if (c->name)
-		snprintf(buf, n, "'" OPT_PROG " %s --help' lists the options", c->name);
+	char t[64];
+
+	if (c->name || c->prog)
+		snprintf(buf, n, "'%s --help' lists the options", opt_title(c, t, sizeof(t)));
 	else
 		snprintf(buf, n, "'" OPT_PROG " help' lists the options");
 	return buf;
@@ -465,11 +476,11 @@ static enum opt_status check_whole(struct parse *p)
 	const struct opt_cmd *c = p->c;
 	struct opt_result *res = p->res;
 	struct quote q;
-	char h[128], name[80], w[300];
+	char h[128], name[80], w[300], t[64];
 
 	if (c->max_operands == 0 && res->nargs > 0) {
-		snprintf(res->msg, sizeof(res->msg), "'" OPT_PROG " %s' takes no arguments ('%s'); %s",
-			 c->name ? c->name : "", quote(&q, res->args[0]), opt_hint(c, h, sizeof(h)));
+		snprintf(res->msg, sizeof(res->msg), "'%s' takes no arguments ('%s'); %s",
+			 opt_title(c, t, sizeof(t)), quote(&q, res->args[0]), opt_hint(c, h, sizeof(h)));
 		return OPT_BAD;
 	}
 	if (c->max_operands > 0 && res->nargs > c->max_operands)
@@ -483,7 +494,7 @@ static enum opt_status check_whole(struct parse *p)
 		if (!o->required || (p->seen >> (o - c->opts)) & 1)
 			continue;
 		want(o, w, sizeof(w));
-		snprintf(res->msg, sizeof(res->msg), "'" OPT_PROG " %s' needs %s: give %s", c->name ? c->name : "",
+		snprintf(res->msg, sizeof(res->msg), "'%s' needs %s: give %s", opt_title(c, t, sizeof(t)),
 			 opt_name(o, name, sizeof(name)), w);
 		return OPT_BAD;
 	}

@@ -141,6 +141,8 @@ static inline bool opt_cpu_wanted(const struct cpuset *s, unsigned cpu)
 /* A command: what `ksleuth help`, --help and the man page say about it. */
 struct opt_cmd {
 	const char *name;        /* "napi"; NULL: the program's own options */
+	const char *prog;        /* a program of its own ("ksleuth-hog"): named so in the
+				  * synopsis and messages instead of "ksleuth NAME" */
 	const char *summary;     /* one line, no final period */
 	const char *operands;    /* synopsis of the operands before the options: "EVENT..." */
 	int max_operands;        /* how many operands it takes; -1: any number */
@@ -183,8 +185,10 @@ enum opt_status opt_parse(const struct opt_cmd *c, int argc, char **argv, void *
 
 /* The messages of a bad command line, for what a command checks itself:
  * "...; 'ksleuth NAME --help' lists the options" (the program's: 'ksleuth
- * help'). */
+ * help'; a program of its own: 'PROG --help'). */
 const char *opt_hint(const struct opt_cmd *c, char *buf, size_t n);
+/* How the command is called: "ksleuth napi", "ksleuth", or c->prog. */
+const char *opt_title(const struct opt_cmd *c, char *buf, size_t n);
 /* "-C names CPU 999, which does not exist here (CPUs 0-1)", or 0 when every
  * CPU of set exists (or ncpus <= 0); opt: the option as written. */
 int opt_cpus_exist(const struct cpuset *set, int ncpus, const char *opt, char *msg, size_t n);

@@ -108,10 +108,10 @@ static void put_wrapped(FILE *f, const char *text, int *col, int indent, int wid
 
 void opt_synopsis(FILE *f, const struct opt_cmd *c, const char *lead, int width)
 {
-	char item[192];
+	char item[192], t[64];
 	int col, indent;
 
-	col = fprintf(f, "%s" OPT_PROG "%s%s ", lead, c->name ? " " : "", c->name ? c->name : "");
+	col = fprintf(f, "%s%s ", lead, opt_title(c, t, sizeof(t)));
 	indent = col;
 	if (c->synopsis) {
 		put_wrapped(f, c->synopsis, &col, indent, width);

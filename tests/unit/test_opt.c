@@ -222,6 +222,34 @@ TEST(opt_no_operands_and_required)
 	CHECK_EQ(a.choice, 1);
 }
 
+/* A program of its own (ksleuth-hog) is named so everywhere, never as
+ * "ksleuth NAME". */
+TEST(opt_a_program_of_its_own)
+{
+	static const struct opt req[] = {
+		{ .lname = "colour", OPT_CHOICE_AT(struct t_args, choice), .words = colours, .required = true },
+		{ 0 }
+	};
+	static const struct opt_cmd c = { .name = "paint", .prog = "ksleuth-paint", .opts = req };
+	struct t_args a;
+	struct opt_result res;
+	char t[64], h[128];
+	MEMSTREAM(f, buf, len);
+
+	CHECK_STR(opt_title(&c, t, sizeof(t)), "ksleuth-paint");
+	CHECK_STR(opt_hint(&c, h, sizeof(h)), "'ksleuth-paint --help' lists the options");
+	CHECK_EQ(parse(&c, "", &a, &res), OPT_BAD);
+	CHECK_STR(res.msg, "'ksleuth-paint' needs --colour: give red, green or blue");
+	CHECK_EQ(parse(&c, "--colour red x", &a, &res), OPT_BAD);
+	CHECK_STR(res.msg, "'ksleuth-paint' takes no arguments ('x'); 'ksleuth-paint --help' lists the options");
+	opt_synopsis(f, &c, "usage: ", 79);
+	fclose(f);
+	(void)len;
+	CHECK_STR(buf, "usage: ksleuth-paint --colour red|green|blue\n");
+	free(buf);
+	CHECK_STR(opt_title(&t_cli, t, sizeof(t)), "ksleuth test");
+}
+
 /* The program's own options end at the command's name. */
 TEST(opt_stop_at_operand)
 {
