@@ -2,7 +2,6 @@
  * commands, the "did you mean" suggestion, the man page and the shell
  * completion all come from commands[] and the option tables it points at
  * (lib/opt.h): a synopsis is written once, in its command's table. */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,11 +10,9 @@
 #include <bpf/libbpf_version.h>
 
 #include "ksleuth.h"
-#include "lib/json.h"
 #include "lib/strutil.h"
 #include "sys/cli.h"
 #include "sys/log.h"
-#include "sys/privs.h"
 #include "sys/termout.h"
 
 bool opt_verbose;
@@ -135,39 +132,18 @@ static int suggest(const char *name)
 	return EXIT_USAGE;
 }
 
-/* Exit status after writing: stdout must have reached its destination.
- * A closed pipe (`ksleuth count ... | head`) is a normal end, not an error. */
-static int finish(int rc)
-{
-	if (fflush(stdout) != 0 || ferror(stdout)) {
-		if (errno == EPIPE)
-			return rc;
-		err("cannot write the output: %s", strerror(errno));
-		return rc ? rc : EXIT_RUNTIME;
-	}
-	return rc;
-}
-
 /* `ksleuth help [COMMAND]` */
 static int help(int nargs, char **args)
 {
 	if (nargs < 2) {
 		usage(stdout);
-		return finish(EXIT_OK);
+		return cli_finish(EXIT_OK);
 	}
 	const struct command *c = command_find(args[1]);
 	if (!c)
 		return suggest(args[1]);
 	char *hargv[] = { (char *)c->cli->name, (char *)"--help", NULL };
-	return finish(c->fn(2, hargv));
-}
-
-static bool asks_help(int nargs, char **args)
-{
-	for (int k = 1; k < nargs; k++)
-		if (!strcmp(args[k], "--help") || !strcmp(args[k], "-h"))
-			return true;
-	return false;
+	return cli_finish(c->fn(2, hargv));
 }
 
 int main(int argc, char **argv)
@@ -182,7 +158,7 @@ int main(int argc, char **argv)
 	switch (opt_parse(&main_cli, argc, argv, &a, &env, &res)) {
 	case OPT_HELP:
 		usage(stdout);
-		return finish(EXIT_OK);
+		return cli_finish(EXIT_OK);
 	case OPT_BAD:
 		err("%s", res.msg);
 		return EXIT_USAGE;
@@ -195,7 +171,7 @@ int main(int argc, char **argv)
 		printf("ksleuth %s (libbpf %u.%u, built with %d.%d)\n", KSLEUTH_VERSION,
 		       libbpf_major_version(), libbpf_minor_version(), LIBBPF_MAJOR_VERSION,
 		       LIBBPF_MINOR_VERSION);
-		return finish(EXIT_OK);
+		return cli_finish(EXIT_OK);
 	}
 	if (!res.nargs) {
 		usage(stderr);
@@ -206,9 +182,5 @@ int main(int argc, char **argv)
 	const struct command *c = command_find(res.args[0]);
 	if (!c)
 		return suggest(res.args[0]);
-	log_init();
-	json_set_command(c->cli->name);
-	if ((c->flags & CMD_NEEDS_BPF) && !asks_help(res.nargs, res.args) && preflight_bpf(c->cli->name) < 0)
-		return EXIT_RUNTIME;
-	return finish(c->fn(res.nargs, res.args));
+	return cli_run(c->cli, c->fn, c->flags & CMD_NEEDS_BPF, res.nargs, res.args);
 }

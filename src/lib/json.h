@@ -16,7 +16,7 @@ struct json {
 	bool type_next;             /* the record's leading "type" value follows */
 };
 
-/* The command every record names after its "type" (main sets it once,
+/* The command every record names after its "type" (cli_run sets it once,
  * before the command runs; NULL, the default, writes no such field).
  * Central so that no writer can forget it: see docs/json.md. */
 void json_set_command(const char *name);

@@ -4,12 +4,15 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 #include <bpf/libbpf.h>
 
 #include "ksleuth.h"
+#include "lib/json.h"
 #include "sys/cli.h"
 #include "sys/log.h"
+#include "sys/privs.h"
 
 static bool pid_exists(long pid)
 {
@@ -51,4 +54,35 @@ int cli_usage_error(const struct opt_cmd *c, const char *fmt, ...)
 	va_end(ap);
 	err("%s; %s", msg, opt_hint(c, hint, sizeof(hint)));
 	return EXIT_USAGE;
+}
+
+int cli_finish(int rc)
+{
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		if (errno == EPIPE)
+			return rc;
+		err("cannot write the output: %s", strerror(errno));
+		return rc ? rc : EXIT_RUNTIME;
+	}
+	return rc;
+}
+
+static bool asks_help(int argc, char **argv)
+{
+	for (int k = 1; k < argc; k++)
+		if (!strcmp(argv[k], "--help") || !strcmp(argv[k], "-h"))
+			return true;
+	return false;
+}
+
+int cli_run(const struct opt_cmd *c, int (*fn)(int argc, char **argv), bool needs_bpf,
+	    int argc, char **argv)
+{
+	char who[64];
+
+	log_init();
+	json_set_command(c->name);
+	if (needs_bpf && !asks_help(argc, argv) && preflight_bpf(opt_title(c, who, sizeof(who))) < 0)
+		return EXIT_RUNTIME;
+	return cli_finish(fn(argc, argv));
 }

@@ -1,4 +1,6 @@
 /* log.c — stderr messages and the libbpf print hook. */
+#define _GNU_SOURCE
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <bpf/libbpf.h>
@@ -20,7 +22,8 @@ static void vmsg(const char *prefix, const char *fmt, va_list ap)
 	if ((size_t)n >= sizeof(msg))
 		n = sizeof(msg) - 1;
 	text_term(out, sizeof(out), msg, (size_t)n, true, NULL);
-	fprintf(stderr, "ksleuth: %s%s\n", prefix, out);
+	/* the program's own name: ksleuth, or a helper such as ksleuth-hog */
+	fprintf(stderr, "%s: %s%s\n", program_invocation_short_name, prefix, out);
 }
 
 const char *log_arg(const char *s)

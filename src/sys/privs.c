@@ -31,11 +31,11 @@ bool have_bpf_privileges(void)
 	return has_cap(d, CAP_SYS_ADMIN) || (has_cap(d, CAP_BPF) && has_cap(d, CAP_PERFMON));
 }
 
-int preflight_bpf(const char *cmd)
+int preflight_bpf(const char *who)
 {
 	if (!have_bpf_privileges()) {
-		err("'ksleuth %s' loads BPF programs and needs root, or the capabilities CAP_BPF and "
-		    "CAP_PERFMON: run it with sudo", cmd);
+		err("'%s' loads BPF programs and needs root, or the capabilities CAP_BPF and "
+		    "CAP_PERFMON: run it with sudo", who);
 		return -1;
 	}
 	/* The floor: BPF ring buffers (5.8) carry every collector's records;
