@@ -32,12 +32,17 @@ SKELS     := $(patsubst src/bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRCS))
 
 # Pure code (src/lib, src/engine: no BPF, no /proc, no clock) is linked
 # into the unit tests too; src/sys, src/collect, src/doctor and src/cmd
-# touch the system.
+# touch the system. Two programs share $(BUILD)/libks.a, each linking only
+# what it calls: ksleuth, and ksleuth-hog, the tests' and the demo's hog,
+# a program of its own so that the culprit it plays never carries the
+# tool's name (installed in LIBEXECDIR, off PATH).
 PURE_SRCS := $(wildcard src/lib/*.c) $(wildcard src/engine/*.c)
-APP_SRCS  := src/main.c $(wildcard src/cmd/*.c) $(wildcard src/doctor/*.c) \
-	     $(wildcard src/collect/*.c) $(wildcard src/sys/*.c)
-SRCS      := $(APP_SRCS) $(PURE_SRCS)
-OBJS      := $(patsubst %.c,$(BUILD)/obj/%.o,$(SRCS))
+LIB_SRCS  := $(wildcard src/doctor/*.c) $(wildcard src/collect/*.c) $(wildcard src/sys/*.c) \
+	     $(PURE_SRCS)
+HOG_SRCS  := src/hogmain.c src/cmd/hog.c
+APP_SRCS  := src/main.c $(filter-out $(HOG_SRCS),$(wildcard src/cmd/*.c))
+objs       = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
+OBJS      := $(call objs,$(APP_SRCS) $(HOG_SRCS) $(LIB_SRCS))
 
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_BIN  := $(BUILD)/unit-tests
@@ -47,7 +52,7 @@ HELPERS   := $(patsubst tests/system/helpers/%.c,$(BUILD)/helpers/%,$(HELPER_SRC
 .DEFAULT_GOAL := all
 .PHONY: all deps test-deps deb-deps test unit system vm-test accuracy install uninstall \
 	clean demo deb deb-name man completion fuzz fuzz-build
-all: $(BUILD)/ksleuth
+all: $(BUILD)/ksleuth $(BUILD)/ksleuth-hog
 
 # Named outside a pattern rule, so that make neither deletes the skeletons
 # as intermediates nor skips rebuilding them when they are missing.
@@ -90,7 +95,17 @@ $(BUILD)/syscall_nr.h: | $(BUILD)/.deps-ok
 		sed -n 's/^#define __NR_\([a-z0-9_]*\) \([0-9]*\)$$/{ "\1", \2 },/p' | sort > $@.tmp && mv $@.tmp $@
 $(BUILD)/obj/src/collect/count.o: $(BUILD)/syscall_nr.h
 
-$(BUILD)/ksleuth: $(OBJS)
+# where the demo finds the hog when it is not beside the binary (sys/helper.c)
+$(BUILD)/obj/src/sys/helper.o: CPPFLAGS += -DKSLEUTH_LIBEXECDIR='"$(LIBEXECDIR)"'
+
+$(BUILD)/libks.a: $(call objs,$(LIB_SRCS))
+	rm -f $@
+	$(AR) rcs $@ $^
+
+$(BUILD)/ksleuth: $(call objs,$(APP_SRCS)) $(BUILD)/libks.a
+	$(CC) $(CFLAGS) $(LDFLAGS) $^ -o $@ $(LDLIBS)
+
+$(BUILD)/ksleuth-hog: $(call objs,$(HOG_SRCS)) $(BUILD)/libks.a
 	$(CC) $(CFLAGS) $(LDFLAGS) $^ -o $@ $(LDLIBS)
 
 # Unit tests: pure code only, with AddressSanitizer and UBSan.
@@ -167,7 +182,8 @@ DOC_FILES  := README.md $(filter-out docs/HACKING.md,$(wildcard docs/*.md))
 PROM_FILES := contrib/prometheus/ksleuth.rules.yml contrib/prometheus/prometheus.yml
 GRAF_FILES := $(wildcard contrib/grafana/*.json)
 UNIT_SRC   := contrib/systemd/ksleuth-agent.service
-INSTALLED  := $(BINDIR)/ksleuth $(MANDIR)/man8/ksleuth.8 $(BASHCOMPDIR)/ksleuth \
+INSTALLED  := $(BINDIR)/ksleuth $(LIBEXECDIR)/ksleuth-hog \
+	      $(MANDIR)/man8/ksleuth.8 $(BASHCOMPDIR)/ksleuth \
 	      $(UNITDIR)/ksleuth-agent.service \
 	      $(addprefix $(DOCDIR)/,$(notdir $(DOC_FILES))) \
 	      $(addprefix $(DATADIR)/prometheus/,$(notdir $(PROM_FILES))) \
@@ -175,8 +191,9 @@ INSTALLED  := $(BINDIR)/ksleuth $(MANDIR)/man8/ksleuth.8 $(BASHCOMPDIR)/ksleuth 
 
 # The unit names the installed binary and docs: its /usr/local paths
 # become this PREFIX's.
-install: $(BUILD)/ksleuth $(BUILD)/ksleuth.8 $(BUILD)/ksleuth.bash-completion
+install: all $(BUILD)/ksleuth.8 $(BUILD)/ksleuth.bash-completion
 	install -D -m 0755 $(BUILD)/ksleuth $(DESTDIR)$(BINDIR)/ksleuth
+	install -D -m 0755 $(BUILD)/ksleuth-hog $(DESTDIR)$(LIBEXECDIR)/ksleuth-hog
 	install -D -m 0644 $(BUILD)/ksleuth.8 $(DESTDIR)$(MANDIR)/man8/ksleuth.8
 	install -D -m 0644 $(BUILD)/ksleuth.bash-completion $(DESTDIR)$(BASHCOMPDIR)/ksleuth
 	install -d $(DESTDIR)$(UNITDIR) $(DESTDIR)$(DOCDIR) $(DESTDIR)$(DATADIR)/prometheus

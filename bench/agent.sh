@@ -10,6 +10,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 KS=${KS:-build/ksleuth}
+KS_HOG=${KS_HOG:-$(dirname "$KS")/ksleuth-hog}
 SCRAPES=${1:-200}
 IDLE_S=${2:-60}
 LOAD_S=${3:-120}
@@ -76,7 +77,7 @@ PIPE1=$(med3 pipe_s)
 IPERF1=$(med3 iperf_gbps)
 
 echo "load for ${LOAD_S}s: a 300 ms kernel hog every 2 s and 10 scrapes/s..." >&2
-"$KS" hog --mode kernel -c "$CPU" --run 300ms --gap 1700ms -d "${LOAD_S}s" >/dev/null 2>&1 &
+"$KS_HOG" --mode kernel -c "$CPU" --run 300ms --gap 1700ms -d "${LOAD_S}s" >/dev/null 2>&1 &
 HOG=$!
 end=$(( $(date +%s) + LOAD_S ))
 t0=$(cpu_ticks "$AGENT")

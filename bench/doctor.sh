@@ -21,6 +21,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . bench/lib.sh
 KS=${KS:-build/ksleuth}
+KS_HOG=${KS_HOG:-$(dirname "$KS")/ksleuth-hog}
 N=${1:-7}
 TMP=$(mktemp -d /tmp/ksleuth-bench.XXXXXX)
 BG=
@@ -130,7 +131,7 @@ echo "latency and memory..." >&2
 "$KS" doctor --json -d 12 >"$TMP/lat.json" 2>/dev/null & BG=$!
 sleep 3
 # a waiter on the hog's CPU so that the hold shows as a wait, too
-"$KS" hog --mode kernel -c 1 --run 500ms --gap 1500ms -n 4 --json >"$TMP/hog.json" 2>/dev/null
+"$KS_HOG" --mode kernel -c 1 --run 500ms --gap 1500ms -n 4 --json >"$TMP/hog.json" 2>/dev/null
 sleep 1
 RSS=$(awk '/^VmHWM/{print $2}' "/proc/$BG/status")
 # BPF maps the doctor holds: count and kernel memory (fdinfo memlock)

@@ -39,7 +39,6 @@ extern const struct opt_prog ksleuth_prog;
 int cmd_info(int argc, char **argv);
 int cmd_count(int argc, char **argv);
 int cmd_runq(int argc, char **argv);
-int cmd_hog(int argc, char **argv);
 int cmd_softirq(int argc, char **argv);
 int cmd_napi(int argc, char **argv);
 int cmd_retrans(int argc, char **argv);
@@ -52,8 +51,14 @@ int cmd_record(int argc, char **argv);
 int cmd_netbed(int argc, char **argv);
 int cmd_manpage(int argc, char **argv);
 int cmd_completion(int argc, char **argv);
-extern const struct opt_cmd doctor_cli, agent_cli, demo_cli, report_cli, record_cli, info_cli, count_cli, runq_cli, hog_cli, softirq_cli, napi_cli,
+extern const struct opt_cmd doctor_cli, agent_cli, demo_cli, report_cli, record_cli, info_cli, count_cli, runq_cli, softirq_cli, napi_cli,
 	retrans_cli, netbed_cli, manpage_cli, completion_cli;
 extern const struct opt_cmd profile_cli;
+
+/* The hog (src/cmd/hog.c), the program ksleuth-hog of its own
+ * (src/hogmain.c), not a command: the culprit it plays must not carry the
+ * tool's name. */
+int cmd_hog(int argc, char **argv);
+extern const struct opt_cmd hog_cli;
 
 #endif

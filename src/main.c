@@ -30,7 +30,6 @@ const struct command commands[] = {
 	{ &agent_cli, cmd_agent, CMD_NEEDS_BPF },
 	{ &report_cli, cmd_report, 0 },
 	{ &info_cli, cmd_info, 0 },
-	{ &hog_cli, cmd_hog, CMD_NEEDS_BPF },
 	{ &netbed_cli, cmd_netbed, CMD_HIDDEN },
 	{ &manpage_cli, cmd_manpage, CMD_HIDDEN },
 	{ &completion_cli, cmd_completion, CMD_HIDDEN },

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,7 @@
 #include "ksleuth.h"
 #include "doctor/run.h"
 #include "sys/cli.h"
+#include "sys/helper.h"
 #include "sys/log.h"
 #include "sys/loop.h"
 #include "sys/netbed.h"
@@ -32,7 +34,8 @@
 
 struct run {
 	const char *name;        /* "broken" / "fixed" */
-	const char *hog_mode;    /* ksleuth hog --mode */
+	const char *hog_bin;     /* ksleuth-hog, found by helper_path() */
+	const char *hog_mode;    /* ksleuth-hog --mode */
 	const char *what;        /* the hog's run, for people */
 	struct netbed *nb;
 	uint64_t duration_ns;
@@ -70,20 +73,12 @@ static enum demo_hog demo_hog_for(const struct kernel_facts *kf)
 static void start_hog(struct loop *l, void *arg)
 {
 	struct run *r = arg;
-	char self[4096], cpu[16], dur[32];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	char cpu[16], dur[32];
 
-	if (n <= 0) {
-		err("cannot find our own executable (/proc/self/exe): %s", strerror(errno));
-		r->failed = true;
-		loop_stop(l);
-		return;
-	}
-	self[n] = '\0';
 	snprintf(cpu, sizeof(cpu), "%d", r->nb->rx_cpu);
 	snprintf(dur, sizeof(dur), "%" PRIu64 "ms",
 		 (uint64_t)((r->duration_ns - HOG_DELAY_NS - HOG_TAIL_NS) / NS_PER_MS));
-	char *argv[] = { self, (char *)"hog", (char *)"--mode", (char *)r->hog_mode, (char *)"-c", cpu,
+	char *argv[] = { (char *)r->hog_bin, (char *)"--mode", (char *)r->hog_mode, (char *)"-c", cpu,
 			 (char *)"--run", (char *)HOG_RUN, (char *)"--gap", (char *)HOG_GAP,
 			 (char *)"-d", dur, (char *)"--json", NULL };
 	struct spawn_opts so = { .cpus = NULL, .out_fd = r->hog_out, .err_fd = STDERR_FILENO };
@@ -273,8 +268,9 @@ static int demo_args(int argc, char **argv, struct demo_args *da)
 	return -1;
 }
 
-/* What the demo needs of this machine: its tools, two CPUs, bpf_loop. */
-static int demo_prereqs(const struct kernel_facts *kf, long *ncpu)
+/* What the demo needs of this machine: its tools, the hog, two CPUs,
+ * bpf_loop. hog gets the hog's path. */
+static int demo_prereqs(const struct kernel_facts *kf, long *ncpu, char *hog, size_t hog_len)
 {
 	const char *missing = netbed_missing_tools();
 
@@ -282,6 +278,8 @@ static int demo_prereqs(const struct kernel_facts *kf, long *ncpu)
 		err("%s", missing);
 		return -1;
 	}
+	if (helper_path("ksleuth-hog", hog, hog_len) < 0)
+		return -1;
 	*ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	if (*ncpu < 2) {
 		err("the demo needs two CPUs (one for the load, one to stall); this machine has %ld", *ncpu);
@@ -416,6 +414,7 @@ int cmd_demo(int argc, char **argv)
 	struct kernel_facts kf;
 	struct netbed nb;
 	sigset_t mask, old;
+	char hog_bin[PATH_MAX];
 	long ncpu;
 	int rc = demo_args(argc, argv, &da);
 
@@ -430,14 +429,16 @@ int cmd_demo(int argc, char **argv)
 	sigprocmask(SIG_BLOCK, &mask, &old);
 	kernel_facts_read(&kf);
 	enum demo_hog hog = demo_hog_for(&kf);
-	if (demo_prereqs(&kf, &ncpu) < 0 || demo_bed_up(&nb, ncpu, hog, da.json) < 0) {
+	if (demo_prereqs(&kf, &ncpu, hog_bin, sizeof(hog_bin)) < 0 ||
+	    demo_bed_up(&nb, ncpu, hog, da.json) < 0) {
 		sigprocmask(SIG_SETMASK, &old, NULL);
 		return EXIT_RUNTIME;
 	}
-	struct run rb = { .name = "broken", .hog_mode = "kernel-bh", .what = "bottom halves off throughout",
+	struct run rb = { .name = "broken", .hog_bin = hog_bin, .hog_mode = "kernel-bh",
+			  .what = "bottom halves off throughout",
 			  .nb = &nb, .duration_ns = da.duration_ns, .json = da.json,
 			  .record = da.record };
-	struct run rf = { .name = "fixed", .hog_mode = "kernel-fixed",
+	struct run rf = { .name = "fixed", .hog_bin = hog_bin, .hog_mode = "kernel-fixed",
 			  .what = "in 1ms slices, bottom halves on and a reschedule between them",
 			  .nb = &nb, .duration_ns = da.duration_ns, .json = da.json };
 	broken_hog(&rb, hog, &kf, da.json);

@@ -1,5 +1,5 @@
-/* hog.c — `ksleuth hog`: make one CPU busy for bounded runs (a fixture for
- * tests and the demo). Prints each run's start/end on CLOCK_MONOTONIC so
+/* hog.c — `ksleuth-hog` (src/hogmain.c): make one CPU busy for bounded runs
+ * (a fixture for tests and the demo; not a ksleuth command, see hogmain.c). Prints each run's start/end on CLOCK_MONOTONIC so
  * what other commands report can be checked against the hog's own clock. */
 #define _GNU_SOURCE
 #include <signal.h>
@@ -18,7 +18,7 @@
 struct hog_args {
 	struct hog_opts o;
 	int mode;
-	bool json;
+	bool json, verbose;
 };
 
 /* in enum hog_mode's order; hog_mode_parse() has the last word */
@@ -50,11 +50,13 @@ static const struct opt hog_opts[] = {
 	{ .lname = "prio", OPT_INT_AT(struct hog_args, o.fifo_prio), .arg = "N", .min = 1, .max = 99,
 	  .has_def = true, .def = 50, .help = "fifo: SCHED_FIFO priority 1..99" },
 	OPT_JSON(struct hog_args, json, "JSON Lines: {\"type\":\"hog_start\",...}, {\"type\":\"hog_run\",...}"),
+	{ 'v', "verbose", OPT_FLAG_AT(struct hog_args, verbose), .help = "show libbpf's log" },
 	{ 0 }
 };
 
 const struct opt_cmd hog_cli = {
 	.name = "hog",
+	.prog = "ksleuth-hog",
 	.summary = "make a CPU busy for a bounded time (test fixture for the demo and tests)",
 	.description =
 	"Make one CPU busy for bounded runs, printing each run's start and end\n"
@@ -175,6 +177,7 @@ int cmd_hog(int argc, char **argv)
 
 	if (rc != CLI_RUN)
 		return rc;
+	opt_verbose = a.verbose;
 	if (hog_mode_parse(hog_modes[a.mode], &a.o.mode) < 0) {
 		err("hog mode '%s' is not known to the hog", hog_modes[a.mode]);
 		return EXIT_RUNTIME;

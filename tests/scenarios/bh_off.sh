@@ -5,4 +5,4 @@ DESC="BH-off kernel hog, 500 ms x2, receive CPU"
 EXPECT=incident:softirq_blocked
 CULPRIT=fault
 NET=1
-fault() { "$KS" hog --mode kernel-bh -c "$RX" --run 500ms --gap 1500ms -n 2 --json; }
+fault() { "$KS_HOG" --mode kernel-bh -c "$RX" --run 500ms --gap 1500ms -n 2 --json; }

@@ -7,4 +7,4 @@ EXPECT=incident:rt_starvation
 EXPECT_UNHARMED=finding:cpu_stall_no_network_impact
 CULPRIT=fault
 NET=1
-fault() { "$KS" hog --mode fifo -c "$RX" --run 700ms --gap 1500ms -n 2 --json; }
+fault() { "$KS_HOG" --mode fifo -c "$RX" --run 700ms --gap 1500ms -n 2 --json; }

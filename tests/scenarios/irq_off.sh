@@ -8,4 +8,4 @@ EXPECT="incident:softirq_blocked|cpu_not_running"
 EXPECT_UNHARMED=finding:cpu_stall_no_network_impact
 CULPRIT=fault
 NET=1
-fault() { "$KS" hog --mode kernel-irq -c "$RX" --run 300ms --gap 1500ms -n 2 --json; }
+fault() { "$KS_HOG" --mode kernel-irq -c "$RX" --run 300ms --gap 1500ms -n 2 --json; }

@@ -8,4 +8,4 @@ EXPECT=incident:ksoftirqd_starved
 EXPECT_UNHARMED=finding:cpu_stall_no_network_impact
 CULPRIT=fault
 NET=1
-fault() { "$KS" hog --mode kernel -c "$RX" --run 500ms --gap 1500ms -n 2 --json; }
+fault() { "$KS_HOG" --mode kernel -c "$RX" --run 500ms --gap 1500ms -n 2 --json; }

@@ -8,6 +8,8 @@ KS_BUILD=${KS_BUILD:-build}
 # the build directory: relative to the checkout, or absolute (make BUILD=/tmp/x)
 case $KS_BUILD in /*) KS_BDIR=$KS_BUILD ;; *) KS_BDIR=$KS_ROOT/$KS_BUILD ;; esac
 KS=$KS_BDIR/ksleuth
+# the hog the tests run as a culprit: a program of its own (src/hogmain.c)
+KS_HOG=$KS_BDIR/ksleuth-hog
 KS_HELPERS=$KS_BDIR/helpers
 KS_RESULTS=${KS_RESULTS:-/dev/stdout}
 KS_TMP=$(mktemp -d /tmp/ksleuth-test.XXXXXX)

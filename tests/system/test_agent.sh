@@ -181,7 +181,7 @@ if [ $ready = 1 ]; then pass "Prometheus scrapes the agent (up == 1)"; else
 # a victim pinned there that wakes every 5 ms (its own lateness)
 ks_bg VIC "$KS_HELPERS/victim" -c "$CPU" -d 3 -p 5 -t 100 -o "$KS_TMP/victim1.json" >/dev/null
 sleep 0.5
-"$KS" hog --mode kernel -c "$CPU" --run 500ms -n 1 >"$KS_TMP/hog1.out" 2>&1
+"$KS_HOG" --mode kernel -c "$CPU" --run 500ms -n 1 >"$KS_TMP/hog1.out" 2>&1
 ks_wait "$VIC" 15 victim
 VIC_NS=$(jq -r '.max_late_ns' "$KS_TMP/victim1.json" 2>/dev/null)
 HOG_PID=$(sed -n 's/^run 1 .* pid \([0-9]*\) .*/\1/p' "$KS_TMP/hog1.out")
@@ -228,7 +228,7 @@ fi
 
 # --- HTTP abuse while BH-disabled stalls happen: the agent answers and collects
 ks_bg VIC2 "$KS_HELPERS/victim" -c "$CPU" -d 7 -p 5 -t 100 -o "$KS_TMP/victim2.json" >/dev/null
-"$KS" hog --mode kernel-bh -c "$CPU" --run 400ms --gap 2s -n 3 >"$KS_TMP/hog2.out" 2>&1 &
+"$KS_HOG" --mode kernel-bh -c "$CPU" --run 400ms --gap 2s -n 3 >"$KS_TMP/hog2.out" 2>&1 &
 HOG2=$!
 ks_track_pid "$HOG2"
 # scrapes while the BH-disabled stalls happen (the worst CPU named, culprits)
@@ -292,7 +292,7 @@ silences() { # silences FILE METRIC SCALE: "interrupts_off cpu_not_running"
 check_eq "ksleuth_timer_silences_total: every cause's series from the start" \
 	"$(grep -c '^ksleuth_timer_silences_total{cause="\(interrupts_off\|cpu_not_running\)"} ' "$KS_TMP/scrape1.txt")" 2
 curl -s -m 5 "$M" >"$KS_TMP/scrape3.txt"
-"$KS" hog --mode kernel-irq -c "$CPU" --run 300ms -n 1 >"$KS_TMP/hog3.out" 2>&1 || fail "hog kernel-irq: $(head -c 300 "$KS_TMP/hog3.out")"
+"$KS_HOG" --mode kernel-irq -c "$CPU" --run 300ms -n 1 >"$KS_TMP/hog3.out" 2>&1 || fail "hog kernel-irq: $(head -c 300 "$KS_TMP/hog3.out")"
 HOG3_NS=$(awk '/^run 1 /{for(i=1;i<NF;i++){if($i=="kstart_ns")s=$(i+1); if($i=="kend_ns")e=$(i+1)}; print e-s}' "$KS_TMP/hog3.out")
 HOG3_PID=$(sed -n 's/^run 1 .* pid \([0-9]*\) .*/\1/p' "$KS_TMP/hog3.out")
 read -r i0 u0 <<<"$(silences "$KS_TMP/scrape3.txt" ksleuth_timer_silences_total 1)"

@@ -6,7 +6,8 @@
 # with "..." and the ESC shown as \x1b; and SIGHUP ending count with its
 # summary and exit 0, as SIGTERM does. The man page and the bash completion
 # (`ksleuth manpage`, `ksleuth completion bash`) name every option that a
-# command's --help lists: all three come from the same option tables.
+# command's --help lists: all three come from the same option tables; the
+# test hog, a program of its own, is in none of them.
 . "$(dirname "$0")/lib.sh"
 require_root
 ESC=$'\x1b'
@@ -34,10 +35,11 @@ big_echo() { # CMD...: its one-line error quotes $BIG cut and harmless
 	fi
 }
 for args in "doctor -d" "doctor -C" "runq --by" "runq -C" "softirq -i" "napi -C" "count -i" \
-	"count" "agent --threshold" "agent --events" "hog --mode" "netbed" "info"; do
+	"count" "agent --threshold" "agent --events" "netbed" "info"; do
 	# shellcheck disable=SC2086
 	big_echo "$KS" $args "$BIG"
 done
+big_echo "$KS_HOG" --mode "$BIG"
 big_echo "$KS" "$BIG"
 big_echo "$KS" "-$BIG"
 check_eq "a 100 kB argument is echoed cut, ESC visible, in one line ($n paths)" "${bad:-none}" none
@@ -71,6 +73,9 @@ for c in $cmds; do
 done
 check_ge "options read from the commands' --help" "$nopts" 60
 check_eq "the man page and the completion name every command and option" "${missing:-none}" none
+# the hog is a helper of its own (ksleuth-hog, off PATH), no command
+leak=$(grep -c "^\.SS hog\$\|^	hog)\$" "$KS_TMP/ksleuth.8" "$KS_TMP/ksleuth.bash" | awk -F: '{ s += $2 } END { print s }')
+check_eq "the man page and the completion list no hog command" "$leak" 0
 
 # SIGHUP ends count like SIGTERM: summary printed, exit 0
 "$KS" count t:sched:sched_switch -d 20 >"$KS_TMP/count.out" 2>&1 &

@@ -1,8 +1,8 @@
 #!/bin/bash
 # test_deb.sh — the Debian package (make deb): apt-get installs it, what it
 # installs works (the binary, its man page, the bash completion, the
-# agent's unit and the docs the unit names), and purge leaves nothing
-# behind. The machine is left as it was, also when a check fails.
+# agent's unit and the docs the unit names; the demo's hog off PATH, in
+# /usr/libexec/ksleuth), and purge leaves nothing behind. The machine is left as it was, also when a check fails.
 source "$(dirname "$0")/lib.sh"
 require_root
 require_cmd apt-get
@@ -61,7 +61,7 @@ deps=$(dpkg-query -W -f='${Depends}' ksleuth)
 for d in libbpf1 zlib1g libc6; do
 	check "Depends names $d (shlibs)" grep -q "$d" <<<"$deps"
 done
-for f in /usr/bin/ksleuth /usr/share/man/man8/ksleuth.8.gz \
+for f in /usr/bin/ksleuth /usr/libexec/ksleuth/ksleuth-hog /usr/share/man/man8/ksleuth.8.gz \
 	/usr/share/bash-completion/completions/ksleuth "$UNIT" \
 	/usr/share/ksleuth/prometheus/ksleuth.rules.yml /usr/share/doc/ksleuth/agent.md \
 	/usr/share/doc/ksleuth/README.md /usr/share/doc/ksleuth/copyright; do
@@ -81,6 +81,21 @@ fi
 check_eq "ksleuth --version is the package's" "$(ksleuth --version | cut -d" " -f1-2)" "ksleuth $VER"
 check_exit "ksleuth info runs" 0 ksleuth info
 check_grep "ksleuth info names the kernel" "$(uname -r)" "$KS_TMP/out"
+# the hog: a helper off PATH, no command of ksleuth
+check_eq "no hog on PATH" "$(grep -c '/bin/.*hog' "$KS_TMP/files")" 0
+check_exit "ksleuth hog is no command" 2 ksleuth hog --mode kernel
+check_exit "the installed hog answers --help" 0 /usr/libexec/ksleuth/ksleuth-hog --help
+check_grep "the installed hog calls itself ksleuth-hog" "^usage: ksleuth-hog " "$KS_TMP/out"
+# the installed demo finds it there (../libexec/ksleuth from /usr/bin) and
+# its culprit carries the hog's name, not the tool's
+if command -v iperf3 >/dev/null && command -v jq >/dev/null && [ "$(nr_cpus)" -ge 2 ]; then
+	timeout 90 ksleuth demo --broken --duration 10s --json >"$KS_TMP/demo.json" 2>"$KS_TMP/demo.err"
+	check_eq "the installed demo reproduces and explains (exit 0; $(head -c 200 "$KS_TMP/demo.err"))" "$?" 0
+	names_hog() { jq -se 'any(.[]; .type == "incident" and .culprit.comm == "ksleuth-hog")' "$1" >/dev/null; }
+	check "the installed demo's incident names the culprit ksleuth-hog" names_hog "$KS_TMP/demo.json"
+else
+	skip "the installed demo: needs iperf3, jq and 2 CPUs"
+fi
 
 # --- the man page
 check_eq "man -w ksleuth finds the page" "$(man -w ksleuth 2>&1)" /usr/share/man/man8/ksleuth.8.gz

@@ -39,7 +39,7 @@ if [ -z "$inc" ] || [ -z "$hog_pid" ]; then
 else
 	check_eq "broken: mechanism" "$(jq -r .mechanism <<<"$inc")" softirq_blocked
 	check_eq "broken: culprit pid = the hog's own pid" "$(jq -r .culprit.pid <<<"$inc")" "$hog_pid"
-	check_eq "broken: culprit comm" "$(jq -r .culprit.comm <<<"$inc")" ksleuth
+	check_eq "broken: culprit comm" "$(jq -r .culprit.comm <<<"$inc")" ksleuth-hog
 	check_eq "broken: culprit mode" "$(jq -r .culprit.mode <<<"$inc")" kernel
 	check_eq "broken: the hog's CPU" "$(jq -r .cpu <<<"$inc")" "$hog_cpu"
 	st=$(jq -r .stall_ns <<<"$inc")
@@ -121,7 +121,7 @@ drops0=$(softnet_dropped $RX)
 ks_bg LOAD "$KS" netbed load "$BED" -c $RX -d 15s >/dev/null
 ks_bg DOC "$KS" doctor -d 14 --json --netns "$NS_TX" >"$KS_TMP/sys.json" 2>"$KS_TMP/sys.err"
 sleep 3
-"$KS" hog --mode kernel -c $RX --run 500ms --gap 1500ms -d 7s --json >"$KS_TMP/sys-hog.json" 2>&1
+"$KS_HOG" --mode kernel -c $RX --run 500ms --gap 1500ms -d 7s --json >"$KS_TMP/sys-hog.json" 2>&1
 ks_wait "$DOC" 30 "doctor -d 14"
 ks_wait "$LOAD" 30 "netbed load"
 drops=$(( $(softnet_dropped $RX) - drops0 ))
@@ -143,7 +143,7 @@ sleep 2
 ks_bg DOC "$KS" doctor --once -C $RX -d 25 --json --netns "$NS_TX" >"$KS_TMP/once.json" 2>"$KS_TMP/once.err"
 t0=$(date +%s)
 sleep 3
-"$KS" hog --mode kernel-bh -c $RX --run 500ms --gap 1500ms -n 3 --json >"$KS_TMP/once-hog.json" 2>&1
+"$KS_HOG" --mode kernel-bh -c $RX --run 500ms --gap 1500ms -n 3 --json >"$KS_TMP/once-hog.json" 2>&1
 ks_wait "$DOC" 40 "doctor --once -d 25"; rc=$?
 check_eq "doctor --once: exit 3" "$rc" 3
 check_le "doctor --once: ends after the first incident, not at -d 25" $(( $(date +%s) - t0 )) 18
@@ -162,7 +162,7 @@ ks_bg LOAD "$KS" netbed load "$BED" -c $RX -d 14s >/dev/null
 sleep 2
 ks_bg DOC "$KS" doctor -d 10 --json --netns "$NS_TX" >"$KS_TMP/irq.json" 2>"$KS_TMP/irq.err"
 sleep 3
-"$KS" hog --mode kernel-irq -c $RX --run 300ms --gap 1500ms -n 3 --json >"$KS_TMP/irq-hog.json" 2>&1
+"$KS_HOG" --mode kernel-irq -c $RX --run 300ms --gap 1500ms -n 3 --json >"$KS_TMP/irq-hog.json" 2>&1
 ks_wait "$DOC" 30 "doctor -d 10 (kernel-irq)"; ks_wait "$LOAD" 30 "netbed load"
 ip_=$(jq -r 'select(.type=="hog_start") | .pid' "$KS_TMP/irq-hog.json")
 irun=$(jq -s '[.[] | select(.type=="hog_run") | .kend_ns - .kstart_ns] | max // 0' "$KS_TMP/irq-hog.json")
@@ -198,7 +198,7 @@ make -s -C "$KS_ROOT" BUILD="$KS_BUILD" "$KS_BUILD/helpers/victim" >/dev/null 2>
 ks_bg DOC "$KS" doctor -d 7 --json >"$KS_TMP/fifo.json" 2>"$KS_TMP/fifo.err"
 ks_bg VIC "$KS_HELPERS/victim" -c $RX -d 6 -p 5 -t 50 -o "$KS_TMP/victim.json" >/dev/null
 sleep 1.5
-"$KS" hog --mode fifo -c $RX --run 700ms --gap 1s -d 3s --json >"$KS_TMP/fifo-hog.json" 2>&1
+"$KS_HOG" --mode fifo -c $RX --run 700ms --gap 1s -d 3s --json >"$KS_TMP/fifo-hog.json" 2>&1
 ks_wait "$DOC" 25 "doctor -d 7"; ks_wait "$VIC" 25 victim
 fp=$(jq -r 'select(.type=="hog_start") | .pid' "$KS_TMP/fifo-hog.json")
 rec=$(jq -c --argjson p "${fp:-0}" 'select((.type=="finding" or .type=="incident") and .culprit != null and .culprit.pid==$p)' "$KS_TMP/fifo.json" | head -1)

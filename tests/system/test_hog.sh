@@ -1,11 +1,13 @@
 #!/bin/bash
-# test_hog.sh — `ksleuth hog`: each mode's runs last what was asked, by the
+# test_hog.sh — `ksleuth-hog`: each mode's runs last what was asked, by the
 # hog's own clock and by an independent one (bpftrace on sched_switch: the
 # hog's thread stays on the CPU for the run); kernel-bh really holds softirqs
 # off on that CPU (bpftrace: raised in the run, entered at its end) while
 # kernel-fixed does not (< 20 ms); kernel-irq takes no timer interrupt for
 # its run (bpftrace: no hrtimer expires on that CPU inside it, the tick
-# comes right after); limits and bad arguments give exit 2.
+# comes right after); limits and bad arguments give exit 2, with messages
+# that name the program ksleuth-hog. The hog is no command of ksleuth: its
+# culprit must not carry the tool's name (comm "ksleuth-hog").
 . "$(dirname "$0")/lib.sh"
 require_root
 require_cmd bpftrace
@@ -15,19 +17,25 @@ CPU=$(( $(nr_cpus) > 1 ? 1 : 0 ))
 RUN_MS=400
 
 # --- bad arguments and limits: exit 2, one sentence
-check_exit "run over 3s rejected" 2 "$KS" hog --mode kernel --run 3100ms
+check_exit "run over 3s rejected" 2 "$KS_HOG" --mode kernel --run 3100ms
 check_grep "run cap message" "3 s at a stretch" "$KS_TMP/err"
-check_exit "total over 120s rejected" 2 "$KS" hog --mode kernel -d 121s
-check_exit "unknown mode rejected" 2 "$KS" hog --mode spin
+check_exit "total over 120s rejected" 2 "$KS_HOG" --mode kernel -d 121s
+check_exit "unknown mode rejected" 2 "$KS_HOG" --mode spin
 check_grep "unknown mode message" "bad value 'spin' for --mode: give kernel, kernel-bh" "$KS_TMP/err"
-check_exit "missing mode rejected" 2 "$KS" hog
-check_exit "bad cpu rejected" 2 "$KS" hog --mode kernel -c 4000
-check_exit "gap under 10ms rejected" 2 "$KS" hog --mode kernel --gap 1ms
-check_exit "kernel-irq run over 1s rejected" 2 "$KS" hog --mode kernel-irq --run 1100ms
+check_exit "missing mode rejected" 2 "$KS_HOG"
+check_grep "missing mode message names ksleuth-hog" "^ksleuth-hog: error: 'ksleuth-hog' needs --mode" "$KS_TMP/err"
+check_exit "a bad option's hint names ksleuth-hog" 2 "$KS_HOG" --bogus
+check_grep "hint: 'ksleuth-hog --help'" "'ksleuth-hog --help' lists the options" "$KS_TMP/err"
+check_exit "hog is no command of ksleuth" 2 "$KS" hog --mode kernel
+check_grep "ksleuth hog: unknown command" "unknown command 'hog'" "$KS_TMP/err"
+check_exit "bad cpu rejected" 2 "$KS_HOG" --mode kernel -c 4000
+check_exit "gap under 10ms rejected" 2 "$KS_HOG" --mode kernel --gap 1ms
+check_exit "kernel-irq run over 1s rejected" 2 "$KS_HOG" --mode kernel-irq --run 1100ms
 check_grep "kernel-irq cap message" "interrupts stay off" "$KS_TMP/err"
-check_exit "bad duration rejected" 2 "$KS" hog --mode kernel --run fast
-check_exit "help" 0 "$KS" hog --help
+check_exit "bad duration rejected" 2 "$KS_HOG" --mode kernel --run fast
+check_exit "help" 0 "$KS_HOG" --help
 if [ "$(wc -l < "$KS_TMP/err")" != 0 ]; then fail "help writes nothing to stderr"; fi
+check_grep "help: the synopsis names ksleuth-hog" "^usage: ksleuth-hog --mode MODE" "$KS_TMP/out"
 
 # --- independent clock: sched_switch of our hog's threads on CPU (a hog
 # forked onto CPU may be switched in still named "bash"), each with the time
@@ -37,7 +45,7 @@ if [ "$(wc -l < "$KS_TMP/err")" != 0 ]; then fail "help writes nothing to stderr
 # > 2 ms there.
 cat > "$KS_TMP/hog.bt" <<BT
 tracepoint:sched:sched_switch /cpu == $CPU/
-{ if (args->prev_comm == "ksleuth" || args->next_comm == "ksleuth" || args->next_comm == "bash") {
+{ if (args->prev_comm == "ksleuth-hog" || args->next_comm == "ksleuth-hog" || args->next_comm == "bash") {
   printf("SW %llu %d %d %d %llu\n", nsecs, args->prev_pid, args->prev_state, args->next_pid, @last_sw); }
   @last_sw = nsecs; }
 tracepoint:irq:softirq_raise /cpu == $CPU/
@@ -56,7 +64,7 @@ grep -q Attaching "$KS_TMP/bt.out" || { fail "bpftrace did not start: $(head -c 
 sleep 0.3
 
 for mode in kernel kernel-bh kernel-fixed fifo kernel-irq; do
-	if ! "$KS" hog --mode "$mode" -c "$CPU" --run ${RUN_MS}ms --gap 300ms -n 2 --json \
+	if ! "$KS_HOG" --mode "$mode" -c "$CPU" --run ${RUN_MS}ms --gap 300ms -n 2 --json \
 		>"$KS_TMP/hog-$mode.json" 2>"$KS_TMP/hog-$mode.err"; then
 		fail "hog --mode $mode failed: $(head -c 300 "$KS_TMP/hog-$mode.err")"
 	fi
@@ -158,7 +166,7 @@ rc=$?
 ks_verdicts "the analysis (bpftrace: $(head -c 200 "$KS_TMP/bt.err"))" "$rc" "$KS_TMP/verdicts"
 
 # --- SIGTERM stops after the current run, exit 0
-"$KS" hog --mode kernel-bh -c "$CPU" --run 300ms --gap 100ms -d 10s --json >"$KS_TMP/term.json" 2>&1 &
+"$KS_HOG" --mode kernel-bh -c "$CPU" --run 300ms --gap 100ms -d 10s --json >"$KS_TMP/term.json" 2>&1 &
 HP=$!; ks_track_pid "$HP"
 sleep 0.15
 kill -TERM "$HP"

@@ -23,7 +23,7 @@ ks_bg RQ_PID "${PIN[@]}" "$KS" runq --slower 100ms -C "$CPU" --json >"$KS_TMP/ru
 ks_bg V_PID "$VICTIM" -c "$CPU" -d 2.5 -t 50 -o "$KS_TMP/victim.json"
 sleep 0.8
 
-ks_bg H_PID "$KS" hog --mode kernel -c "$CPU" --run 300ms -n 1 --json
+ks_bg H_PID "$KS_HOG" --mode kernel -c "$CPU" --run 300ms -n 1 --json
 # the reference: kallsyms' [bpf] lines while the hog is alive
 : >"$KS_TMP/kallsyms-bpf"
 while kill -0 "$H_PID" 2>/dev/null; do

@@ -51,7 +51,7 @@ check "logrotate accepts the contrib config" lr -d -s "$KS_TMP/state" "$KS_TMP/c
 
 # nine 300 ms kernel stalls 1.2 s apart (~14 s): records while the
 # rotations happen and after them
-ks_bg HOG "$KS" hog --mode kernel -c "$CPU" --run 300ms --gap 1200ms -n 9 >"$KS_TMP/hog.out" 2>&1
+ks_bg HOG "$KS_HOG" --mode kernel -c "$CPU" --run 300ms --gap 1200ms -n 9 >"$KS_TMP/hog.out" 2>&1
 base=$(written)
 
 # copytruncate right after a record: the next is >1 s away

@@ -23,7 +23,7 @@ sleep 0.5
 drop0=$(softnet_dropped $CPU)
 ks_bg LOAD "$KS" netbed load "$BED" -c $CPU -d 5 >/dev/null 2>"$KS_TMP/load.err"
 sleep 1.5
-timeout 30 "$KS" hog --mode kernel-bh -c $CPU --run 500ms --gap 1s -n 2 >/dev/null 2>&1
+timeout 30 "$KS_HOG" --mode kernel-bh -c $CPU --run 500ms --gap 1s -n 2 >/dev/null 2>&1
 ks_wait "$LOAD" 30 "netbed load"
 drop1=$(softnet_dropped $CPU)
 sleep 0.5

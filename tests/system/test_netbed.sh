@@ -84,9 +84,9 @@ mark() { # NAME: monotonic ns, softnet dropped on CPU, TcpRetransSegs in tx
 	echo "$1 $t $d $(tcp_retrans_segs "$ID-tx")" >> "$KS_TMP/marks"
 }
 mark base0; sleep 5; mark base1
-"$KS" hog --mode kernel-bh -c "$CPU" --run 500ms --gap 1500ms -n 4 > "$KS_TMP/hog-bh.txt"
+"$KS_HOG" --mode kernel-bh -c "$CPU" --run 500ms --gap 1500ms -n 4 > "$KS_TMP/hog-bh.txt"
 sleep 1.5; mark bh1   # the last stall's recovery (RTO backoff) counts to kernel-bh
-"$KS" hog --mode kernel-fixed -c "$CPU" --run 500ms --gap 1500ms -n 4 > "$KS_TMP/hog-fixed.txt"
+"$KS_HOG" --mode kernel-fixed -c "$CPU" --run 500ms --gap 1500ms -n 4 > "$KS_TMP/hog-fixed.txt"
 sleep 0.5; mark fixed1
 ks_wait "$LOAD_PID" 30 "netbed load"
 ks_stop_ref "$BT_PID" bpftrace

@@ -40,7 +40,7 @@ sleep 1
 t0=$(date +%s.%N)
 ks_bg LOAD "$KS" netbed load "$BED" -c $CPU -d 9 >/dev/null 2>"$KS_TMP/load.err"
 sleep 1.5
-timeout 30 "$KS" hog --mode kernel-bh -c $CPU --run 500ms --gap 1500ms -n 3 >"$KS_TMP/hog.out" 2>&1
+timeout 30 "$KS_HOG" --mode kernel-bh -c $CPU --run 500ms --gap 1500ms -n 3 >"$KS_TMP/hog.out" 2>&1
 ks_wait "$LOAD" 30 "netbed load"
 t1=$(date +%s.%N)
 sleep 1

@@ -1,6 +1,6 @@
 #!/bin/bash
 # test_runq.sh — `ksleuth runq` against real stalls: a victim pinned to a
-# CPU that measures its own lateness, and `ksleuth hog` runs on that CPU.
+# CPU that measures its own lateness, and `ksleuth-hog` runs on that CPU.
 # Kernel hog: victim waits >= 450 ms, top antagonist = hog pid, share >=
 # 90 %, mode kernel, stack through bpf_prog_test_run, length within 10 % of
 # the victim's own clock, an ongoing report before the run ends; kernel-bh:
@@ -79,10 +79,10 @@ stop_runq() { ks_stop "$RQ_PID" "ksleuth runq"; }
 start_runq "$KS_TMP/rq-kernel.json" --slower 100ms --ongoing 200ms -C "$CPU" --json || exit 1
 ks_bg V_PID "$VICTIM" -c "$CPU" -d 3.6 -t 50 -o "$KS_TMP/victim-kernel.json"
 sleep 0.3
-"$KS" hog --mode kernel -c "$CPU" --run 500ms --gap 500ms -n 2 --json >"$KS_TMP/hog-kernel.json" 2>"$KS_TMP/hog.err" \
+"$KS_HOG" --mode kernel -c "$CPU" --run 500ms --gap 500ms -n 2 --json >"$KS_TMP/hog-kernel.json" 2>"$KS_TMP/hog.err" \
 	|| fail "hog kernel: $(head -c 300 "$KS_TMP/hog.err")"
 sleep 0.4
-"$KS" hog --mode kernel-bh -c "$CPU" --run 500ms -n 1 --json >"$KS_TMP/hog-bh.json" 2>"$KS_TMP/hog.err" \
+"$KS_HOG" --mode kernel-bh -c "$CPU" --run 500ms -n 1 --json >"$KS_TMP/hog-bh.json" 2>"$KS_TMP/hog.err" \
 	|| fail "hog kernel-bh: $(head -c 300 "$KS_TMP/hog.err")"
 ks_wait "$V_PID" 20 victim
 sleep 0.3
@@ -95,7 +95,7 @@ start_runq "$KS_TMP/rq-perf.json" --slower 100ms -C "$CPU" --json || exit 1
 unset KSLEUTH_SAMPLER
 ks_bg V_PID "$VICTIM" -c "$CPU" -d 1.5 -t 50 -o "$KS_TMP/victim-perf.json"
 sleep 0.3
-"$KS" hog --mode kernel-bh -c "$CPU" --run 500ms -n 1 --json >"$KS_TMP/hog-perf.json" 2>"$KS_TMP/hog.err" \
+"$KS_HOG" --mode kernel-bh -c "$CPU" --run 500ms -n 1 --json >"$KS_TMP/hog-perf.json" 2>"$KS_TMP/hog.err" \
 	|| fail "hog kernel-bh (perf sampler): $(head -c 300 "$KS_TMP/hog.err")"
 ks_wait "$V_PID" 20 victim
 stop_runq
@@ -107,7 +107,7 @@ ks_bg V_PID "$VICTIM" -c "$CPU" -d 1.5 -t 50 -o "$KS_TMP/victim-fifo.json"
 # its wait is labelled preempted where the sleeping victim's is woken
 ks_bg B_PID taskset -c "$CPU" timeout 1.5 sh -c 'while :; do :; done'
 sleep 0.3
-"$KS" hog --mode fifo -c "$CPU" --run 400ms -n 1 --json >"$KS_TMP/hog-fifo.json" 2>"$KS_TMP/hog.err" \
+"$KS_HOG" --mode fifo -c "$CPU" --run 400ms -n 1 --json >"$KS_TMP/hog-fifo.json" 2>"$KS_TMP/hog.err" \
 	|| fail "hog fifo: $(head -c 300 "$KS_TMP/hog.err")"
 ks_wait "$V_PID" 20 victim
 ks_wait "$B_PID" 20 "busy loop"
@@ -120,7 +120,7 @@ echo "$B_PID" > "$KS_TMP/busy.pid"
 start_runq "$KS_TMP/rq-fixed.json" --slower 200us -C "$CPU" --json || exit 1
 ks_bg V_PID "$VICTIM" -c "$CPU" -d 1.5 -t 50 -o "$KS_TMP/victim-fixed.json"
 sleep 0.3
-"$KS" hog --mode kernel-fixed -c "$CPU" --run 500ms -n 1 --json >"$KS_TMP/hog-fixed.json" 2>"$KS_TMP/hog.err" \
+"$KS_HOG" --mode kernel-fixed -c "$CPU" --run 500ms -n 1 --json >"$KS_TMP/hog-fixed.json" 2>"$KS_TMP/hog.err" \
 	|| fail "hog kernel-fixed: $(head -c 300 "$KS_TMP/hog.err")"
 ks_wait "$V_PID" 20 victim
 stop_runq
@@ -156,7 +156,7 @@ stop_runq
 # timer interrupt; runq says so, from the tick before to the tick after,
 # naming the hog, with a sample of the tick that ended it.
 RQ_VERBOSE=1 start_runq "$KS_TMP/rq-irq.json" --slower 100ms -C "$CPU" --json || exit 1
-"$KS" hog --mode kernel-irq -c "$CPU" --run 300ms --gap 300ms -n 2 --json >"$KS_TMP/hog-irq.json" 2>"$KS_TMP/hog.err" \
+"$KS_HOG" --mode kernel-irq -c "$CPU" --run 300ms --gap 300ms -n 2 --json >"$KS_TMP/hog-irq.json" 2>"$KS_TMP/hog.err" \
 	|| fail "hog kernel-irq: $(head -c 300 "$KS_TMP/hog.err")"
 sleep 0.3
 stop_runq
@@ -197,7 +197,7 @@ if [ "$CPU" != 0 ] && command -v iperf3 >/dev/null; then
 		ks_bg SQ_PID "${PIN[@]}" "$KS" softirq --slower 100ms -C "$CPU" -d 4 --json \
 			>"$KS_TMP/sq-alone.json" 2>"$KS_TMP/sq-alone.err"
 		sleep 1.5
-		"$KS" hog --mode kernel-bh -c "$CPU" --run 500ms -n 1 --json >"$KS_TMP/hog-alone.json" 2>"$KS_TMP/hog.err" \
+		"$KS_HOG" --mode kernel-bh -c "$CPU" --run 500ms -n 1 --json >"$KS_TMP/hog-alone.json" 2>"$KS_TMP/hog.err" \
 			|| fail "hog kernel-bh alone: $(head -c 300 "$KS_TMP/hog.err")"
 		ks_wait "$SQ_PID" 20 "ksleuth softirq -d 4"
 		ks_wait "$LOAD_PID" 20 "netbed load"
@@ -275,7 +275,7 @@ if v:
         others = [(x.get('pid'), x.get('comm'), round(x.get('share', 0), 3)) for x in w.get('antagonists', [])[:3]]
         say(a.get('pid') == run['pid'], f"{tag}: top antagonist pid {a.get('pid')} is the hog {run['pid']}"
             + ("" if a.get('pid') == run['pid'] else f" (the hog's own record: cpu {run.get('cpu')}; antagonists {others})"))
-        say(a.get('comm') == 'ksleuth', f"{tag}: top antagonist comm {a.get('comm')!r} is the hog's ('ksleuth')")
+        say(a.get('comm') == 'ksleuth-hog', f"{tag}: top antagonist comm {a.get('comm')!r} is the hog's ('ksleuth-hog')")
         say(a.get('share', 0) >= 0.9, f"{tag}: hog share {a.get('share', 0):.3f} >= 0.90")
         say(a.get('mode') == 'kernel', f"{tag}: hog mode {a.get('mode')} is kernel")
         st = a.get('stack', [])

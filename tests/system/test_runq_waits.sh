@@ -66,11 +66,11 @@ t_from=$(mono_ns)
 
 ks_bg LOAD_PID "$KS" netbed load "$BED" -c "$CPU" -d 9
 sleep 1
-"$KS" hog --mode kernel-fixed -c "$CPU" --run 500ms --gap 1500ms -n 4 --json >"$KS_TMP/hog.json" 2>"$KS_TMP/hog.err" \
+"$KS_HOG" --mode kernel-fixed -c "$CPU" --run 500ms --gap 1500ms -n 4 --json >"$KS_TMP/hog.json" 2>"$KS_TMP/hog.err" \
 	|| fail "hog kernel-fixed: $(head -c 300 "$KS_TMP/hog.err")"
 ks_bg V_PID "$KS_HELPERS/victim" -c "$CPU" -d 1.2 -t 50 -o "$KS_TMP/victim.json"
 sleep 0.3
-"$KS" hog --mode kernel -c "$CPU" --run 300ms -n 1 --json >"$KS_TMP/hogk.json" 2>"$KS_TMP/hog.err" \
+"$KS_HOG" --mode kernel -c "$CPU" --run 300ms -n 1 --json >"$KS_TMP/hogk.json" 2>"$KS_TMP/hog.err" \
 	|| fail "hog kernel: $(head -c 300 "$KS_TMP/hog.err")"
 ks_wait "$V_PID" 20 victim
 sleep 0.3

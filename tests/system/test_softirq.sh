@@ -25,7 +25,7 @@ dropa0=$(softnet_dropped $CPU)
 ks_bg KS_PID "$KS" softirq --json --slower 100ms --vector net_rx -C $CPU >"$KS_TMP/a.json" 2>"$KS_TMP/a.err"
 ks_wait_for "$KS_TMP/a.err" "Tracing" 10
 sleep 0.5
-"$KS" hog --mode kernel-bh -c $CPU --run 500ms --gap 1s -n 2 >"$KS_TMP/hog_a.out" 2>&1
+"$KS_HOG" --mode kernel-bh -c $CPU --run 500ms --gap 1s -n 2 >"$KS_TMP/hog_a.out" 2>&1
 sleep 0.8
 ks_stop "$KS_PID" "ksleuth softirq"
 dropa1=$(softnet_dropped $CPU)
@@ -41,7 +41,7 @@ drop0=$(softnet_dropped $CPU)
 ks_bg KS_PID "$KS" softirq --json --slower 50ms --vector net_rx -C $CPU >"$KS_TMP/b.json" 2>"$KS_TMP/b.err"
 ks_wait_for "$KS_TMP/b.err" "Tracing" 10
 sleep 0.5
-"$KS" hog --mode kernel -c $CPU --run 500ms --gap 1s -n 2 >"$KS_TMP/hog_b.out" 2>&1
+"$KS_HOG" --mode kernel -c $CPU --run 500ms --gap 1s -n 2 >"$KS_TMP/hog_b.out" 2>&1
 sleep 0.8
 ks_stop "$KS_PID" "ksleuth softirq"
 drop1=$(softnet_dropped $CPU)

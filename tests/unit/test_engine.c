@@ -995,7 +995,7 @@ static struct eng_stall gap_stall(int cpu, uint64_t start, uint64_t len, bool us
 	s.end_ns = start + len;
 	snprintf(s.victim_comm, sizeof(s.victim_comm), "timer tick");
 	s.n_tasks = 1;
-	s.tasks[0] = (struct eng_task){ .pid = 4242, .tid = 4242, .comm = "ksleuth", .policy = 0,
+	s.tasks[0] = (struct eng_task){ .pid = 4242, .tid = 4242, .comm = "ksleuth-hog", .policy = 0,
 					.run_ns = len, .samples = 1, .samples_kernel = user_sample ? 0 : 1 };
 	frames_set(&s, f, nf);
 	s.stack_samples = 1;

@@ -382,6 +382,9 @@ def check_net_scenario(name):
     culprit = inc.get("culprit") or {}
     check(culprit.get("pid") == hog_pid, f"{name}: the culprit is the hog (pid {hog_pid})",
           f"got {culprit.get('comm')} pid {culprit.get('pid')}")
+    # named apart from the tool that observes it (src/hogmain.c)
+    check(culprit.get("comm") == "ksleuth-hog", f"{name}: the culprit's comm is the hog's ('ksleuth-hog')",
+          f"got {culprit.get('comm')!r}")
     stall_ms = inc.get("stall_ns", 0) / 1e6
     # at least most of the loop, at most the hog's whole run by its own
     # wall clock: under TCG a run took up to 665 ms around a 500 ms loop

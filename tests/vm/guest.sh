@@ -6,6 +6,7 @@
 # Kernel command line: ks.scenario=LIST picks extra scenarios (starve).
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin
 KS=/bin/ksleuth
+KS_HOG=/bin/ksleuth-hog
 scenarios=$(sed -n 's/.*ks\.scenario=\([^ ]*\).*/\1/p' /proc/cmdline | tr ',' ' ')
 
 # step NAME SECONDS CMD...: CMD's output and exit status as one section.
@@ -74,8 +75,8 @@ step runq 60 $KS runq -d 3 --json
 step softirq 60 $KS softirq -d 3 --json
 step napi 60 $KS napi -d 3 --json
 step retrans 60 $KS retrans -d 3 --json
-step hog_kernel 60 $KS hog --mode kernel -c 1 --run 200ms --gap 100ms -n 2 --json
-step hog_bh 60 $KS hog --mode kernel-bh -c 1 --run 200ms --gap 100ms -n 2 --json
+step hog_kernel 60 $KS_HOG --mode kernel -c 1 --run 200ms --gap 100ms -n 2 --json
+step hog_bh 60 $KS_HOG --mode kernel-bh -c 1 --run 200ms --gap 100ms -n 2 --json
 step doctor_idle 90 $KS doctor -d 5 --json
 
 # profile: a module's frames carry [module]. TCP over a test bed's veth
@@ -119,7 +120,7 @@ net_scenario() {
 	$KS doctor -d 26 --json --netns "$bed-tx" > /tmp/doctor.out 2>&1 &
 	dpid=$!
 	sleep 4
-	step "${scen}_hog" 60 $KS hog --mode "$mode" -c 1 --run 500ms --gap 1500ms -d 18s --json
+	step "${scen}_hog" 60 $KS_HOG --mode "$mode" -c 1 --run 500ms --gap 1500ms -d 18s --json
 	wait $dpid; drc=$?
 	wait $lpid
 	echo "@@begin ${scen}_doctor"; cat /tmp/doctor.out; echo "@@end ${scen}_doctor rc=$drc"

@@ -1,6 +1,6 @@
 #!/bin/bash
 # tests/vm/mkinitramfs.sh — build a guest's initramfs: busybox-static, the
-# ksleuth binary, the programs the guest scenarios run (ip, tc, iperf3,
+# ksleuth binary and its hog (ksleuth-hog, beside it), the programs the guest scenarios run (ip, tc, iperf3,
 # ethtool, nft) with the libraries ldd names, and the network modules
 # (veth, nf_tables, netem, tbf) from the kernel package itself, loaded in
 # dependency order by /init.
@@ -46,6 +46,9 @@ ln -sf /usr/sbin/ip "$root/bin/ip"; ln -sf /usr/sbin/tc "$root/bin/tc"
 mkdir -p "$root/usr/lib/x86_64-linux-gnu"
 copy_with_libs "$bin"
 cp -L "$bin" "$root/bin/ksleuth"
+# the hog the guest runs as a culprit, where the demo looks first: beside
+# the binary (it needs no library ksleuth does not)
+cp -L "$(dirname "$bin")/ksleuth-hog" "$root/bin/ksleuth-hog"
 # iproute2 reads its tables from here; nft and iperf3 look up names.
 cp -r /usr/share/iproute2 "$root/usr/share/" 2>/dev/null || true
 [ -d /etc/iproute2 ] && cp -r /etc/iproute2 "$root/etc/"

@@ -15,7 +15,7 @@ OUT=${KS_VM_OUT:-$BUILD/vm}
 RESULTS=${KS_RESULTS:-}
 read -r -a kernels <<< "${*:-${KS_VM_KERNELS:-6.1 6.1-rt 6.12 6.12-rt 5.10}}"
 
-[ -x "$BIN" ] || { echo "run.sh: $BIN is missing: run make first" >&2; exit 2; }
+[ -x "$BIN" ] && [ -x "$BUILD/ksleuth-hog" ] || { echo "run.sh: $BIN or $BUILD/ksleuth-hog is missing: run make first" >&2; exit 2; }
 for t in qemu-system-x86_64 busybox cpio depmod iperf3 ethtool nft; do
 	command -v "$t" >/dev/null || [ -x "/usr/sbin/$t" ] || [ -x "/bin/$t" ] || {
 		echo "run.sh: $t is missing (make test-deps installs it)" >&2; exit 2; }
