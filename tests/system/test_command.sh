@@ -52,7 +52,7 @@ check "... and the command is gone (pid ${spid:-?})" test -n "$spid" -a ! -d "/p
 # a task that wakes every 10 ms on the hog's CPU waits behind it
 ks_bg V_PID "$KS_HELPERS/victim" -c "$CPU" -d 4 -p 10 -o "$KS_TMP/victim.json"
 t0=$(date +%s%N)
-"$KS" doctor --json -- "$KS" hog --mode kernel -c "$CPU" --run 600ms -n 1 --json \
+"$KS" doctor --json -- "$KS_HOG" --mode kernel -c "$CPU" --run 600ms -n 1 --json \
 	>"$KS_TMP/d.json" 2>"$KS_TMP/d.err"
 rc=$? ms=$(( ($(date +%s%N) - t0) / 1000000 ))
 check_eq "doctor -- hog: exit 0 (no network harm, the hog succeeded)" "$rc" 0
@@ -70,7 +70,7 @@ ks_wait "$V_PID" 10 victim >/dev/null
 
 # record -o F -- COMMAND: the same watch, kept; report replays it
 ks_bg V_PID "$KS_HELPERS/victim" -c "$CPU" -d 4 -p 10 -o "$KS_TMP/victim2.json"
-"$KS" record -o "$KS_TMP/r.ksl" -- "$KS" hog --mode kernel -c "$CPU" --run 600ms -n 1 --json \
+"$KS" record -o "$KS_TMP/r.ksl" -- "$KS_HOG" --mode kernel -c "$CPU" --run 600ms -n 1 --json \
 	>"$KS_TMP/r.out" 2>"$KS_TMP/r.err"
 check_eq "record -o F -- hog: exit 0" "$?" 0
 check_eq "... prints nothing on stdout" "$(grep -c . "$KS_TMP/r.out")" 0

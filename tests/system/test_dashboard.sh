@@ -120,7 +120,7 @@ if [ $ready = 1 ]; then pass "Prometheus scrapes the agent and node_exporter (up
 ks_netbed_up $RX || exit 1
 ks_bg LOAD "$KS" netbed load "$BED" -c $RX -d 14s >/dev/null
 sleep 3
-"$KS" hog --mode kernel-bh -c $RX --run 500ms --gap 1500ms -n 3 >"$KS_TMP/hog.out" 2>&1 ||
+"$KS_HOG" --mode kernel-bh -c $RX --run 500ms --gap 1500ms -n 3 >"$KS_TMP/hog.out" 2>&1 ||
 	fail "hog: $(head -c 300 "$KS_TMP/hog.out")"
 check_eq "the agent answers an unknown path 404" \
 	"$(curl -s -m 5 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/nope")" 404
