@@ -501,8 +501,8 @@ static enum opt_status check_whole(struct parse *p)
 	return OPT_RUN;
 }
 
-enum opt_status opt_parse(const struct opt_cmd *c, int argc, char **argv, void *args,
-			  const struct opt_env *env, struct opt_result *res)
+static enum opt_status parse_line(const struct opt_cmd *c, int argc, char **argv, void *args,
+				  const struct opt_env *env, struct opt_result *res)
 {
 	struct parse p = { .c = c, .argc = argc, .argv = argv, .args = args, .env = env, .res = res };
 	bool operands_only = false;
@@ -536,4 +536,15 @@ enum opt_status opt_parse(const struct opt_cmd *c, int argc, char **argv, void *
 	res->args = argv + 1;
 	res->nargs = w - 1;
 	return check_whole(&p);
+}
+
+enum opt_status opt_parse(const struct opt_cmd *c, int argc, char **argv, void *args,
+			  const struct opt_env *env, struct opt_result *res)
+{
+	enum opt_status st = parse_line(c, argc, argv, args, env, res);
+	size_t len = strlen(res->msg);
+
+	/* a message its buffer cut short never ends inside a character */
+	res->msg[len - utf8_incomplete_tail(res->msg, len)] = '\0';
+	return st;
 }
