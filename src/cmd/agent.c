@@ -13,6 +13,7 @@
 #include "ksleuth.h"
 #include "collect/attach.h"
 #include "doctor/pipeline.h"
+#include "doctor/recdir.h"
 #include "doctor/records.h"
 #include "collect/retrans.h"
 #include "collect/sched.h"
@@ -53,6 +54,7 @@ struct agent {
 	FILE *events;
 	const char *events_path;
 	struct json j;
+	struct recdir *rd;                /* --record-dir, or NULL */
 };
 
 /* ---- engine output -> metrics -------------------------------------------- */
@@ -63,9 +65,13 @@ static void on_engine(void *arg, const struct eng_event *ev)
 
 	switch (ev->type) {
 	case ENG_EV_SPIKE:
+		if (a->rd)
+			recdir_spike(a->rd, now_ns());
 		break;
 	case ENG_EV_INCIDENT: {
 		const struct eng_verdict *v = &ev->incident->verdict;
+		if (a->rd)
+			recdir_incident(a->rd);
 		if (v->mech < AM_NMECH)
 			a->m.incidents[v->mech]++;
 		if (v->have_culprit && v->cpu >= 0)
@@ -99,6 +105,8 @@ static void on_second(void *arg, const struct eng_net_sample *s, const struct so
 
 	a->ticks++;
 	a->m.win_pos = (a->m.win_pos + 1) % AM_WIN_BINS;
+	if (a->rd)
+		recdir_tick(a->rd, now_ns());
 	if (!h) {
 		a->collect_errors++;
 		return;
@@ -113,6 +121,21 @@ static void on_second(void *arg, const struct eng_net_sample *s, const struct so
 }
 
 /* ---- /metrics ------------------------------------------------------------ */
+
+/* --record-dir: what was kept, deleted and removed for room. */
+static void write_recdir_metrics(struct prom *p, const struct recdir_stats *st)
+{
+	prom_counter1(p, "ksleuth_agent_recordings_kept_total",
+		"Recording segments kept in --record-dir because an incident closed in them.", st->kept);
+	prom_counter1(p, "ksleuth_agent_recordings_deleted_total",
+		"Recording segments deleted: no incident closed in them.", st->deleted);
+	prom_counter1(p, "ksleuth_agent_recordings_pruned_total",
+		"Kept recordings removed, oldest first, to stay under --record-max-mb.", st->pruned);
+	prom_counter1(p, "ksleuth_agent_recording_errors_total",
+		"Recording segments that could not be written, kept or removed.", st->errors);
+	prom_gauge1(p, "ksleuth_agent_recordings_bytes",
+		"Bytes of the kept recordings in --record-dir.", (double)st->bytes);
+}
 
 /* The collectors' metrics (lib/agentmet.c) with this scrape's run-queue
  * histograms and totals, then the lost-records counters. */
@@ -232,6 +255,8 @@ static int write_metrics(void *arg, FILE *f)
 		"Intervals in which a collector could not be read.", a->collect_errors);
 	prom_counter1(&p, "ksleuth_agent_events_written_total",
 		"Records written to the --events file.", a->events_written);
+	if (a->rd)
+		write_recdir_metrics(&p, recdir_stats(a->rd));
 	prom_counter1(&p, "ksleuth_agent_scrapes_total",
 		"Requests for /metrics answered, this one included.", a->scrapes);
 	prom_family(&p, "ksleuth_agent_http_responses_total", PROM_COUNTER, "HTTP responses sent, by status code.");
@@ -310,6 +335,7 @@ static void agent_free(struct agent *a)
 	http_server_free(a->http);
 	if (a->eng)
 		engine_finish(a->eng, now_ns()); /* settle what is pending into --events */
+	recdir_close(a->rd, now_ns());      /* after the settling: its incidents count */
 	pipeline_close(a->pl);
 	if (a->events)
 		fclose(a->events);
@@ -350,7 +376,9 @@ static int agent_start(struct agent *a, uint64_t threshold_ns, bool per_cpu)
 }
 
 struct agent_args {
-	const char *listen, *events;
+	const char *listen, *events, *record_dir;
+	uint64_t record_span_ns;
+	long record_max_mb;
 	long max_conns;
 	uint64_t threshold_ns;
 	bool per_cpu, bpf_stats;
@@ -366,6 +394,16 @@ static const struct opt agent_opts[] = {
 	  .help = "append incidents and stalls as JSON Lines, one flushed line per record, as doctor "
 		  "--json writes them (\"type\":\"incident\" or \"finding\")" },
 	PIPELINE_OPT_THRESHOLD(struct agent_args, threshold_ns, "a CPU held this long is a stall"),
+	{ .lname = "record-dir", OPT_STRING_AT(struct agent_args, record_dir), .arg = "DIR", .min = 1,
+	  .help = "keep each incident's evidence in DIR as a recording 'ksleuth report' reads "
+		  "(incident-<UTC time>.ksl; docs/record.md)" },
+	{ .lname = "record-span", OPT_DURATION_AT(struct agent_args, record_span_ns), .arg = "DUR",
+	  .min = 10 * NS_PER_SEC, .max = 3600 * NS_PER_SEC, .has_def = true, .def = 300 * NS_PER_SEC,
+	  .help = "--record-dir: a recording segment's length; one without an incident is deleted" },
+	{ .lname = "record-max-mb", OPT_INT_AT(struct agent_args, record_max_mb), .arg = "MB", .min = 1,
+	  .max = 1048576, .has_def = true, .def = 256,
+	  .help = "--record-dir: all kept recordings together at most this size (the oldest go "
+		  "first); one at most a quarter of it" },
 	{ .lname = "max-conns", OPT_INT_AT(struct agent_args, max_conns), .arg = "N", .min = 1, .max = 4096,
 	  .has_def = true, .def = 128,
 	  .help = "open HTTP connections at most; beyond it the oldest is closed" },
@@ -406,6 +444,9 @@ static int agent_args(int argc, char **argv, struct agent *a, struct agent_args 
 	hc->listen = aa->listen ? aa->listen : DEFAULT_LISTEN;
 	hc->max_conns = (unsigned)aa->max_conns;
 	a->events_path = aa->events;
+	if (aa->record_dir && access(aa->record_dir, W_OK | X_OK) < 0)
+		return cli_usage_error(&agent_cli, "--record-dir '%s' is not a directory we can write in: %s",
+				       log_arg(aa->record_dir), strerror(errno));
 	if (http_parse_listen(hc->listen, &ss, &sl) < 0)
 		return cli_usage_error(&agent_cli, "--listen '%s' is not ADDR:PORT with an IP address "
 				       "(e.g. 127.0.0.1:9464 or [::1]:9464)", log_arg(hc->listen));
@@ -436,6 +477,9 @@ static int agent_serve(struct agent *a, const struct agent_args *aa, const struc
 	if (aa->bpf_stats && (a->stats_fd = attach_enable_stats()) < 0)
 		return EXIT_RUNTIME;
 	if (agent_start(a, aa->threshold_ns, aa->per_cpu) < 0)
+		return EXIT_RUNTIME;
+	if (aa->record_dir && !(a->rd = recdir_open(a->pl, aa->record_dir, aa->record_span_ns,
+						   (uint64_t)aa->record_max_mb << 20, now_ns())))
 		return EXIT_RUNTIME;
 	info("agent: collecting on %u CPUs; serving http://%s/metrics", a->ncpus,
 	     http_server_address(a->http));

@@ -447,6 +447,7 @@ static int start_engine(struct pipeline *p, const struct pipeline_opts *o)
 		err("cannot create the doctor's engine (out of memory)");
 		return -1;
 	}
+	p->cfg = cfg;
 	if (o->record_path) {
 		p->rec = rec_writer_open(o->record_path, p->ncpus);
 		if (!p->rec)
@@ -454,6 +455,28 @@ static int start_engine(struct pipeline *p, const struct pipeline_opts *o)
 		pipeline_record_begin(p, &cfg);
 	}
 	return 0;
+}
+
+int pipeline_record_to(struct pipeline *p, const char *path, uint64_t now)
+{
+	uint64_t t0 = p->t0_ns;
+	int rc = 0;
+
+	if (p->rec) {
+		struct rec_finish f = { .now_ns = now, .settle = true };
+		rec_writer_finish(p->rec, &f);
+		rc = rec_writer_close(p->rec);
+		p->rec = NULL;
+	}
+	if (!path)
+		return rc;
+	if (!(p->rec = rec_writer_open(path, p->ncpus)))
+		return -1;
+	/* the new file's engine starts now: its replay begins with this file */
+	p->t0_ns = now;
+	pipeline_record_begin(p, &p->cfg);
+	p->t0_ns = t0;
+	return rc;
 }
 
 /* Starts the first interval clean and registers everything on l. */

@@ -106,6 +106,11 @@ unsigned long pipeline_kmsg_lost(const struct pipeline *p);
 void pipeline_retrans_totals(const struct pipeline *p, uint64_t *out, unsigned n);
 /* Records lost in the sched and softirq ring buffers so far. */
 uint64_t pipeline_lost_records(struct pipeline *p);
+/* Ends the recording being written (a finish record that settles it) and,
+ * with a path, starts a new one there whose replay begins now (the
+ * agent's --record-dir rotates its segments so). 0, or -1 after err(). */
+int pipeline_record_to(struct pipeline *p, const char *path, uint64_t now);
+
 /* Run-time statistics of every loaded program (attach_prog_stats). */
 struct prog_stat;
 int pipeline_prog_stats(struct pipeline *p, struct prog_stat *out, int max);

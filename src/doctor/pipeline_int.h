@@ -43,6 +43,7 @@ struct pipeline {
 	struct eng_stall stall;      /* scratch: large */
 	struct win_cache *wcache;    /* per CPU: the last window filled */
 	struct rec_writer *rec;      /* --record: every engine input is written here */
+	struct eng_cfg cfg;          /* the engine's, for a recording's header */
 	/* a replay (replay.c): no collectors; these stand for them */
 	int64_t wall_off_ns;         /* CLOCK_REALTIME - CLOCK_MONOTONIC at the start */
 	bool replay;
