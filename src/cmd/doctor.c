@@ -2,35 +2,19 @@
  * (doctor/run.h: the pipeline, its live lines, the final report and the
  * JSON Lines records). */
 #include "ksleuth.h"
-#include "doctor/pipeline.h"
-#include "doctor/run.h"
-#include "sys/child.h"
+#include "doctor/watch.h"
 #include "sys/cli.h"
-#include "sys/procnet.h"
 
 struct doctor_args {
-	uint64_t duration_ns, threshold_ns;
-	bool once, json, bpf_stats, netrx_trace;
-	struct cpuset cpus;
-	const char *netns;
+	struct doctor_watch w;
+	bool once, json, bpf_stats;
 	const char *record;
 };
 
 static const struct opt doctor_opts_table[] = {
-	OPT_DURATION(struct doctor_args, duration_ns),
-	PIPELINE_OPT_THRESHOLD(struct doctor_args, threshold_ns,
-			       "a CPU held this long is a stall; NET_RX waiting this long counts as blocked"),
+	DOCTOR_WATCH_OPTS(struct doctor_args, w),
 	{ .lname = "once", OPT_FLAG_AT(struct doctor_args, once), .help = "stop after the first incident" },
 	OPT_JSON(struct doctor_args, json, "JSON Lines: stall, spike, kmsg, incident, finding, summary"),
-	{ 'C', "cpus", OPT_CPUS_AT(struct doctor_args, cpus), .arg = "CPUS",
-	  .help = "watch only these CPUs for stalls (e.g. 0-3,6)" },
-	{ .lname = "netns", OPT_STRING_AT(struct doctor_args, netns), .arg = "NAME",
-	  .help = "count only this network namespace's retransmits (the tracepoint and its "
-		  "TcpRetransSegs); drops stay per CPU" },
-	{ .lname = "netrx-trace", OPT_FLAG_AT(struct doctor_args, netrx_trace),
-	  .help = "time every NET_RX raise->entry (exact delays and p99; costs ~300 ns per packet "
-		  "burst) instead of watching NET_RX held off at the scheduler tick (nothing on the "
-		  "packet path; to about a tick: 4 ms at HZ=250)" },
 	{ .lname = "record", OPT_STRING_AT(struct doctor_args, record), .arg = "FILE",
 	  .help = "keep everything the engine is given in FILE (gzip); 'ksleuth report FILE' replays it "
 		  "(docs/record.md)" },
@@ -68,26 +52,13 @@ int cmd_doctor(int argc, char **argv)
 	struct doctor_args a = { 0 };
 	struct doctor_opts o;
 	struct opt_result res;
-	uint32_t ino;
 	int rc = cli_parse(&doctor_cli, argc, argv, &a, &res);
 
-	if (rc != CLI_RUN)
+	if (rc != CLI_RUN || (rc = doctor_watch_apply(&a.w, res.command, &o)))
 		return rc;
-	if (a.netns && netns_inode(a.netns, &ino) < 0)
-		return EXIT_USAGE;
-	if (res.command && (rc = child_check(res.command)))
-		return rc;
-	doctor_opts_default(&o);
-	o.duration_ns = a.duration_ns;
-	o.threshold_ns = a.threshold_ns;
 	o.once = a.once;
 	o.json = a.json;
-	o.cpus = a.cpus;
-	o.cpus_set = opt_cpus_given(&a.cpus);
-	o.netns = a.netns;
 	o.bpf_stats = a.bpf_stats;
-	o.netrx_trace = a.netrx_trace;
 	o.record = a.record;
-	o.command = res.command;
 	return doctor_run(&o, NULL);
 }

@@ -5,31 +5,19 @@
 #include <sys/stat.h>
 
 #include "ksleuth.h"
-#include "doctor/pipeline.h"
-#include "doctor/run.h"
-#include "sys/child.h"
+#include "doctor/watch.h"
 #include "sys/cli.h"
 #include "sys/log.h"
-#include "sys/procnet.h"
 
 struct record_args {
-	const char *out, *netns;
-	uint64_t duration_ns, threshold_ns;
-	struct cpuset cpus;
-	bool netrx_trace;
+	const char *out;
+	struct doctor_watch w;
 };
 
 static const struct opt record_opts[] = {
 	{ 'o', "output", OPT_STRING_AT(struct record_args, out), .arg = "FILE", .min = 1, .required = true,
 	  .help = "the recording (gzip; replaced if it exists)" },
-	OPT_DURATION(struct record_args, duration_ns),
-	{ 'C', "cpus", OPT_CPUS_AT(struct record_args, cpus), .arg = "CPUS",
-	  .help = "watch only these CPUs for stalls (e.g. 0-3,6)" },
-	PIPELINE_OPT_THRESHOLD(struct record_args, threshold_ns, "a CPU held this long is a stall"),
-	{ .lname = "netns", OPT_STRING_AT(struct record_args, netns), .arg = "NAME",
-	  .help = "count only this network namespace's retransmits" },
-	{ .lname = "netrx-trace", OPT_FLAG_AT(struct record_args, netrx_trace),
-	  .help = "time every NET_RX raise->entry instead of watching at the scheduler tick" },
+	DOCTOR_WATCH_OPTS(struct record_args, w),
 	{ 0 }
 };
 
@@ -56,26 +44,13 @@ int cmd_record(int argc, char **argv)
 	struct doctor_opts o;
 	struct opt_result r;
 	struct stat st;
-	uint32_t ino;
 	int rc = res ? cli_parse(&record_cli, argc, argv, &a, &r) : EXIT_RUNTIME;
 
-	if (rc == CLI_RUN && a.netns && netns_inode(a.netns, &ino) < 0)
-		rc = EXIT_USAGE;
-	if (rc == CLI_RUN && r.command)
-		rc = child_check(r.command) ? EXIT_USAGE : CLI_RUN;
-	if (rc != CLI_RUN) {
+	if (rc != CLI_RUN || (rc = doctor_watch_apply(&a.w, r.command, &o))) {
 		free(res);
 		return rc;
 	}
-	doctor_opts_default(&o);
-	o.duration_ns = a.duration_ns;
-	o.threshold_ns = a.threshold_ns;
-	o.cpus = a.cpus;
-	o.cpus_set = opt_cpus_given(&a.cpus);
-	o.netns = a.netns;
-	o.netrx_trace = a.netrx_trace;
 	o.record = a.out;
-	o.command = r.command;
 	o.live = o.report = false;
 	rc = doctor_run(&o, res);
 	if (rc != EXIT_RUNTIME && stat(a.out, &st) == 0)
