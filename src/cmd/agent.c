@@ -399,10 +399,10 @@ static const struct opt agent_opts[] = {
 		  "(incident-<UTC time>.ksl; docs/record.md)" },
 	{ .lname = "record-span", OPT_DURATION_AT(struct agent_args, record_span_ns), .arg = "DUR",
 	  .min = 10 * NS_PER_SEC, .max = 3600 * NS_PER_SEC, .has_def = true, .def = 300 * NS_PER_SEC,
-	  .help = "--record-dir: a recording segment's length; one without an incident is deleted" },
+	  .help = "the length of a --record-dir segment; one without an incident is deleted" },
 	{ .lname = "record-max-mb", OPT_INT_AT(struct agent_args, record_max_mb), .arg = "MB", .min = 1,
 	  .max = 1048576, .has_def = true, .def = 256,
-	  .help = "--record-dir: all kept recordings together at most this size (the oldest go "
+	  .help = "all recordings kept in --record-dir together at most this size (the oldest go "
 		  "first); one at most a quarter of it" },
 	{ .lname = "max-conns", OPT_INT_AT(struct agent_args, max_conns), .arg = "N", .min = 1, .max = 4096,
 	  .has_def = true, .def = 128,
