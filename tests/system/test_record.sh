@@ -51,7 +51,7 @@ inc=$(jq -c 'select(.type=="incident")' "$KS_TMP/rep.json" | head -1)
 hog_pid=$(jq -r 'select(.type=="hog_start") | .pid' "$KS_TMP/live.json" | head -1)
 check_eq "report demo: mechanism" "$(jq -r .mechanism <<<"$inc")" softirq_blocked
 check_eq "report demo: culprit pid = the hog's" "$(jq -r .culprit.pid <<<"$inc")" "$hog_pid"
-check_eq "report demo: culprit comm" "$(jq -r .culprit.comm <<<"$inc")" ksleuth
+check_eq "report demo: culprit comm" "$(jq -r .culprit.comm <<<"$inc")" ksleuth-hog
 check "report demo: advice names a reschedule point" \
 	jq -e '.advice | map(select(test("cond_resched"))) | length > 0' <<<"$inc" >/dev/null
 check_exit "report demo, text: exit 3" 3 "$KS" report "$R2"
