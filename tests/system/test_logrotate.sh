@@ -51,6 +51,10 @@ check "logrotate accepts the contrib config" lr -d -s "$KS_TMP/state" "$KS_TMP/c
 
 # nine 300 ms kernel stalls 1.2 s apart (~14 s): records while the
 # rotations happen and after them
+# a task that wakes every 10 ms on the hog's CPU: every run of the hog
+# keeps it waiting, so every run is a stall and a record (on an idle CPU
+# a run that nobody waited behind is no stall)
+ks_bg VICTIM "$KS_HELPERS/victim" -c "$CPU" -d 16 -p 10 -o "$KS_TMP/victim.json"
 ks_bg HOG "$KS_HOG" --mode kernel -c "$CPU" --run 300ms --gap 1200ms -n 9 >"$KS_TMP/hog.out" 2>&1
 base=$(written)
 
