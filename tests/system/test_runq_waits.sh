@@ -68,7 +68,9 @@ ks_bg LOAD_PID "$KS" netbed load "$BED" -c "$CPU" -d 9
 sleep 1
 "$KS_HOG" --mode kernel-fixed -c "$CPU" --run 500ms --gap 1500ms -n 4 --json >"$KS_TMP/hog.json" 2>"$KS_TMP/hog.err" \
 	|| fail "hog kernel-fixed: $(head -c 300 "$KS_TMP/hog.err")"
-ks_bg V_PID "$KS_HELPERS/victim" -c "$CPU" -d 1.2 -t 50 -o "$KS_TMP/victim.json"
+# (the victim outlives the hog by far: loading the hog's BPF program took
+# most of a second under CI's load, and a victim gone by then saw no run)
+ks_bg V_PID "$KS_HELPERS/victim" -c "$CPU" -d 2.5 -t 50 -o "$KS_TMP/victim.json"
 sleep 0.3
 "$KS_HOG" --mode kernel -c "$CPU" --run 300ms -n 1 --json >"$KS_TMP/hogk.json" 2>"$KS_TMP/hog.err" \
 	|| fail "hog kernel: $(head -c 300 "$KS_TMP/hog.err")"
@@ -136,6 +138,7 @@ hrun=$(jq -s '[.[] | select(.type=="hog_run") | .kend_ns - .kstart_ns] | max // 
 vw=$(jq -s --argjson t "${vtid:-0}" '[.[] | select(.type=="wait" and (.ongoing | not) and .victim.tid==$t) | .wait_ns] | max // 0' "$KS_TMP/rq.json" 2>/dev/null)
 # (the victim wakes every 5 ms: it waits the whole run but for 5 ms)
 want=$(( ${hrun:-0} * 95 / 100 / 1000000 )); [ "$want" -ge 285 ] || want=285
-check_ge "the victim's wait behind the 300 ms kernel hog reported (ms; hog's own clock -5 %)" \
+vlate=$(jq '.max_late_ns // 0' "$KS_TMP/victim.json" 2>/dev/null)
+check_ge "the victim's wait behind the 300 ms kernel hog reported (ms; hog's own clock -5 %; the victim's own clock: $(( ${vlate:-0} / 1000000 )) ms late at most)" \
 	"$(( ${vw:-0} / 1000000 ))" "$want"
 check_ge "bpftrace saw it too (waits >= 100 ms in the window)" "${n_want:-0}" 1
