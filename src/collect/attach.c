@@ -3,10 +3,14 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <linux/perf_event.h>
+#include <sys/syscall.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
 #include "collect/attach.h"
+#include "lib/parse.h"
 #include "lib/strutil.h"
 #include "sys/log.h"
 
@@ -75,6 +79,62 @@ int attach_take_half(int fd, uint32_t *gen, void *out, const void *zero)
 	if (bpf_map_update_elem(fd, &idx, zero, BPF_ANY) < 0)
 		return -errno;
 	return 0;
+}
+
+int attach_cpu_sampler(struct cpu_sampler *s, struct bpf_program *prog, unsigned hz,
+		       const struct cpuset *only)
+{
+	int n = libbpf_num_possible_cpus();
+
+	if (n <= 0)
+		return n < 0 ? n : -ENODEV;
+	s->ncpu = (unsigned)n;
+	s->fds = malloc(s->ncpu * sizeof(*s->fds));
+	s->links = calloc(s->ncpu, sizeof(*s->links));
+	if (!s->fds || !s->links)
+		return -ENOMEM;
+	for (unsigned cpu = 0; cpu < s->ncpu; cpu++)
+		s->fds[cpu] = -1;
+	for (unsigned cpu = 0; cpu < s->ncpu; cpu++) {
+		struct perf_event_attr a = {
+			.type = PERF_TYPE_SOFTWARE,
+			.config = PERF_COUNT_SW_CPU_CLOCK,
+			.size = sizeof(a),
+			.freq = 1,
+			.sample_freq = hz,
+		};
+		int fd;
+
+		if (only && !cpuset_has(only, cpu))
+			continue;
+		fd = (int)syscall(SYS_perf_event_open, &a, -1, (int)cpu, -1, PERF_FLAG_FD_CLOEXEC);
+		if (fd < 0) {
+			if (errno == ENODEV) /* offline */
+				continue;
+			return -errno;
+		}
+		s->fds[cpu] = fd;
+		s->links[cpu] = bpf_program__attach_perf_event(prog, fd);
+		if (!s->links[cpu])
+			return -errno;
+		s->nsampled++;
+	}
+	return s->nsampled ? 0 : -ENODEV;
+}
+
+/* libbpf's perf-event link owns its event: destroying the link closes
+ * the fd, so only an event whose attach failed is closed here. */
+void attach_cpu_sampler_close(struct cpu_sampler *s)
+{
+	for (unsigned cpu = 0; s->fds && cpu < s->ncpu; cpu++) {
+		if (s->links && s->links[cpu])
+			bpf_link__destroy(s->links[cpu]);
+		else if (s->fds[cpu] >= 0)
+			close(s->fds[cpu]);
+	}
+	free(s->links);
+	free(s->fds);
+	memset(s, 0, sizeof(*s));
 }
 
 int attach_prog_stats(const struct bpf_object *obj, struct prog_stat *out, int max)

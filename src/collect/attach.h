@@ -8,9 +8,11 @@
 #include <stdio.h>
 #include <stdint.h>
 
+struct bpf_link;
 struct bpf_program;
 struct bpf_object;
 struct bpf_object_skeleton;
+struct cpuset;
 
 /* One tracepoint: the tp_btf program and its raw_tp twin. */
 struct attach_pair {
@@ -40,6 +42,26 @@ int attach_sum_percpu(int fd, unsigned nr_cpus, uint64_t *out, unsigned n);
  * zero (as many zeroed values). An update racing with the switch (well
  * under a microsecond) can be lost. Returns 0 or -errno. */
 int attach_take_half(int fd, uint32_t *gen, void *out, const void *zero);
+
+/* Sampling on every CPU: one cpu-clock perf event at hz per CPU, each
+ * running prog (the profiler, and the sched sampler where the tick is not
+ * seen). */
+struct cpu_sampler {
+	unsigned ncpu;           /* possible CPUs */
+	int *fds;                /* [ncpu] perf event, -1: none */
+	struct bpf_link **links; /* [ncpu] */
+	unsigned nsampled;       /* CPUs with an event */
+};
+
+/* Opens and attaches the event of each possible CPU, or of those in only
+ * when it is given; an offline CPU (ENODEV) is skipped. Returns 0, -ENODEV
+ * when no CPU could be sampled, or -errno of the first refusal
+ * (perf_event_open or the attach). The caller closes s in every case. */
+int attach_cpu_sampler(struct cpu_sampler *s, struct bpf_program *prog, unsigned hz,
+		       const struct cpuset *only);
+/* Detaches and closes every event and zeroes s; s may be zeroed or
+ * half-opened. */
+void attach_cpu_sampler_close(struct cpu_sampler *s);
 
 /* Run-time statistics of an object's loaded programs (counted only while
  * BPF stats are enabled, e.g. by bpf_enable_stats()). Fills at most max,

@@ -3,9 +3,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
-#include <linux/perf_event.h>
-#include <sys/syscall.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
@@ -16,42 +13,8 @@
 
 struct profile_collector {
 	struct profile_bpf *skel;
-	int ncpu;                    /* possible CPUs */
-	int *fds;                    /* [ncpu] perf event, -1: none */
-	struct bpf_link **links;     /* [ncpu] */
-	unsigned nsampled;
+	struct cpu_sampler sampler;
 };
-
-/* Opens and attaches the event of each wanted CPU; an offline CPU
- * (ENODEV) is skipped. Returns 0 or -errno of the first refusal. */
-static int attach_cpus(struct profile_collector *c, const struct profile_opts *o)
-{
-	for (int cpu = 0; cpu < c->ncpu; cpu++) {
-		struct perf_event_attr a = {
-			.type = PERF_TYPE_SOFTWARE,
-			.config = PERF_COUNT_SW_CPU_CLOCK,
-			.size = sizeof(a),
-			.freq = 1,
-			.sample_freq = o->freq_hz,
-		};
-		int fd;
-
-		if (o->cpus && !cpuset_has(o->cpus, (unsigned)cpu))
-			continue;
-		fd = (int)syscall(SYS_perf_event_open, &a, -1, cpu, -1, PERF_FLAG_FD_CLOEXEC);
-		if (fd < 0) {
-			if (errno == ENODEV)
-				continue;
-			return -errno;
-		}
-		c->fds[cpu] = fd;
-		c->links[cpu] = bpf_program__attach_perf_event(c->skel->progs.ks_profile, fd);
-		if (!c->links[cpu])
-			return -errno;
-		c->nsampled++;
-	}
-	return c->nsampled ? 0 : -ENODEV;
-}
 
 static void say_refused(int e, unsigned hz)
 {
@@ -73,14 +36,6 @@ int profile_open(struct profile_collector **out, const struct profile_opts *o)
 	*out = NULL;
 	if (!c)
 		return -ENOMEM;
-	c->ncpu = libbpf_num_possible_cpus();
-	if (c->ncpu <= 0 || !(c->fds = malloc((size_t)c->ncpu * sizeof(int))) ||
-	    !(c->links = calloc((size_t)c->ncpu, sizeof(*c->links)))) {
-		profile_close(c);
-		return -ENOMEM;
-	}
-	for (int i = 0; i < c->ncpu; i++)
-		c->fds[i] = -1;
 	c->skel = profile_bpf__open();
 	if (!c->skel) {
 		rc = -errno;
@@ -98,7 +53,7 @@ int profile_open(struct profile_collector **out, const struct profile_opts *o)
 		    strerror(-rc));
 		goto fail;
 	}
-	rc = attach_cpus(c, o);
+	rc = attach_cpu_sampler(&c->sampler, c->skel->progs.ks_profile, o->freq_hz, o->cpus);
 	if (rc < 0) {
 		say_refused(rc, o->freq_hz);
 		goto fail;
@@ -112,18 +67,13 @@ fail:
 
 unsigned profile_cpus(const struct profile_collector *c)
 {
-	return c->nsampled;
+	return c->sampler.nsampled;
 }
 
 void profile_stop(struct profile_collector *c)
 {
-	for (int i = 0; c && c->links && i < c->ncpu; i++) {
-		bpf_link__destroy(c->links[i]);
-		c->links[i] = NULL;
-		if (c->fds[i] >= 0)
-			close(c->fds[i]);
-		c->fds[i] = -1;
-	}
+	if (c)
+		attach_cpu_sampler_close(&c->sampler);
 }
 
 int profile_for_each(struct profile_collector *c, profile_count_cb cb, void *arg)
@@ -178,8 +128,11 @@ int profile_stack(struct profile_collector *c, int32_t id, uint64_t *ips)
 
 void profile_stats(struct profile_collector *c, uint64_t st[PROFILE_NR_STATS])
 {
+	int ncpu = libbpf_num_possible_cpus();
+
 	memset(st, 0, PROFILE_NR_STATS * sizeof(*st));
-	attach_sum_percpu(bpf_map__fd(c->skel->maps.stats), (unsigned)c->ncpu, st, PROFILE_NR_STATS);
+	if (ncpu > 0)
+		attach_sum_percpu(bpf_map__fd(c->skel->maps.stats), (unsigned)ncpu, st, PROFILE_NR_STATS);
 }
 
 void profile_close(struct profile_collector *c)
@@ -188,7 +141,5 @@ void profile_close(struct profile_collector *c)
 		return;
 	profile_stop(c);
 	profile_bpf__destroy(c->skel);
-	free(c->fds);
-	free(c->links);
 	free(c);
 }

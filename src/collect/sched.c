@@ -193,15 +193,7 @@ void sched_close(struct sched_collector *c)
 	if (c->loop && c->backstop >= 0)
 		loop_del_timer(c->loop, c->backstop); /* the loop must outlive us */
 	ring_buffer__free(c->rb);
-	if (c->perf_links)
-		for (unsigned i = 0; i < c->ncpu; i++)
-			bpf_link__destroy(c->perf_links[i]);
-	if (c->perf_fds)
-		for (unsigned i = 0; i < c->ncpu; i++)
-			if (c->perf_fds[i] >= 0)
-				close(c->perf_fds[i]);
-	free(c->perf_links);
-	free(c->perf_fds);
+	attach_cpu_sampler_close(&c->perf);
 	if (c->segs)
 		munmap((void *)c->segs, c->segs_len);
 	if (c->samples)

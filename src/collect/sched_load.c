@@ -5,9 +5,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
-#include <linux/perf_event.h>
-#include <sys/syscall.h>
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
@@ -344,7 +341,6 @@ static void set_gap(struct sched_collector *c, unsigned hz)
 int sched_attach_sampler(struct sched_collector *c)
 {
 	unsigned hz = c->o.sample_hz ? c->o.sample_hz : sample_hz_for(c->o.threshold_ns);
-	int attached = 0;
 
 	/* the scheduler tick first: no interrupts of our own */
 	if (c->try_tick) {
@@ -361,34 +357,7 @@ int sched_attach_sampler(struct sched_collector *c)
 
 	c->skel->bss->netrx_pad_ns = NS_PER_SEC / 2 / hz;
 	set_gap(c, hz);
-	c->perf_fds = calloc(c->ncpu, sizeof(int));
-	c->perf_links = calloc(c->ncpu, sizeof(*c->perf_links));
-	if (!c->perf_fds || !c->perf_links)
-		return -ENOMEM;
-	for (unsigned cpu = 0; cpu < c->ncpu; cpu++) {
-		struct perf_event_attr a = {
-			.type = PERF_TYPE_SOFTWARE,
-			.config = PERF_COUNT_SW_CPU_CLOCK,
-			.size = sizeof(a),
-			.freq = 1,
-			.sample_freq = hz,
-		};
-		c->perf_fds[cpu] = -1;
-		int fd = (int)syscall(SYS_perf_event_open, &a, -1, (int)cpu, -1, PERF_FLAG_FD_CLOEXEC);
-		if (fd < 0) {
-			if (errno == ENODEV) /* offline CPU */
-				continue;
-			return -errno;
-		}
-		c->perf_fds[cpu] = fd;
-		c->perf_links[cpu] = bpf_program__attach_perf_event(c->skel->progs.ks_sched_sample, fd);
-		if (!c->perf_links[cpu]) {
-			c->perf_links[cpu] = NULL;
-			return -errno;
-		}
-		attached++;
-	}
-	return attached ? 0 : -ENODEV;
+	return attach_cpu_sampler(&c->perf, c->skel->progs.ks_sched_sample, hz, NULL);
 }
 
 /* Attach sched_switch before the wakeup programs. A wakeup stamped while

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "collect/attach.h"
 #include "collect/sched.h"
 #include "sched.skel.h"
 
@@ -34,8 +35,7 @@ struct sched_collector {
 	size_t samples_len;
 	const volatile struct sched_cpu *cpus;
 	size_t cpus_len;
-	int *perf_fds;
-	struct bpf_link **perf_links;
+	struct cpu_sampler perf;    /* the sampler's perf events, without the tick */
 	sched_wait_cb cb;
 	void *cb_arg;
 	struct ksyms *ksyms;
