@@ -129,8 +129,12 @@ for mode in ["kernel", "kernel-bh", "kernel-fixed", "fifo", "kernel-irq"]:
             say(not slept and inside > 0.2 * run,
                 f"{mode} run {r['run']}: sched_switch shows the tid runnable throughout, on CPU {inside/1e6:.1f} ms of {(spin_end-s)/1e6:.1f}")
             # slices run only while on CPU (softirqs served between slices run
-            # in the hog's context too, so on-CPU time may exceed them)
-            say(r["max_rep_ns"] <= 10_000_000 and r["reps"] >= 0.2 * run / 1e6
+            # in the hog's context too, so on-CPU time may exceed them). A
+            # slice is 1 ms of the hog's own clock, which also counts the
+            # interrupts and softirqs served inside it (and the hypervisor's
+            # steal on a VM): up to 4 ms seen, once 11.7 ms; the bound is the
+            # 20 ms this mode must stay under.
+            say(r["max_rep_ns"] <= 20_000_000 and r["reps"] >= 0.2 * run / 1e6
                 and r["reps"] * 1_000_000 <= inside * 1.03 + 2_000_000,
                 f"{mode} run {r['run']}: {r['reps']} slices of 1 ms within {inside/1e6:.1f} ms on CPU, longest {r['max_rep_ns']/1e6:.2f} ms")
         else:
