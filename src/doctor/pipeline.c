@@ -182,7 +182,7 @@ static void on_wait(const struct sched_wait *w, void *arg)
 		irq_gap_stall(p, w);
 		return;
 	}
-	if (!strncmp(w->comm, "ksoftirqd/", 10) && w->wait_ns > p->ksw_rec[w->cpu])
+	if (eng_net_thread(w->comm) && w->wait_ns > p->ksw_rec[w->cpu])
 		p->ksw_rec[w->cpu] = w->wait_ns;
 	uint64_t t0 = w->start_ns, t1 = w->start_ns + w->wait_ns;
 	struct win_cache *wc = p->wcache ? &p->wcache[w->cpu] : NULL;

@@ -106,7 +106,7 @@ struct eng_stall {
 struct eng_cpu_sample {
 	uint64_t netrx_max_ns;       /* NET_RX raise->entry delay: max */
 	uint64_t netrx_p99_ns;       /*   and p99 */
-	uint64_t ksoftirqd_wait_ns;  /* longest run-queue wait of ksoftirqd/N */
+	uint64_t ksoftirqd_wait_ns;  /* longest run-queue wait of ksoftirqd/N (eng_net_thread) */
 	uint64_t drops;              /* softnet_stat dropped */
 	uint64_t squeezes;           /* softnet_stat time_squeeze */
 };
@@ -168,6 +168,11 @@ bool eng_stall_weighted(const struct eng_stall *s);
  * weight does not explain it (eng_stall_weighted). Anything else is
  * contention: never a culprit, never a finding. */
 bool eng_stall_held(const struct eng_stall *s);
+/* Does comm name a thread that carries NET_RX's work, whose run-queue
+ * waits are the network's: ksoftirqd/N, or backlog_napi/N (PREEMPT_RT
+ * since 6.10 polls the per-CPU backlog -- RPS, veth, netif_rx -- in these
+ * threads)? Their waits count as "ksoftirqd waits" everywhere. */
+bool eng_net_thread(const char *comm);
 
 struct eng_second {
 	uint64_t start_ns;

@@ -108,6 +108,11 @@ bool eng_stall_held(const struct eng_stall *s)
 	return s->tasks[0].run_ns * 2 >= len && !eng_stall_weighted(s);
 }
 
+bool eng_net_thread(const char *comm)
+{
+	return !strncmp(comm, "ksoftirqd/", 10) || !strncmp(comm, "backlog_napi/", 13);
+}
+
 static int cmp_task(const void *a, const void *b)
 {
 	const struct eng_task *x = a, *y = b;
@@ -121,8 +126,8 @@ int32_t top_tid(const struct eng_stall *s)
 	return s->n_tasks ? s->tasks[0].tid : 0;
 }
 
-/* Keep a record of NET_RX's delay or ksoftirqd's wait (an ongoing one is
- * updated by its final). */
+/* Keep a record of NET_RX's delay or a NET_RX thread's wait (an ongoing
+ * one is updated by its final). */
 static void note_net_wait(struct engine *e, const struct eng_stall *s)
 {
 	enum net_wait_kind kind;
@@ -131,7 +136,7 @@ static void note_net_wait(struct engine *e, const struct eng_stall *s)
 		return;
 	if (!s->victim_pid && !strcmp(s->victim_comm, "NET_RX"))
 		kind = NW_NETRX;
-	else if (s->victim_pid && !strncmp(s->victim_comm, "ksoftirqd/", 10))
+	else if (s->victim_pid && eng_net_thread(s->victim_comm))
 		kind = NW_KSOFTIRQD;
 	else
 		return;

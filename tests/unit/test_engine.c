@@ -744,6 +744,49 @@ TEST(engine_rt_kernel_advice)
 	engine_free(e);
 }
 
+/* 6.12-rt, the bh guest's timeline: the hog holds CPU 1 with bottom
+ * halves off for 503 ms while backlog_napi/1 (the backlog's poller there)
+ * waits; then ktimers/1 (SCHED_FIFO 1) works off the timers for 184 ms
+ * while ksoftirqd/1 waits, just before the first spike. The poller's wait
+ * is the network's, like ksoftirqd's: the hog that kept it waiting 503 ms
+ * is the culprit, not the timer thread. A CI run named ktimers/1 when
+ * only ksoftirqd's waits counted. */
+TEST(engine_rt_backlog_thread_wait)
+{
+	static const struct eng_kernel k612rt = {
+		.release = "6.12.118+deb12-rt-amd64", .major = 6, .minor = 12, .preempt = "lazy",
+		.rt = true, .preempt_dynamic = true, .hz = 250, .rt_runtime_us = 950000,
+		.rt_period_us = 1000000,
+	};
+	CHECK(eng_net_thread("backlog_napi/1"));
+	CHECK(eng_net_thread("ksoftirqd/12"));
+	CHECK(!eng_net_thread("ktimers/1"));
+	CHECK(!eng_net_thread("napi/eth0-8193"));
+
+	struct rec r;
+	struct engine *e = mk(&k612rt, &r);
+	REQUIRE(e);
+	quiet(e, 0, 10);
+	struct eng_stall a = hog_stall(1, SEC(10) + 300 * NS_PER_MS, 503 * NS_PER_MS, 0, true, true);
+	snprintf(a.victim_comm, sizeof(a.victim_comm), "backlog_napi/1");
+	engine_add_stall(e, &a);
+	second(e, 10, 2, 0, 1 * NS_PER_MS, 503 * NS_PER_MS, 0);
+	struct eng_stall t = hog_stall(1, SEC(11) + 100 * NS_PER_MS, 184 * NS_PER_MS, 1, true, true);
+	t.n_tasks = 1;
+	t.tasks[0] = (struct eng_task){ .pid = 33, .tid = 33, .comm = "ktimers/1", .policy = 1, .rt_prio = 1,
+					.run_ns = 175 * NS_PER_MS, .samples = 21, .samples_kernel = 21,
+					.samples_bh_off = 21 };
+	engine_add_stall(e, &t);
+	second(e, 11, 44, 1863, 1 * NS_PER_MS, 184 * NS_PER_MS, 0);
+	second(e, 12, 1851, 39, 5 * NS_PER_MS, 0, 0);
+	quiet(e, 13, 20);
+	CHECK_EQ(r.incidents, 1);
+	CHECK_EQ(r.inc.verdict.mech, ENG_SOFTIRQ_BLOCKED);
+	CHECK_EQ(r.inc.verdict.culprit.pid, 4242);
+	CHECK(r.inc.verdict.stall_ns >= 500 * NS_PER_MS);
+	engine_free(e);
+}
+
 TEST(engine_rt_starvation)
 {
 	struct rec r;
