@@ -113,6 +113,14 @@ static void fill_stall(struct pipeline *p, struct eng_stall *s, struct stall_win
 	}
 }
 
+/* What each kind of stall says it waited for. A recording keeps it, and
+ * its reader takes no longer one: a line it cannot read ends the replay. */
+static const char WHAT_NETRX[] = "softirq waited to run";
+static const char WHAT_SILENCE[] = "did not come (interrupts off, or the vCPU not run)";
+static const char WHAT_WAIT[] = "waited";
+_Static_assert(sizeof(WHAT_NETRX) <= REC_WHAT_LEN && sizeof(WHAT_SILENCE) <= REC_WHAT_LEN &&
+	       sizeof(WHAT_WAIT) <= REC_WHAT_LEN, "a recorded stall keeps its what");
+
 static void hand_over(struct pipeline *p, const struct stall_window_info *wi, const char *what)
 {
 	struct pipeline_stall ps = { .s = &p->stall, .win = *wi, .what = what };
@@ -132,7 +140,7 @@ static void netrx_stall(struct pipeline *p, unsigned cpu, uint64_t t0, uint64_t 
 
 	fill_stall(p, &p->stall, &wi, cpu, t0, t1);
 	snprintf(p->stall.victim_comm, sizeof(p->stall.victim_comm), "NET_RX");
-	hand_over(p, &wi, "softirq waited to run");
+	hand_over(p, &wi, WHAT_NETRX);
 }
 
 /* No task known to have run in s (its segment is still open): the one the
@@ -163,7 +171,7 @@ static void irq_gap_stall(struct pipeline *p, const struct sched_wait *w)
 	p->stall.gap.ns = w->wait_ns;
 	name_running(&p->stall, w);
 	snprintf(p->stall.victim_comm, sizeof(p->stall.victim_comm), "timer tick");
-	hand_over(p, &wi, "did not come (interrupts off, or the vCPU not run)");
+	hand_over(p, &wi, WHAT_SILENCE);
 }
 
 static void on_wait(const struct sched_wait *w, void *arg)
@@ -210,7 +218,7 @@ static void on_wait(const struct sched_wait *w, void *arg)
 	snprintf(s->victim_comm, sizeof(s->victim_comm), "%.*s", ENG_COMM_LEN - 1, w->comm);
 	if (w->ongoing)
 		name_running(s, w);
-	hand_over(p, &wi, "waited");
+	hand_over(p, &wi, WHAT_WAIT);
 }
 
 static void on_softirq(const struct softirq_event *e, void *arg)

@@ -16,7 +16,7 @@
 #define REC_VERSION 1
 #define REC_MAX_CPUS 4096          /* the engine's own limit */
 #define REC_MAX_LINE (64 + REC_MAX_CPUS * 5 * 21) /* a sample of every CPU, 5 numbers each */
-#define REC_WHAT_LEN 32
+#define REC_WHAT_LEN 64          /* a stall's "what" (doctor/pipeline.c asserts its own fit) */
 
 /* What the final report prints about the kernel beyond struct eng_kernel. */
 struct rec_facts {

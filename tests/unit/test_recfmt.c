@@ -62,7 +62,9 @@ static size_t mk_file(char *buf, size_t n)
 	ADD(rec_enc_facts(buf + len, n - len, &f));
 	ADD(rec_enc_start(buf + len, n - len, &st));
 	ADD(rec_enc_sample(buf + len, n - len, &s));
-	ADD(rec_enc_stall(buf + len, n - len, &st2, &win, "softirq waited to run"));
+	/* the longest what the pipeline writes: a reader that refused it
+	 * ended every replay at the first interrupts-off stall */
+	ADD(rec_enc_stall(buf + len, n - len, &st2, &win, "did not come (interrupts off, or the vCPU not run)"));
 	ADD(rec_enc_kmsg(buf + len, n - len, 77, "rcu: INFO:\tstall\\ on CPU\n1"));
 	ADD(rec_enc_step(buf + len, n - len, 1000000005ull));
 	ADD(rec_enc_finish(buf + len, n - len, &fin));
@@ -124,7 +126,7 @@ TEST(recfmt_round_trip)
 	CHECK(memcmp(&it[7].stall.s, &want, sizeof(want)) == 0);
 	CHECK_STR(it[7].stall.s.tasks[0].comm, "hog\tx");
 	CHECK_STR(it[7].stall.s.frames[2], "line\nbreak");
-	CHECK_STR(it[7].stall.what, "softirq waited to run");
+	CHECK_STR(it[7].stall.what, "did not come (interrupts off, or the vCPU not run)");
 	CHECK(it[7].stall.win.known && it[7].stall.win.left_out == 1);
 	CHECK_STR(it[8].text, "rcu: INFO:\tstall\\ on CPU\n1");
 	CHECK_U64(it[9].ts_ns, 1000000005ull);
