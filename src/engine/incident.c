@@ -214,11 +214,14 @@ void engine_step(struct engine *e, uint64_t now_ns)
 		bool quiet = e->max_k >= e->inc_last_k + (int64_t)e->cfg.quiet_bins || now_ns >= quiet_until;
 		bool ready = quiet && now_ns >= window_until;
 		/* where the seconds tie the loss to CPUs, only a hold still
-		 * running on one of them can change the verdict */
+		 * running on one of them can change the verdict: contention is
+		 * never a suspect, and its final record may never come (the
+		 * waiter ran elsewhere, or waited less there than the bar) */
 		uint64_t tied = ready ? tied_cpus(e) : 0;
 		for (unsigned i = 0; ready && i < RING_STALLS; i++) {
 			struct stall *st = &e->stalls[i];
-			if (st->state == ST_PENDING && st->s.ongoing && st->s.start_ns < end + e->cfg.window_ns &&
+			if (st->state == ST_PENDING && st->s.ongoing && stall_is_held(st) &&
+			    st->s.start_ns < end + e->cfg.window_ns &&
 			    now_ns < st->seen_ns + ONGOING_WAIT_NS &&
 			    (!tied || (st->s.cpu >= 0 && st->s.cpu < 64 && (tied >> st->s.cpu) & 1)))
 				ready = false;

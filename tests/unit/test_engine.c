@@ -787,6 +787,64 @@ TEST(engine_rt_backlog_thread_wait)
 	engine_free(e);
 }
 
+/* The incident waits for a hold still reported ongoing on a CPU its
+ * seconds point at (its final record may change the verdict), but not for
+ * contention there: ksoftirqd/0 behind eight tasks of a busy load, whose
+ * final never came, held an interrupts-off hog's incident back 2 s (the
+ * scenario corpus, irq_off/busy: the incident line 4.0 s after the last
+ * spike second instead of 2.0 s). */
+TEST(engine_close_not_held_back_by_contention)
+{
+	struct rec r;
+	struct engine *e = mk(&k618, &r);
+	REQUIRE(e);
+	quiet(e, 0, 10);
+	struct eng_stall h = hog_stall(1, SEC(10) + 100 * NS_PER_MS, 500 * NS_PER_MS, 0, true, true);
+	engine_add_stall(e, &h);
+	second(e, 10, 80, 900, 480 * NS_PER_MS, 0, 0);
+	struct eng_stall c;
+	memset(&c, 0, sizeof(c));
+	c.cpu = 0;
+	c.start_ns = SEC(11) + 300 * NS_PER_MS;
+	c.end_ns = c.start_ns + 150 * NS_PER_MS;
+	c.ongoing = true;
+	c.victim_pid = 14;
+	snprintf(c.victim_comm, sizeof(c.victim_comm), "ksoftirqd/0");
+	c.n_tasks = 8;
+	for (unsigned i = 0; i < 8; i++)
+		c.tasks[i] = (struct eng_task){ .pid = 100 + (int)i, .tid = 100 + (int)i, .comm = "iperf3",
+						.run_ns = 18 * NS_PER_MS };
+	engine_add_stall(e, &c);
+	/* ksoftirqd/0 waited too in that second: CPU 0 is tied to the loss */
+	struct eng_cpu_sample cpu[NCPU] = {
+		{ .netrx_max_ns = 20000, .ksoftirqd_wait_ns = 150 * NS_PER_MS },
+		{ .netrx_max_ns = 30000 },
+	};
+	struct eng_net_sample s = { .ts_ns = SEC(12) + 3 * NS_PER_MS, .retrans_tp = 1, .retrans_segs = 1,
+				    .have_tp = true, .have_segs = true, .ncpus = NCPU, .cpu = cpu };
+	engine_add_sample(e, &s);
+	engine_step(e, SEC(12) + 5 * NS_PER_MS);
+	CHECK_EQ(r.incidents, 0);
+	second(e, 12, 1, 0, 0, 0, 0);
+	CHECK_EQ(r.incidents, 1); /* two quiet seconds after the spike: closed */
+	CHECK_EQ(r.inc.verdict.culprit.pid, 4242);
+
+	/* the same wait as a hold (one task ran it all) keeps it open */
+	engine_free(e);
+	e = mk(&k618, &r);
+	quiet(e, 0, 10);
+	engine_add_stall(e, &h);
+	second(e, 10, 80, 900, 480 * NS_PER_MS, 0, 0);
+	c.n_tasks = 1;
+	c.tasks[0].run_ns = 149 * NS_PER_MS;
+	engine_add_stall(e, &c);
+	engine_add_sample(e, &s);
+	engine_step(e, SEC(12) + 5 * NS_PER_MS);
+	second(e, 12, 1, 0, 0, 0, 0);
+	CHECK_EQ(r.incidents, 0);
+	engine_free(e);
+}
+
 TEST(engine_rt_starvation)
 {
 	struct rec r;
