@@ -346,13 +346,17 @@ static void words_rt_starvation(const struct eng_kernel *k, const struct eng_ver
 
 static void words_ksoftirqd(const struct eng_kernel *k, const struct eng_verdict *v, struct eng_incident *inc)
 {
-	char d1[32], d2[32], d3[32], buf[ENG_ADVICE_LEN];
+	char d1[32], d2[32], d3[32], who[48], buf[ENG_ADVICE_LEN];
 	const struct eng_task *t = &v->culprit;
 	int cpu = v->holder_cpu;
 
+	if (kernel_backlog_threads(k))
+		snprintf(who, sizeof(who), "ksoftirqd/%d or backlog_napi/%d", cpu, cpu);
+	else
+		snprintf(who, sizeof(who), "ksoftirqd/%d", cpu);
 	snprintf(inc->summary, sizeof(inc->summary),
-		 "ksoftirqd/%d waited up to %s while %s (pid %d) held CPU %d for %s; ",
-		 cpu, dur(v->ksoftirqd_wait_ns, d1, sizeof(d1)), t->comm, t->pid, cpu,
+		 "%s waited up to %s while %s (pid %d) held CPU %d for %s; ",
+		 who, dur(v->ksoftirqd_wait_ns, d1, sizeof(d1)), t->comm, t->pid, cpu,
 		 dur(v->stall_ns, d2, sizeof(d2)));
 	if (v->deferred)
 		appendf(inc->summary, sizeof(inc->summary),

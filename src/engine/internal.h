@@ -141,6 +141,13 @@ static inline bool kernel_rt(const struct eng_kernel *k)
 	return k->rt || !strcmp(k->preempt, "rt");
 }
 
+/* PREEMPT_RT since 6.10 polls the per-CPU backlog in backlog_napi/N, so
+ * a "ksoftirqd wait" there may be that thread's (eng_net_thread). */
+static inline bool kernel_backlog_threads(const struct eng_kernel *k)
+{
+	return kernel_rt(k) && !kernel_before(k, 6, 10);
+}
+
 /* Softirqs raised by interrupts wait for a woken ksoftirqd: always on
  * PREEMPT_RT (they run in threads), before 6.5 otherwise. */
 static inline bool kernel_defers_softirqs(const struct eng_kernel *k)

@@ -95,6 +95,28 @@ static struct eng_stall hog_stall(int cpu, uint64_t start, uint64_t len, int pol
 	return s;
 }
 
+/* A wait reported while ongoing: victim (pid, comm) on cpu from start
+ * for len, behind n tasks that each ran run_ns (named comm). */
+static struct eng_stall ongoing_wait(int cpu, uint64_t start, uint64_t len, int32_t victim, const char *vcomm,
+				     unsigned n, const char *comm, uint64_t run_ns)
+{
+	struct eng_stall s;
+
+	memset(&s, 0, sizeof(s));
+	s.cpu = cpu;
+	s.start_ns = start;
+	s.end_ns = start + len;
+	s.ongoing = true;
+	s.victim_pid = victim;
+	snprintf(s.victim_comm, sizeof(s.victim_comm), "%s", vcomm);
+	s.n_tasks = n;
+	for (unsigned i = 0; i < n; i++) {
+		s.tasks[i] = (struct eng_task){ .pid = 5 + (int)i, .tid = 5 + (int)i, .run_ns = run_ns };
+		snprintf(s.tasks[i].comm, sizeof(s.tasks[i].comm), "%s", comm);
+	}
+	return s;
+}
+
 static bool any_advice(const char (*adv)[ENG_ADVICE_LEN], unsigned n, const char *needle)
 {
 	for (unsigned i = 0; i < n; i++)
@@ -342,16 +364,8 @@ TEST(engine_final_record_ends_an_ongoing_report)
 	struct engine *e = mk(&k618, &r);
 	REQUIRE(e);
 	quiet(e, 0, 10);
-	struct eng_stall on;
-	memset(&on, 0, sizeof(on));
-	on.cpu = 0;
-	on.start_ns = SEC(10) + 100 * NS_PER_MS;
-	on.end_ns = on.start_ns + 100 * NS_PER_MS;
-	on.ongoing = true;
-	on.victim_pid = 99;
-	snprintf(on.victim_comm, sizeof(on.victim_comm), "dd");
-	on.n_tasks = 1;
-	on.tasks[0] = (struct eng_task){ .pid = 5, .tid = 5, .comm = "bash", .run_ns = 100 * NS_PER_MS };
+	struct eng_stall on = ongoing_wait(0, SEC(10) + 100 * NS_PER_MS, 100 * NS_PER_MS, 99, "dd", 1, "bash",
+					   100 * NS_PER_MS);
 	engine_add_stall(e, &on);
 	struct eng_stall fin = on;
 	fin.ongoing = false;
@@ -785,6 +799,19 @@ TEST(engine_rt_backlog_thread_wait)
 	CHECK_EQ(r.inc.verdict.culprit.pid, 4242);
 	CHECK(r.inc.verdict.stall_ns >= 500 * NS_PER_MS);
 	engine_free(e);
+
+	/* starved rather than blocked (bottom halves on): the summary names
+	 * both threads whose waits it counts */
+	e = mk(&k612rt, &r);
+	quiet(e, 0, 10);
+	a = hog_stall(1, SEC(10) + 300 * NS_PER_MS, 503 * NS_PER_MS, 0, true, false);
+	snprintf(a.victim_comm, sizeof(a.victim_comm), "backlog_napi/1");
+	engine_add_stall(e, &a);
+	second(e, 10, 300, 900, 1 * NS_PER_MS, 503 * NS_PER_MS, 0);
+	quiet(e, 11, 16);
+	CHECK_EQ(r.inc.verdict.mech, ENG_KSOFTIRQD_STARVED);
+	CHECK(strstr(r.inc.summary, "ksoftirqd/1 or backlog_napi/1 waited up to 503ms") != NULL);
+	engine_free(e);
 }
 
 /* The incident waits for a hold still reported ongoing on a CPU its
@@ -802,18 +829,8 @@ TEST(engine_close_not_held_back_by_contention)
 	struct eng_stall h = hog_stall(1, SEC(10) + 100 * NS_PER_MS, 500 * NS_PER_MS, 0, true, true);
 	engine_add_stall(e, &h);
 	second(e, 10, 80, 900, 480 * NS_PER_MS, 0, 0);
-	struct eng_stall c;
-	memset(&c, 0, sizeof(c));
-	c.cpu = 0;
-	c.start_ns = SEC(11) + 300 * NS_PER_MS;
-	c.end_ns = c.start_ns + 150 * NS_PER_MS;
-	c.ongoing = true;
-	c.victim_pid = 14;
-	snprintf(c.victim_comm, sizeof(c.victim_comm), "ksoftirqd/0");
-	c.n_tasks = 8;
-	for (unsigned i = 0; i < 8; i++)
-		c.tasks[i] = (struct eng_task){ .pid = 100 + (int)i, .tid = 100 + (int)i, .comm = "iperf3",
-						.run_ns = 18 * NS_PER_MS };
+	struct eng_stall c = ongoing_wait(0, SEC(11) + 300 * NS_PER_MS, 150 * NS_PER_MS, 14, "ksoftirqd/0", 8,
+					  "iperf3", 18 * NS_PER_MS);
 	engine_add_stall(e, &c);
 	/* ksoftirqd/0 waited too in that second: CPU 0 is tied to the loss */
 	struct eng_cpu_sample cpu[NCPU] = {
