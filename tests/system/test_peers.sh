@@ -54,10 +54,13 @@ worst=$(join -a1 -a2 -e0 -o 0,1.2,2.2 <(sort -k1,1 "$KS_TMP/rl.b") <(sort -k1,1 
 	END { print w + 0, at + 0 }')
 echo "  largest gap between the cumulative shares: ${worst% *} permille (bucket from ${worst#* } us)"
 check_le "runq's distribution within 120 permille of runqlat's at every bucket" "${worst% *}" 120
-# the reported bug itself: waits under 2 us (runq 45 %, runqlat 9 %)
+# the reported bug itself: waits under 2 us (runq 45 %, runqlat 9 %: 360
+# permille apart). Ten CI-like runs put the two 7 to 63 permille apart
+# (the two tools count over slightly different windows of a bursty load),
+# hence 100.
 lo_rl=$(awk '$1 == 0 { print int(1000 * $2 / '"$rl_n"') }' "$KS_TMP/rl.b")
 lo_rq=$(awk '$1 == 0 { print int(1000 * $2 / '"$rq_n"') }' "$KS_TMP/rq.b")
-check_le "runq's share of waits under 2 us (permille) within 60 of runqlat's ($lo_rl)" "${lo_rq:-1000}" $(( ${lo_rl:-0} + 60 ))
+check_le "runq's share of waits under 2 us (permille) within 100 of runqlat's ($lo_rl)" "${lo_rq:-1000}" $(( ${lo_rl:-0} + 100 ))
 
 # ---- 2. softirq vs softirqs ----
 # NET_RX from loopback UDP in a namespace of our own (the loudp helper,
