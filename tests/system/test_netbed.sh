@@ -112,8 +112,9 @@ print(f"INFO kernel-fixed {bt_f} events ({rs_f} segs) in {sec_f:.1f}s, {dr_f} dr
 def say(ok, msg): print(("PASS " if ok else "FAIL ") + msg)
 # The baseline is noisy: tail loss probes with no drop at all, seen 1, 11
 # and 31 events in 6 s (CI); the BH-off hog brings ~250-275 in 9 s with
-# ~31000 drops. 4x the baseline's rate, at least 40.
-say(bt_h >= max(40, 4 * base_h), f"kernel-bh hog: {bt_h} tcp_retransmit_skb vs baseline {base_h:.1f} for the same time (>= 4x, >= 40)")
+# ~31000 drops. Once the baseline had 59 in 5.8 s (87 for the hog's
+# time, a 3.0x ratio). Twice the baseline's rate, at least 40.
+say(bt_h >= max(40, 2 * base_h), f"kernel-bh hog: {bt_h} tcp_retransmit_skb vs baseline {base_h:.1f} for the same time (>= 2x, >= 40)")
 say(rs_h >= 20, f"kernel-bh hog: TcpRetransSegs in the sending namespace rose by {rs_h} (>= 20)")
 say(dr_h >= 100, f"kernel-bh hog: softnet drops on the receive CPU: {dr_h} (>= 100)")
 # The fixed hog still takes half the CPU in 1 ms slices: tail loss probes
