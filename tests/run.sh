@@ -12,6 +12,9 @@ filter=${2:-}
 
 passed=0 failed=0 skipped=0
 failures=()
+# a test may append what its failure rests on here (printed at the end)
+KS_DETAILS=$(mktemp /tmp/ksleuth-details.XXXXXX)
+export KS_DETAILS
 
 # tally FILE: add a stage's PASS/FAIL/SKIP lines to the totals, remove FILE
 tally() {
@@ -139,7 +142,11 @@ fi
 if [ ${#failures[@]} -gt 0 ]; then
 	echo "failed:"
 	printf '  %s\n' "${failures[@]}"
+	# what the failed cases rest on, where a test wrote it: next to the
+	# summary, where a CI log's tail keeps it
+	[ -s "$KS_DETAILS" ] && { echo "details:"; cat "$KS_DETAILS"; }
 fi
+rm -f "$KS_DETAILS"
 if [ $skipped -gt 0 ]; then
 	echo "total: $passed passed, $failed failed, $skipped skipped"
 else

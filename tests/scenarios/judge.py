@@ -6,6 +6,8 @@ and clock), and the accuracy table over all cases.
   judge.py case DIR    one JSON row for DIR (meta, doctor.json, fault.json)
   judge.py line DIR    the same as one PASS/FAIL line
   judge.py table ROWS  the table and the totals, from the rows (JSON Lines)
+  judge.py detail DIR  what a failed case's verdict rests on: the counters'
+                       seconds and each incident's seconds, for the log
 """
 import json
 import sys
@@ -315,14 +317,41 @@ def table(rows):
     return "\n".join(out)
 
 
+def detail(d):
+    """The counters' seconds (retransmitted segments/receive-CPU drops,
+    seconds from the fault's start) and each incident's seconds as the
+    doctor saw them: a CI log carries what a failed case rests on."""
+    fault = records(d + "/fault.json")
+    win = fault_window(fault)
+    t0 = win[0] if win else 0
+    samples = [r for r in records(d + "/counters.json") if "ns" in r]
+    secs = ["%+.1f:%d/%d" % ((a["ns"] - t0) / 1e9, b["retrans_segs"] - a["retrans_segs"], b["rx_drops"] - a["rx_drops"])
+            for a, b in zip(samples, samples[1:])]
+    out = ["    counters (s from the fault: retrans/drops): " + " ".join(secs)]
+    for r in records(d + "/doctor.json"):
+        if r.get("type") == "incident":
+            ss = ["%+.1f:%s/%s%s" % ((s["start_ns"] - t0) / 1e9, s.get("retransmits"), s.get("drops"),
+                                     "*" if s.get("spike") else "") for s in r.get("seconds", [])]
+            out.append("    incident #%s %s: %s | %s" % (r.get("id"), r.get("mechanism"), " ".join(ss),
+                                                        r.get("summary", "")[:300]))
+        elif r.get("type") in ("finding", "summary"):
+            keep = {k: r.get(k) for k in ("mechanism", "start_ns", "stall_ns", "echo_seconds", "spikes") if k in r}
+            if "start_ns" in keep:
+                keep["start_ns"] = "%+.2f" % ((keep["start_ns"] - t0) / 1e9)
+            out.append("    %s %s" % (r["type"], json.dumps(keep)))
+    return "\n".join(out)
+
+
 def main():
-    if len(sys.argv) != 3 or sys.argv[1] not in ("case", "line", "table"):
-        sys.exit("usage: judge.py case|line DIR | table ROWS")
+    if len(sys.argv) != 3 or sys.argv[1] not in ("case", "line", "table", "detail"):
+        sys.exit("usage: judge.py case|line|detail DIR | table ROWS")
     what, arg = sys.argv[1], sys.argv[2]
     if what == "case":
         print(json.dumps(judge(arg)))
     elif what == "line":
         print(line(judge(arg)))
+    elif what == "detail":
+        print(detail(arg))
     else:
         rows = [json.loads(l) for l in open(arg) if l.strip()] if _exists(arg) else []
         print(table(rows))

@@ -139,7 +139,9 @@ run_case() {
 	python3 "$SCEN_DIR/judge.py" case "$dir" >>"$KS_TMP/rows.jsonl"
 	[ -n "$out" ] && cp -r "$dir" "$out/"
 	python3 "$SCEN_DIR/judge.py" line "$dir" | while read -r l; do
-		case $l in PASS*) pass "${l#PASS }" ;; *) fail "${l#FAIL }" ;; esac
+		case $l in PASS*) pass "${l#PASS }" ;; *) fail "${l#FAIL }"
+			python3 "$SCEN_DIR/judge.py" detail "$dir" | tee -a "${KS_DETAILS:-/dev/null}" ;;
+		esac
 	done
 }
 

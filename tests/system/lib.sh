@@ -18,6 +18,7 @@ KS_TEST=$(basename "$0" .sh)
 _ks_pids=()
 _ks_netns=()
 _ks_cleanups=()
+_ks_failed=
 
 # _ks_gone PID SECONDS: true once PID has ended, false if it still runs then
 _ks_gone() {
@@ -37,6 +38,10 @@ ks_cleanup() {
 		wait "$p" 2>/dev/null
 	done
 	for n in "${_ks_netns[@]}"; do ip netns del "$n" 2>/dev/null; done
+	# KS_KEEP_FAILED=DIR keeps a failed test's files there for a look
+	if [ -n "${KS_KEEP_FAILED:-}" ] && [ -n "$_ks_failed" ]; then
+		mkdir -p "$KS_KEEP_FAILED" && cp -r "$KS_TMP" "$KS_KEEP_FAILED/$KS_TEST.$$" 2>/dev/null
+	fi
 	rm -rf "$KS_TMP"
 }
 trap ks_cleanup EXIT
@@ -88,7 +93,7 @@ ks_stop_ref() {
 }
 
 pass() { echo "PASS $KS_TEST: $*" | tee -a "$KS_RESULTS" >/dev/null; echo "  ok   $*"; }
-fail() { echo "FAIL $KS_TEST: $*" | tee -a "$KS_RESULTS" >/dev/null; echo "  FAIL $*"; }
+fail() { _ks_failed=1; echo "FAIL $KS_TEST: $*" | tee -a "$KS_RESULTS" >/dev/null; echo "  FAIL $*"; }
 skip() { echo "SKIP $KS_TEST: $*" | tee -a "$KS_RESULTS" >/dev/null; echo "  skip $*"; }
 
 # check DESC CMD...: pass if CMD succeeds.
