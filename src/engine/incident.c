@@ -58,7 +58,9 @@ static void fill_seconds(struct engine *e, struct eng_incident *inc, int64_t k0,
 }
 
 /* After an incident blamed on a CPU, retransmits up to its worst second
- * are its aftermath for ENG_ECHO_S seconds (timeline.c, is_echo). */
+ * (of retransmits, or of drops: each packet a backlog dropped is
+ * retransmitted once its flow's timer fires) are its aftermath for
+ * ENG_ECHO_S seconds (timeline.c, is_echo). */
 static void arm_echo(struct engine *e, enum eng_mech mech)
 {
 	e->echo_peak = 0;
@@ -69,6 +71,8 @@ static void arm_echo(struct engine *e, enum eng_mech mech)
 		struct bin *b = bin_get(e, k);
 		if (b && bin_spike_retrans(b) > e->echo_peak)
 			e->echo_peak = bin_spike_retrans(b);
+		if (b && b->drops > e->echo_peak)
+			e->echo_peak = b->drops;
 	}
 }
 

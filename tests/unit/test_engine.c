@@ -323,14 +323,15 @@ TEST(engine_retransmit_echo_is_no_new_incident)
 	CHECK_EQ(r.inc.verdict.mech, ENG_NOT_CPU);
 	engine_free(e);
 
-	/* more than the incident's worst second, or drops: news too */
+	/* more than the incident's worst second (of retransmits and of
+	 * drops), or drops: news too */
 	e = mk(&k618, &r);
 	REQUIRE(e);
 	quiet(e, 0, 10);
 	engine_add_stall(e, &s1);
 	second(e, 10, 120, 4500, 495 * NS_PER_MS, 0, 0);
 	quiet(e, 11, 14);
-	second(e, 14, 150, 0, 0, 0, 0);
+	second(e, 14, 4600, 0, 0, 0, 0);
 	quiet(e, 15, 19);
 	CHECK_EQ(r.incidents, 2);
 	second(e, 19, 60, 800, 0, 0, 0);
@@ -351,6 +352,34 @@ TEST(engine_retransmit_echo_is_no_new_incident)
 	quiet(e, 15, 19);
 	CHECK_EQ(r.incidents, 2);
 	CHECK_EQ(engine_echoes(e), 0);
+	engine_free(e);
+}
+
+/* An incident of drops alone (a bottom-halves-on hold overflowed the
+ * receive backlog: 108 drops, 3 retransmits) is echoed by the retransmits
+ * of the dropped packets, seconds later as the timers back off: those
+ * are its aftermath too, not a new incident with no CPU to blame. */
+TEST(engine_echo_of_dropped_packets)
+{
+	struct rec r;
+	struct engine *e = mk(&k618, &r);
+	REQUIRE(e);
+	quiet(e, 0, 10);
+	struct eng_stall s = hog_stall(1, SEC(10) + 450 * NS_PER_MS, 500 * NS_PER_MS, 0, true, false);
+	engine_add_stall(e, &s);
+	second(e, 10, 0, 0, 40000, 0, 0);
+	second(e, 11, 3, 108, 40000, 480 * NS_PER_MS, 0);
+	quiet(e, 12, 15);
+	CHECK_EQ(r.incidents, 1);
+	CHECK_EQ(r.inc.verdict.mech, ENG_KSOFTIRQD_STARVED);
+	second(e, 14, 90, 0, 0, 0, 0);
+	quiet(e, 15, 18);
+	CHECK_EQ(r.incidents, 1);
+	CHECK_EQ(engine_echoes(e), 1);
+	/* more than the drops and the retransmits: news */
+	second(e, 18, 300, 0, 0, 0, 0);
+	quiet(e, 19, 23);
+	CHECK_EQ(r.incidents, 2);
 	engine_free(e);
 }
 
