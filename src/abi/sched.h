@@ -258,6 +258,7 @@ enum sched_stat {
 	SCHED_STAT_TICKS,         /* scheduler ticks seen by the tick sampler */
 	SCHED_STAT_UNSEEN,        /* switches whose prev is not the task seen switching in:
 				   * a switch on that CPU never reached sched_switch */
+	SCHED_STAT_UNSEEN_WAIT,   /* waits ended by such a switch, recovered from the kernel's stamp */
 	SCHED_NR_STATS,
 };
 

@@ -20,6 +20,23 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
+/* The CPU's waiter switches out, and its switch-in here never reached
+ * sched_switch (docs/doctor.md, "Silences"): its wait ended at that
+ * switch-in, which the kernel stamped (sched_info.last_arrival, the
+ * runqueue clock). Without this the wait is lost, however long. */
+static __always_inline void waiter_unseen_done(struct sched_cpu *c, struct task_struct *prev, __u32 cpu,
+					       __u64 off, __u64 now)
+{
+	__u64 start = c->waiter_since_ns, end = prev->sched_info.last_arrival + off;
+	char cm[TASK_COMM_LEN];
+
+	if (end <= start || end > now)
+		return;
+	stat_inc(SCHED_STAT_UNSEEN_WAIT);
+	read_comm(prev, cm, true);
+	wait_done(c, prev, cm, cpu, c->waiter_kind, start, cpu, end - start, true);
+}
+
 /* The hot path: sched_switch on a kernel with sched_info and tp_btf. One
  * clock call (the runqueue clock is not always fresh here: clk_sync), no
  * task storage (a wait starts at the kernel's own stamp), plain array
@@ -46,6 +63,8 @@ static __always_inline int on_switch_fast(struct task_struct *prev, struct task_
 	 * now (out_ns), or later if it migrates (its last_queued restarts). */
 	__u32 prev_tid = prev->pid;
 	prev_check(c, prev_tid);
+	if (prev_tid && prev_tid == c->waiter_tid && c->cur_tid != prev_tid && c->cur_start_ns)
+		waiter_unseen_done(c, prev, cpu, off, now);
 	waiter_leave(c, prev_tid, next->pid);
 	if (prev_tid) {
 		if (task_state(prev, true) == 0 /* TASK_RUNNING */) {

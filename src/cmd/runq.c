@@ -385,12 +385,12 @@ static void print_stats(struct runq *r)
 	dbg("sched: %llu wakeups stamped, %llu waits, %llu records, %llu samples, "
 	    "%llu stack errors, %llu switch-ins without a runnable time, %llu stale stamps, "
 	    "%llu waits labelled woken for want of a kind slot, %llu switches after one that was "
-	    "never traced",
+	    "never traced (%llu waits ended there)",
 	    (unsigned long long)st[SCHED_STAT_WAKEUPS], (unsigned long long)st[SCHED_STAT_WAITS],
 	    (unsigned long long)st[SCHED_STAT_RECORDS], (unsigned long long)st[SCHED_STAT_SAMPLES],
 	    (unsigned long long)st[SCHED_STAT_STACK_ERRS], (unsigned long long)st[SCHED_STAT_NOSTAMP],
 	    (unsigned long long)st[SCHED_STAT_STALE], (unsigned long long)st[SCHED_STAT_KIND_MISS],
-	    (unsigned long long)st[SCHED_STAT_UNSEEN]);
+	    (unsigned long long)st[SCHED_STAT_UNSEEN], (unsigned long long)st[SCHED_STAT_UNSEEN_WAIT]);
 }
 
 /* Benchmark aids: BPF run-time statistics (attach_enable_stats).

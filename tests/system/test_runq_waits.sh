@@ -14,10 +14,13 @@
 # ksleuth kept that stamp over the sleep and reported the sleep (plus the
 # real wait) as a wait: 100 ms - 1.6 s "waits" of kworkers, ksoftirqd or
 # the hog on an idle CPU, in about half the `demo --fixed` runs.
-# And no missed ones: a victim pinned there waits out one 300 ms run of a
-# kernel hog at the end, which runq must report; and every bpftrace wait
-# >= 100 ms inside runq's window must be a ksleuth wait too (same tid, same
-# end within 5 ms).
+# A migration restarts a wait on the new CPU for both: runq reports the
+# part spent on the CPU the task ran on (docs/sampler.md), whose history
+# says who ran instead. And no missed ones: a victim pinned there waits
+# out one 300 ms run of a kernel hog at the end, which runq must report
+# (also when its switch-in never reached sched_switch); and every
+# bpftrace wait >= 100 ms inside runq's window must be a ksleuth wait too
+# (same tid, same end within 5 ms).
 . "$(dirname "$0")/lib.sh"
 require_root
 require_cmd bpftrace
@@ -33,10 +36,18 @@ cat >"$KS_TMP/ref.bt" <<'EOF'
 tracepoint:sched:sched_wakeup,tracepoint:sched:sched_wakeup_new {
 	if (!@ts[args->pid]) { @ts[args->pid] = nsecs; }
 }
+tracepoint:sched:sched_migrate_task {
+	$p = args->pid;
+	if (@ts[$p]) { @ts[$p] = nsecs; }
+}
 tracepoint:sched:sched_switch {
 	$prev = args->prev_pid;
 	$state = args->prev_state;
 	$next = args->next_pid;
+	$c = cpu;
+	$l = @last[$c];
+	if ($l != 0 && $l != $prev + 1) { printf("H %d %lld %d %d\n", $c, nsecs, $prev, $l - 1); }
+	@last[$c] = $next + 1;
 	if (($state == 0 || $state == 256) && $prev != 0) {
 		@ts[$prev] = nsecs;
 	} else {
@@ -49,7 +60,7 @@ tracepoint:sched:sched_switch {
 		delete(@ts[$next]);
 	}
 }
-END { clear(@ts); }
+END { clear(@ts); clear(@last); }
 EOF
 # (the args are read into variables first: bpftrace 0.17 built the
 # sched_switch program with args->... in the branches such that 6.18's
@@ -92,16 +103,31 @@ check_eq "runq ran and stopped cleanly on SIGINT$( [ "$rq_rc" = 0 ] || echo ": $
 # inside [t_from, t_to]: a ksleuth wait of the same tid ending within 5 ms.
 # Not from 50 ms: where the two start a wait differs by a few ms now and
 # then (a 62 ms bpftrace wait was under 50 ms for ksleuth here).
+# Except where the task's own switches are missing from the event stream
+# (H lines: a switch whose prev is not the CPU's last next). On this VM
+# some switches reach no sched_switch probe, ~3 a second under this load
+# (docs/doctor.md, "Silences"): a task whose switch-in is missing keeps
+# bpftrace's stamp until it next switches in (rcu_preempt "waited" 333 ms
+# so), while ksleuth starts from the kernel's own sched_info stamp.
 res=$(python3 - "$KS_TMP/rq.json" "$KS_TMP/ref.txt" "$t_from" "$t_to" <<'EOF'
 import json, sys
 MS = 1000000
 ref = []
+holes = {}
 for l in open(sys.argv[2]):
 	f = l.split()
 	if len(f) >= 4 and f[0] == "W":
 		ref.append((int(f[1]), int(f[2]), int(f[3])))
+	elif len(f) >= 5 and f[0] == "H":
+		for tid in (int(f[3]), int(f[4])):
+			holes.setdefault(tid, []).append(int(f[2]))
 t_from, t_to = int(sys.argv[3]), int(sys.argv[4])
-n = bad = 0
+
+def blind(tid, s, e):
+	"""a switch of tid missing from the event stream within [s, e]"""
+	return any(s - 5 * MS <= h <= e + 5 * MS for h in holes.get(tid, []))
+
+n = bad = excused = 0
 msgs = []
 ks = []
 for l in open(sys.argv[1]):
@@ -116,20 +142,26 @@ for l in open(sys.argv[1]):
 	end = r["start_ns"] + r["wait_ns"]
 	ks.append((tid, end))
 	ok = any(t == tid and abs(e - end) <= 5 * MS and e - s >= r["wait_ns"] - 5 * MS for t, s, e in ref)
-	if not ok:
+	if not ok and blind(tid, r["start_ns"], end):
+		excused += 1
+	elif not ok:
 		bad += 1
 		msgs.append("%s tid %d %d ms cpu %d" % (r["victim"]["comm"], tid, r["wait_ns"] // MS, r["cpu"]))
 want = [(t, s, e) for t, s, e in ref if e - s >= 100 * MS and t_from <= s and e <= t_to]
 miss = [(t, s, e) for t, s, e in want if not any(k == t and abs(end - e) <= 5 * MS for k, end in ks)]
+excused += sum(1 for t, s, e in miss if blind(t, s, e))
+miss = [(t, s, e) for t, s, e in miss if not blind(t, s, e)]
 print(n, bad, len(ref), len(want), len(miss), "; ".join(msgs[:5]) or "-",
-	"; ".join("tid %d %d ms" % (t, (e - s) // MS) for t, s, e in miss[:5]) or "-", sep="|")
+	"; ".join("tid %d %d ms" % (t, (e - s) // MS) for t, s, e in miss[:5]) or "-",
+	sum(len(v) for v in holes.values()) // 2, excused, sep="|")
 EOF
 )
 rc=$?
 [ "$rc" = 0 ] || fail "the comparison exited $rc"
-IFS='|' read -r n_ks n_false n_ref n_want n_miss false_msg miss_msg <<<"$res"
+IFS='|' read -r n_ks n_false n_ref n_want n_miss false_msg miss_msg n_holes n_excused <<<"$res"
 echo "  ksleuth waits >= 50 ms: ${n_ks:-?}, bpftrace: ${n_ref:-?}, not seen by bpftrace: ${n_false:-?} ($false_msg)"
 echo "  bpftrace waits >= 100 ms in runq's window: ${n_want:-?}, not reported by ksleuth: ${n_miss:-?} ($miss_msg)"
+echo "  switches missing from the event stream: ${n_holes:-?}; differences where the task's own were: ${n_excused:-?}"
 check_eq "no ksleuth wait >= 50 ms that bpftrace does not see ($false_msg)" "${n_false:-x}" 0
 check_eq "no bpftrace wait >= 100 ms that ksleuth does not report ($miss_msg)" "${n_miss:-x}" 0
 # the positive control: the victim's wait behind the kernel hog's run
