@@ -123,6 +123,12 @@ for l in open(sys.argv[2]):
 			holes.setdefault(tid, []).append(int(f[2]))
 t_from, t_to = int(sys.argv[3]), int(sys.argv[4])
 
+def seen(tid, s, e):
+	"""what runq reported of tid around [s, e], ms from s (a failure's clue)"""
+	near = ["%s%d..%d ms cpu %d" % ("ongoing " if o else "", (a - s) // MS, (b - s) // MS, c)
+		for t, a, b, o, c in allks if t == tid and a <= e + 5 * MS and b >= s - 5 * MS]
+	return " (runq: %s)" % ", ".join(near[:3]) if near else " (runq: nothing)"
+
 def blind(tid, s, e):
 	"""a switch of tid missing from the event stream within [s, e]"""
 	return any(s - 5 * MS <= h <= e + 5 * MS for h in holes.get(tid, []))
@@ -130,12 +136,16 @@ def blind(tid, s, e):
 n = bad = excused = 0
 msgs = []
 ks = []
+allks = []
 for l in open(sys.argv[1]):
 	try:
 		r = json.loads(l)
 	except ValueError:
 		continue
-	if r.get("type") != "wait" or r.get("ongoing") or r["wait_ns"] < 50 * MS:
+	if r.get("type") != "wait":
+		continue
+	allks.append((r["victim"]["tid"], r["start_ns"], r["start_ns"] + r["wait_ns"], r.get("ongoing"), r["cpu"]))
+	if r.get("ongoing") or r["wait_ns"] < 50 * MS:
 		continue
 	n += 1
 	tid = r["victim"]["tid"]
@@ -152,7 +162,7 @@ miss = [(t, s, e) for t, s, e in want if not any(k == t and abs(end - e) <= 5 * 
 excused += sum(1 for t, s, e in miss if blind(t, s, e))
 miss = [(t, s, e) for t, s, e in miss if not blind(t, s, e)]
 print(n, bad, len(ref), len(want), len(miss), "; ".join(msgs[:5]) or "-",
-	"; ".join("tid %d %d ms" % (t, (e - s) // MS) for t, s, e in miss[:5]) or "-",
+	"; ".join("tid %d %d ms%s" % (t, (e - s) // MS, seen(t, s, e)) for t, s, e in miss[:5]) or "-",
 	sum(len(v) for v in holes.values()) // 2, excused, sep="|")
 EOF
 )
