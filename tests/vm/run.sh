@@ -3,6 +3,7 @@
 # ksleuth binary of this tree, run tests/vm/guest.sh inside, and check the
 # report on the host (tests/vm/check.py). Prints PASS/FAIL/SKIP lines (to
 # KS_RESULTS when set, as tests/run.sh collects them) and a summary.
+# Guests run side by side, KS_VM_JOBS at a time (default: one per CPU).
 # Usage: tests/vm/run.sh [KERNEL...]   (default: $KS_VM_KERNELS or
 #        "6.1 6.1-rt 6.12 6.12-rt 5.10"; see tests/vm/kernels.sh for the names)
 set -uo pipefail
@@ -38,15 +39,24 @@ append_for() {
 	esac
 }
 
+# The packages first, one kernel at a time: apt takes its locks.
+declare -A kline
 for k in "${kernels[@]}"; do
+	kline[$k]=$(tests/vm/kernels.sh "$k") || kline[$k]=
+done
+
+# run_one KERNEL: build its initramfs, boot it, check its report.
+run_one() {
+	local k=$1 start line kdir rel dir append brc
 	start=$(date +%s)
-	line=$(tests/vm/kernels.sh "$k") || { record "FAIL vm $k: the kernel package could not be fetched"; continue; }
+	line=${kline[$k]}
+	[ -n "$line" ] || { record "FAIL vm $k: the kernel package could not be fetched"; return; }
 	read -r _ kdir rel <<< "$line"
 	dir=$OUT/$k
 	rm -rf "$dir"; mkdir -p "$dir"
 	if ! tests/vm/mkinitramfs.sh "$kdir" "$rel" "$BIN" "$dir/initrd.gz" 2> "$dir/mkinitramfs.err"; then
 		record "FAIL vm $k: building the initramfs failed: $(tail -1 "$dir/mkinitramfs.err")"
-		continue
+		return
 	fi
 	append=$(append_for "$k")
 	echo "== vm $k ($rel, $append)"
@@ -57,4 +67,38 @@ for k in "${kernels[@]}"; do
 	fi
 	python3 tests/vm/check.py "$k" "$kdir/boot/config-$rel" "$dir" | while read -r r; do record "$r"; done
 	echo "   ($(( $(date +%s) - start ))s, $(cat "$dir/accel" 2>/dev/null))"
+}
+
+# A TCG guest runs on one host thread (boot.sh), so guests boot side by
+# side, one per host CPU (KS_VM_JOBS); each one's lines are printed
+# together when it ends.
+jobs_max=${KS_VM_JOBS:-$(nproc)}
+[ "$jobs_max" -ge 1 ] 2>/dev/null || jobs_max=1
+mkdir -p "$OUT"
+declare -A vm_of
+running=0
+# Interrupted: end each guest's job and what it runs now (boot.sh stops
+# its QEMU on the way out), by pid.
+stop_all() {
+	local p
+	for p in "${!vm_of[@]}"; do
+		pkill -TERM -P "$p" 2>/dev/null
+		kill -TERM "$p" 2>/dev/null
+	done
+	wait
+}
+trap 'stop_all; exit 130' INT
+trap 'stop_all; exit 143' TERM
+finish_one() {
+	local pid
+	wait -n -p pid
+	running=$((running - 1))
+	cat "$OUT/${vm_of[$pid]}.log"
+}
+for k in "${kernels[@]}"; do
+	[ $running -ge "$jobs_max" ] && finish_one
+	run_one "$k" > "$OUT/$k.log" 2>&1 &
+	vm_of[$!]=$k
+	running=$((running + 1))
 done
+while [ $running -gt 0 ]; do finish_one; done
