@@ -50,7 +50,7 @@ HELPER_SRCS := $(wildcard tests/system/helpers/*.c)
 HELPERS   := $(patsubst tests/system/helpers/%.c,$(BUILD)/helpers/%,$(HELPER_SRCS))
 
 .DEFAULT_GOAL := all
-.PHONY: all deps test-deps deb-deps test unit system vm-test accuracy install uninstall \
+.PHONY: FORCE all deps test-deps deb-deps test unit system vm-test accuracy install uninstall \
 	clean demo deb deb-name man completion fuzz fuzz-build
 all: $(BUILD)/ksleuth $(BUILD)/ksleuth-hog
 
@@ -95,8 +95,15 @@ $(BUILD)/syscall_nr.h: | $(BUILD)/.deps-ok
 		sed -n 's/^#define __NR_\([a-z0-9_]*\) \([0-9]*\)$$/{ "\1", \2 },/p' | sort > $@.tmp && mv $@.tmp $@
 $(BUILD)/obj/src/collect/count.o: $(BUILD)/syscall_nr.h
 
-# where the demo finds the hog when it is not beside the binary (sys/helper.c)
+# where the demo finds the hog when it is not beside the binary (sys/helper.c);
+# the path is baked in, so helper.o is rebuilt when it changes (`make`, then
+# `make install PREFIX=/opt/ksleuth`): the stamp is rewritten only then
 $(BUILD)/obj/src/sys/helper.o: CPPFLAGS += -DKSLEUTH_LIBEXECDIR='"$(LIBEXECDIR)"'
+$(BUILD)/obj/src/sys/helper.o: $(BUILD)/libexecdir
+$(BUILD)/libexecdir: FORCE
+	@mkdir -p $(BUILD)
+	@echo '$(LIBEXECDIR)' | cmp -s - $@ || echo '$(LIBEXECDIR)' > $@
+FORCE:
 
 $(BUILD)/libks.a: $(call objs,$(LIB_SRCS))
 	rm -f $@

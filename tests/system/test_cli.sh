@@ -7,7 +7,8 @@
 # summary and exit 0, as SIGTERM does. The man page and the bash completion
 # (`ksleuth manpage`, `ksleuth completion bash`) name every option that a
 # command's --help lists: all three come from the same option tables; the
-# test hog, a program of its own, is in none of them.
+# test hog, a program of its own, is in none of them. And `make install
+# PREFIX=...` after `make` rebuilds the hog's installed path into the binary.
 . "$(dirname "$0")/lib.sh"
 require_root
 ESC=$'\x1b'
@@ -87,3 +88,12 @@ kill -HUP "$CNT"
 ks_wait "$CNT" 10 "count after SIGHUP"
 check_eq "count exits 0 on SIGHUP" "$?" 0
 check_grep "count printed its summary after SIGHUP" "^sched:sched_switch +[0-9]+" "$KS_TMP/count.out"
+
+# The binary bakes in where the demo's hog is installed: `make` and then
+# `make install PREFIX=...` must rebuild it with that prefix (it kept the
+# /usr/local one). A dry run says what make would do, changing nothing.
+if command -v make >/dev/null; then
+	make -n -C "$KS_ROOT" BUILD="$KS_BDIR" install PREFIX=/opt/ksleuth-test >"$KS_TMP/make.out" 2>&1
+	check_grep "make install PREFIX=... rebuilds the hog's path into the binary" \
+		"KSLEUTH_LIBEXECDIR='\"/opt/ksleuth-test/libexec/ksleuth\"'.* src/sys/helper\\.c" "$KS_TMP/make.out"
+fi
