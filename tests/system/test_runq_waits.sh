@@ -105,7 +105,7 @@ check_eq "runq ran and stopped cleanly on SIGINT$( [ "$rq_rc" = 0 ] || echo ": $
 # then (a 62 ms bpftrace wait was under 50 ms for ksleuth here).
 # Except where the task's own switches are missing from the event stream
 # (H lines: a switch whose prev is not the CPU's last next). On this VM
-# some switches reach no sched_switch probe, ~3 a second under this load
+# some switches reach no sched_switch probe, 4-8 a second under this load
 # (docs/doctor.md, "Silences"): a task whose switch-in is missing keeps
 # bpftrace's stamp until it next switches in (rcu_preempt "waited" 333 ms
 # so), while ksleuth starts from the kernel's own sched_info stamp.
