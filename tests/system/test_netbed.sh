@@ -119,9 +119,14 @@ say(rs_h >= 20, f"kernel-bh hog: TcpRetransSegs in the sending namespace rose by
 say(dr_h >= 100, f"kernel-bh hog: softnet drops on the receive CPU: {dr_h} (>= 100)")
 # The fixed hog still takes half the CPU in 1 ms slices: tail loss probes
 # fire now and then (seen 0-21 per run, never a drop); what it must not do
-# is retransmit like the BH-off hog.
-say(bt_f <= max(40, 3 * base_f) and 5 * bt_f <= bt_h,
-    f"kernel-fixed hog: {bt_f} tcp_retransmit_skb (baseline {base_f:.1f}; <= max(40, 3x) and <= 1/5 of kernel-bh's {bt_h})")
+# is retransmit like the BH-off hog. Both are judged by what they add to
+# the baseline's rate: in one CI run the baseline itself had 65 in 5.6 s,
+# the fixed hog 115 (91 expected from the baseline) beside the BH-off
+# hog's 319 (101), with 0 drops against 31105.
+ex_h, ex_f = bt_h - base_h, bt_f - base_f
+say(bt_f <= max(40, 3 * base_f) and 5 * ex_f <= ex_h,
+    f"kernel-fixed hog: {bt_f} tcp_retransmit_skb (baseline {base_f:.1f}; <= max(40, 3x); "
+    f"{ex_f:.0f} over the baseline, <= 1/5 of kernel-bh's {ex_h:.0f})")
 say(dr_f <= max(10, dr_h // 100), f"kernel-fixed hog: softnet drops on the receive CPU: {dr_f} (about none)")
 PY
 ks_verdicts "the recipe's analysis" $? "$KS_TMP/verdicts"
