@@ -400,8 +400,10 @@ for run in runs:
         continue
     x = g[0]
     s, e = x['start_ns'], x['start_ns'] + x['gap_ns']
-    say(ks - tick - 1_000_000 <= s <= ks + 1_000_000 and ke <= e <= ke + 2_000_000,
-        f"irq run {run['run']}: silence {(ks - s) / 1e6:.2f} ms before the hog's first clock read to {(e - ke) / 1e6:.2f} ms after its last (a tick before, at once after)")
+    # (the tick pending at the end is taken as interrupts come back on,
+    # but a VM's host may deliver it late: 2.91 ms after in one CI run)
+    say(ks - tick - 1_000_000 <= s <= ks + 1_000_000 and ke <= e <= ke + tick + 1_000_000,
+        f"irq run {run['run']}: silence {(ks - s) / 1e6:.2f} ms before the hog's first clock read to {(e - ke) / 1e6:.2f} ms after its last (within a tick each side)")
     say(x['running']['pid'] == run['pid'], f"irq run {run['run']}: running pid {x['running']['pid']} is the hog {run['pid']}")
     st = top(x).get('stack', [])
     a = top(x)
