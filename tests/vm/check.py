@@ -342,6 +342,19 @@ def incident_line(inc):
             f"time_squeeze {inc.get('time_squeeze')}")
 
 
+def doctor_seen(recs, hog, summ):
+    """What the doctor saw of the hog's runs, for a failure's line: its
+    stalls, findings and spikes, timed from the hog's first run."""
+    t0 = hog[0]["start_ns"]
+    def at(kind):
+        return " ".join(f"{(r['start_ns'] - t0) / 1e9:+.1f}" for r in recs
+                        if r.get("type") == kind and "start_ns" in r) or "none"
+    finds = sorted({r.get("mechanism") for r in recs if r.get("type") == "finding"})
+    return (f"hog runs at +0..{(hog[-1]['start_ns'] - t0) / 1e9:+.1f} s; stalls at {at('stall')}; "
+            f"spikes at {at('spike')}; findings {finds}; {summ.get('retransmits')} retransmits, "
+            f"{summ.get('drops')} drops in {summ.get('duration_ns', 0) / 1e9:.0f} s")
+
+
 def check_net_scenario(name):
     """The doctor's verdict for a hog on the receive CPU under load,
     against the hog's own clock and the kernel's semantics."""
@@ -376,7 +389,8 @@ def check_net_scenario(name):
         out("SKIP", f"{name}: the load lost nothing this run ({summ.get('retransmits')} retransmits, "
             f"{summ.get('drops')} drops): no incident to find")
         return
-    if not check(rc == 3 and incs, f"{name}: the doctor found an incident (exit 3)", f"exit {rc}"):
+    if not check(rc == 3 and incs, f"{name}: the doctor found an incident (exit 3)",
+                 f"exit {rc}; {doctor_seen(recs, hog, summ)}"):
         return
     inc = max(incs, key=lambda r: r.get("retransmits", 0))
     culprit = inc.get("culprit") or {}
