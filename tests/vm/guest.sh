@@ -81,14 +81,14 @@ step doctor_idle 90 $KS doctor -d 5 --json
 
 # profile: a module's frames carry [module]. TCP over a test bed's veth
 # pair runs veth's transmit (a module in Debian's kernels); the veth
-# functions kallsyms lists are the host's reference.
+# functions kallsyms lists are the host's reference. The load is
+# profile's COMMAND: it starts once the sampling is attached, which takes
+# a TCG guest seconds (beside another guest, longer than a load begun
+# beforehand lasted).
 bed=$($KS netbed up -c 1 --no-offloads | awk '{print $1}')
-$KS netbed load "$bed" -c 1 -d 9s -P 16 --no-udp > /dev/null 2>&1 &
-lpid=$!
-sleep 2
-step profile 60 $KS profile -F 499 -d 4 --json
+step profile 90 $KS profile -F 499 -d 60 --json -- /bin/sh -c \
+	"$KS netbed load $bed -c 1 -d 4s -P 16 --no-udp > /dev/null 2>&1"
 raw profile_veth "awk '\$4 == \"[veth]\" && \$2 ~ /^[tT]\$/ { print \$3 }' /proc/kallsyms"
-wait $lpid
 $KS netbed down "$bed"
 
 # agent: start, scrape /metrics twice, stop with SIGTERM
