@@ -71,9 +71,9 @@ run_one() {
 
 # A TCG guest runs on one host thread (boot.sh), so guests can boot side
 # by side (KS_VM_JOBS at a time); each one's lines are printed together
-# when it ends. One at a time by default: beside another guest, a 6.12-rt
-# guest's doctor came up so late that only the bh hog's last run fell
-# after its warm-up, and its retransmits came after that run's window.
+# when it ends. One at a time by default: beside another guest a guest's
+# TCP load is slower and now and then loses too little for the scenario
+# or the demo to reproduce its incident.
 jobs_max=${KS_VM_JOBS:-1}
 [ "$jobs_max" -ge 1 ] 2>/dev/null || jobs_max=1
 mkdir -p "$OUT"
