@@ -17,6 +17,11 @@ step() {
 	rc=$?
 	echo "@@end $name rc=$rc"
 }
+# show NAME RC FILE...: a section from files a command wrote.
+show() {
+	name=$1 rc=$2; shift 2
+	echo "@@begin $name"; cat "$@"; echo "@@end $name rc=$rc"
+}
 # raw NAME CMD...: a section from a shell snippet's output.
 raw() {
 	name=$1; shift
@@ -83,8 +88,7 @@ step doctor_idle 90 $KS doctor -d 5 --json
 # pair runs veth's transmit (a module in Debian's kernels); the veth
 # functions kallsyms lists are the host's reference. The load is
 # profile's COMMAND: it starts once the sampling is attached, which takes
-# a TCG guest seconds (beside another guest, longer than a load begun
-# beforehand lasted).
+# a TCG guest seconds.
 bed=$($KS netbed up -c 1 --no-offloads | awk '{print $1}')
 step profile 90 $KS profile -F 499 -d 60 --json -- /bin/sh -c \
 	"$KS netbed load $bed -c 1 -d 4s -P 16 --no-udp > /dev/null 2>&1"
@@ -130,9 +134,9 @@ EOS
 	rm -f /tmp/hog.out /tmp/hog.rc /tmp/load.out
 	$KS doctor -d 60 --json --netns "$bed-tx" -- /bin/sh /tmp/scen.sh > /tmp/doctor.out 2> /tmp/doctor.err
 	drc=$?
-	echo "@@begin ${scen}_hog"; cat /tmp/hog.out; echo "@@end ${scen}_hog rc=$(cat /tmp/hog.rc 2>/dev/null || echo 255)"
-	echo "@@begin ${scen}_doctor"; cat /tmp/doctor.out /tmp/doctor.err; echo "@@end ${scen}_doctor rc=$drc"
-	echo "@@begin ${scen}_load"; cat /tmp/load.out; echo "@@end ${scen}_load rc=0"
+	show "${scen}_hog" "$(cat /tmp/hog.rc 2>/dev/null || echo 255)" /tmp/hog.out
+	show "${scen}_doctor" "$drc" /tmp/doctor.out /tmp/doctor.err
+	show "${scen}_load" 0 /tmp/load.out
 	$KS netbed down "$bed"
 }
 for s in $scenarios; do
