@@ -42,7 +42,7 @@ static const struct opt netbed_opts[] = {
 	{ .lname = "tcp-rate", OPT_RATE_AT(struct args, lo.tcp_bps), .arg = "RATE", .def_text = "20M",
 	  .help = "load: bit/s of each TCP flow" },
 	{ .lname = "udp", OPT_RATE_AT(struct args, lo.udp_bps), .arg = "RATE", .def_text = "200M",
-	  .help = "load: bit/s of UDP filler, with a 4 MB send buffer" },
+	  .help = "load: bit/s of UDP filler (4 MB send buffer or the kernel's cap)" },
 	{ .lname = "no-tcp", OPT_FLAG_AT(struct args, lo.no_tcp), .help = "load: no TCP flows" },
 	{ .lname = "no-udp", OPT_FLAG_AT(struct args, lo.no_udp), .help = "load: no UDP filler" },
 	{ 'v', "verbose", OPT_FLAG_AT(struct args, lo.verbose), .help = "load: iperf3's output to stderr" },
@@ -167,6 +167,11 @@ static int do_load(struct args *a)
 			stopped = true;
 			break;
 		}
+	}
+	netbed_load_running(&nb);
+	if (nb.failed[0]) {
+		err("%s before the load's end (-v shows its output)", nb.failed);
+		rc = EXIT_RUNTIME;
 	}
 	netbed_load_stop(&nb);
 	uint64_t t1 = now_ns();

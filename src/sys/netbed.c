@@ -20,6 +20,7 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include "lib/parse.h"
 #include "sys/log.h"
@@ -190,15 +191,18 @@ static bool listening(pid_t pid, int port)
 	return false;
 }
 
-static pid_t start(struct netbed *nb, char *const argv[], const struct cpuset *cpus, bool verbose)
+static pid_t start(struct netbed *nb, const char *what, char *const argv[], const struct cpuset *cpus,
+		   bool verbose)
 {
 	struct spawn_opts so = { .cpus = cpus, .out_fd = verbose ? 2 : -1, .err_fd = verbose ? 2 : -1 };
 
 	if (nb->nprocs >= NETBED_MAX_PROCS)
 		return -ENOSPC;
 	pid_t pid = spawn_bg(argv, &so);
-	if (pid > 0)
+	if (pid > 0) {
+		nb->what[nb->nprocs] = what;
 		nb->procs[nb->nprocs++] = pid;
+	}
 	else
 		err("cannot start '%s': %s", argv[0], strerror(-pid));
 	return pid;
@@ -224,12 +228,34 @@ static int wait_listen(struct netbed *nb, pid_t pid, int port)
 	return -1;
 }
 
+/* The UDP filler's iperf3 window: 4 MB, or less where the kernel caps
+ * socket buffers lower. iperf3 sets -w as SO_SNDBUF and SO_RCVBUF and
+ * exits ("socket buffer size not set correctly") when granted less; the
+ * kernel grants at most twice net.core.wmem_max/rmem_max (212992 on a
+ * default host), so a window no larger than either is always granted. */
+static unsigned long udp_window(void)
+{
+	static const char *const caps[] = { "/proc/sys/net/core/wmem_max", "/proc/sys/net/core/rmem_max" };
+	unsigned long w = 4UL << 20;
+
+	for (size_t i = 0; i < sizeof(caps) / sizeof(caps[0]); i++) {
+		FILE *f = fopen(caps[i], "r");
+		unsigned long m;
+		if (!f)
+			continue;
+		if (fscanf(f, "%lu", &m) == 1 && m < w)
+			w = m;
+		fclose(f);
+	}
+	return w;
+}
+
 int netbed_load_start(struct netbed *nb, const struct netbed_load_opts *lo)
 {
 	struct netbed_load_opts o = *lo;
 	struct cpuset cpus = { 0 };
 	long ncpu = sysconf(_SC_NPROCESSORS_CONF);
-	char port_t[8], port_u[8], secs[16], flows[16], rate[32], trate[32];
+	char port_t[8], port_u[8], secs[16], flows[16], rate[32], trate[32], win[24];
 	pid_t ts = -1, us = -1;
 
 	if (!o.tcp_flows)
@@ -238,6 +264,7 @@ int netbed_load_start(struct netbed *nb, const struct netbed_load_opts *lo)
 		o.udp_bps = 200ULL * 1000 * 1000;
 	if (!o.tcp_bps)
 		o.tcp_bps = 20ULL * 1000 * 1000;
+	nb->failed[0] = '\0';
 	if (o.duration_ns < NS_PER_SEC || o.duration_ns > NETBED_LOAD_MAX_NS) {
 		err("a load must last between 1 s and 300 s");
 		return -1;
@@ -255,32 +282,33 @@ int netbed_load_start(struct netbed *nb, const struct netbed_load_opts *lo)
 	snprintf(flows, sizeof(flows), "%u", o.tcp_flows);
 	snprintf(rate, sizeof(rate), "%llu", (unsigned long long)o.udp_bps);
 	snprintf(trate, sizeof(trate), "%llu", (unsigned long long)o.tcp_bps);
+	snprintf(win, sizeof(win), "%lu", udp_window());
 	snprintf(port_t, sizeof(port_t), "%d", NETBED_PORT_TCP);
 	snprintf(port_u, sizeof(port_u), "%d", NETBED_PORT_UDP);
 
 	/* `ip netns exec` enters the namespace and execs iperf3 in the same
 	 * process: the pid we track is iperf3's. -1: one test, then exit. */
 	if (!o.no_tcp) {
-		ts = start(nb, (char *[]){ "ip", "netns", "exec", nb->ns_rx, "iperf3", "-s", "-1",
+		ts = start(nb, "TCP server", (char *[]){ "ip", "netns", "exec", nb->ns_rx, "iperf3", "-s", "-1",
 					   "-B", NETBED_ADDR_RX, "-p", port_t, NULL }, &cpus, o.verbose);
 		if (ts < 0 || wait_listen(nb, ts, NETBED_PORT_TCP) < 0)
 			goto fail;
 	}
 	if (!o.no_udp) {
-		us = start(nb, (char *[]){ "ip", "netns", "exec", nb->ns_rx, "iperf3", "-s", "-1",
+		us = start(nb, "UDP server", (char *[]){ "ip", "netns", "exec", nb->ns_rx, "iperf3", "-s", "-1",
 					   "-B", NETBED_ADDR_RX, "-p", port_u, NULL }, &cpus, o.verbose);
 		if (us < 0 || wait_listen(nb, us, NETBED_PORT_UDP) < 0)
 			goto fail;
 	}
 	if (!o.no_tcp &&
-	    start(nb, (char *[]){ "ip", "netns", "exec", nb->ns_tx, "iperf3", "-c", NETBED_ADDR_RX,
+	    start(nb, "TCP client", (char *[]){ "ip", "netns", "exec", nb->ns_tx, "iperf3", "-c", NETBED_ADDR_RX,
 				  "-p", port_t, "-P", flows, "-b", trate, "-t", secs, NULL }, &cpus, o.verbose) < 0)
 		goto fail;
 	/* UDP filler: a large send buffer (-w) keeps the sender writing while
 	 * the receive CPU stalls, so its backlog overflows (docs/kernel-facts.md). */
 	if (!o.no_udp &&
-	    start(nb, (char *[]){ "ip", "netns", "exec", nb->ns_tx, "iperf3", "-c", NETBED_ADDR_RX,
-				  "-p", port_u, "-u", "-b", rate, "-w", "4M", "-t", secs, NULL },
+	    start(nb, "UDP client", (char *[]){ "ip", "netns", "exec", nb->ns_tx, "iperf3", "-c", NETBED_ADDR_RX,
+				  "-p", port_u, "-u", "-b", rate, "-w", win, "-t", secs, NULL },
 		  &cpus, o.verbose) < 0)
 		goto fail;
 	return 0;
@@ -291,12 +319,24 @@ fail:
 
 int netbed_load_running(struct netbed *nb)
 {
-	int n = 0;
+	int n = 0, st = 0;
+
 	for (int i = 0; i < nb->nprocs; i++) {
-		if (nb->procs[i] > 0 && spawn_alive(nb->procs[i], NULL))
+		if (nb->procs[i] <= 0)
+			continue;
+		if (spawn_alive(nb->procs[i], &st)) {
 			n++;
+			continue;
+		}
+		nb->procs[i] = 0;
+		if (nb->failed[0] || (WIFEXITED(st) && WEXITSTATUS(st) == 0))
+			continue;
+		if (WIFEXITED(st))
+			snprintf(nb->failed, sizeof(nb->failed), "iperf3's %s exited with status %d", nb->what[i],
+				 WEXITSTATUS(st));
 		else
-			nb->procs[i] = 0;
+			snprintf(nb->failed, sizeof(nb->failed), "iperf3's %s was killed by signal %d", nb->what[i],
+				 WTERMSIG(st));
 	}
 	return n;
 }

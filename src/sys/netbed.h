@@ -27,7 +27,9 @@ struct netbed {
 	char ns_rx[56];   /* id + "-rx": the receivers (iperf3 servers) */
 	int rx_cpu;       /* RPS target of NETBED_VETH_RX; -1 when unknown */
 	pid_t procs[NETBED_MAX_PROCS]; /* load processes we started */
+	const char *what[NETBED_MAX_PROCS]; /* each one's role, for messages */
 	int nprocs;
+	char failed[80];  /* the first load process that ended in error, said */
 };
 
 struct netbed_load_opts {
@@ -52,7 +54,9 @@ int netbed_open(struct netbed *nb, const char *id);
  * all pinned away from rx_cpu when there is another CPU. 0 or -1 (said);
  * on failure the started processes are ended. */
 int netbed_load_start(struct netbed *nb, const struct netbed_load_opts *o);
-/* Number of load processes still running (reaps the ended ones). */
+/* Number of load processes still running (reaps the ended ones; the
+ * first that ended with an error or a signal is said in nb->failed,
+ * e.g. "iperf3's UDP client exited with status 1"). */
 int netbed_load_running(struct netbed *nb);
 /* Ends every load process we started (TERM, 1 s grace, KILL). */
 void netbed_load_stop(struct netbed *nb);

@@ -325,6 +325,18 @@ def check_profile():
         check(not bad, f"profile: every veth frame shows [veth] ({len(mod)} frames)", ", ".join(bad[:3]))
 
 
+def check_netbed_load():
+    """The bed's default load (TCP and UDP filler) lives through its run
+    under the guest's default socket buffer caps."""
+    caps = " ".join(secs.get("load_caps", (1, []))[1]).split()
+    lines = ran("netbed_load")
+    if lines is None:
+        return
+    recs = [r for r in jsonl(lines) if r.get("type") == "netbed_load"]
+    n = recs[0].get("rx_packets", 0) if recs else 0
+    check(n > 0, f"netbed load: packets received under wmem_max/rmem_max {'/'.join(caps)} ({n})")
+
+
 def scenario_records(name):
     hog = [r for r in jsonl(secs.get(f"{name}_hog", (0, []))[1]) if r.get("type") == "hog_run"]
     doc = secs.get(f"{name}_doctor")
@@ -525,6 +537,7 @@ else:
               " | ".join(lines)[-200:])
 check_doctor_idle()
 check_profile()
+check_netbed_load()
 check_agent()
 if "demo" in secs or "demo" in cmdline:
     check_demo()

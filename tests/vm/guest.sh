@@ -93,6 +93,10 @@ bed=$($KS netbed up -c 1 --no-offloads | awk '{print $1}')
 step profile 90 $KS profile -F 499 -d 60 --json -- /bin/sh -c \
 	"$KS netbed load $bed -c 1 -d 4s -P 16 --no-udp > /dev/null 2>&1"
 raw profile_veth "awk '\$4 == \"[veth]\" && \$2 ~ /^[tT]\$/ { print \$3 }' /proc/kallsyms"
+# The bed's default load, UDP filler included, under this kernel's
+# default socket buffer caps (net.core.wmem_max/rmem_max).
+raw load_caps 'cat /proc/sys/net/core/wmem_max /proc/sys/net/core/rmem_max'
+step netbed_load 60 $KS netbed load "$bed" -c 1 -d 3s -P 4 --json
 $KS netbed down "$bed"
 
 # agent: start, scrape /metrics twice, stop with SIGTERM
