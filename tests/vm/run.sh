@@ -3,7 +3,7 @@
 # ksleuth binary of this tree, run tests/vm/guest.sh inside, and check the
 # report on the host (tests/vm/check.py). Prints PASS/FAIL/SKIP lines (to
 # KS_RESULTS when set, as tests/run.sh collects them) and a summary.
-# KS_VM_JOBS guests run side by side (default 1).
+# KS_VM_JOBS guests run side by side (default 2, at most one per CPU).
 # Usage: tests/vm/run.sh [KERNEL...]   (default: $KS_VM_KERNELS or
 #        "6.1 6.1-rt 6.12 6.12-rt 5.10"; see tests/vm/kernels.sh for the names)
 set -uo pipefail
@@ -69,12 +69,11 @@ run_one() {
 	echo "   ($(( $(date +%s) - start ))s, $(cat "$dir/accel" 2>/dev/null))"
 }
 
-# A TCG guest runs on one host thread (boot.sh), so guests can boot side
-# by side (KS_VM_JOBS at a time); each one's lines are printed together
-# when it ends. One at a time by default: beside another guest a guest's
-# TCP load is slower and now and then loses too little for the scenario
-# or the demo to reproduce its incident.
-jobs_max=${KS_VM_JOBS:-1}
+# A TCG guest runs on one host thread (boot.sh), so guests boot side by
+# side (KS_VM_JOBS at a time, by default two or one per CPU if fewer);
+# each one's lines are printed together when it ends.
+ncpu=$(nproc)
+jobs_max=${KS_VM_JOBS:-$(( ncpu < 2 ? 1 : 2 ))}
 [ "$jobs_max" -ge 1 ] 2>/dev/null || jobs_max=1
 mkdir -p "$OUT"
 declare -A vm_of
