@@ -202,9 +202,9 @@ static pid_t start(struct netbed *nb, const char *what, char *const argv[], cons
 	if (pid > 0) {
 		nb->what[nb->nprocs] = what;
 		nb->procs[nb->nprocs++] = pid;
-	}
-	else
+	} else {
 		err("cannot start '%s': %s", argv[0], strerror(-pid));
+	}
 	return pid;
 }
 
@@ -289,27 +289,30 @@ int netbed_load_start(struct netbed *nb, const struct netbed_load_opts *lo)
 	/* `ip netns exec` enters the namespace and execs iperf3 in the same
 	 * process: the pid we track is iperf3's. -1: one test, then exit. */
 	if (!o.no_tcp) {
-		ts = start(nb, "TCP server", (char *[]){ "ip", "netns", "exec", nb->ns_rx, "iperf3", "-s", "-1",
-					   "-B", NETBED_ADDR_RX, "-p", port_t, NULL }, &cpus, o.verbose);
+		ts = start(nb, "TCP server",
+			   (char *[]){ "ip", "netns", "exec", nb->ns_rx, "iperf3", "-s", "-1",
+				       "-B", NETBED_ADDR_RX, "-p", port_t, NULL }, &cpus, o.verbose);
 		if (ts < 0 || wait_listen(nb, ts, NETBED_PORT_TCP) < 0)
 			goto fail;
 	}
 	if (!o.no_udp) {
-		us = start(nb, "UDP server", (char *[]){ "ip", "netns", "exec", nb->ns_rx, "iperf3", "-s", "-1",
-					   "-B", NETBED_ADDR_RX, "-p", port_u, NULL }, &cpus, o.verbose);
+		us = start(nb, "UDP server",
+			   (char *[]){ "ip", "netns", "exec", nb->ns_rx, "iperf3", "-s", "-1",
+				       "-B", NETBED_ADDR_RX, "-p", port_u, NULL }, &cpus, o.verbose);
 		if (us < 0 || wait_listen(nb, us, NETBED_PORT_UDP) < 0)
 			goto fail;
 	}
 	if (!o.no_tcp &&
-	    start(nb, "TCP client", (char *[]){ "ip", "netns", "exec", nb->ns_tx, "iperf3", "-c", NETBED_ADDR_RX,
-				  "-p", port_t, "-P", flows, "-b", trate, "-t", secs, NULL }, &cpus, o.verbose) < 0)
+	    start(nb, "TCP client",
+		  (char *[]){ "ip", "netns", "exec", nb->ns_tx, "iperf3", "-c", NETBED_ADDR_RX,
+			      "-p", port_t, "-P", flows, "-b", trate, "-t", secs, NULL }, &cpus, o.verbose) < 0)
 		goto fail;
 	/* UDP filler: a large send buffer (-w) keeps the sender writing while
 	 * the receive CPU stalls, so its backlog overflows (docs/kernel-facts.md). */
 	if (!o.no_udp &&
-	    start(nb, "UDP client", (char *[]){ "ip", "netns", "exec", nb->ns_tx, "iperf3", "-c", NETBED_ADDR_RX,
-				  "-p", port_u, "-u", "-b", rate, "-w", win, "-t", secs, NULL },
-		  &cpus, o.verbose) < 0)
+	    start(nb, "UDP client",
+		  (char *[]){ "ip", "netns", "exec", nb->ns_tx, "iperf3", "-c", NETBED_ADDR_RX,
+			      "-p", port_u, "-u", "-b", rate, "-w", win, "-t", secs, NULL }, &cpus, o.verbose) < 0)
 		goto fail;
 	return 0;
 fail:
