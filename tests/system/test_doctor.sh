@@ -301,8 +301,14 @@ check_exit "demo without iperf3/ip on PATH: exit 1" 1 env PATH=/nonexistent "$KS
 check_grep "demo without iperf3: says what to install" "iperf3.*apt-get install|apt-get install.*iperf3" "$KS_TMP/err"
 
 # ---- 8. Ctrl-C in the middle of the demo: everything removed ---------------
+# Interrupted while its hog runs: the hog starts 3 s after the doctor is
+# attached, 5 s and more after the demo's start.
 ks_bg DEMO "$KS" demo --broken --duration 30s --json >"$KS_TMP/int.json" 2>"$KS_TMP/int.err"
-sleep 6
+for _ in $(seq 200); do
+	pgrep -P "$DEMO" -x ksleuth-hog >/dev/null && break
+	sleep 0.1
+done
+sleep 1
 kill -INT "$DEMO"
 t0=$(date +%s)
 ks_wait "$DEMO" 30 "demo after SIGINT"
