@@ -123,7 +123,9 @@ echo "@@end agent rc=$arc"
 # The load and the hog run as the doctor's COMMAND, which starts once its
 # collectors are attached (a TCG guest's doctor takes up to ~12 s to get
 # there): the hog begins 4 s in, after the doctor's 2 s warm-up, and the
-# doctor ends with the load, 4 s after the hog's last run.
+# doctor ends with the load, 4 s after the hog's last run. The hog starts
+# up on CPU 0 and pins itself to CPU 1 for each run: started on CPU 1, its
+# start-up (~60 ms under TCG) held that CPU right before its first run.
 net_scenario() {
 	local scen=$1 mode=$2 flows=${3:-16} bed drc
 	bed=$($KS netbed up -c 1 --no-offloads | awk '{print $1}')
@@ -131,7 +133,7 @@ net_scenario() {
 $KS netbed load "$bed" -c 1 -d 26s -P "$flows" --no-udp > /tmp/load.out 2>&1 &
 lpid=\$!
 sleep 4
-timeout -s INT 60 $KS_HOG --mode "$mode" -c 1 --run 500ms --gap 1500ms -d 18s --json > /tmp/hog.out 2>&1
+timeout -s INT 60 taskset -c 0 $KS_HOG --mode "$mode" -c 1 --run 500ms --gap 1500ms -d 18s --json > /tmp/hog.out 2>&1
 echo \$? > /tmp/hog.rc
 wait \$lpid
 EOS
