@@ -354,23 +354,30 @@ static void words_ksoftirqd(const struct eng_kernel *k, const struct eng_verdict
 		snprintf(who, sizeof(who), "ksoftirqd/%d or backlog_napi/%d", cpu, cpu);
 	else
 		snprintf(who, sizeof(who), "ksoftirqd/%d", cpu);
-	snprintf(inc->summary, sizeof(inc->summary),
-		 "%s waited up to %s while %s (pid %d) held CPU %d for %s; ",
-		 who, dur(v->ksoftirqd_wait_ns, d1, sizeof(d1)), t->comm, t->pid, cpu,
-		 dur(v->stall_ns, d2, sizeof(d2)));
-	if (v->deferred)
-		appendf(inc->summary, sizeof(inc->summary),
-			"softirq work was deferred to ksoftirqd (%s), so packet processing waited with "
-			"it: NET_RX waited up to %s.",
-			kernel_rt(k) ? "on PREEMPT_RT softirqs raised by interrupts run in ksoftirqd" :
-			"Linux before 6.5 defers all softirqs to a woken ksoftirqd",
-			dur(v->netrx_max_ns, d3, sizeof(d3)));
+	if (v->exits_only) /* 6.5+, ksoftirqd not kept waiting: exits alone fell behind */
+		snprintf(inc->summary, sizeof(inc->summary),
+			 "%s (pid %d) held CPU %d for %s in the kernel; only interrupt exits ran NET_RX "
+			 "there (it waited at most %s), and between them CPU %d's backlog overflowed: it "
+			 "dropped %" PRIu64 " packets.", t->comm, t->pid, cpu, dur(v->stall_ns, d2, sizeof(d2)),
+			 dur(v->netrx_max_ns, d3, sizeof(d3)), cpu, v->cpu_drops);
+	else if (v->deferred)
+		snprintf(inc->summary, sizeof(inc->summary),
+			 "%s waited up to %s while %s (pid %d) held CPU %d for %s; softirq work was deferred "
+			 "to ksoftirqd (%s), so packet processing waited with it: NET_RX waited up to %s.",
+			 who, dur(v->ksoftirqd_wait_ns, d1, sizeof(d1)), t->comm, t->pid, cpu,
+			 dur(v->stall_ns, d2, sizeof(d2)),
+			 kernel_rt(k) ? "on PREEMPT_RT softirqs raised by interrupts run in ksoftirqd" :
+			 "Linux before 6.5 defers all softirqs to a woken ksoftirqd",
+			 dur(v->netrx_max_ns, d3, sizeof(d3)));
 	else /* 6.5+: each interrupt exit's NET_RX run is capped; ksoftirqd gets the rest */
-		appendf(inc->summary, sizeof(inc->summary),
-			"interrupt exits still ran NET_RX (it waited at most %s), but each run is capped "
-			"(net.core.netdev_budget, 2 ms) and the rest waits for ksoftirqd: time_squeeze rose "
-			"%" PRIu64 " times and CPU %d's backlog dropped %" PRIu64 " packets.",
-			dur(v->netrx_max_ns, d3, sizeof(d3)), v->squeezes, cpu, v->cpu_drops);
+		snprintf(inc->summary, sizeof(inc->summary),
+			 "%s waited up to %s while %s (pid %d) held CPU %d for %s; interrupt exits still ran "
+			 "NET_RX (it waited at most %s), but each run is capped (net.core.netdev_budget, 2 ms) "
+			 "and the rest waits for ksoftirqd: time_squeeze rose %" PRIu64 " times and CPU %d's "
+			 "backlog dropped %" PRIu64 " packets.",
+			 who, dur(v->ksoftirqd_wait_ns, d1, sizeof(d1)), t->comm, t->pid, cpu,
+			 dur(v->stall_ns, d2, sizeof(d2)), dur(v->netrx_max_ns, d3, sizeof(d3)), v->squeezes, cpu,
+			 v->cpu_drops);
 	advice_kernel_hold(k, v, false, inc);
 	if (kernel_before(k, 6, 5) && !kernel_rt(k)) {
 		snprintf(buf, sizeof(buf), "Linux %s runs softirqs only in ksoftirqd once it is woken; since 6.5 "

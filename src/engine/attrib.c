@@ -299,9 +299,14 @@ static void verdict_hold(const struct engine *e, struct eng_verdict *v)
 	bool kernel = v->mode == ENG_MODE_KERNEL;
 	/* Since 6.5 interrupt exits run NET_RX too, but capped; ksoftirqd
 	 * carries the rest, so its wait hurt where its CPU was squeezed, or
-	 * where NET_RX ran on time and still the backlog overflowed. */
-	bool ksoftirqd = v->ksoftirqd_wait_ns >= c->stall_ns &&
-			 (v->deferred || v->squeezes > 0 || (!blocked && v->cpu_drops >= c->drops_min));
+	 * where NET_RX ran on time and still the backlog overflowed. Under a
+	 * kernel-mode hold interrupt exits are all the receive work a CPU
+	 * gets, woken ksoftirqd or not: its backlog overflowing between them
+	 * is the hold's loss too. */
+	bool overflow = !blocked && v->cpu_drops >= c->drops_min;
+	bool ks_waited = v->ksoftirqd_wait_ns >= c->stall_ns;
+	bool ksoftirqd = (ks_waited && (v->deferred || v->squeezes > 0 || overflow)) ||
+			 (overflow && kernel && !v->deferred);
 
 	/* Since 6.5 every interrupt exit runs pending softirqs: a kernel-mode
 	 * holder through which NET_RX could not run for (nearly) the whole
@@ -327,6 +332,7 @@ static void verdict_hold(const struct engine *e, struct eng_verdict *v)
 	} else if (ksoftirqd) {
 		v->mech = ENG_KSOFTIRQD_STARVED;
 		v->confidence = blocked ? "high" : "medium";
+		v->exits_only = !ks_waited;
 	} else if (blocked) {
 		v->mech = ENG_SOFTIRQ_BLOCKED;
 		v->confidence = kernel ? "medium" : "low";

@@ -231,6 +231,8 @@ struct eng_verdict {
 	bool bh_inferred;            /* bh_off inferred from NET_RX waiting through a kernel hold */
 	bool rt_bh_lock;             /* PREEMPT_RT: it held the CPU's bottom-half lock */
 	bool deferred;               /* softirqs raised by interrupts wait for ksoftirqd here */
+	bool exits_only;             /* ksoftirqd_starved with ksoftirqd never kept waiting:
+				      * the backlog overflowed between interrupt exits */
 	struct eng_gap gap;          /* the silence that decided it (ns 0: none) */
 	uint64_t stall_ns;           /* the culprit's longest stall */
 	uint64_t stolen_ns;          /* all its stalls near the spike */

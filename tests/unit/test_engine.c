@@ -644,6 +644,43 @@ TEST(engine_noise_spike_during_harmless_stall_is_not_blamed)
 	engine_free(e);
 }
 
+/* 6.18, a 500 ms kernel hold with bottom halves on: ksoftirqd was never
+ * kept waiting, NET_RX ran on time at interrupt exits, and still the
+ * receive CPU's backlog dropped 258 packets between them (the corpus's
+ * nopreempt/busy case, one run in ~20). The hold is the cause; a
+ * user-mode holder with the same numbers is not. */
+TEST(engine_ksoftirqd_starved_exits_only)
+{
+	struct rec r;
+	struct engine *e = mk(&k618, &r);
+	REQUIRE(e);
+	quiet(e, 0, 10);
+	struct eng_stall s = hog_stall(1, SEC(10) + 170 * NS_PER_MS, 499 * NS_PER_MS, 0, true, false);
+	engine_add_stall(e, &s);
+	second(e, 10, 0, 258, 0, 0, 0);
+	quiet(e, 11, 16);
+	CHECK_EQ(r.incidents, 1);
+	CHECK_EQ(r.inc.verdict.mech, ENG_KSOFTIRQD_STARVED);
+	CHECK_STR(r.inc.verdict.confidence, "medium");
+	CHECK(r.inc.verdict.exits_only);
+	CHECK_EQ(r.inc.verdict.culprit.pid, 4242);
+	CHECK(strstr(r.inc.summary, "only interrupt exits ran NET_RX") != NULL);
+	CHECK(strstr(r.inc.summary, "dropped 258 packets") != NULL);
+	CHECK(any_advice(r.inc.advice, r.inc.n_advice, "cond_resched"));
+	engine_free(e);
+
+	e = mk(&k618, &r);
+	REQUIRE(e);
+	quiet(e, 0, 10);
+	s = hog_stall(1, SEC(10) + 170 * NS_PER_MS, 499 * NS_PER_MS, 0, false, false);
+	engine_add_stall(e, &s);
+	second(e, 10, 0, 258, 0, 0, 0);
+	quiet(e, 11, 16);
+	CHECK_EQ(r.incidents, 1);
+	CHECK_EQ(r.inc.verdict.mech, ENG_NOT_CPU);
+	engine_free(e);
+}
+
 TEST(engine_ksoftirqd_starved_before_6_5)
 {
 	struct rec r;
