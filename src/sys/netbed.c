@@ -228,6 +228,16 @@ static int wait_listen(struct netbed *nb, pid_t pid, int port)
 	return -1;
 }
 
+/* An iperf3 server for one test in ns_rx; returns once it listens. */
+static int start_server(struct netbed *nb, const char *what, char *port, int port_nr,
+			const struct cpuset *cpus, bool verbose)
+{
+	pid_t pid = start(nb, what, (char *[]){ "ip", "netns", "exec", nb->ns_rx, "iperf3", "-s", "-1",
+						"-B", NETBED_ADDR_RX, "-p", port, NULL }, cpus, verbose);
+
+	return pid < 0 ? -1 : wait_listen(nb, pid, port_nr);
+}
+
 /* The UDP filler's iperf3 window: 4 MB, or less where the kernel caps
  * socket buffers lower. iperf3 sets -w as SO_SNDBUF and SO_RCVBUF and
  * exits ("socket buffer size not set correctly") when granted less; the
@@ -256,7 +266,6 @@ int netbed_load_start(struct netbed *nb, const struct netbed_load_opts *lo)
 	struct cpuset cpus = { 0 };
 	long ncpu = sysconf(_SC_NPROCESSORS_CONF);
 	char port_t[8], port_u[8], secs[16], flows[16], rate[32], trate[32], win[24];
-	pid_t ts = -1, us = -1;
 
 	if (!o.tcp_flows)
 		o.tcp_flows = 32;
@@ -288,20 +297,10 @@ int netbed_load_start(struct netbed *nb, const struct netbed_load_opts *lo)
 
 	/* `ip netns exec` enters the namespace and execs iperf3 in the same
 	 * process: the pid we track is iperf3's. -1: one test, then exit. */
-	if (!o.no_tcp) {
-		ts = start(nb, "TCP server",
-			   (char *[]){ "ip", "netns", "exec", nb->ns_rx, "iperf3", "-s", "-1",
-				       "-B", NETBED_ADDR_RX, "-p", port_t, NULL }, &cpus, o.verbose);
-		if (ts < 0 || wait_listen(nb, ts, NETBED_PORT_TCP) < 0)
-			goto fail;
-	}
-	if (!o.no_udp) {
-		us = start(nb, "UDP server",
-			   (char *[]){ "ip", "netns", "exec", nb->ns_rx, "iperf3", "-s", "-1",
-				       "-B", NETBED_ADDR_RX, "-p", port_u, NULL }, &cpus, o.verbose);
-		if (us < 0 || wait_listen(nb, us, NETBED_PORT_UDP) < 0)
-			goto fail;
-	}
+	if (!o.no_tcp && start_server(nb, "TCP server", port_t, NETBED_PORT_TCP, &cpus, o.verbose) < 0)
+		goto fail;
+	if (!o.no_udp && start_server(nb, "UDP server", port_u, NETBED_PORT_UDP, &cpus, o.verbose) < 0)
+		goto fail;
 	if (!o.no_tcp &&
 	    start(nb, "TCP client",
 		  (char *[]){ "ip", "netns", "exec", nb->ns_tx, "iperf3", "-c", NETBED_ADDR_RX,
